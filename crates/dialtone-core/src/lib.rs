@@ -1,0 +1,12 @@
+//! The domain core of dialtone.
+//!
+//! Everything here is pure: no network, no disk, no database. Types in this crate can only
+//! hold valid values (a [`PhoneNumber`] is always a valid E.164 number), so the layers
+//! above never re-check them.
+
+pub mod clock;
+pub mod phone;
+pub mod verification;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use phone::{NumberKind, ParsedPhone, PhoneError, PhoneNumber, Region};
