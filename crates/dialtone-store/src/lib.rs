@@ -1,0 +1,123 @@
+//! Storage for dialtone.
+//!
+//! One repository trait per aggregate ([`AccountRepo`], [`VerificationRepo`],
+//! [`SessionRepo`], [`RateLimitRepo`]), implemented once in SQL and compiled for two
+//! engines: SQLite (the zero-configuration default, in WAL mode with full sync) and
+//! PostgreSQL. Each engine has its own migration tree under `migrations/`, embedded in the
+//! binary and applied by [`open`]. The contract test suite in `tests/` runs against both.
+//!
+//! Only this crate writes SQL. Times are stored as Unix milliseconds.
+
+mod records;
+mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use records::*;
+
+/// What can go wrong in storage. Services map these to their own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key already exists (for example a second account for one number).
+    #[error("already exists")]
+    Conflict,
+    /// The database URL is not one dialtone can use.
+    #[error("unsupported database url: {0}")]
+    BadUrl(String),
+    /// A stored value could not be read back (corruption or a migration bug).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// Applying the embedded migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// All repositories of one database, shared by the services.
+#[derive(Clone)]
+pub struct Store {
+    /// Users and their account settings.
+    pub accounts: Arc<dyn AccountRepo>,
+    /// Pending SMS verifications.
+    pub verifications: Arc<dyn VerificationRepo>,
+    /// Logged-in devices.
+    pub sessions: Arc<dyn SessionRepo>,
+    /// Sliding-window rate-limit events.
+    pub rate_limits: Arc<dyn RateLimitRepo>,
+    /// Which engine this is, for logs and health.
+    pub engine: Engine,
+}
+
+/// The database engine behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file
+/// if needed, and applies the embedded migrations.
+pub async fn open(url: &str) -> StoreResult<Store> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let db = Arc::new(sql::PgDb(pool));
+        Ok(Store {
+            accounts: db.clone(),
+            verifications: db.clone(),
+            sessions: db.clone(),
+            rate_limits: db,
+            engine: Engine::Postgres,
+        })
+    } else if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| StoreError::BadUrl(url.to_owned()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let db = Arc::new(sql::SqliteDb(pool));
+        Ok(Store {
+            accounts: db.clone(),
+            verifications: db.clone(),
+            sessions: db.clone(),
+            rate_limits: db,
+            engine: Engine::Sqlite,
+        })
+    } else {
+        Err(StoreError::BadUrl(url.to_owned()))
+    }
+}

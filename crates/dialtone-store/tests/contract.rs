@@ -1,0 +1,313 @@
+//! The storage contract: every repository behaves the same on SQLite and on PostgreSQL.
+//! Each check runs once per engine; the PostgreSQL run needs `DIALTONE_TEST_POSTGRES_URL`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{Duration, DurationRound, Utc};
+use dialtone_core::PhoneNumber;
+use dialtone_store::{SessionRecord, Store, StoreError, UserRecord, VerificationRecord};
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(Duration::milliseconds(1))
+        .unwrap()
+}
+
+fn phone(s: &str) -> PhoneNumber {
+    PhoneNumber::parse_e164(s).unwrap()
+}
+
+fn user(id: &str, number: &str) -> UserRecord {
+    UserRecord {
+        id: id.into(),
+        phone: phone(number),
+        region: "CN".into(),
+        display_name: None,
+        password_hash: None,
+        registration_lock: false,
+        created_at: now(),
+    }
+}
+
+fn session(id: &str, user_id: &str) -> SessionRecord {
+    SessionRecord {
+        id: id.into(),
+        user_id: user_id.into(),
+        token_hash: format!("hash-{id}"),
+        name: format!("device {id}"),
+        created_at: now(),
+        last_seen_at: now(),
+        verified_at: Some(now()),
+    }
+}
+
+fn verification(id: &str, number: &str) -> VerificationRecord {
+    VerificationRecord {
+        id: id.into(),
+        phone: phone(number),
+        code_hash: format!("code-{id}"),
+        attempts: 0,
+        sms_sent: 1,
+        expires_at: now() + Duration::minutes(10),
+        resend_after: now() + Duration::seconds(60),
+        created_at: now(),
+    }
+}
+
+async fn accounts(store: Store) {
+    let u = user("u1", "+8613800138000");
+    store
+        .accounts
+        .create_user_with_session(&u, &session("s1", "u1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.accounts.user_by_phone(&u.phone).await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        store.accounts.user_by_id("u1").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(store.accounts.user_by_id("nope").await.unwrap(), None);
+
+    // A second account for the same number writes nothing, not even its session.
+    let dup = store
+        .accounts
+        .create_user_with_session(&user("u2", "+8613800138000"), &session("s2", "u2"))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict)), "{dup:?}");
+    assert!(
+        store
+            .sessions
+            .by_token_hash("hash-s2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let mut changed = u.clone();
+    changed.display_name = Some("张三".into());
+    changed.region = "HK".into();
+    changed.registration_lock = true;
+    store.accounts.update_settings(&changed).await.unwrap();
+    assert_eq!(
+        store.accounts.user_by_id("u1").await.unwrap(),
+        Some(changed.clone())
+    );
+
+    // Setting a password ends every other session.
+    store.sessions.create(&session("s3", "u1")).await.unwrap();
+    store.sessions.create(&session("s4", "u1")).await.unwrap();
+    store
+        .accounts
+        .set_password("u1", "phc", "s3")
+        .await
+        .unwrap();
+    let left: Vec<String> = store
+        .sessions
+        .list("u1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec!["s3".to_owned()]);
+    let after = store.accounts.user_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(after.password_hash.as_deref(), Some("phc"));
+}
+
+async fn sessions(store: Store) {
+    let u = user("u1", "+8613800138001");
+    let s1 = session("s1", "u1");
+    store
+        .accounts
+        .create_user_with_session(&u, &s1)
+        .await
+        .unwrap();
+    let mut s2 = session("s2", "u1");
+    s2.verified_at = None;
+    store.sessions.create(&s2).await.unwrap();
+    assert_eq!(
+        store.sessions.by_token_hash("hash-s2").await.unwrap(),
+        Some(s2.clone())
+    );
+    assert_eq!(store.sessions.list("u1").await.unwrap().len(), 2);
+
+    let later = now() + Duration::minutes(5);
+    store.sessions.touch("s2", later).await.unwrap();
+    assert_eq!(
+        store
+            .sessions
+            .by_token_hash("hash-s2")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        later
+    );
+
+    // Only the owner can end a session.
+    assert!(!store.sessions.delete("someone-else", "s2").await.unwrap());
+    assert!(store.sessions.delete("u1", "s2").await.unwrap());
+    assert!(!store.sessions.delete("u1", "s2").await.unwrap());
+    assert!(
+        store
+            .sessions
+            .by_token_hash("hash-s2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A duplicate token hash is refused.
+    let mut clash = session("s9", "u1");
+    clash.token_hash = s1.token_hash.clone();
+    assert!(matches!(
+        store.sessions.create(&clash).await,
+        Err(StoreError::Conflict)
+    ));
+}
+
+async fn verifications(store: Store) {
+    let v1 = verification("v1", "+8613800138002");
+    store.verifications.replace(&v1).await.unwrap();
+    assert_eq!(
+        store.verifications.get("v1").await.unwrap(),
+        Some(v1.clone())
+    );
+
+    // A new verification for the same number replaces the old one.
+    let v2 = verification("v2", "+8613800138002");
+    store.verifications.replace(&v2).await.unwrap();
+    assert!(store.verifications.get("v1").await.unwrap().is_none());
+
+    // Attempts are taken atomically and stop at the maximum.
+    for want in 1..=5 {
+        assert_eq!(
+            store.verifications.take_attempt("v2", 5).await.unwrap(),
+            Some(want)
+        );
+    }
+    assert_eq!(
+        store.verifications.take_attempt("v2", 5).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .verifications
+            .take_attempt("missing", 5)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let mut resent = store.verifications.get("v2").await.unwrap().unwrap();
+    resent.code_hash = "new".into();
+    resent.attempts = 0;
+    resent.sms_sent = 2;
+    store.verifications.update_code(&resent).await.unwrap();
+    assert_eq!(store.verifications.get("v2").await.unwrap(), Some(resent));
+
+    // Single use: only one consumer wins.
+    assert!(store.verifications.consume("v2").await.unwrap());
+    assert!(!store.verifications.consume("v2").await.unwrap());
+
+    let mut old = verification("v3", "+8613800138003");
+    old.expires_at = now() - Duration::minutes(1);
+    store.verifications.replace(&old).await.unwrap();
+    store
+        .verifications
+        .replace(&verification("v4", "+8613800138004"))
+        .await
+        .unwrap();
+    assert_eq!(store.verifications.delete_expired(now()).await.unwrap(), 1);
+    assert!(store.verifications.get("v4").await.unwrap().is_some());
+}
+
+async fn rate_limits(store: Store) {
+    let t0 = now();
+    let buckets = vec!["a".to_owned(), "b".to_owned()];
+    store
+        .rate_limits
+        .record(&buckets, t0 - Duration::minutes(90))
+        .await
+        .unwrap();
+    store
+        .rate_limits
+        .record(&buckets, t0 - Duration::minutes(30))
+        .await
+        .unwrap();
+    store.rate_limits.record(&buckets[..1], t0).await.unwrap();
+
+    let (n, oldest) = store
+        .rate_limits
+        .count_since("a", t0 - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!((n, oldest), (2, Some(t0 - Duration::minutes(30))));
+    let (n, _) = store
+        .rate_limits
+        .count_since("b", t0 - Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        store
+            .rate_limits
+            .count_since("c", t0 - Duration::hours(2))
+            .await
+            .unwrap(),
+        (0, None)
+    );
+
+    assert_eq!(
+        store
+            .rate_limits
+            .prune(t0 - Duration::hours(1))
+            .await
+            .unwrap(),
+        2
+    );
+    let (n, _) = store
+        .rate_limits
+        .count_since("a", t0 - Duration::hours(5))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let url = dialtone_store::testing::sqlite_url(dir.path());
+                    super::$name(dialtone_store::open(&url).await.unwrap()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let name = concat!("postgres::", stringify!($name));
+                    let Some(url) = dialtone_store::testing::fresh_postgres_url(name).await.unwrap() else {
+                        return;
+                    };
+                    super::$name(dialtone_store::open(&url).await.unwrap()).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(accounts, sessions, verifications, rate_limits);
+
+#[tokio::test]
+async fn refuses_unknown_urls() {
+    assert!(matches!(
+        dialtone_store::open("mysql://x").await,
+        Err(StoreError::BadUrl(_))
+    ));
+}
