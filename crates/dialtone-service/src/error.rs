@@ -1,0 +1,70 @@
+//! The errors of the services. Each variant is one outcome a client can act on; the API
+//! edge maps each to an HTTP status and a stable code.
+
+use dialtone_core::PhoneError;
+use dialtone_store::StoreError;
+
+/// What a use case can refuse or fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The phone number could not be read.
+    #[error("invalid phone number: {0}")]
+    InvalidPhone(#[from] PhoneError),
+    /// The number exists but cannot receive SMS (premium-rate, toll-free, ...).
+    #[error("this number cannot receive SMS ({0})")]
+    PhoneCannotReceiveSms(String),
+    /// An unknown region code.
+    #[error("unknown region code")]
+    InvalidRegion,
+    /// Too many requests; retry after this many seconds.
+    #[error("too many requests, retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// No verification with that id.
+    #[error("no such verification")]
+    VerificationNotFound,
+    /// The verification expired, was used, or ran out of attempts.
+    #[error("this verification has expired; start a new one")]
+    VerificationExpired,
+    /// The code is wrong.
+    #[error("wrong code")]
+    InvalidCode,
+    /// Registration lock is on and no right password came with the code.
+    #[error("this account has registration lock on: the password is needed too")]
+    RegistrationLocked,
+    /// Wrong number or password at login.
+    #[error("wrong phone number or password")]
+    InvalidCredentials,
+    /// No valid session token.
+    #[error("missing or invalid token")]
+    Unauthorized,
+    /// Changing the password needs the current one.
+    #[error("the current password is required")]
+    CurrentPasswordRequired,
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// A new password does not meet the rules.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// Registration lock needs a password first.
+    #[error("set a password before turning on registration lock")]
+    PasswordRequired,
+    /// A field is out of bounds.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// No such device of this user.
+    #[error("no such device")]
+    DeviceNotFound,
+    /// The SMS gateway failed; nothing was created.
+    #[error("the SMS could not be sent; try again later")]
+    SmsUnavailable,
+    /// Storage failed.
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+    /// Something internal failed (a hashing task died).
+    #[error("internal failure: {0}")]
+    Internal(String),
+}

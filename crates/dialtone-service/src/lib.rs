@@ -1,0 +1,18 @@
+//! dialtone's services: the use cases behind the API, written against the repository
+//! traits of `dialtone-store` and the SMS gateway trait of `dialtone-sms`. No HTTP, no SQL.
+
+pub mod accounts;
+pub mod config;
+mod crypto;
+mod error;
+pub mod limits;
+pub mod passwords;
+pub mod verification;
+
+pub use accounts::{AccountDeps, AccountService, AccountUpdate, Authenticated, Device, LoggedIn};
+pub use config::{AccountPolicy, SmsPolicy};
+pub use error::ServiceError;
+pub use verification::{CodeAccepted, VerificationStarted};
+
+/// Shorthand for service results.
+pub type ServiceResult<T> = Result<T, ServiceError>;
