@@ -9,6 +9,10 @@ pub const CODE_DIGITS: usize = 6;
 /// How long a code stays valid after it was sent.
 pub const CODE_TTL: Duration = Duration::minutes(10);
 
+/// How long a verification can be resent after it started. Longer than a code's life,
+/// because the last cooldowns (10 min) are as long as a code lives.
+pub const VERIFICATION_LIFETIME: Duration = Duration::hours(1);
+
 /// Wrong codes accepted before a verification is dead.
 pub const MAX_WRONG_ATTEMPTS: u32 = 5;
 

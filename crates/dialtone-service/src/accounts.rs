@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use dialtone_core::verification::RESET_WINDOW;
+use dialtone_core::verification::{RESET_WINDOW, VERIFICATION_LIFETIME};
 use dialtone_core::{Clock, PhoneNumber, Region};
 use dialtone_sms::SmsGateway;
 use dialtone_store::{SessionRecord, Store, UserRecord};
@@ -357,7 +357,12 @@ impl AccountService {
     /// Deletes what has expired: old verifications and rate-limit events.
     pub async fn housekeeping(&self) -> ServiceResult<()> {
         let now = self.now();
-        let expired = self.deps.store.verifications.delete_expired(now).await?;
+        let expired = self
+            .deps
+            .store
+            .verifications
+            .delete_expired(now - VERIFICATION_LIFETIME)
+            .await?;
         let policy = &self.deps.policy;
         let longest = [
             &policy.verifications_per_number,

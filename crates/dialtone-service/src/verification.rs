@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use dialtone_core::verification::{
-    CODE_TTL, MAX_WRONG_ATTEMPTS, is_well_formed_code, pumping_prefix, resend_cooldown,
+    CODE_TTL, MAX_WRONG_ATTEMPTS, VERIFICATION_LIFETIME, is_well_formed_code, pumping_prefix, resend_cooldown,
 };
 use dialtone_core::{PhoneNumber, Region};
 use dialtone_store::{StoreError, UserRecord, VerificationRecord};
@@ -94,8 +94,8 @@ impl AccountService {
         })
     }
 
-    /// Sends a fresh code for a live verification, replacing the old one, once its
-    /// cooldown has passed.
+    /// Sends a fresh code, replacing the old one (expired or not), once the cooldown has
+    /// passed; within an hour of the start, and never for a used or dead verification.
     pub async fn resend(&self, id: &str) -> ServiceResult<DateTime<Utc>> {
         let store = &self.deps.store;
         let old = store
@@ -104,7 +104,9 @@ impl AccountService {
             .await?
             .ok_or(ServiceError::VerificationNotFound)?;
         let now = self.now();
-        if now >= old.expires_at || old.attempts >= MAX_WRONG_ATTEMPTS {
+        let used = old.expires_at.timestamp_millis() == 0;
+        let too_old = now >= old.created_at + VERIFICATION_LIFETIME;
+        if used || too_old || old.attempts >= MAX_WRONG_ATTEMPTS {
             return Err(ServiceError::VerificationExpired);
         }
         if now < old.resend_after {

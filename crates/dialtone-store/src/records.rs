@@ -103,7 +103,8 @@ pub trait VerificationRepo: Send + Sync {
     /// Atomically takes one attempt if fewer than `max` were used; the new count, or
     /// `None` when the verification is gone or out of attempts.
     async fn take_attempt(&self, id: &str, max: u32) -> StoreResult<Option<u32>>;
-    /// Deletes a verification; `true` only for the one caller that deleted it (single use).
+    /// Uses up a verification (it expires at once); `true` only for the one caller that
+    /// used it, so a code works once however many requests race.
     async fn consume(&self, id: &str) -> StoreResult<bool>;
     /// Deletes verifications that expired before `before`; how many.
     async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64>;

@@ -286,10 +286,14 @@ macro_rules! impl_repos {
             }
 
             async fn consume(&self, id: &str) -> StoreResult<bool> {
-                let done = sqlx::query("DELETE FROM verifications WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.0)
-                    .await?;
+                // Marked expired rather than deleted, so a second use is told "expired" (410)
+                // until housekeeping removes it.
+                let done = sqlx::query(
+                    "UPDATE verifications SET expires_at = 0 WHERE id = $1 AND expires_at > 0",
+                )
+                .bind(id)
+                .execute(&self.0)
+                .await?;
                 Ok(done.rows_affected() == 1)
             }
 

@@ -210,6 +210,8 @@ async fn verifications(store: Store) {
     // Single use: only one consumer wins.
     assert!(store.verifications.consume("v2").await.unwrap());
     assert!(!store.verifications.consume("v2").await.unwrap());
+    let used = store.verifications.get("v2").await.unwrap().unwrap();
+    assert!(used.expires_at < now(), "a used verification is expired");
 
     let mut old = verification("v3", "+8613800138003");
     old.expires_at = now() - Duration::minutes(1);
@@ -219,7 +221,8 @@ async fn verifications(store: Store) {
         .replace(&verification("v4", "+8613800138004"))
         .await
         .unwrap();
-    assert_eq!(store.verifications.delete_expired(now()).await.unwrap(), 1);
+    // v2 (used) and v3 (expired) go; v4 stays.
+    assert_eq!(store.verifications.delete_expired(now()).await.unwrap(), 2);
     assert!(store.verifications.get("v4").await.unwrap().is_some());
 }
 

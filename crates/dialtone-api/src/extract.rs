@@ -1,0 +1,92 @@
+//! Extractors that turn every kind of bad request into the contract's error shape:
+//! JSON bodies (bounded, any content type, clear 400 on bad JSON), bearer tokens, client IP.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use dialtone_service::Authenticated;
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, AppState};
+
+/// A JSON body. The body size limit of the route applies (413 beyond it); malformed JSON,
+/// wrong types and missing fields are a 400 `invalid_json` naming the problem.
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than this route accepts",
+                )
+            } else {
+                ApiError::bad_request("invalid_body", rejection.body_text())
+            }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_json",
+                "a JSON body is required",
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid JSON body: {e}")))
+    }
+}
+
+/// The user and device of a request, from `Authorization: Bearer <token>`.
+pub struct Auth(pub Authenticated);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
+        state
+            .accounts
+            .authenticate(&token)
+            .await
+            .map(Auth)
+            .map_err(ApiError::from)
+    }
+}
+
+/// The bearer token of a request, from the `Authorization` header.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// The client's IP address, for per-IP rate limits.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(ClientIp(ip))
+    }
+}

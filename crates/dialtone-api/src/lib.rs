@@ -1,0 +1,49 @@
+//! dialtone's HTTP edge. Only this crate knows HTTP and JSON: it turns requests into calls
+//! of the services and their results into the responses of the public contract
+//! (`../shared/API.md`), and generates the OpenAPI document from the handlers.
+
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use dialtone_service::AccountService;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::ApiError;
+
+/// Largest JSON body accepted by default (the contract's 1 MiB).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Accounts, verifications, sessions.
+    pub accounts: Arc<AccountService>,
+}
+
+/// The whole HTTP application: every route, the OpenAPI document at `/v1/openapi.json`,
+/// error bodies in the contract's shape for every failure (unknown routes included).
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(routes::health::routes())
+        .merge(routes::verifications::routes())
+        .merge(routes::sessions::routes())
+        .merge(routes::account::routes())
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || openapi::serve(doc.clone())),
+        )
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::map_response(error::normalize))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,196 @@
+//! `TestApp`: a running server, its clock, its outbox, and a JSON client.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use dialtone_core::ManualClock;
+use dialtone_server::{Config, Running};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    pub http: reqwest::Client,
+    running: Option<Running>,
+    _data_dir: tempfile::TempDir,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The stable error code of an error reply.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+    }
+
+    pub fn retry_after(&self) -> u64 {
+        self.headers
+            .get("retry-after")
+            .expect("Retry-After header")
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    /// A server on SQLite with default settings.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server on SQLite with settings changed by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        Self::start(config, dir).await
+    }
+
+    /// A server on a fresh PostgreSQL database, or `None` when PostgreSQL tests are off.
+    pub async fn spawn_postgres(test: &str) -> Option<TestApp> {
+        let url = dialtone_store::testing::fresh_postgres_url(test).await.unwrap()?;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        config.database.url = Some(url);
+        Some(Self::start(config, dir).await)
+    }
+
+    async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
+        let clock = Arc::new(ManualClock::new());
+        let running = Running::start_with_clock(config.clone(), clock.clone())
+            .await
+            .unwrap();
+        TestApp {
+            base: format!("http://{}", running.addr),
+            clock,
+            config,
+            http: reqwest::Client::new(),
+            running: Some(running),
+            _data_dir: dir,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use dialtone_core::Clock;
+        self.clock.now()
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!("non-JSON body for {status}: {e}: {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    /// All SMS the development outbox holds, as (to, body).
+    pub fn outbox(&self) -> Vec<(String, String)> {
+        let Ok(text) = std::fs::read_to_string(self.config.outbox_path()) else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["to"].as_str().unwrap().to_owned(), v["body"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    /// The code of the last SMS sent to `phone`, read from its `@domain #code` line.
+    pub fn last_code(&self, phone: &str) -> String {
+        let (_, body) = self
+            .outbox()
+            .into_iter()
+            .rev()
+            .find(|(to, _)| to == phone)
+            .unwrap_or_else(|| panic!("no SMS to {phone}"));
+        let last = body.lines().last().unwrap();
+        let (_, code) = last.rsplit_once('#').unwrap();
+        code.to_owned()
+    }
+
+    /// Starts a verification; the verification id.
+    pub async fn start_verification(&self, phone: &str) -> String {
+        let r = self.post("/v1/verifications", json!({ "phone": phone })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn submit(&self, id: &str, body: Value) -> Reply {
+        self.post(&format!("/v1/verifications/{id}/code"), body).await
+    }
+
+    /// Verifies `phone` by code (registering it if new); the token.
+    pub async fn code_login(&self, phone: &str, device: &str) -> String {
+        let id = self.start_verification(phone).await;
+        let code = self.last_code(phone);
+        let r = self.submit(&id, json!({ "code": code, "device_name": device })).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn set_password(&self, token: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, "/v1/account/password", Some(token), Some(body))
+            .await
+    }
+}

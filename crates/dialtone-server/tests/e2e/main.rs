@@ -1,0 +1,10 @@
+//! End-to-end tests: each starts the real server on port 0 with a fresh data directory (or
+//! a fresh PostgreSQL database) and talks to it over HTTP exactly as a client does. Time
+//! moves by a manual clock, never by sleeping.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod bad_input;
+mod harness;
+mod limits;
+mod server;
