@@ -1,0 +1,271 @@
+//! A client of dialtone's public HTTP API (`shared/API.md`). It knows nothing of the
+//! server's insides: everything goes over HTTP, as for any third-party app.
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// What a call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error of the contract's shape.
+    #[error("{message} ({status}, {code})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code.
+        code: String,
+        /// Human text.
+        message: String,
+        /// Seconds to wait, on 429.
+        retry_after: Option<u64>,
+    },
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The answer was not what the contract says.
+    #[error("unexpected answer from the server: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The stable error code, for API errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand for client results.
+pub type ClientResult<T> = Result<T, ClientError>;
+
+/// A started verification.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Verification {
+    /// Id to submit the code to.
+    pub id: String,
+    /// E.164 number.
+    pub phone: String,
+    /// Code expiry.
+    pub expires_at: String,
+    /// Earliest resend.
+    pub resend_after: String,
+}
+
+/// A login, by code or by password.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Login {
+    /// Bearer token.
+    pub token: String,
+    /// The user.
+    pub user_id: String,
+    /// E.164 number.
+    pub phone: String,
+    /// Set by code logins: whether the account was just created.
+    #[serde(default)]
+    pub new_account: bool,
+    /// Set by code logins: whether the account has a password.
+    #[serde(default)]
+    pub password_set: bool,
+}
+
+/// The account.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Account {
+    /// The user.
+    pub user_id: String,
+    /// E.164 number.
+    pub phone: String,
+    /// Region for national numbers.
+    pub region: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Whether a password is set.
+    pub password_set: bool,
+    /// Whether registration lock is on.
+    pub registration_lock: bool,
+}
+
+/// A logged-in device.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Device {
+    /// Device id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Login time.
+    pub created_at: String,
+    /// Last activity.
+    pub last_seen_at: String,
+    /// Whether this is the asking device.
+    pub current: bool,
+}
+
+#[derive(Deserialize)]
+struct Devices {
+    devices: Vec<Device>,
+}
+
+/// A connection to one dialtone server, optionally logged in.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client of the server at `base` (such as `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// The same client, authenticated with `token`.
+    pub fn with_token(mut self, token: impl Into<String>) -> Client {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The bearer token in use.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Asks for an SMS code.
+    pub async fn start_verification(
+        &self,
+        phone: &str,
+        region: Option<&str>,
+    ) -> ClientResult<Verification> {
+        self.call(
+            Method::POST,
+            "/v1/verifications",
+            Some(json!({ "phone": phone, "region": region })),
+        )
+        .await
+    }
+
+    /// Asks for a fresh code.
+    pub async fn resend(&self, verification_id: &str) -> ClientResult<Value> {
+        let path = format!("/v1/verifications/{verification_id}/resend");
+        self.call(Method::POST, &path, None).await
+    }
+
+    /// Submits the code; logs in (and registers a new number).
+    pub async fn submit_code(
+        &self,
+        verification_id: &str,
+        code: &str,
+        device_name: Option<&str>,
+        password: Option<&str>,
+    ) -> ClientResult<Login> {
+        let path = format!("/v1/verifications/{verification_id}/code");
+        let body = json!({ "code": code, "device_name": device_name, "password": password });
+        self.call(Method::POST, &path, Some(body)).await
+    }
+
+    /// Logs in with number and password.
+    pub async fn login(
+        &self,
+        phone: &str,
+        region: Option<&str>,
+        password: &str,
+        device_name: Option<&str>,
+    ) -> ClientResult<Login> {
+        let body = json!({ "phone": phone, "region": region, "password": password, "device_name": device_name });
+        self.call(Method::POST, "/v1/sessions", Some(body)).await
+    }
+
+    /// Sets or changes the password.
+    pub async fn set_password(
+        &self,
+        password: &str,
+        current_password: Option<&str>,
+    ) -> ClientResult<()> {
+        let body = json!({ "password": password, "current_password": current_password });
+        self.call_empty(Method::PUT, "/v1/account/password", Some(body))
+            .await
+    }
+
+    /// The account.
+    pub async fn account(&self) -> ClientResult<Account> {
+        self.call(Method::GET, "/v1/account", None).await
+    }
+
+    /// The logged-in devices.
+    pub async fn devices(&self) -> ClientResult<Vec<Device>> {
+        let list: Devices = self.call(Method::GET, "/v1/devices", None).await?;
+        Ok(list.devices)
+    }
+
+    /// Logs a device out.
+    pub async fn revoke_device(&self, device_id: &str) -> ClientResult<()> {
+        let path = format!("/v1/devices/{device_id}");
+        self.call_empty(Method::DELETE, &path, None).await
+    }
+
+    /// Logs this device out.
+    pub async fn logout(&self) -> ClientResult<()> {
+        self.call_empty(Method::DELETE, "/v1/sessions/current", None)
+            .await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> ClientResult<T> {
+        let bytes = self.send(method, path, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    async fn call_empty(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> ClientResult<()> {
+        self.send(method, path, body).await.map(|_| ())
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> ClientResult<Vec<u8>> {
+        let mut request = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let bytes = response.bytes().await?.to_vec();
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        Err(api_error(status, &bytes, retry_after))
+    }
+}
+
+fn api_error(status: StatusCode, bytes: &[u8], retry_after: Option<u64>) -> ClientError {
+    let body: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    let text = |key: &str| body["error"][key].as_str().map(str::to_owned);
+    ClientError::Api {
+        status: status.as_u16(),
+        code: text("code").unwrap_or_else(|| "unknown".to_owned()),
+        message: text("message").unwrap_or_else(|| status.to_string()),
+        retry_after,
+    }
+}

@@ -1,0 +1,355 @@
+//! The `dialtone` binary as a user runs it: `dialtone serve` in one process, the client
+//! commands in others, talking over HTTP only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
+
+struct Server {
+    child: Child,
+    url: String,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let data_dir = dir.join("data");
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(&data_dir)
+            .env_remove("DIALTONE_DATABASE__URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until(Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Server {
+            child,
+            url,
+            data_dir,
+        }
+    }
+
+    /// Waits until the outbox holds an SMS for `phone` beyond the first `seen`; its code.
+    fn wait_code(&self, phone: &str, seen: usize) -> String {
+        let path = self.data_dir.join("sms-outbox.jsonl");
+        let mut code = None;
+        wait_until(Duration::from_secs(10), || {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let mine: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .filter(|v| v["to"] == phone)
+                .collect();
+            if mine.len() > seen {
+                let body = mine.last().unwrap()["body"].as_str().unwrap().to_owned();
+                code = Some(body.rsplit_once('#').unwrap().1.to_owned());
+                true
+            } else {
+                false
+            }
+        });
+        code.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn cli(server: &Server, config_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("DIALTONE_SERVER", &server.url)
+        .env("DIALTONE_CONFIG_DIR", config_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn register_login_devices_logout_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let phone_cfg = dir.path().join("phone");
+    let laptop_cfg = dir.path().join("laptop");
+    let alice = "+8613800138000";
+
+    // Register: the code arrives by SMS (the outbox) while the CLI waits for it.
+    let mut register = Command::new(BIN)
+        .args([
+            "register",
+            "--phone",
+            "138 0013 8000",
+            "--device-name",
+            "cli phone",
+        ])
+        .env("DIALTONE_SERVER", &server.url)
+        .env("DIALTONE_CONFIG_DIR", &phone_cfg)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = server.wait_code(alice, 0);
+    let mut stdin = register.stdin.take().unwrap();
+    writeln!(stdin, "{code}").unwrap();
+    writeln!(stdin, "a good password").unwrap();
+    drop(stdin);
+    let out = register.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Welcome to dialtone, +8613800138000"),
+        "{}",
+        text(&out)
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(phone_cfg.join("session.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["phone"], alice);
+
+    let out = cli(&server, &phone_cfg, &["account"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        shown.contains(alice) && shown.contains("password set:      true"),
+        "{shown}"
+    );
+
+    // Log in from a second device with the password.
+    let out = cli(
+        &server,
+        &laptop_cfg,
+        &["login", "--phone", alice, "--password-stdin"],
+        "a good password\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cli(
+        &server,
+        &laptop_cfg,
+        &["login", "--phone", alice, "--password-stdin"],
+        "wrong password\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong phone number or password"),
+        "{}",
+        text(&out)
+    );
+
+    // The laptop lists both devices and revokes the phone.
+    let out = cli(&server, &laptop_cfg, &["devices"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    let rows: Vec<&str> = listing.lines().skip(1).collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "phone and laptop; the failed login made none: {listing}"
+    );
+    let phone_row = rows.iter().find(|r| r.contains("cli phone")).unwrap();
+    assert!(!phone_row.contains("(this device)"));
+    let phone_id = phone_row.split_whitespace().next().unwrap();
+    let out = cli(&server, &laptop_cfg, &["devices", "revoke", phone_id], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cli(&server, &phone_cfg, &["account"], "");
+    assert!(
+        !out.status.success(),
+        "the revoked phone is out: {}",
+        text(&out)
+    );
+
+    // Log out: the token is gone from the server and from the disk.
+    let out = cli(&server, &laptop_cfg, &["logout"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!laptop_cfg.join("session.json").exists());
+    let out = cli(&server, &laptop_cfg, &["devices"], "");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not logged in"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn forgotten_password_is_replaced_with_a_code_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let cfg = dir.path().join("cfg");
+    let bob = "+8613900139000";
+    for (round, password) in [(0, "first password"), (1, "second password")] {
+        let mut register = Command::new(BIN)
+            .args(["register", "--phone", bob])
+            .env("DIALTONE_SERVER", &server.url)
+            .env("DIALTONE_CONFIG_DIR", &cfg)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let code = server.wait_code(bob, round);
+        let mut stdin = register.stdin.take().unwrap();
+        writeln!(stdin, "{code}\n{password}").unwrap();
+        drop(stdin);
+        let out = register.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let login = |password: &str| {
+        cli(
+            &server,
+            &cfg,
+            &["login", "--phone", bob, "--password-stdin"],
+            &format!("{password}\n"),
+        )
+    };
+    assert!(!login("first password").status.success());
+    assert!(login("second password").status.success());
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let mut exit = None;
+    wait_until(Duration::from_secs(10), || {
+        exit = server.child.try_wait().unwrap();
+        exit.is_some()
+    });
+    assert!(exit.unwrap().success(), "exit status {exit:?}");
+    assert!(server.data_dir.join("dialtone.db").exists());
+    assert!(server.data_dir.join("secret.key").exists());
+}
+
+#[test]
+fn the_example_config_is_generated_from_the_config_type() {
+    let out = Command::new(BIN).arg("config").output().unwrap();
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dialtone.example.toml"
+    ))
+    .unwrap();
+    assert_eq!(
+        generated, committed,
+        "regenerate with `cargo run -p dialtone -- config > dialtone.example.toml`"
+    );
+}
+
+#[test]
+fn serve_reads_a_toml_file_and_environment_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("dialtone.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:{port}\"\ndomain = \"from-file.example\"\n[accounts]\npassword_min_chars = 12\n"),
+    )
+    .unwrap();
+    let data_dir = dir.path().join("env-data");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("DIALTONE_DATA_DIR", &data_dir)
+        .env("DIALTONE_REGION", "GB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // A national British number is read in the region from the environment.
+    let body = serde_json::json!({ "phone": "07911 123456" });
+    let response = http::blocking_post(port, &body);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(response["phone"], "+447911123456", "{response}");
+    let outbox = std::fs::read_to_string(data_dir.join("sms-outbox.jsonl")).unwrap();
+    assert!(outbox.contains("@from-file.example #"), "{outbox}");
+
+    // A missing config file is a clear error.
+    let out = Command::new(BIN)
+        .args(["serve", "--config", "/nonexistent/dialtone.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
+
+mod http {
+    /// A POST of JSON to the local server from a synchronous test.
+    pub fn blocking_post(port: u16, body: &serde_json::Value) -> serde_json::Value {
+        let rt = tokio_runtime();
+        rt.block_on(async {
+            ::reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/v1/verifications"))
+                .json(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+
+    fn tokio_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+}
