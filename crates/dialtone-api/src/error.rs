@@ -143,9 +143,16 @@ pub async fn normalize(response: Response) -> Response {
     }
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such route"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not take that method"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than this route accepts"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported content type"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this route does not take that method")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the body is larger than this route accepts",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "unsupported content type")
+        }
         StatusCode::UNAUTHORIZED => ("unauthorized", "a valid bearer token is required"),
         s if s.is_server_error() => ("internal_error", "something went wrong on our side"),
         _ => ("bad_request", "the request could not be understood"),

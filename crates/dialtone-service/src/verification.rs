@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use dialtone_core::verification::{
-    CODE_TTL, MAX_WRONG_ATTEMPTS, VERIFICATION_LIFETIME, is_well_formed_code, pumping_prefix, resend_cooldown,
+    CODE_TTL, MAX_WRONG_ATTEMPTS, VERIFICATION_LIFETIME, is_well_formed_code, pumping_prefix,
+    resend_cooldown,
 };
 use dialtone_core::{PhoneNumber, Region};
 use dialtone_store::{StoreError, UserRecord, VerificationRecord};
@@ -272,7 +273,12 @@ impl AccountService {
 
 /// The verification SMS: short, in Chinese for Chinese numbers and English otherwise,
 /// ending with the domain-bound line `@domain #code` that WebOTP and iOS read.
-pub fn sms_text(code: &str, domain: &str, region: Option<Region>, app_hash: Option<&str>) -> String {
+pub fn sms_text(
+    code: &str,
+    domain: &str,
+    region: Option<Region>,
+    app_hash: Option<&str>,
+) -> String {
     let chinese = region.is_some_and(|r| r.code() == "CN");
     let mut text = if chinese {
         format!("【dialtone】验证码 {code}，10 分钟内有效，请勿告诉他人。")
@@ -302,7 +308,12 @@ mod tests {
         let zh = sms_text("123456", "chat.example", cn, None);
         assert!(zh.contains("验证码 123456"), "{zh}");
         assert_eq!(zh.lines().last(), Some("@chat.example #123456"));
-        let en = sms_text("654321", "localhost", Region::parse("GB"), Some("FA+9qCX9VSu"));
+        let en = sms_text(
+            "654321",
+            "localhost",
+            Region::parse("GB"),
+            Some("FA+9qCX9VSu"),
+        );
         assert!(en.starts_with("dialtone code: 654321."), "{en}");
         assert!(en.contains("\nFA+9qCX9VSu\n"), "{en}");
         assert_eq!(en.lines().last(), Some("@localhost #654321"));

@@ -11,13 +11,18 @@ const ALICE: &str = "+8613800138000";
 /// The whole life of an account, run on the given server.
 async fn account_lifecycle(app: &TestApp) {
     // Register: a national form is read in the server's region (CN).
-    let r = app.post("/v1/verifications", json!({ "phone": "138 0013 8000" })).await;
+    let r = app
+        .post("/v1/verifications", json!({ "phone": "138 0013 8000" }))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     assert_eq!(r.body["phone"], ALICE);
     let id = r.body["id"].as_str().unwrap().to_owned();
     for field in ["expires_at", "resend_after"] {
         let t = r.body[field].as_str().unwrap();
-        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{field}: {t}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+            "{field}: {t}"
+        );
     }
 
     // The SMS: Chinese for a Chinese number, ending with the WebOTP line.
@@ -30,7 +35,9 @@ async fn account_lifecycle(app: &TestApp) {
     assert!(body.contains("验证码"), "{body}");
     assert_eq!(body.lines().last().unwrap(), format!("@localhost #{code}"));
 
-    let r = app.submit(&id, json!({ "code": code, "device_name": "phone" })).await;
+    let r = app
+        .submit(&id, json!({ "code": code, "device_name": "phone" }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["new_account"], true);
     assert_eq!(r.body["password_set"], false);
@@ -47,7 +54,9 @@ async fn account_lifecycle(app: &TestApp) {
     assert_eq!(r.body["registration_lock"], false);
 
     // Set a password right after registering: no current password needed.
-    let r = app.set_password(&phone_token, json!({ "password": "correct horse battery" })).await;
+    let r = app
+        .set_password(&phone_token, json!({ "password": "correct horse battery" }))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
 
     // Log in from a desktop with number and password.
@@ -68,7 +77,10 @@ async fn account_lifecycle(app: &TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     let devices = r.body["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 2);
-    let names: Vec<&str> = devices.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = devices
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["phone", "desktop"]);
     assert_eq!(devices[0]["current"], false);
     assert_eq!(devices[1]["current"], true);
@@ -76,7 +88,12 @@ async fn account_lifecycle(app: &TestApp) {
 
     // Revoke the phone from the desktop: its token dies at once.
     let r = app
-        .send(Method::DELETE, &format!("/v1/devices/{phone_device}"), Some(&desktop_token), None)
+        .send(
+            Method::DELETE,
+            &format!("/v1/devices/{phone_device}"),
+            Some(&desktop_token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.get_auth("/v1/account", &phone_token).await;
@@ -84,14 +101,23 @@ async fn account_lifecycle(app: &TestApp) {
     assert_eq!(r.code(), "unauthorized");
 
     // Log out the desktop.
-    let r = app.send(Method::DELETE, "/v1/sessions/current", Some(&desktop_token), None).await;
+    let r = app
+        .send(
+            Method::DELETE,
+            "/v1/sessions/current",
+            Some(&desktop_token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.get_auth("/v1/devices", &desktop_token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     // A code again logs in to the same account, not a new one.
     let id = app.start_verification(ALICE).await;
-    let r = app.submit(&id, json!({ "code": app.last_code(ALICE) })).await;
+    let r = app
+        .submit(&id, json!({ "code": app.last_code(ALICE) }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["new_account"], false);
     assert_eq!(r.body["password_set"], true);
@@ -126,15 +152,22 @@ async fn english_sms_for_other_regions_and_configured_domain() {
     let code = app.last_code("+447911123456");
     assert!(body.starts_with("dialtone code: "), "{body}");
     assert!(body.contains("\nFA+9qCX9VSu\n"), "{body}");
-    assert_eq!(body.lines().last().unwrap(), format!("@chat.example.org #{code}"));
+    assert_eq!(
+        body.lines().last().unwrap(),
+        format!("@chat.example.org #{code}")
+    );
 }
 
 #[tokio::test]
 async fn responses_are_identical_for_registered_and_unregistered_numbers() {
     let app = TestApp::spawn().await;
     app.code_login(ALICE, "phone").await;
-    let registered = app.post("/v1/verifications", json!({ "phone": ALICE })).await;
-    let unregistered = app.post("/v1/verifications", json!({ "phone": "+8613900139000" })).await;
+    let registered = app
+        .post("/v1/verifications", json!({ "phone": ALICE }))
+        .await;
+    let unregistered = app
+        .post("/v1/verifications", json!({ "phone": "+8613900139000" }))
+        .await;
     assert_eq!(registered.status, unregistered.status);
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
@@ -148,8 +181,20 @@ async fn responses_are_identical_for_registered_and_unregistered_numbers() {
         (e - r).num_seconds()
     };
     assert_eq!(delta(&registered.body), delta(&unregistered.body));
-    let len = |to: &str| app.outbox().into_iter().rev().find(|(t, _)| t == to).unwrap().1.len();
-    assert_eq!(len(ALICE), len("+8613900139000"), "the SMS does not tell either");
+    let len = |to: &str| {
+        app.outbox()
+            .into_iter()
+            .rev()
+            .find(|(t, _)| t == to)
+            .unwrap()
+            .1
+            .len()
+    };
+    assert_eq!(
+        len(ALICE),
+        len("+8613900139000"),
+        "the SMS does not tell either"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +216,10 @@ async fn wrong_codes_kill_the_verification_and_codes_work_once() {
     // A fresh verification works once.
     let id = app.start_verification(ALICE).await;
     let code = app.last_code(ALICE);
-    assert_eq!(app.submit(&id, json!({ "code": code })).await.status, StatusCode::OK);
+    assert_eq!(
+        app.submit(&id, json!({ "code": code })).await.status,
+        StatusCode::OK
+    );
     let again = app.submit(&id, json!({ "code": code })).await;
     assert_eq!(again.status, StatusCode::GONE);
     assert_eq!(again.code(), "verification_expired");
@@ -191,12 +239,22 @@ async fn codes_expire_after_ten_minutes() {
     let r = app.send(Method::POST, &resend, None, None).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     let fresh = app.last_code(ALICE);
-    assert_eq!(app.submit(&id, json!({ "code": fresh })).await.status, StatusCode::OK);
+    assert_eq!(
+        app.submit(&id, json!({ "code": fresh })).await.status,
+        StatusCode::OK
+    );
 
     // ...but not after it.
     let id = app.start_verification(ALICE).await;
     app.advance(Duration::minutes(61));
-    let r = app.send(Method::POST, &format!("/v1/verifications/{id}/resend"), None, None).await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/verifications/{id}/resend"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::GONE);
     assert_eq!(r.code(), "verification_expired");
 }
@@ -219,7 +277,8 @@ async fn resend_waits_a_growing_cooldown_and_replaces_the_code() {
         let before = app.clock_now();
         let r = app.send(Method::POST, &resend, None, None).await;
         assert_eq!(r.status, StatusCode::OK, "{r:?}");
-        let next = chrono::DateTime::parse_from_rfc3339(r.body["resend_after"].as_str().unwrap()).unwrap();
+        let next =
+            chrono::DateTime::parse_from_rfc3339(r.body["resend_after"].as_str().unwrap()).unwrap();
         waits.push((next.with_timezone(&chrono::Utc) - before).num_seconds());
     }
     // After the 2nd, 3rd, 4th, 5th SMS: 2 min, 5 min, 10 min, 10 min.
@@ -243,22 +302,32 @@ async fn forgotten_password_is_reset_with_a_fresh_code() {
     let app = TestApp::spawn().await;
     let first = app.code_login(ALICE, "phone").await;
     assert_eq!(
-        app.set_password(&first, json!({ "password": "first password" })).await.status,
+        app.set_password(&first, json!({ "password": "first password" }))
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     let laptop = app.code_login(ALICE, "laptop").await;
 
     // Ten minutes later a change needs the current password, and the right one.
     app.advance(Duration::minutes(11));
-    let r = app.set_password(&first, json!({ "password": "second password" })).await;
+    let r = app
+        .set_password(&first, json!({ "password": "second password" }))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "current_password_required");
     let r = app
-        .set_password(&first, json!({ "password": "second password", "current_password": "nope nope" }))
+        .set_password(
+            &first,
+            json!({ "password": "second password", "current_password": "nope nope" }),
+        )
         .await;
     assert_eq!(r.code(), "wrong_password");
     let r = app
-        .set_password(&first, json!({ "password": "short", "current_password": "first password" }))
+        .set_password(
+            &first,
+            json!({ "password": "short", "current_password": "first password" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "weak_password");
@@ -266,15 +335,26 @@ async fn forgotten_password_is_reset_with_a_fresh_code() {
     // Forgotten: a fresh code allows a new password without the old one, and every other
     // device is logged out.
     let recovered = app.code_login(ALICE, "new phone").await;
-    let r = app.set_password(&recovered, json!({ "password": "third password" })).await;
+    let r = app
+        .set_password(&recovered, json!({ "password": "third password" }))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
     for old in [&first, &laptop] {
-        assert_eq!(app.get_auth("/v1/account", old).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.get_auth("/v1/account", old).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(app.get_auth("/v1/account", &recovered).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/account", &recovered).await.status,
+        StatusCode::OK
+    );
 
     let login = |password: &'static str| {
-        app.post("/v1/sessions", json!({ "phone": ALICE, "password": password }))
+        app.post(
+            "/v1/sessions",
+            json!({ "phone": ALICE, "password": password }),
+        )
     };
     assert_eq!(login("first password").await.code(), "invalid_credentials");
     assert_eq!(login("third password").await.status, StatusCode::OK);
@@ -291,7 +371,8 @@ async fn registration_lock_needs_the_password_with_the_code() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "password_required");
 
-    app.set_password(&token, json!({ "password": "lock password" })).await;
+    app.set_password(&token, json!({ "password": "lock password" }))
+        .await;
     let r = patch(json!({ "registration_lock": true, "display_name": "  Alice  " })).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["registration_lock"], true);
@@ -302,9 +383,13 @@ async fn registration_lock_needs_the_password_with_the_code() {
     let r = app.submit(&id, json!({ "code": code })).await;
     assert_eq!(r.status, StatusCode::LOCKED);
     assert_eq!(r.code(), "registration_locked");
-    let r = app.submit(&id, json!({ "code": code, "password": "not the password" })).await;
+    let r = app
+        .submit(&id, json!({ "code": code, "password": "not the password" }))
+        .await;
     assert_eq!(r.status, StatusCode::LOCKED);
-    let r = app.submit(&id, json!({ "code": code, "password": "lock password" })).await;
+    let r = app
+        .submit(&id, json!({ "code": code, "password": "lock password" }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["new_account"], false);
 
@@ -322,9 +407,15 @@ async fn account_settings_are_validated() {
     let r = patch(json!({ "region": "hk" })).await;
     assert_eq!(r.body["region"], "HK");
     let r = patch(json!({ "region": "XX" })).await;
-    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_region"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "invalid_region")
+    );
     let r = patch(json!({ "display_name": "x".repeat(65) })).await;
-    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
+    );
     let r = patch(json!({ "display_name": "王小明" })).await;
     assert_eq!(r.body["display_name"], "王小明");
     let r = patch(json!({ "display_name": null })).await;

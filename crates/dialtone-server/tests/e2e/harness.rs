@@ -29,7 +29,9 @@ pub struct Reply {
 impl Reply {
     /// The stable error code of an error reply.
     pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error code>")
     }
 
     pub fn retry_after(&self) -> u64 {
@@ -63,7 +65,9 @@ impl TestApp {
 
     /// A server on a fresh PostgreSQL database, or `None` when PostgreSQL tests are off.
     pub async fn spawn_postgres(test: &str) -> Option<TestApp> {
-        let url = dialtone_store::testing::fresh_postgres_url(test).await.unwrap()?;
+        let url = dialtone_store::testing::fresh_postgres_url(test)
+            .await
+            .unwrap()?;
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -129,18 +133,27 @@ impl TestApp {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                panic!("non-JSON body for {status}: {e}: {}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "non-JSON body for {status}: {e}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )
             })
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, None, Some(body)).await
+        self.send(reqwest::Method::POST, path, None, Some(body))
+            .await
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, Some(token), None).await
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     /// All SMS the development outbox holds, as (to, body).
@@ -151,7 +164,10 @@ impl TestApp {
         text.lines()
             .map(|l| {
                 let v: Value = serde_json::from_str(l).unwrap();
-                (v["to"].as_str().unwrap().to_owned(), v["body"].as_str().unwrap().to_owned())
+                (
+                    v["to"].as_str().unwrap().to_owned(),
+                    v["body"].as_str().unwrap().to_owned(),
+                )
             })
             .collect()
     }
@@ -171,26 +187,36 @@ impl TestApp {
 
     /// Starts a verification; the verification id.
     pub async fn start_verification(&self, phone: &str) -> String {
-        let r = self.post("/v1/verifications", json!({ "phone": phone })).await;
+        let r = self
+            .post("/v1/verifications", json!({ "phone": phone }))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
         r.body["id"].as_str().unwrap().to_owned()
     }
 
     pub async fn submit(&self, id: &str, body: Value) -> Reply {
-        self.post(&format!("/v1/verifications/{id}/code"), body).await
+        self.post(&format!("/v1/verifications/{id}/code"), body)
+            .await
     }
 
     /// Verifies `phone` by code (registering it if new); the token.
     pub async fn code_login(&self, phone: &str, device: &str) -> String {
         let id = self.start_verification(phone).await;
         let code = self.last_code(phone);
-        let r = self.submit(&id, json!({ "code": code, "device_name": device })).await;
+        let r = self
+            .submit(&id, json!({ "code": code, "device_name": device }))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{r:?}");
         r.body["token"].as_str().unwrap().to_owned()
     }
 
     pub async fn set_password(&self, token: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::PUT, "/v1/account/password", Some(token), Some(body))
-            .await
+        self.send(
+            reqwest::Method::PUT,
+            "/v1/account/password",
+            Some(token),
+            Some(body),
+        )
+        .await
     }
 }

@@ -17,7 +17,11 @@ async fn health_and_openapi() {
 
     let r = app.send(Method::GET, "/v1/openapi.json", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"), "{}", r.body["openapi"]);
+    assert!(
+        r.body["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        r.body["openapi"]
+    );
     let paths = r.body["paths"].as_object().unwrap();
     for (path, method) in [
         ("/v1/verifications", "post"),
@@ -31,7 +35,10 @@ async fn health_and_openapi() {
         ("/v1/devices", "get"),
         ("/v1/devices/{id}", "delete"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     assert!(r.body["components"]["schemas"]["ErrorBody"].is_object());
 }
@@ -49,7 +56,9 @@ async fn a_failing_sms_gateway_is_a_clear_error_and_creates_nothing() {
     .await;
     // More tries than the hourly limit: a failed send does not use up the budget.
     for _ in 0..6 {
-        let r = app.post("/v1/verifications", json!({ "phone": "+8613800138000" })).await;
+        let r = app
+            .post("/v1/verifications", json!({ "phone": "+8613800138000" }))
+            .await;
         assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{r:?}");
         assert_eq!(r.code(), "sms_unavailable");
     }
@@ -58,17 +67,20 @@ async fn a_failing_sms_gateway_is_a_clear_error_and_creates_nothing() {
 #[tokio::test]
 async fn the_http_gateway_delivers_codes_through_a_provider() {
     use axum::routing::post;
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<HashMap<String, String>>::new()));
+    let received =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<HashMap<String, String>>::new()));
     let sink = received.clone();
     let provider = axum::Router::new().route(
         "/2010-04-01/Accounts/{account}/Messages.json",
-        post(move |axum::Form(form): axum::Form<HashMap<String, String>>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(form);
-                (axum::http::StatusCode::CREATED, "{}")
-            }
-        }),
+        post(
+            move |axum::Form(form): axum::Form<HashMap<String, String>>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push(form);
+                    (axum::http::StatusCode::CREATED, "{}")
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -85,7 +97,14 @@ async fn the_http_gateway_delivers_codes_through_a_provider() {
     let form = received.lock().unwrap().pop().unwrap();
     assert_eq!(form["To"], "+8613800138000");
     assert_eq!(form["From"], "dialtone");
-    let code = form["Body"].lines().last().unwrap().rsplit_once('#').unwrap().1.to_owned();
+    let code = form["Body"]
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit_once('#')
+        .unwrap()
+        .1
+        .to_owned();
     assert!(app.outbox().is_empty(), "nothing went to the outbox");
     let r = app.submit(&id, json!({ "code": code })).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -108,11 +127,17 @@ async fn the_server_key_lives_in_the_data_dir_and_survives_restarts() {
     // Restart on the same data: the pending code still verifies.
     let config = app.config.clone();
     let dir = tempfile::tempdir().unwrap();
-    let base_config = Config { listen: "127.0.0.1:0".parse().unwrap(), ..config };
+    let base_config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..config
+    };
     drop(dir);
     let running = dialtone_server::Running::start(base_config).await.unwrap();
     let r = reqwest::Client::new()
-        .post(format!("http://{}/v1/verifications/{id}/code", running.addr))
+        .post(format!(
+            "http://{}/v1/verifications/{id}/code",
+            running.addr
+        ))
         .json(&json!({ "code": code }))
         .send()
         .await
