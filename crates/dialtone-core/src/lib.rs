@@ -6,6 +6,8 @@
 
 pub mod clock;
 pub mod phone;
+pub mod presence;
+pub mod privacy;
 pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};

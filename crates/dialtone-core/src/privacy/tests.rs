@@ -1,0 +1,169 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn settings() -> impl Strategy<Value = PrivacySettings> {
+    let visibility = prop_oneof![Just(Visibility::Everyone), Just(Visibility::Allowlist)];
+    let audience = || {
+        prop_oneof![
+            Just(Audience::Everyone),
+            Just(Audience::Contacts),
+            Just(Audience::Nobody)
+        ]
+    };
+    (visibility, audience(), audience()).prop_map(|(visibility, discoverable, last_seen)| {
+        PrivacySettings {
+            visibility,
+            discoverable,
+            last_seen,
+        }
+    })
+}
+
+fn relation() -> impl Strategy<Value = Relation> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(is_self, blocked, allowlisted, in_target_contacts, warm)| Relation {
+                is_self,
+                blocked,
+                allowlisted,
+                in_target_contacts,
+                warm,
+            },
+        )
+}
+
+proptest! {
+    /// A blocked viewer sees exactly what an unregistered number shows, whatever else holds.
+    #[test]
+    fn blocked_equals_unregistered(s in settings(), mut r in relation()) {
+        r.is_self = false;
+        r.blocked = true;
+        prop_assert_eq!(view(&s, &r), View::UNREGISTERED);
+    }
+
+    /// The blocklist beats the allow-list.
+    #[test]
+    fn blocklist_beats_allowlist(s in settings(), mut r in relation()) {
+        r.is_self = false;
+        r.blocked = true;
+        r.allowlisted = true;
+        prop_assert!(!view(&s, &r).visible);
+    }
+
+    /// In allow-list mode, whoever is not on the list sees nothing.
+    #[test]
+    fn allowlist_mode_hides_the_unlisted(mut s in settings(), mut r in relation()) {
+        s.visibility = Visibility::Allowlist;
+        r.is_self = false;
+        r.allowlisted = false;
+        prop_assert_eq!(view(&s, &r), View::UNREGISTERED);
+    }
+
+    /// Every user sees all of themself.
+    #[test]
+    fn self_sees_everything(s in settings(), mut r in relation()) {
+        r.is_self = true;
+        prop_assert_eq!(view(&s, &r), View::SELF);
+    }
+
+    /// Last seen is never shown to someone who cannot see the user at all.
+    #[test]
+    fn last_seen_implies_visible(s in settings(), r in relation()) {
+        let v = view(&s, &r);
+        prop_assert!(!v.last_seen || v.visible);
+    }
+
+    /// More restrictive settings never show more.
+    #[test]
+    fn stricter_settings_never_show_more(s in settings(), r in relation()) {
+        let base = view(&s, &r);
+        let stricter = [
+            PrivacySettings { visibility: Visibility::Allowlist, ..s },
+            PrivacySettings { discoverable: Audience::Nobody, ..s },
+            PrivacySettings { last_seen: Audience::Nobody, ..s },
+        ];
+        for t in stricter {
+            let v = view(&t, &r);
+            prop_assert!(!v.visible || base.visible);
+            prop_assert!(!v.last_seen || base.last_seen);
+        }
+    }
+
+    /// Blocking never shows more; unblocking never shows less.
+    #[test]
+    fn blocking_is_monotone(s in settings(), mut r in relation()) {
+        r.blocked = false;
+        let open = view(&s, &r);
+        r.blocked = true;
+        let closed = view(&s, &r);
+        prop_assert!(!closed.visible || open.visible);
+        prop_assert!(!closed.last_seen || open.last_seen);
+    }
+
+    /// The decision depends only on the target's settings and the facts between the two,
+    /// so two viewers in the same relation to a target get the same answer (and a viewer
+    /// with the same facts towards two targets with equal settings does too).
+    #[test]
+    fn same_facts_same_view(s in settings(), r in relation()) {
+        let copy = r;
+        prop_assert_eq!(view(&s, &r), view(&s, &copy));
+    }
+}
+
+#[test]
+fn discoverability_table() {
+    let stranger = Relation::default();
+    let contact = Relation {
+        in_target_contacts: true,
+        ..Relation::default()
+    };
+    let warm = Relation {
+        warm: true,
+        ..Relation::default()
+    };
+    let table = [
+        (Audience::Everyone, stranger, true),
+        (Audience::Contacts, stranger, false),
+        (Audience::Contacts, contact, true),
+        (Audience::Nobody, contact, false),
+        (Audience::Nobody, warm, true),
+    ];
+    for (discoverable, relation, visible) in table {
+        let s = PrivacySettings {
+            discoverable,
+            ..PrivacySettings::default()
+        };
+        assert_eq!(
+            view(&s, &relation).visible,
+            visible,
+            "{discoverable:?} {relation:?}"
+        );
+    }
+}
+
+#[test]
+fn last_seen_table() {
+    let contact = Relation {
+        in_target_contacts: true,
+        ..Relation::default()
+    };
+    for (audience, relation, shown) in [
+        (Audience::Everyone, Relation::default(), true),
+        (Audience::Contacts, Relation::default(), false),
+        (Audience::Contacts, contact, true),
+        (Audience::Nobody, contact, false),
+    ] {
+        let s = PrivacySettings {
+            last_seen: audience,
+            ..PrivacySettings::default()
+        };
+        assert_eq!(view(&s, &relation).last_seen, shown, "{audience:?}");
+    }
+}
