@@ -17,6 +17,13 @@ pub enum PresenceSetting {
     Invisible,
 }
 
+crate::privacy::names!(PresenceSetting {
+    Available => "available",
+    Away => "away",
+    Busy => "busy",
+    Invisible => "invisible",
+});
+
 /// What others are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,6 +37,13 @@ pub enum PresenceState {
     /// No connected device, invisible, or not allowed to see.
     Offline,
 }
+
+crate::privacy::names!(PresenceState {
+    Available => "available",
+    Away => "away",
+    Busy => "busy",
+    Offline => "offline",
+});
 
 impl PresenceState {
     /// What others see of a user with `setting` who has `connected` devices.

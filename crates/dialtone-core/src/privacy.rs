@@ -31,6 +31,27 @@ pub enum Audience {
     Nobody,
 }
 
+/// Names of enum values as they appear in the API and in storage.
+macro_rules! names {
+    ($ty:ty { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// The snake_case name.
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $name),* }
+            }
+
+            /// The value of a snake_case name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($name => Some(Self::$variant),)* _ => None }
+            }
+        }
+    };
+}
+pub(crate) use names;
+
+names!(Visibility { Everyone => "everyone", Allowlist => "allowlist" });
+names!(Audience { Everyone => "everyone", Contacts => "contacts", Nobody => "nobody" });
+
 /// A target's privacy settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct PrivacySettings {

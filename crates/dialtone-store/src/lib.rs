@@ -9,7 +9,9 @@
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
 mod records;
+mod social;
 mod sql;
+mod sql_social;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -21,6 +23,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use records::*;
+pub use social::*;
 
 /// What can go wrong in storage. Services map these to their own errors.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +68,12 @@ pub struct Store {
     pub sessions: Arc<dyn SessionRepo>,
     /// Sliding-window rate-limit events.
     pub rate_limits: Arc<dyn RateLimitRepo>,
+    /// Privacy settings, block and allow lists, contact groups.
+    pub privacy: Arc<dyn PrivacyRepo>,
+    /// Address books.
+    pub contacts: Arc<dyn ContactRepo>,
+    /// Presence and live connections.
+    pub presence: Arc<dyn PresenceRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -93,7 +102,10 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             accounts: db.clone(),
             verifications: db.clone(),
             sessions: db.clone(),
-            rate_limits: db,
+            rate_limits: db.clone(),
+            privacy: db.clone(),
+            contacts: db.clone(),
+            presence: db,
             engine: Engine::Postgres,
         })
     } else if url.starts_with("sqlite:") {
@@ -114,7 +126,10 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             accounts: db.clone(),
             verifications: db.clone(),
             sessions: db.clone(),
-            rate_limits: db,
+            rate_limits: db.clone(),
+            privacy: db.clone(),
+            contacts: db.clone(),
+            presence: db,
             engine: Engine::Sqlite,
         })
     } else {

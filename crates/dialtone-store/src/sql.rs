@@ -17,15 +17,15 @@ pub struct SqliteDb(pub sqlx::SqlitePool);
 /// PostgreSQL-backed repositories.
 pub struct PgDb(pub sqlx::PgPool);
 
-fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
+pub(crate) fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
 }
 
-fn phone(s: &str) -> StoreResult<PhoneNumber> {
+pub(crate) fn phone(s: &str) -> StoreResult<PhoneNumber> {
     PhoneNumber::parse_e164(s).map_err(|_| StoreError::Corrupt(format!("phone {s}")))
 }
 

@@ -4,7 +4,12 @@
 
 use chrono::{Duration, DurationRound, Utc};
 use dialtone_core::PhoneNumber;
-use dialtone_store::{SessionRecord, Store, StoreError, UserRecord, VerificationRecord};
+use dialtone_core::presence::PresenceSetting;
+use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
+use dialtone_store::{
+    ContactGroupRecord, ContactRecord, ListKind, PresenceRecord, RelationFacts, SessionRecord,
+    Store, StoreError, UserRecord, VerificationRecord,
+};
 
 fn now() -> chrono::DateTime<Utc> {
     Utc::now()
@@ -305,7 +310,288 @@ macro_rules! contract {
     };
 }
 
-contract!(accounts, sessions, verifications, rate_limits);
+fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
+    ContactRecord {
+        owner_id: owner.into(),
+        phone_mac: mac.into(),
+        sealed: sealed.into(),
+        hidden: false,
+        created_at: now(),
+    }
+}
+
+async fn two_users(store: &Store) {
+    store
+        .accounts
+        .create_user_with_session(&user("t", "+8613800138010"), &session("st", "t"))
+        .await
+        .unwrap();
+    store
+        .accounts
+        .create_user_with_session(&user("v", "+8613800138011"), &session("sv", "v"))
+        .await
+        .unwrap();
+}
+
+async fn privacy(store: Store) {
+    two_users(&store).await;
+    assert_eq!(
+        store.privacy.settings("t").await.unwrap(),
+        PrivacySettings::default()
+    );
+    let strict = PrivacySettings {
+        visibility: Visibility::Allowlist,
+        discoverable: Audience::Contacts,
+        last_seen: Audience::Nobody,
+    };
+    store.privacy.set_settings("t", &strict).await.unwrap();
+    assert_eq!(store.privacy.settings("t").await.unwrap(), strict);
+    assert_eq!(store.privacy.vault_hash("t").await.unwrap(), None);
+    store.privacy.set_vault_hash("t", "phc").await.unwrap();
+    assert_eq!(
+        store.privacy.vault_hash("t").await.unwrap().as_deref(),
+        Some("phc")
+    );
+    assert_eq!(
+        store.privacy.settings("t").await.unwrap(),
+        strict,
+        "vault keeps settings"
+    );
+    store.privacy.set_vault_hash("v", "phc2").await.unwrap();
+    assert_eq!(
+        store.privacy.settings("v").await.unwrap(),
+        PrivacySettings::default()
+    );
+
+    let viewer = phone("+8613800138011");
+    let facts = || store.privacy.relation("t", &viewer, "mac-v");
+    assert_eq!(facts().await.unwrap(), RelationFacts::default());
+
+    // Blocked through a group.
+    let group = ContactGroupRecord {
+        id: "g1".into(),
+        owner_id: "t".into(),
+        name: "同事".into(),
+        phones: vec![viewer.clone(), phone("+8613800138012")],
+        created_at: now(),
+    };
+    store.privacy.create_group(&group).await.unwrap();
+    assert_eq!(
+        store
+            .privacy
+            .group("t", "g1")
+            .await
+            .unwrap()
+            .unwrap()
+            .phones
+            .len(),
+        2
+    );
+    assert!(
+        store.privacy.group("v", "g1").await.unwrap().is_none(),
+        "not the owner's"
+    );
+    store
+        .privacy
+        .add_group("t", ListKind::Block, "g1")
+        .await
+        .unwrap();
+    assert!(facts().await.unwrap().blocked);
+    assert!(
+        store
+            .privacy
+            .remove_group("t", ListKind::Block, "g1")
+            .await
+            .unwrap()
+    );
+    assert!(!facts().await.unwrap().blocked);
+
+    // Blocked directly, allowed directly and by group, in contacts.
+    store
+        .privacy
+        .add_phone("t", ListKind::Block, &viewer)
+        .await
+        .unwrap();
+    store
+        .privacy
+        .add_phone("t", ListKind::Block, &viewer)
+        .await
+        .unwrap();
+    store
+        .privacy
+        .add_group("t", ListKind::Allow, "g1")
+        .await
+        .unwrap();
+    store
+        .contacts
+        .upsert("t", &[contact("t", "mac-v", "sealed")])
+        .await
+        .unwrap();
+    assert_eq!(
+        facts().await.unwrap(),
+        RelationFacts {
+            blocked: true,
+            allowlisted: true,
+            in_target_contacts: true
+        }
+    );
+    assert_eq!(
+        store.privacy.list("t", ListKind::Block).await.unwrap(),
+        (vec![viewer.clone()], vec![])
+    );
+    assert_eq!(
+        store.privacy.list("t", ListKind::Allow).await.unwrap(),
+        (vec![], vec!["g1".to_owned()])
+    );
+    assert!(
+        store
+            .privacy
+            .remove_phone("t", ListKind::Block, &viewer)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .privacy
+            .remove_phone("t", ListKind::Block, &viewer)
+            .await
+            .unwrap()
+    );
+    assert!(!facts().await.unwrap().blocked);
+}
+
+async fn contacts(store: Store) {
+    two_users(&store).await;
+    store
+        .contacts
+        .replace("t", &[contact("t", "a", "A1"), contact("t", "b", "B1")])
+        .await
+        .unwrap();
+    assert!(store.contacts.set_hidden("t", "a", true).await.unwrap());
+    assert!(!store.contacts.set_hidden("t", "zzz", true).await.unwrap());
+    // Upsert keeps the hidden flag and updates the sealed value.
+    store
+        .contacts
+        .upsert("t", &[contact("t", "a", "A2"), contact("t", "c", "C1")])
+        .await
+        .unwrap();
+    let mut all = store.contacts.list("t").await.unwrap();
+    all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
+    let got: Vec<(&str, &str, bool)> = all
+        .iter()
+        .map(|c| (c.phone_mac.as_str(), c.sealed.as_str(), c.hidden))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("a", "A2", true), ("b", "B1", false), ("c", "C1", false)]
+    );
+    assert_eq!(
+        store
+            .contacts
+            .get_many("t", &["b".into(), "nope".into()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    store
+        .contacts
+        .upsert("v", &[contact("v", "a", "A-of-v")])
+        .await
+        .unwrap();
+    let mut owners = store.contacts.owners_of("a").await.unwrap();
+    owners.sort();
+    assert_eq!(owners, vec!["t".to_owned(), "v".to_owned()]);
+
+    // Replace drops what is not in the new book.
+    store
+        .contacts
+        .replace("t", &[contact("t", "c", "C2")])
+        .await
+        .unwrap();
+    assert_eq!(store.contacts.list("t").await.unwrap().len(), 1);
+    assert!(store.contacts.delete("t", "c").await.unwrap());
+    assert!(!store.contacts.delete("t", "c").await.unwrap());
+    assert_eq!(
+        store.contacts.owners_of("a").await.unwrap(),
+        vec!["v".to_owned()]
+    );
+}
+
+async fn presence(store: Store) {
+    two_users(&store).await;
+    assert_eq!(
+        store.presence.get("t").await.unwrap(),
+        PresenceRecord::default()
+    );
+    store
+        .presence
+        .set("t", PresenceSetting::Busy, Some("开会"))
+        .await
+        .unwrap();
+    let seen = now();
+    store.presence.set_last_seen("t", seen).await.unwrap();
+    let got = store.presence.get("t").await.unwrap();
+    assert_eq!(
+        (got.setting, got.text.as_deref(), got.last_seen_at),
+        (PresenceSetting::Busy, Some("开会"), Some(seen))
+    );
+
+    let t0 = now();
+    store.presence.heartbeat("n1", t0).await.unwrap();
+    store.presence.heartbeat("n2", t0).await.unwrap();
+    assert_eq!(
+        store.presence.connect("c1", "n1", "t", t0).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.presence.connect("c2", "n2", "t", t0).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.presence.connect("c3", "n2", "v", t0).await.unwrap(),
+        1
+    );
+    let users = vec!["t".to_owned(), "v".to_owned(), "x".to_owned()];
+    assert_eq!(
+        store.presence.connected(&users).await.unwrap(),
+        vec!["t".to_owned(), "v".to_owned()]
+    );
+    assert_eq!(
+        store.presence.disconnect("c1").await.unwrap(),
+        Some(("t".to_owned(), 1))
+    );
+    assert_eq!(store.presence.disconnect("c1").await.unwrap(), None);
+
+    // n1 keeps beating, n2 dies: its users with nothing left go offline.
+    store
+        .presence
+        .heartbeat("n1", t0 + Duration::seconds(30))
+        .await
+        .unwrap();
+    store.presence.connect("c4", "n1", "v", t0).await.unwrap();
+    let offline = store
+        .presence
+        .sweep_dead_nodes(t0 + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(offline, vec!["t".to_owned()]);
+    assert_eq!(
+        store.presence.connected(&users).await.unwrap(),
+        vec!["v".to_owned()]
+    );
+}
+
+contract!(
+    accounts,
+    sessions,
+    verifications,
+    rate_limits,
+    privacy,
+    contacts,
+    presence
+);
 
 #[tokio::test]
 async fn refuses_unknown_urls() {

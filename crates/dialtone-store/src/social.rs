@@ -1,0 +1,170 @@
+//! Records and repository traits of the social graph: privacy settings, block and allow
+//! lists, contact groups, address books, presence and live connections.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dialtone_core::PhoneNumber;
+use dialtone_core::presence::PresenceSetting;
+use dialtone_core::privacy::PrivacySettings;
+
+use crate::StoreResult;
+
+/// One address-book entry. Its number and name are sealed by the services with a key kept
+/// outside the database; `phone_mac` (a keyed hash of the number) finds it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// Whose address book.
+    pub owner_id: String,
+    /// Keyed hash of the E.164 number.
+    pub phone_mac: String,
+    /// Sealed number and name.
+    pub sealed: String,
+    /// Left out of listings unless the vault is unlocked.
+    pub hidden: bool,
+    /// When it was first added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A named set of numbers, usable in the block and allow lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactGroupRecord {
+    /// Opaque id.
+    pub id: String,
+    /// Whose group.
+    pub owner_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its members.
+    pub phones: Vec<PhoneNumber>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The block list or the allow list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// Numbers and groups that may not see or reach the owner.
+    Block,
+    /// Numbers and groups that may, in allow-list mode.
+    Allow,
+}
+
+/// The facts between a viewer and a target that the stored data can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelationFacts {
+    /// The target blocked the viewer's number or a group holding it.
+    pub blocked: bool,
+    /// The viewer's number or a group holding it is on the target's allow list.
+    pub allowlisted: bool,
+    /// The viewer's number is in the target's address book.
+    pub in_target_contacts: bool,
+}
+
+/// What a user says of their presence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PresenceRecord {
+    /// Available, away, busy or invisible.
+    pub setting: PresenceSetting,
+    /// Status text.
+    pub text: Option<String>,
+    /// When the last device disconnected.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Privacy settings, lists and groups.
+#[async_trait]
+pub trait PrivacyRepo: Send + Sync {
+    /// A user's settings (the defaults when never set).
+    async fn settings(&self, user_id: &str) -> StoreResult<PrivacySettings>;
+    /// Replaces a user's settings.
+    async fn set_settings(&self, user_id: &str, settings: &PrivacySettings) -> StoreResult<()>;
+    /// The Argon2id hash of the vault password, if set.
+    async fn vault_hash(&self, user_id: &str) -> StoreResult<Option<String>>;
+    /// Sets the vault password hash.
+    async fn set_vault_hash(&self, user_id: &str, hash: &str) -> StoreResult<()>;
+    /// Adds a number to a list (no error if already there).
+    async fn add_phone(&self, owner: &str, list: ListKind, phone: &PhoneNumber) -> StoreResult<()>;
+    /// Removes a number from a list; whether it was there.
+    async fn remove_phone(
+        &self,
+        owner: &str,
+        list: ListKind,
+        phone: &PhoneNumber,
+    ) -> StoreResult<bool>;
+    /// Adds one of the owner's groups to a list.
+    async fn add_group(&self, owner: &str, list: ListKind, group_id: &str) -> StoreResult<()>;
+    /// Removes a group from a list; whether it was there.
+    async fn remove_group(&self, owner: &str, list: ListKind, group_id: &str) -> StoreResult<bool>;
+    /// The numbers and group ids on a list.
+    async fn list(
+        &self,
+        owner: &str,
+        list: ListKind,
+    ) -> StoreResult<(Vec<PhoneNumber>, Vec<String>)>;
+    /// Stores a new group with its members.
+    async fn create_group(&self, group: &ContactGroupRecord) -> StoreResult<()>;
+    /// The owner's groups, oldest first.
+    async fn groups(&self, owner: &str) -> StoreResult<Vec<ContactGroupRecord>>;
+    /// One of the owner's groups.
+    async fn group(&self, owner: &str, group_id: &str) -> StoreResult<Option<ContactGroupRecord>>;
+    /// What holds between a viewer (by number and number hash) and a target.
+    async fn relation(
+        &self,
+        target_id: &str,
+        viewer_phone: &PhoneNumber,
+        viewer_mac: &str,
+    ) -> StoreResult<RelationFacts>;
+}
+
+/// Address books.
+#[async_trait]
+pub trait ContactRepo: Send + Sync {
+    /// Replaces the owner's whole address book, in one transaction.
+    async fn replace(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()>;
+    /// Adds or updates entries (the hidden flag of existing ones is kept), in one
+    /// transaction.
+    async fn upsert(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()>;
+    /// The owner's entries.
+    async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>>;
+    /// Some of the owner's entries, by number hash.
+    async fn get_many(&self, owner: &str, macs: &[String]) -> StoreResult<Vec<ContactRecord>>;
+    /// Deletes one entry; whether it was there.
+    async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool>;
+    /// Sets the hidden flag; whether the entry exists.
+    async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool>;
+    /// Who has this number hash in their address book.
+    async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>>;
+}
+
+/// Presence and live connections.
+#[async_trait]
+pub trait PresenceRepo: Send + Sync {
+    /// A user's presence setting and last seen.
+    async fn get(&self, user_id: &str) -> StoreResult<PresenceRecord>;
+    /// Sets state and text (last seen is kept).
+    async fn set(
+        &self,
+        user_id: &str,
+        setting: PresenceSetting,
+        text: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Records when the user was last online.
+    async fn set_last_seen(&self, user_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records that a node is alive.
+    async fn heartbeat(&self, node_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a live connection; the user's connection count after it.
+    async fn connect(
+        &self,
+        conn_id: &str,
+        node_id: &str,
+        user_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Forgets a connection; its user and their remaining connection count.
+    async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(String, u64)>>;
+    /// Which of these users have at least one live connection.
+    async fn connected(&self, user_ids: &[String]) -> StoreResult<Vec<String>>;
+    /// Forgets nodes that have not beaten since `before`, with their connections; the users
+    /// left with no connection at all.
+    async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
+}

@@ -1,0 +1,590 @@
+//! The SQL of the social repositories, compiled for both engines like `sql.rs`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dialtone_core::PhoneNumber;
+use dialtone_core::presence::PresenceSetting;
+use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
+
+use crate::sql::{PgDb, SqliteDb, ms, phone, time};
+use crate::{
+    ContactGroupRecord, ContactRecord, ContactRepo, ListKind, PresenceRecord, PresenceRepo,
+    PrivacyRepo, RelationFacts, StoreError, StoreResult,
+};
+
+fn tables(list: ListKind) -> (&'static str, &'static str) {
+    match list {
+        ListKind::Block => ("blocked_phones", "blocked_groups"),
+        ListKind::Allow => ("allowed_phones", "allowed_groups"),
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value}"))
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    owner_id: String,
+    phone_mac: String,
+    sealed: String,
+    hidden: bool,
+    created_at: i64,
+}
+
+impl ContactRow {
+    fn into_record(self) -> StoreResult<ContactRecord> {
+        Ok(ContactRecord {
+            created_at: time(self.created_at)?,
+            owner_id: self.owner_id,
+            phone_mac: self.phone_mac,
+            sealed: self.sealed,
+            hidden: self.hidden,
+        })
+    }
+}
+
+const CONTACT_COLUMNS: &str = "owner_id, phone_mac, sealed, hidden, created_at";
+
+macro_rules! impl_social {
+    ($db:ty, $engine:ty) => {
+        impl $db {
+            async fn insert_contacts(
+                tx: &mut sqlx::Transaction<'_, $engine>,
+                owner: &str,
+                entries: &[ContactRecord],
+                keep_hidden: bool,
+            ) -> StoreResult<()> {
+                let sql = if keep_hidden {
+                    "INSERT INTO contacts (owner_id, phone_mac, sealed, hidden, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner_id, phone_mac) \
+                     DO UPDATE SET sealed = excluded.sealed"
+                } else {
+                    "INSERT INTO contacts (owner_id, phone_mac, sealed, hidden, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)"
+                };
+                for e in entries {
+                    sqlx::query(sql)
+                        .bind(owner)
+                        .bind(&e.phone_mac)
+                        .bind(&e.sealed)
+                        .bind(e.hidden)
+                        .bind(ms(e.created_at))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn group_phones(&self, group_id: &str) -> StoreResult<Vec<PhoneNumber>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT phone FROM contact_group_members WHERE group_id = $1 ORDER BY phone",
+                )
+                .bind(group_id)
+                .fetch_all(&self.0)
+                .await?;
+                rows.iter().map(|(p,)| phone(p)).collect()
+            }
+
+            async fn group_rows(
+                &self,
+                owner: &str,
+                only: Option<&str>,
+            ) -> StoreResult<Vec<ContactGroupRecord>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT id, name, created_at FROM contact_groups \
+                     WHERE owner_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY created_at, id",
+                )
+                .bind(owner)
+                .bind(only)
+                .fetch_all(&self.0)
+                .await?;
+                let mut groups = Vec::with_capacity(rows.len());
+                for (id, name, created_at) in rows {
+                    groups.push(ContactGroupRecord {
+                        phones: self.group_phones(&id).await?,
+                        created_at: time(created_at)?,
+                        owner_id: owner.to_owned(),
+                        id,
+                        name,
+                    });
+                }
+                Ok(groups)
+            }
+        }
+
+        #[async_trait]
+        impl PrivacyRepo for $db {
+            async fn settings(&self, user_id: &str) -> StoreResult<PrivacySettings> {
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "SELECT visibility, discoverable, last_seen FROM privacy_settings \
+                     WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_optional(&self.0)
+                .await?;
+                let Some((visibility, discoverable, last_seen)) = row else {
+                    return Ok(PrivacySettings::default());
+                };
+                Ok(PrivacySettings {
+                    visibility: Visibility::from_name(&visibility)
+                        .ok_or_else(|| corrupt("visibility", &visibility))?,
+                    discoverable: Audience::from_name(&discoverable)
+                        .ok_or_else(|| corrupt("discoverable", &discoverable))?,
+                    last_seen: Audience::from_name(&last_seen)
+                        .ok_or_else(|| corrupt("last_seen", &last_seen))?,
+                })
+            }
+
+            async fn set_settings(&self, user_id: &str, s: &PrivacySettings) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO privacy_settings (user_id, visibility, discoverable, last_seen) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+                     visibility = excluded.visibility, discoverable = excluded.discoverable, \
+                     last_seen = excluded.last_seen",
+                )
+                .bind(user_id)
+                .bind(s.visibility.as_str())
+                .bind(s.discoverable.as_str())
+                .bind(s.last_seen.as_str())
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn vault_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT vault_hash FROM privacy_settings WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.0)
+                        .await?;
+                Ok(row.and_then(|(h,)| h))
+            }
+
+            async fn set_vault_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
+                let d = PrivacySettings::default();
+                sqlx::query(
+                    "INSERT INTO privacy_settings \
+                     (user_id, visibility, discoverable, last_seen, vault_hash) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (user_id) DO UPDATE SET vault_hash = excluded.vault_hash",
+                )
+                .bind(user_id)
+                .bind(d.visibility.as_str())
+                .bind(d.discoverable.as_str())
+                .bind(d.last_seen.as_str())
+                .bind(hash)
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn add_phone(
+                &self,
+                owner: &str,
+                list: ListKind,
+                phone: &PhoneNumber,
+            ) -> StoreResult<()> {
+                let sql = format!(
+                    "INSERT INTO {} (owner_id, phone) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    tables(list).0
+                );
+                sqlx::query(&sql)
+                    .bind(owner)
+                    .bind(phone.as_str())
+                    .execute(&self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn remove_phone(
+                &self,
+                owner: &str,
+                list: ListKind,
+                phone: &PhoneNumber,
+            ) -> StoreResult<bool> {
+                let sql = format!(
+                    "DELETE FROM {} WHERE owner_id = $1 AND phone = $2",
+                    tables(list).0
+                );
+                let done = sqlx::query(&sql)
+                    .bind(owner)
+                    .bind(phone.as_str())
+                    .execute(&self.0)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn add_group(&self, owner: &str, list: ListKind, group_id: &str) -> StoreResult<()> {
+                let sql = format!(
+                    "INSERT INTO {} (owner_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    tables(list).1
+                );
+                sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.0).await?;
+                Ok(())
+            }
+
+            async fn remove_group(
+                &self,
+                owner: &str,
+                list: ListKind,
+                group_id: &str,
+            ) -> StoreResult<bool> {
+                let sql = format!(
+                    "DELETE FROM {} WHERE owner_id = $1 AND group_id = $2",
+                    tables(list).1
+                );
+                let done = sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.0).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn list(
+                &self,
+                owner: &str,
+                list: ListKind,
+            ) -> StoreResult<(Vec<PhoneNumber>, Vec<String>)> {
+                let (phones_table, groups_table) = tables(list);
+                let phones: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT phone FROM {phones_table} WHERE owner_id = $1 ORDER BY phone"
+                ))
+                .bind(owner)
+                .fetch_all(&self.0)
+                .await?;
+                let groups: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT group_id FROM {groups_table} WHERE owner_id = $1 ORDER BY group_id"
+                ))
+                .bind(owner)
+                .fetch_all(&self.0)
+                .await?;
+                let phones = phones.iter().map(|(p,)| phone(p)).collect::<StoreResult<_>>()?;
+                Ok((phones, groups.into_iter().map(|(g,)| g).collect()))
+            }
+
+            async fn create_group(&self, group: &ContactGroupRecord) -> StoreResult<()> {
+                let mut tx = self.0.begin().await?;
+                sqlx::query(
+                    "INSERT INTO contact_groups (id, owner_id, name, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&group.id)
+                .bind(&group.owner_id)
+                .bind(&group.name)
+                .bind(ms(group.created_at))
+                .execute(&mut *tx)
+                .await?;
+                for p in &group.phones {
+                    sqlx::query(
+                        "INSERT INTO contact_group_members (group_id, phone) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&group.id)
+                    .bind(p.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn groups(&self, owner: &str) -> StoreResult<Vec<ContactGroupRecord>> {
+                self.group_rows(owner, None).await
+            }
+
+            async fn group(
+                &self,
+                owner: &str,
+                group_id: &str,
+            ) -> StoreResult<Option<ContactGroupRecord>> {
+                Ok(self.group_rows(owner, Some(group_id)).await?.into_iter().next())
+            }
+
+            async fn relation(
+                &self,
+                target_id: &str,
+                viewer_phone: &PhoneNumber,
+                viewer_mac: &str,
+            ) -> StoreResult<RelationFacts> {
+                let (blocked, allowlisted, in_target_contacts): (bool, bool, bool) = sqlx::query_as(
+                    "SELECT \
+                       EXISTS (SELECT 1 FROM blocked_phones WHERE owner_id = $1 AND phone = $2) \
+                       OR EXISTS (SELECT 1 FROM blocked_groups g JOIN contact_group_members m \
+                                  ON m.group_id = g.group_id \
+                                  WHERE g.owner_id = $1 AND m.phone = $2), \
+                       EXISTS (SELECT 1 FROM allowed_phones WHERE owner_id = $1 AND phone = $2) \
+                       OR EXISTS (SELECT 1 FROM allowed_groups g JOIN contact_group_members m \
+                                  ON m.group_id = g.group_id \
+                                  WHERE g.owner_id = $1 AND m.phone = $2), \
+                       EXISTS (SELECT 1 FROM contacts WHERE owner_id = $1 AND phone_mac = $3)",
+                )
+                .bind(target_id)
+                .bind(viewer_phone.as_str())
+                .bind(viewer_mac)
+                .fetch_one(&self.0)
+                .await?;
+                Ok(RelationFacts {
+                    blocked,
+                    allowlisted,
+                    in_target_contacts,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl ContactRepo for $db {
+            async fn replace(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
+                let mut tx = self.0.begin().await?;
+                sqlx::query("DELETE FROM contacts WHERE owner_id = $1")
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_contacts(&mut tx, owner, entries, false).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn upsert(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
+                let mut tx = self.0.begin().await?;
+                Self::insert_contacts(&mut tx, owner, entries, true).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>> {
+                let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE owner_id = $1");
+                sqlx::query_as::<_, ContactRow>(&sql)
+                    .bind(owner)
+                    .fetch_all(&self.0)
+                    .await?
+                    .into_iter()
+                    .map(ContactRow::into_record)
+                    .collect()
+            }
+
+            async fn get_many(&self, owner: &str, macs: &[String]) -> StoreResult<Vec<ContactRecord>> {
+                let sql = format!(
+                    "SELECT {CONTACT_COLUMNS} FROM contacts WHERE owner_id = $1 AND phone_mac = $2"
+                );
+                let mut found = Vec::new();
+                for mac in macs {
+                    if let Some(row) = sqlx::query_as::<_, ContactRow>(&sql)
+                        .bind(owner)
+                        .bind(mac)
+                        .fetch_optional(&self.0)
+                        .await?
+                    {
+                        found.push(row.into_record()?);
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND phone_mac = $2")
+                    .bind(owner)
+                    .bind(mac)
+                    .execute(&self.0)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE contacts SET hidden = $1 WHERE owner_id = $2 AND phone_mac = $3",
+                )
+                .bind(hidden)
+                .bind(owner)
+                .bind(mac)
+                .execute(&self.0)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT owner_id FROM contacts WHERE phone_mac = $1")
+                        .bind(mac)
+                        .fetch_all(&self.0)
+                        .await?;
+                Ok(rows.into_iter().map(|(o,)| o).collect())
+            }
+        }
+
+        #[async_trait]
+        impl PresenceRepo for $db {
+            async fn get(&self, user_id: &str) -> StoreResult<PresenceRecord> {
+                let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT setting, text, last_seen_at FROM presence WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_optional(&self.0)
+                .await?;
+                let Some((setting, text, last_seen_at)) = row else {
+                    return Ok(PresenceRecord::default());
+                };
+                Ok(PresenceRecord {
+                    setting: PresenceSetting::from_name(&setting)
+                        .ok_or_else(|| corrupt("presence", &setting))?,
+                    text,
+                    last_seen_at: last_seen_at.map(time).transpose()?,
+                })
+            }
+
+            async fn set(
+                &self,
+                user_id: &str,
+                setting: PresenceSetting,
+                text: Option<&str>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO presence (user_id, setting, text) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET setting = excluded.setting, \
+                     text = excluded.text",
+                )
+                .bind(user_id)
+                .bind(setting.as_str())
+                .bind(text)
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_last_seen(&self, user_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO presence (user_id, setting, last_seen_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+                )
+                .bind(user_id)
+                .bind(PresenceSetting::default().as_str())
+                .bind(ms(at))
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn heartbeat(&self, node_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO nodes (id, heartbeat_at) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                )
+                .bind(node_id)
+                .bind(ms(at))
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn connect(
+                &self,
+                conn_id: &str,
+                node_id: &str,
+                user_id: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<u64> {
+                let mut tx = self.0.begin().await?;
+                sqlx::query(
+                    "INSERT INTO live_connections (id, node_id, user_id, connected_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(conn_id)
+                .bind(node_id)
+                .bind(user_id)
+                .bind(ms(at))
+                .execute(&mut *tx)
+                .await?;
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM live_connections WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(count(n))
+            }
+
+            async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(String, u64)>> {
+                let mut tx = self.0.begin().await?;
+                let gone: Option<(String,)> =
+                    sqlx::query_as("DELETE FROM live_connections WHERE id = $1 RETURNING user_id")
+                        .bind(conn_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((user_id,)) = gone else {
+                    return Ok(None);
+                };
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM live_connections WHERE user_id = $1")
+                        .bind(&user_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(Some((user_id, count(n))))
+            }
+
+            async fn connected(&self, user_ids: &[String]) -> StoreResult<Vec<String>> {
+                let mut online = Vec::new();
+                for id in user_ids {
+                    let (n,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM live_connections WHERE user_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&self.0)
+                    .await?;
+                    if n > 0 {
+                        online.push(id.clone());
+                    }
+                }
+                Ok(online)
+            }
+
+            async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+                let mut tx = self.0.begin().await?;
+                let dead: Vec<(String,)> = sqlx::query_as(
+                    "DELETE FROM nodes WHERE heartbeat_at < $1 RETURNING id",
+                )
+                .bind(ms(before))
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut users: Vec<String> = Vec::new();
+                for (node,) in &dead {
+                    let gone: Vec<(String,)> = sqlx::query_as(
+                        "DELETE FROM live_connections WHERE node_id = $1 RETURNING user_id",
+                    )
+                    .bind(node)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    users.extend(gone.into_iter().map(|(u,)| u));
+                }
+                // Connections whose node row never existed or is already gone.
+                let orphans: Vec<(String,)> = sqlx::query_as(
+                    "DELETE FROM live_connections WHERE node_id NOT IN (SELECT id FROM nodes) \
+                     RETURNING user_id",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                users.extend(orphans.into_iter().map(|(u,)| u));
+                users.sort();
+                users.dedup();
+                let mut offline = Vec::new();
+                for user in users {
+                    let (n,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM live_connections WHERE user_id = $1",
+                    )
+                    .bind(&user)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if n == 0 {
+                        offline.push(user);
+                    }
+                }
+                tx.commit().await?;
+                Ok(offline)
+            }
+        }
+    };
+}
+
+impl_social!(SqliteDb, sqlx::Sqlite);
+impl_social!(PgDb, sqlx::Postgres);
