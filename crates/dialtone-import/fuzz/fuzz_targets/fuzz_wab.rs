@@ -1,0 +1,12 @@
+#![no_main]
+// Fuzzes import() with the format forced to Some(Format::Wab).
+
+use dialtone_import::Format;
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::run(data, Some(Format::Wab));
+});
