@@ -89,6 +89,9 @@ impl From<ServiceError> for ApiError {
             E::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
             E::DeviceNotFound => (StatusCode::NOT_FOUND, "device_not_found"),
             E::SmsUnavailable => (StatusCode::BAD_GATEWAY, "sms_unavailable"),
+            E::TooManyContacts(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_contacts"),
+            E::ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found"),
+            E::GroupNotFound => (StatusCode::NOT_FOUND, "group_not_found"),
             E::Store(_) | E::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")

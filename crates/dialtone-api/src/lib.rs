@@ -12,6 +12,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use dialtone_service::AccountService;
+use dialtone_service::realtime::Hub;
+use dialtone_service::social::SocialService;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
@@ -24,6 +26,10 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     /// Accounts, verifications, sessions.
     pub accounts: Arc<AccountService>,
+    /// Contacts, privacy, presence, vault.
+    pub social: Arc<SocialService>,
+    /// This process's live connections.
+    pub hub: Arc<Hub>,
 }
 
 /// The whole HTTP application: every route, the OpenAPI document at `/v1/openapi.json`,
@@ -34,6 +40,10 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::verifications::routes())
         .merge(routes::sessions::routes())
         .merge(routes::account::routes())
+        .merge(routes::contacts::routes())
+        .merge(routes::privacy::routes())
+        .merge(routes::presence::routes())
+        .merge(routes::ws::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_api::AppState;
+use dialtone_bus::{EventBus, LocalBus};
 use dialtone_core::{Clock, Region, SystemClock};
+use dialtone_service::realtime::Hub;
+use dialtone_service::social::{ContactLimits, SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
 use dialtone_sms::{HttpGateway, OutboxGateway, SmsGateway};
 use tokio::net::TcpListener;
@@ -21,6 +24,12 @@ pub use config::{Config, ConfigError, GatewayKind};
 
 /// How often expired verifications and old rate-limit events are deleted.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// How often this process records that it is alive and sweeps dead ones.
+const NODE_HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// A node silent this long is dead: its connections are dropped, its users go offline.
+const NODE_DEAD_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
 /// Why a server could not start or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +55,9 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     serve: JoinHandle<std::io::Result<()>>,
     housekeeping: JoinHandle<()>,
+    fan_out: JoinHandle<()>,
+    heartbeat: JoinHandle<()>,
+    hub: Arc<Hub>,
 }
 
 impl Running {
@@ -74,18 +86,34 @@ impl Running {
             GatewayKind::Outbox => Arc::new(OutboxGateway::new(config.outbox_path())),
             GatewayKind::Http => Arc::new(HttpGateway::new(config.sms.http.clone())?),
         };
+        let bus: Arc<dyn EventBus> = Arc::new(LocalBus::new());
         let accounts = Arc::new(AccountService::new(AccountDeps {
             store: store.clone(),
             sms,
-            clock,
+            clock: clock.clone(),
             policy: config.accounts.clone(),
             sms_policy: config.sms.policy.clone(),
-            code_key,
+            code_key: code_key.clone(),
             domain: config.domain.clone(),
             default_region,
+            bus: bus.clone(),
         }));
+        let social = Arc::new(SocialService::new(
+            SocialDeps {
+                store: store.clone(),
+                clock,
+                bus: bus.clone(),
+                server_key: code_key,
+                default_region,
+                limits: ContactLimits::default(),
+            },
+            accounts.hasher(),
+        ));
+        let hub = Arc::new(Hub::new(social.clone()));
         let app = dialtone_api::app(AppState {
             accounts: accounts.clone(),
+            social,
+            hub: hub.clone(),
         });
 
         let listener = TcpListener::bind(config.listen)
@@ -119,12 +147,43 @@ impl Running {
                 }
             }
         });
+        let fan_out = {
+            let hub = hub.clone();
+            let events = bus.subscribe();
+            let mut stop = shutdown.subscribe();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = hub.dispatch(events) => {}
+                    () = stopped(&mut stop) => {}
+                }
+            })
+        };
+        let heartbeat = {
+            let hub = hub.clone();
+            let mut stop = shutdown.subscribe();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(NODE_HEARTBEAT_EVERY);
+                loop {
+                    tokio::select! {
+                        _ = every.tick() => {
+                            if let Err(e) = hub.tick(NODE_DEAD_AFTER).await {
+                                tracing::warn!(error = %e, "node heartbeat failed");
+                            }
+                        }
+                        () = stopped(&mut stop) => break,
+                    }
+                }
+            })
+        };
         tracing::info!(%addr, engine = ?store.engine, data_dir = %config.data_dir.display(), "dialtone listening");
         Ok(Running {
             addr,
             shutdown,
             serve,
             housekeeping,
+            fan_out,
+            heartbeat,
+            hub,
         })
     }
 
@@ -132,8 +191,11 @@ impl Running {
     /// tasks.
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(true);
+        self.hub.close_all().await;
         let served = self.serve.await;
         let _ = self.housekeeping.await;
+        let _ = self.fan_out.await;
+        let _ = self.heartbeat.await;
         match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ServerError::Io(e.to_string())),

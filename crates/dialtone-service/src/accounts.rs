@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use dialtone_bus::{Event, EventBus};
 use dialtone_core::verification::{RESET_WINDOW, VERIFICATION_LIFETIME};
 use dialtone_core::{Clock, PhoneNumber, Region};
 use dialtone_sms::SmsGateway;
@@ -42,6 +43,8 @@ pub struct AccountDeps {
     pub domain: String,
     /// Region used to read national numbers when the request gives none.
     pub default_region: Region,
+    /// Where registrations and revoked sessions are announced.
+    pub bus: Arc<dyn EventBus>,
 }
 
 /// The account use cases.
@@ -99,6 +102,11 @@ impl AccountService {
     /// Builds the service.
     pub fn new(deps: AccountDeps) -> Self {
         let hasher = PasswordHasher::new(deps.policy.max_concurrent_hashes);
+        Self::with_hasher(deps, hasher)
+    }
+
+    /// Builds the service sharing a hasher (and its cap on concurrent hashes) with others.
+    pub fn with_hasher(deps: AccountDeps, hasher: PasswordHasher) -> Self {
         let limiter = RateLimiter::new(deps.store.rate_limits.clone());
         Self {
             deps,
@@ -109,6 +117,11 @@ impl AccountService {
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.deps.clock.now()
+    }
+
+    /// The password hasher, to share its cap on concurrent hashes with other services.
+    pub fn hasher(&self) -> PasswordHasher {
+        self.hasher.clone()
     }
 
     /// Reads a phone number in the given region, else the default one.
@@ -232,7 +245,18 @@ impl AccountService {
             .sessions
             .delete(&auth.user.id, &auth.session.id)
             .await?;
+        self.announce(Event::SessionRevoked {
+            session_id: auth.session.id.clone(),
+        })
+        .await;
         Ok(())
+    }
+
+    /// Announces an event; failures are logged (the change itself is stored).
+    pub(crate) async fn announce(&self, event: Event) {
+        if let Err(e) = self.deps.bus.publish(event).await {
+            tracing::warn!(error = %e, "event not published");
+        }
     }
 
     /// The devices logged in to the account.
@@ -260,6 +284,10 @@ impl AccountService {
             .await?
         {
             tracing::info!(user_id = %auth.user.id, device_id, "device revoked");
+            self.announce(Event::SessionRevoked {
+                session_id: device_id.to_owned(),
+            })
+            .await;
             Ok(())
         } else {
             Err(ServiceError::DeviceNotFound)
@@ -293,11 +321,24 @@ impl AccountService {
             }
         }
         let phc = self.hasher.hash(password).await?;
+        let others: Vec<String> = self
+            .deps
+            .store
+            .sessions
+            .list(&auth.user.id)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .filter(|id| *id != auth.session.id)
+            .collect();
         self.deps
             .store
             .accounts
             .set_password(&auth.user.id, &phc, &auth.session.id)
             .await?;
+        for session_id in others {
+            self.announce(Event::SessionRevoked { session_id }).await;
+        }
         tracing::info!(user_id = %auth.user.id, "password set; other devices logged out");
         Ok(())
     }

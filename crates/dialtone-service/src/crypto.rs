@@ -14,6 +14,18 @@ pub fn new_code() -> String {
     format!("{:06}", OsRng.gen_range(0..1_000_000u32))
 }
 
+/// HMAC-SHA256 of `data` under `key`.
+pub fn keyed_hash(key: &[u8], data: &[u8]) -> Vec<u8> {
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        // HMAC takes keys of any length; this arm cannot be reached.
+        Err(_) => Vec::new(),
+    }
+}
+
 /// A keyed hash of a code, bound to its verification so that a leaked table cannot be
 /// brute-forced without the server key.
 pub fn code_hash(key: &[u8], verification_id: &str, code: &str) -> String {

@@ -58,6 +58,15 @@ pub enum ServiceError {
     /// No such device of this user.
     #[error("no such device")]
     DeviceNotFound,
+    /// An address-book request has too many entries.
+    #[error("at most {0} contacts per request; upload larger books in parts with POST")]
+    TooManyContacts(usize),
+    /// No such entry in the caller's address book.
+    #[error("no such contact")]
+    ContactNotFound,
+    /// No such contact group of the caller.
+    #[error("no such contact group")]
+    GroupNotFound,
     /// The SMS gateway failed; nothing was created.
     #[error("the SMS could not be sent; try again later")]
     SmsUnavailable,

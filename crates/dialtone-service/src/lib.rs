@@ -7,6 +7,8 @@ mod crypto;
 mod error;
 pub mod limits;
 pub mod passwords;
+pub mod realtime;
+pub mod social;
 pub mod verification;
 
 pub use accounts::{AccountDeps, AccountService, AccountUpdate, Authenticated, Device, LoggedIn};

@@ -237,6 +237,10 @@ impl AccountService {
         {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "account created");
+                self.announce(dialtone_bus::Event::UserRegistered {
+                    user_id: user.id.clone(),
+                })
+                .await;
                 Ok(CodeAccepted {
                     login: LoggedIn { token, user },
                     new_account: true,

@@ -2,11 +2,28 @@
 //! `#[utoipa::path]`, from which the OpenAPI document is generated.
 
 pub mod account;
+pub mod contacts;
 pub mod health;
+pub mod presence;
+pub mod privacy;
 pub mod sessions;
 pub mod verifications;
+pub mod ws;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use dialtone_core::PhoneNumber;
+
+use crate::ApiError;
+
+/// A phone number from a path: E.164, its `+` percent-encoded or not.
+pub fn path_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse_e164(raw).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_phone",
+            format!("{raw:?} is not an E.164 number: {e}"),
+        )
+    })
+}
 
 /// Times in responses: RFC 3339, UTC, millisecond precision.
 pub fn rfc3339(t: DateTime<Utc>) -> String {

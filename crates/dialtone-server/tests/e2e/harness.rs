@@ -220,3 +220,114 @@ impl TestApp {
         .await
     }
 }
+
+/// A WebSocket client of `/v1/ws`.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// What the next read of a socket gave.
+#[derive(Debug)]
+pub enum WsEvent {
+    Frame(Value),
+    Closed(Option<u16>),
+}
+
+impl TestApp {
+    /// Opens `/v1/ws` with a bearer header; panics unless the upgrade succeeds.
+    pub async fn ws(&self, token: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/v1/ws", self.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Ws { stream }
+    }
+
+    /// The HTTP status of a refused upgrade to `/v1/ws` with `query`.
+    pub async fn ws_refused(&self, query: &str) -> u16 {
+        let url = format!("{}/v1/ws{query}", self.base.replacen("http", "ws", 1));
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            other => panic!("expected a refused upgrade, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    /// Uploads an address book (replace); the reply.
+    pub async fn put_contacts(&self, token: &str, body: Value) -> Reply {
+        self.send(
+            reqwest::Method::PUT,
+            "/v1/contacts",
+            Some(token),
+            Some(body),
+        )
+        .await
+    }
+}
+
+impl Ws {
+    /// The next frame or close, within 5 s.
+    pub async fn next(&mut self) -> WsEvent {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let got = tokio::time::timeout(std::time::Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("no frame within 5 s");
+            match got {
+                Some(Ok(Message::Text(text))) => {
+                    return WsEvent::Frame(serde_json::from_str(&text).unwrap());
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return WsEvent::Closed(frame.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return WsEvent::Closed(None),
+            }
+        }
+    }
+
+    /// The next frame; panics on close.
+    pub async fn frame(&mut self) -> Value {
+        match self.next().await {
+            WsEvent::Frame(v) => v,
+            WsEvent::Closed(code) => panic!("closed ({code:?}) while a frame was expected"),
+        }
+    }
+
+    /// The next `presence` frame (skipping nothing: any other frame fails the test).
+    pub async fn presence(&mut self) -> Value {
+        let f = self.frame().await;
+        assert_eq!(f["type"], "presence", "{f}");
+        f
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn close(mut self) {
+        use futures::SinkExt;
+        let _ = self
+            .stream
+            .send(tokio_tungstenite::tungstenite::Message::Close(None))
+            .await;
+        // Drain until the server closes its side.
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            futures::StreamExt::next(&mut self.stream),
+        )
+        .await
+        {}
+    }
+}

@@ -7,4 +7,6 @@ mod accounts;
 mod bad_input;
 mod harness;
 mod limits;
+mod realtime;
 mod server;
+mod social;

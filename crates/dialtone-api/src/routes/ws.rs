@@ -1,0 +1,180 @@
+//! `GET /v1/ws`: the live connection. JSON text frames with a `type`. The server sends
+//! `ready` first, then `presence` (and later `message`, `receipt`, `typing`) frames; the
+//! client may send `ping`, `ack` and `typing`. A frame that cannot be understood gets an
+//! `error` frame back and the connection stays open. Heartbeats: the server pings every
+//! 20 s and closes a connection silent for 60 s.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use dialtone_service::realtime::{CloseReason, Connection, ServerFrame};
+use serde::Deserialize;
+use tokio::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+/// How often the server pings.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Silence after which a client counts as gone.
+const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// Largest frame a client may send.
+const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+/// Close code: the device was logged out.
+const CLOSE_REVOKED: u16 = 4001;
+/// Close code: the client did not keep up; reconnect to catch up.
+const CLOSE_SLOW: u16 = 4008;
+/// Close code: the server is going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The live-connection route.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ws))
+}
+
+/// Upgrades to a WebSocket. The token comes in `Authorization: Bearer` or `?token=`; a
+/// missing, bad or revoked token gets 401 before the upgrade.
+#[utoipa::path(get, path = "/v1/ws", tag = "realtime",
+    params(("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers")),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let from_header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let token = from_header
+        .or(query.token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(ApiError::unauthorized)?;
+    let auth = state.accounts.authenticate(&token).await?;
+    let hub = state.hub.clone();
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| async move {
+            match hub.connect(auth.user, auth.session.id).await {
+                Ok((conn, frames)) => {
+                    serve(socket, &conn, frames).await;
+                    if let Err(e) = hub.disconnect(&conn).await {
+                        tracing::warn!(error = %e, "disconnect not recorded");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "connection not registered"),
+            }
+        }))
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    conn: &Arc<Connection>,
+    mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
+) {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            frame = frames.recv() => {
+                let Some(frame) = frame else { break };
+                if send(&mut socket, &frame).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                last_heard = Instant::now();
+                match message {
+                    Message::Text(text) => {
+                        if let Some(reply) = client_frame(text.as_str())
+                            && send(&mut socket, &reply).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Message::Binary(_) => {
+                        let reply = error_frame("binary_frame", "frames are JSON text");
+                        if send(&mut socket, &reply).await.is_err() {
+                            break;
+                        }
+                    }
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > DEAD_AFTER {
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            reason = conn.closed() => {
+                let (code, why) = match reason {
+                    CloseReason::Revoked => (CLOSE_REVOKED, "device logged out"),
+                    CloseReason::SlowConsumer => (CLOSE_SLOW, "too slow; reconnect to catch up"),
+                    CloseReason::ShuttingDown => (CLOSE_GOING_AWAY, "server stopping"),
+                };
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame { code, reason: why.into() })))
+                    .await;
+                break;
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(frame).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+fn error_frame(code: &str, message: &str) -> ServerFrame {
+    ServerFrame::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The answer to a client frame, if it needs one.
+fn client_frame(text: &str) -> Option<ServerFrame> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Some(error_frame(
+            "malformed_frame",
+            "a frame is a JSON object with a type",
+        ));
+    };
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some("ping") => Some(ServerFrame::Pong),
+        // Acknowledgements and typing notices matter once messages exist; accepted now.
+        Some("ack") | Some("typing") => None,
+        Some(other) => Some(error_frame(
+            "unknown_frame",
+            &format!("unknown frame type {other:?}"),
+        )),
+        None => Some(error_frame(
+            "malformed_frame",
+            "a frame needs a string type",
+        )),
+    }
+}

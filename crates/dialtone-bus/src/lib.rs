@@ -1,0 +1,116 @@
+//! The event bus. Services publish what changed ([`Event`]); every server process holds one
+//! subscription and fans events out to its own live connections. The in-process bus
+//! ([`LocalBus`]) is the zero-configuration default; a NATS implementation carries the same
+//! events between processes.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// How many events a slow local subscriber may fall behind before it skips some.
+const LOCAL_CAPACITY: usize = 4096;
+
+/// Something that changed and that live connections may need to hear about. Events carry
+/// ids only: each node reads the current state itself and asks the privacy policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A user's presence (state, text, or connected devices) changed.
+    PresenceChanged {
+        /// Whose.
+        user_id: String,
+    },
+    /// A user's privacy settings, lists or groups changed.
+    PrivacyChanged {
+        /// Whose.
+        user_id: String,
+    },
+    /// A user's address book changed.
+    ContactsChanged {
+        /// Whose.
+        user_id: String,
+    },
+    /// A number became an account.
+    UserRegistered {
+        /// The new user.
+        user_id: String,
+    },
+    /// A device was logged out; its live connections must close.
+    SessionRevoked {
+        /// The device (session) id.
+        session_id: String,
+    },
+}
+
+/// Why an event could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The broker refused or is unreachable.
+    #[error("event bus: {0}")]
+    Broker(String),
+}
+
+/// Publishes events to every server process, and delivers every process's events here.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Sends an event to all processes (this one included).
+    async fn publish(&self, event: Event) -> Result<(), BusError>;
+    /// A receiver of every event, from any process.
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+}
+
+/// The bus of a single process.
+pub struct LocalBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl LocalBus {
+    /// A new, empty bus.
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(LOCAL_CAPACITY).0,
+        }
+    }
+
+    /// Delivers an event to local subscribers (used by networked buses for what arrives).
+    pub fn deliver(&self, event: Event) {
+        // No subscriber is not an error: nobody is listening yet.
+        let _ = self.sender.send(event);
+    }
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl EventBus for LocalBus {
+    async fn publish(&self, event: Event) -> Result<(), BusError> {
+        self.deliver(event);
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_bus_delivers_to_every_subscriber() {
+        let bus = LocalBus::new();
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        let event = Event::PresenceChanged {
+            user_id: "u".into(),
+        };
+        bus.publish(event.clone()).await.ok();
+        assert_eq!(a.recv().await.ok(), Some(event.clone()));
+        assert_eq!(b.recv().await.ok(), Some(event));
+    }
+}

@@ -1,0 +1,409 @@
+//! Live connections of this server process and the fan-out of events to them.
+//!
+//! One bus subscription per process ([`Hub::dispatch`]) and an in-process map of user →
+//! live connections. On an event the hub re-reads the current state and asks the privacy
+//! policy (through [`SocialService`]) what each local watcher may see, and sends a frame
+//! only when that differs from what the connection was last shown: so a watcher who may
+//! not see a user learns nothing, not even that something changed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dialtone_bus::Event;
+use dialtone_core::presence::PresenceState;
+use dialtone_store::UserRecord;
+use serde::Serialize;
+use tokio::sync::{Notify, RwLock, broadcast, mpsc};
+
+use crate::ServiceResult;
+use crate::crypto::new_id;
+use crate::social::{PresenceView, SocialService};
+
+/// Frames a connection may have queued before it counts as a slow consumer and is closed
+/// (it catches up on reconnect).
+pub const CONNECTION_QUEUE: usize = 256;
+
+/// Presence of one contact as a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresenceFrame {
+    /// The contact's number, E.164.
+    pub phone: String,
+    /// Available, away, busy or offline.
+    pub state: PresenceState,
+    /// Status text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Frames the server sends on a live connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame: every registered contact the user may see, offline ones included.
+    Ready {
+        /// Their presence.
+        presence: Vec<PresenceFrame>,
+    },
+    /// A contact's presence as this user may see it changed.
+    Presence(PresenceFrame),
+    /// A number in this user's address book became a dialtone user.
+    ContactRegistered {
+        /// The number.
+        phone: String,
+        /// The new user.
+        user_id: String,
+    },
+    /// Answer to a client `ping`.
+    Pong,
+    /// A frame from the client could not be understood; the connection stays open.
+    Error {
+        /// Stable code.
+        code: String,
+        /// Human text.
+        message: String,
+    },
+}
+
+/// Why the server ends a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The device was logged out.
+    Revoked,
+    /// The client did not read its frames fast enough.
+    SlowConsumer,
+    /// The server is stopping.
+    ShuttingDown,
+}
+
+/// One live connection.
+pub struct Connection {
+    /// Connection id.
+    pub id: String,
+    /// The user.
+    pub user: UserRecord,
+    /// The device.
+    pub session_id: String,
+    sender: mpsc::Sender<ServerFrame>,
+    /// What this connection was last shown of each contact.
+    shown: Mutex<HashMap<String, PresenceFrame>>,
+    close: Notify,
+    close_reason: Mutex<Option<CloseReason>>,
+    /// Whether `ready` went out; nothing else may precede it.
+    ready: AtomicBool,
+    /// Whether an update came before `ready` (then the connection is resynced after it).
+    missed: AtomicBool,
+}
+
+impl Connection {
+    /// Resolves when the server wants this connection closed, with the reason.
+    pub async fn closed(&self) -> CloseReason {
+        loop {
+            if let Some(reason) = *self.close_reason.lock().unwrap_or_else(|e| e.into_inner()) {
+                return reason;
+            }
+            self.close.notified().await;
+        }
+    }
+
+    fn close_with(&self, reason: CloseReason) {
+        let mut slot = self.close_reason.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(reason);
+        }
+        drop(slot);
+        self.close.notify_waiters();
+        self.close.notify_one();
+    }
+
+    /// Queues a frame; a full queue closes the connection as a slow consumer. Before
+    /// `ready` has gone out, the update is only noted (a resync follows `ready`).
+    pub fn send(&self, frame: ServerFrame) {
+        if !self.ready.load(Ordering::Acquire) && !matches!(frame, ServerFrame::Ready { .. }) {
+            self.missed.store(true, Ordering::Release);
+            return;
+        }
+        self.push(frame);
+    }
+
+    fn push(&self, frame: ServerFrame) {
+        if self.sender.try_send(frame).is_err() {
+            self.close_with(CloseReason::SlowConsumer);
+        }
+    }
+
+    fn send_ready(&self, presence: Vec<PresenceFrame>) {
+        {
+            let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+            shown.clear();
+            for f in &presence {
+                shown.insert(f.phone.clone(), f.clone());
+            }
+        }
+        self.push(ServerFrame::Ready { presence });
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Sends `frame` only if it differs from what was last shown for its phone (a missing
+    /// entry counts as "offline, nothing else": what an unregistered number shows).
+    fn show(&self, frame: PresenceFrame) {
+        if !self.ready.load(Ordering::Acquire) {
+            self.missed.store(true, Ordering::Release);
+            return;
+        }
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let before = shown
+            .get(&frame.phone)
+            .cloned()
+            .unwrap_or_else(|| hidden(&frame.phone));
+        if before != frame {
+            shown.insert(frame.phone.clone(), frame.clone());
+            drop(shown);
+            self.send(ServerFrame::Presence(frame));
+        }
+    }
+}
+
+fn hidden(phone: &str) -> PresenceFrame {
+    frame(phone, PresenceView::hidden())
+}
+
+fn frame(phone: &str, view: PresenceView) -> PresenceFrame {
+    PresenceFrame {
+        phone: phone.to_owned(),
+        state: view.state,
+        text: view.text,
+    }
+}
+
+/// The live connections of this process.
+pub struct Hub {
+    node_id: String,
+    social: Arc<SocialService>,
+    local: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
+}
+
+impl Hub {
+    /// A hub for this process.
+    pub fn new(social: Arc<SocialService>) -> Self {
+        Self {
+            node_id: new_id(),
+            social,
+            local: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// This process's id among the nodes of a deployment.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Registers a connection: records it (the user is online), queues the `ready` frame
+    /// and returns the receiver of its frames.
+    pub async fn connect(
+        &self,
+        user: UserRecord,
+        session_id: String,
+    ) -> ServiceResult<(Arc<Connection>, mpsc::Receiver<ServerFrame>)> {
+        let (sender, receiver) = mpsc::channel(CONNECTION_QUEUE);
+        let conn = Arc::new(Connection {
+            id: new_id(),
+            user: user.clone(),
+            session_id,
+            sender,
+            shown: Mutex::new(HashMap::new()),
+            close: Notify::new(),
+            close_reason: Mutex::new(None),
+            ready: AtomicBool::new(false),
+            missed: AtomicBool::new(false),
+        });
+        self.local
+            .write()
+            .await
+            .entry(user.id.clone())
+            .or_default()
+            .push(conn.clone());
+        let store = self.social.store();
+        let now = self.social.now();
+        let count = store
+            .presence
+            .connect(&conn.id, &self.node_id, &user.id, now)
+            .await?;
+        let mut ready = Vec::new();
+        for contact in self.social.contacts(&user, false).await? {
+            if let Some(view) = contact.presence {
+                ready.push(frame(contact.phone.as_str(), view));
+            }
+        }
+        conn.send_ready(ready);
+        if conn.missed.load(Ordering::Acquire) {
+            self.resync_user(&user.id).await?;
+        }
+        if count == 1 {
+            self.social
+                .announce(Event::PresenceChanged { user_id: user.id })
+                .await;
+        }
+        Ok((conn, receiver))
+    }
+
+    /// Forgets a connection; the user goes offline when it was their last.
+    pub async fn disconnect(&self, conn: &Connection) -> ServiceResult<()> {
+        {
+            let mut local = self.local.write().await;
+            if let Some(conns) = local.get_mut(&conn.user.id) {
+                conns.retain(|c| c.id != conn.id);
+                if conns.is_empty() {
+                    local.remove(&conn.user.id);
+                }
+            }
+        }
+        let store = self.social.store();
+        if let Some((user_id, 0)) = store.presence.disconnect(&conn.id).await? {
+            store
+                .presence
+                .set_last_seen(&user_id, self.social.now())
+                .await?;
+            self.social
+                .announce(Event::PresenceChanged { user_id })
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Asks every local connection to close (server shutdown).
+    pub async fn close_all(&self) {
+        for conns in self.local.read().await.values() {
+            for conn in conns {
+                conn.close_with(CloseReason::ShuttingDown);
+            }
+        }
+    }
+
+    /// Node liveness: records this node's heartbeat and sweeps nodes that stopped beating,
+    /// turning their users offline. Called every few seconds.
+    pub async fn tick(&self, dead_after: chrono::Duration) -> ServiceResult<()> {
+        let store = self.social.store();
+        let now = self.social.now();
+        store.presence.heartbeat(&self.node_id, now).await?;
+        for user_id in store.presence.sweep_dead_nodes(now - dead_after).await? {
+            store.presence.set_last_seen(&user_id, now).await?;
+            self.social
+                .announce(Event::PresenceChanged { user_id })
+                .await;
+        }
+        Ok(())
+    }
+
+    /// The one bus subscription of this process: fans events out to local connections
+    /// until the bus closes.
+    pub async fn dispatch(&self, mut events: broadcast::Receiver<Event>) {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Err(e) = self.handle(&event).await {
+                        tracing::warn!(error = %e, ?event, "event not fanned out");
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "fan-out lagged; resyncing every connection");
+                    if let Err(e) = self.resync_all().await {
+                        tracing::warn!(error = %e, "resync failed");
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    }
+
+    async fn handle(&self, event: &Event) -> ServiceResult<()> {
+        match event {
+            Event::PresenceChanged { user_id } | Event::PrivacyChanged { user_id } => {
+                self.refresh_watchers_of(user_id, false).await
+            }
+            Event::ContactsChanged { user_id } => {
+                self.resync_user(user_id).await?;
+                self.refresh_watchers_of(user_id, false).await
+            }
+            Event::UserRegistered { user_id } => self.refresh_watchers_of(user_id, true).await,
+            Event::SessionRevoked { session_id } => {
+                for conns in self.local.read().await.values() {
+                    for conn in conns.iter().filter(|c| c.session_id == *session_id) {
+                        conn.close_with(CloseReason::Revoked);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn local_conns(&self, user_id: &str) -> Vec<Arc<Connection>> {
+        self.local
+            .read()
+            .await
+            .get(user_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Re-evaluates what every local watcher of `target_id` may see of them.
+    async fn refresh_watchers_of(&self, target_id: &str, registered: bool) -> ServiceResult<()> {
+        let store = self.social.store();
+        let Some(target) = store.accounts.user_by_id(target_id).await? else {
+            return Ok(());
+        };
+        let mac = self.social.sealer().mac(&target.phone);
+        for watcher_id in self.social.watchers_of(&target.phone).await? {
+            let conns = self.local_conns(&watcher_id).await;
+            let Some(watcher) = conns.first().map(|c| c.user.clone()) else {
+                continue;
+            };
+            let entry = store
+                .contacts
+                .get_many(&watcher.id, std::slice::from_ref(&mac))
+                .await?;
+            if entry.first().is_none_or(|c| c.hidden) {
+                continue;
+            }
+            let visible = self.social.view_of(&watcher, &target).await?.visible;
+            let shown = frame(
+                target.phone.as_str(),
+                self.social.presence_seen_by(&watcher, &target).await?,
+            );
+            for conn in &conns {
+                if registered && visible {
+                    conn.send(ServerFrame::ContactRegistered {
+                        phone: target.phone.to_string(),
+                        user_id: target.id.clone(),
+                    });
+                }
+                conn.show(shown.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-evaluates everything a local user may see of their contacts.
+    async fn resync_user(&self, user_id: &str) -> ServiceResult<()> {
+        let conns = self.local_conns(user_id).await;
+        let Some(user) = conns.first().map(|c| c.user.clone()) else {
+            return Ok(());
+        };
+        for contact in self.social.contacts(&user, false).await? {
+            let view = contact.presence.unwrap_or_else(PresenceView::hidden);
+            let shown = frame(contact.phone.as_str(), view);
+            for conn in &conns {
+                conn.show(shown.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn resync_all(&self) -> ServiceResult<()> {
+        let users: Vec<String> = self.local.read().await.keys().cloned().collect();
+        for user in users {
+            self.resync_user(&user).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,274 @@
+//! Address books: upload (replace or merge), listing with discovery, delete, hide.
+
+use std::collections::{BTreeMap, HashMap};
+
+use dialtone_bus::Event;
+use dialtone_core::{PhoneError, PhoneNumber};
+use dialtone_store::{ContactRecord, UserRecord};
+
+use super::{PresenceView, SocialService};
+use crate::{ServiceError, ServiceResult};
+
+/// One entry as uploaded: a name and numbers in any dialable form.
+#[derive(Debug, Clone)]
+pub struct ContactEntry {
+    /// The name in the uploader's book.
+    pub name: String,
+    /// Numbers as typed.
+    pub phones: Vec<String>,
+}
+
+/// Replace the whole book, or merge into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMode {
+    /// The upload becomes the whole book.
+    Replace,
+    /// The upload is added to the book; names of existing numbers are updated.
+    Merge,
+}
+
+/// What could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedEntry {
+    /// The input as given.
+    pub input: String,
+    /// A stable reason: `invalid_phone`, `not_a_number`, `missing_region`, `too_long`,
+    /// `no_phone`, `too_many_phones`, `name_too_long`.
+    pub reason: &'static str,
+}
+
+/// One entry of the address book as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactView {
+    /// The number.
+    pub phone: PhoneNumber,
+    /// The owner's name for it.
+    pub name: String,
+    /// Whether the owner may see it as a dialtone user.
+    pub registered: bool,
+    /// The user, where visible.
+    pub user_id: Option<String>,
+    /// Presence, where visible.
+    pub presence: Option<PresenceView>,
+    /// Hidden behind the vault.
+    pub hidden: bool,
+}
+
+/// The book after an upload, and what was refused.
+#[derive(Debug, Clone)]
+pub struct UploadResult {
+    /// The whole book as the owner sees it now.
+    pub contacts: Vec<ContactView>,
+    /// Inputs that were refused.
+    pub rejected: Vec<RejectedEntry>,
+}
+
+fn reason(e: &PhoneError) -> &'static str {
+    match e {
+        PhoneError::NotANumber => "not_a_number",
+        PhoneError::MissingRegion => "missing_region",
+        PhoneError::TooLong => "too_long",
+        PhoneError::Invalid => "invalid_phone",
+    }
+}
+
+impl SocialService {
+    /// Uploads an address book. Numbers are read with `region` (else the owner's region);
+    /// one entry per E.164 number, the first non-empty name winning within an upload.
+    pub async fn upload_contacts(
+        &self,
+        owner: &UserRecord,
+        entries: Vec<ContactEntry>,
+        region: Option<&str>,
+        mode: UploadMode,
+        vault_open: bool,
+    ) -> ServiceResult<UploadResult> {
+        let limits = self.deps.limits;
+        if entries.len() > limits.max_entries {
+            return Err(ServiceError::TooManyContacts(limits.max_entries));
+        }
+        let region = self.region_for(owner, region)?;
+        let mut book: BTreeMap<PhoneNumber, String> = BTreeMap::new();
+        let mut rejected = Vec::new();
+        for entry in entries {
+            let name = entry.name.trim().to_owned();
+            if name.chars().count() > limits.max_name_chars {
+                rejected.push(RejectedEntry {
+                    input: name.chars().take(64).collect(),
+                    reason: "name_too_long",
+                });
+                continue;
+            }
+            if entry.phones.is_empty() {
+                rejected.push(RejectedEntry {
+                    input: name,
+                    reason: "no_phone",
+                });
+                continue;
+            }
+            if entry.phones.len() > limits.max_phones_per_entry {
+                rejected.push(RejectedEntry {
+                    input: name,
+                    reason: "too_many_phones",
+                });
+                continue;
+            }
+            for input in entry.phones {
+                match PhoneNumber::parse(&input, Some(region)) {
+                    Ok(phone) => {
+                        let slot = book.entry(phone).or_default();
+                        if slot.is_empty() {
+                            slot.clone_from(&name);
+                        }
+                    }
+                    Err(e) => rejected.push(RejectedEntry {
+                        input: input.chars().take(64).collect(),
+                        reason: reason(&e),
+                    }),
+                }
+            }
+        }
+        let now = self.now();
+        let records = book
+            .iter()
+            .map(|(phone, name)| {
+                Ok(ContactRecord {
+                    owner_id: owner.id.clone(),
+                    phone_mac: self.sealer.mac(phone),
+                    sealed: self.sealer.seal(phone, name)?,
+                    hidden: false,
+                    created_at: now,
+                })
+            })
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let store = &self.deps.store;
+        match mode {
+            UploadMode::Replace => store.contacts.replace(&owner.id, &records).await?,
+            UploadMode::Merge => store.contacts.upsert(&owner.id, &records).await?,
+        }
+        self.announce(Event::ContactsChanged {
+            user_id: owner.id.clone(),
+        })
+        .await;
+        Ok(UploadResult {
+            contacts: self.contacts(owner, vault_open).await?,
+            rejected,
+        })
+    }
+
+    /// The owner's address book, hidden entries only with the vault open; each entry shows
+    /// a dialtone user only where that user lets the owner find and see them.
+    pub async fn contacts(
+        &self,
+        owner: &UserRecord,
+        vault_open: bool,
+    ) -> ServiceResult<Vec<ContactView>> {
+        let records = self.deps.store.contacts.list(&owner.id).await?;
+        let mut views = Vec::with_capacity(records.len());
+        let mut users: HashMap<PhoneNumber, Option<UserRecord>> = HashMap::new();
+        for record in records {
+            if record.hidden && !vault_open {
+                continue;
+            }
+            let (phone, name) = self.sealer.open(&record.sealed)?;
+            let user = match users.get(&phone) {
+                Some(u) => u.clone(),
+                None => {
+                    let u = self.user_by_phone(&phone).await?;
+                    users.insert(phone.clone(), u.clone());
+                    u
+                }
+            };
+            views.push(
+                self.contact_view(owner, phone, name, record.hidden, user)
+                    .await?,
+            );
+        }
+        // Registered contacts first, then by name and number.
+        views.sort_by(|a, b| {
+            b.registered
+                .cmp(&a.registered)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.phone.cmp(&b.phone))
+        });
+        Ok(views)
+    }
+
+    async fn contact_view(
+        &self,
+        owner: &UserRecord,
+        phone: PhoneNumber,
+        name: String,
+        hidden: bool,
+        user: Option<UserRecord>,
+    ) -> ServiceResult<ContactView> {
+        let mut view = ContactView {
+            phone,
+            name,
+            registered: false,
+            user_id: None,
+            presence: None,
+            hidden,
+        };
+        if let Some(target) = user
+            && self.view_of(owner, &target).await?.visible
+        {
+            view.registered = true;
+            view.presence = Some(self.presence_seen_by(owner, &target).await?);
+            view.user_id = Some(target.id);
+        }
+        Ok(view)
+    }
+
+    /// Removes a number from the owner's book.
+    pub async fn delete_contact(
+        &self,
+        owner: &UserRecord,
+        phone: &PhoneNumber,
+    ) -> ServiceResult<()> {
+        if !self
+            .deps
+            .store
+            .contacts
+            .delete(&owner.id, &self.sealer.mac(phone))
+            .await?
+        {
+            return Err(ServiceError::ContactNotFound);
+        }
+        self.announce(Event::ContactsChanged {
+            user_id: owner.id.clone(),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Hides or shows a contact (hidden ones need the vault to be listed).
+    pub async fn set_contact_hidden(
+        &self,
+        owner: &UserRecord,
+        phone: &PhoneNumber,
+        hidden: bool,
+    ) -> ServiceResult<()> {
+        if self
+            .deps
+            .store
+            .contacts
+            .set_hidden(&owner.id, &self.sealer.mac(phone), hidden)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::ContactNotFound)
+        }
+    }
+
+    /// The owners of address books holding `phone`: who watches that number.
+    pub async fn watchers_of(&self, phone: &PhoneNumber) -> ServiceResult<Vec<String>> {
+        Ok(self
+            .deps
+            .store
+            .contacts
+            .owners_of(&self.sealer.mac(phone))
+            .await?)
+    }
+}

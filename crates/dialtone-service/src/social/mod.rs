@@ -1,0 +1,192 @@
+//! The social graph: address books and discovery, privacy, presence, the vault. Every
+//! answer about another user goes through [`SocialService::view_of`], the one place that
+//! gathers the facts and asks the core's privacy policy.
+
+mod contacts;
+mod presence;
+mod privacy;
+pub mod sealer;
+mod vault;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dialtone_bus::{Event, EventBus};
+use dialtone_core::presence::PresenceState;
+use dialtone_core::privacy::{Relation, View, view};
+use dialtone_core::{Clock, PhoneNumber, Region};
+use dialtone_store::{Store, UserRecord};
+
+pub use contacts::{ContactEntry, ContactView, RejectedEntry, UploadMode, UploadResult};
+pub use privacy::PrivacyUpdate;
+pub use sealer::Sealer;
+pub use vault::VaultToken;
+
+use crate::passwords::PasswordHasher;
+use crate::{ServiceError, ServiceResult};
+
+/// Everything the social use cases need.
+pub struct SocialDeps {
+    /// The database.
+    pub store: Store,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// Where changes are announced to every server process.
+    pub bus: Arc<dyn EventBus>,
+    /// The server key (address-book sealing, vault tokens).
+    pub server_key: Vec<u8>,
+    /// Region used when neither request nor account gives one.
+    pub default_region: Region,
+    /// Limits of address-book uploads.
+    pub limits: ContactLimits,
+}
+
+/// Limits of one address-book request (the contract's defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct ContactLimits {
+    /// Entries in one request.
+    pub max_entries: usize,
+    /// Numbers in one entry.
+    pub max_phones_per_entry: usize,
+    /// Characters in a name.
+    pub max_name_chars: usize,
+}
+
+impl Default for ContactLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: 50_000,
+            max_phones_per_entry: 32,
+            max_name_chars: 256,
+        }
+    }
+}
+
+/// Presence of a user as one viewer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceView {
+    /// Available, away, busy or offline.
+    pub state: PresenceState,
+    /// Status text.
+    pub text: Option<String>,
+    /// When last online, where the viewer may see it and the user is offline.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl PresenceView {
+    /// What is shown for an unregistered number, or to someone who may not see the user.
+    pub fn hidden() -> Self {
+        Self {
+            state: PresenceState::Offline,
+            text: None,
+            last_seen_at: None,
+        }
+    }
+}
+
+/// The social use cases.
+pub struct SocialService {
+    pub(crate) deps: SocialDeps,
+    pub(crate) sealer: Sealer,
+    pub(crate) hasher: PasswordHasher,
+}
+
+impl SocialService {
+    /// Builds the service.
+    pub fn new(deps: SocialDeps, hasher: PasswordHasher) -> Self {
+        Self {
+            sealer: Sealer::new(&deps.server_key),
+            deps,
+            hasher,
+        }
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.deps.clock.now()
+    }
+
+    /// The sealer (for the realtime fan-out, which looks up watchers by number hash).
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.deps.store
+    }
+
+    /// What `viewer` may see of `target`: the only door to the privacy policy.
+    pub async fn view_of(&self, viewer: &UserRecord, target: &UserRecord) -> ServiceResult<View> {
+        if viewer.id == target.id {
+            return Ok(View::SELF);
+        }
+        let store = &self.deps.store;
+        let settings = store.privacy.settings(&target.id).await?;
+        let facts = store
+            .privacy
+            .relation(&target.id, &viewer.phone, &self.sealer.mac(&viewer.phone))
+            .await?;
+        let relation = Relation {
+            is_self: false,
+            blocked: facts.blocked,
+            allowlisted: facts.allowlisted,
+            in_target_contacts: facts.in_target_contacts,
+            // Conversations arrive with messaging; until then every reach is cold.
+            warm: false,
+        };
+        Ok(view(&settings, &relation))
+    }
+
+    /// The presence of `target` as `viewer` may see it.
+    pub async fn presence_seen_by(
+        &self,
+        viewer: &UserRecord,
+        target: &UserRecord,
+    ) -> ServiceResult<PresenceView> {
+        let seen = self.view_of(viewer, target).await?;
+        if !seen.visible {
+            return Ok(PresenceView::hidden());
+        }
+        let store = &self.deps.store;
+        let record = store.presence.get(&target.id).await?;
+        let connected = !store
+            .presence
+            .connected(std::slice::from_ref(&target.id))
+            .await?
+            .is_empty();
+        let state = PresenceState::shown(record.setting, connected);
+        Ok(PresenceView {
+            state,
+            text: record.text,
+            last_seen_at: record
+                .last_seen_at
+                .filter(|_| seen.last_seen && state == PresenceState::Offline),
+        })
+    }
+
+    /// The account of a number, if it has one.
+    pub async fn user_by_phone(&self, phone: &PhoneNumber) -> ServiceResult<Option<UserRecord>> {
+        Ok(self.deps.store.accounts.user_by_phone(phone).await?)
+    }
+
+    /// The region for reading numbers a user typed.
+    pub(crate) fn region_for(
+        &self,
+        user: &UserRecord,
+        given: Option<&str>,
+    ) -> ServiceResult<Region> {
+        match given {
+            Some(code) => Region::parse(code).ok_or(ServiceError::InvalidRegion),
+            None => Ok(Region::parse(&user.region).unwrap_or(self.deps.default_region)),
+        }
+    }
+
+    /// Announces a change; a failure is logged, not returned: the change itself is stored
+    /// and the next event or reconnect brings clients up to date.
+    pub(crate) async fn announce(&self, event: Event) {
+        if let Err(e) = self.deps.bus.publish(event).await {
+            tracing::warn!(error = %e, "event not published");
+        }
+    }
+}
