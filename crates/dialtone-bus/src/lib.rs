@@ -3,6 +3,10 @@
 //! ([`LocalBus`]) is the zero-configuration default; a NATS implementation carries the same
 //! events between processes.
 
+mod nats;
+
+pub use nats::NatsBus;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;

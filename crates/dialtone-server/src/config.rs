@@ -45,6 +45,49 @@ pub struct Config {
     pub accounts: AccountPolicy,
     /// The server key.
     pub secrets: SecretsConfig,
+    /// How server processes tell each other what changed.
+    pub bus: BusConfig,
+    /// Liveness of server processes, for presence.
+    pub nodes: NodesConfig,
+}
+
+/// The event bus between server processes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct BusConfig {
+    /// `nats://host:port` to run several processes together; unset: in-process only.
+    pub url: Option<String>,
+    /// The NATS subject events travel on (one per deployment).
+    pub subject: String,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            subject: "dialtone.events".into(),
+        }
+    }
+}
+
+/// Liveness of server processes: a process that stops beating is dead, and its users'
+/// connections with it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct NodesConfig {
+    /// Seconds between heartbeats of this process.
+    pub heartbeat_secs: u64,
+    /// Seconds of silence after which another process counts as dead.
+    pub dead_after_secs: u64,
+}
+
+impl Default for NodesConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_secs: 10,
+            dead_after_secs: 30,
+        }
+    }
 }
 
 impl Default for Config {
@@ -58,6 +101,8 @@ impl Default for Config {
             sms: SmsConfig::default(),
             accounts: AccountPolicy::default(),
             secrets: SecretsConfig::default(),
+            bus: BusConfig::default(),
+            nodes: NodesConfig::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_api::AppState;
-use dialtone_bus::{EventBus, LocalBus};
+use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_service::realtime::Hub;
 use dialtone_service::social::{ContactLimits, SocialDeps, SocialService};
@@ -20,16 +20,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{Config, ConfigError, GatewayKind};
+pub use config::{BusConfig, Config, ConfigError, GatewayKind, NodesConfig};
 
 /// How often expired verifications and old rate-limit events are deleted.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
-
-/// How often this process records that it is alive and sweeps dead ones.
-const NODE_HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
-
-/// A node silent this long is dead: its connections are dropped, its users go offline.
-const NODE_DEAD_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
 /// Why a server could not start or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +40,9 @@ pub enum ServerError {
     /// The SMS gateway could not be set up.
     #[error("sms gateway: {0}")]
     Sms(#[from] dialtone_sms::SmsError),
+    /// The event bus could not be reached.
+    #[error(transparent)]
+    Bus(#[from] dialtone_bus::BusError),
 }
 
 /// A server that is accepting connections.
@@ -86,7 +83,10 @@ impl Running {
             GatewayKind::Outbox => Arc::new(OutboxGateway::new(config.outbox_path())),
             GatewayKind::Http => Arc::new(HttpGateway::new(config.sms.http.clone())?),
         };
-        let bus: Arc<dyn EventBus> = Arc::new(LocalBus::new());
+        let bus: Arc<dyn EventBus> = match &config.bus.url {
+            Some(url) => Arc::new(NatsBus::connect(url, &config.bus.subject).await?),
+            None => Arc::new(LocalBus::new()),
+        };
         let accounts = Arc::new(AccountService::new(AccountDeps {
             store: store.clone(),
             sms,
@@ -158,15 +158,19 @@ impl Running {
                 }
             })
         };
+        let heartbeat_every = Duration::from_secs(config.nodes.heartbeat_secs.max(1));
+        let dead_after = chrono::TimeDelta::seconds(
+            i64::try_from(config.nodes.dead_after_secs.max(2)).unwrap_or(30),
+        );
         let heartbeat = {
             let hub = hub.clone();
             let mut stop = shutdown.subscribe();
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(NODE_HEARTBEAT_EVERY);
+                let mut every = tokio::time::interval(heartbeat_every);
                 loop {
                     tokio::select! {
                         _ = every.tick() => {
-                            if let Err(e) = hub.tick(NODE_DEAD_AFTER).await {
+                            if let Err(e) = hub.tick(dead_after).await {
                                 tracing::warn!(error = %e, "node heartbeat failed");
                             }
                         }

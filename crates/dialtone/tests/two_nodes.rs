@@ -1,0 +1,302 @@
+//! Two server processes on one PostgreSQL database and one NATS server: a user connected
+//! to node A sees, live, the presence of a contact connected to node B; a block made on
+//! node B hides them on node A at once; and when node B dies (`kill -9`), node A turns
+//! its users offline.
+//!
+//! Needs `DIALTONE_TEST_POSTGRES_URL` (scripts/test sets it) and NATS at
+//! `DIALTONE_TEST_NATS_URL` (default nats://127.0.0.1:4222).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use rand::RngCore;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
+const ALICE: &str = "+8613800138000";
+const BOB: &str = "+8613800138001";
+
+struct Node {
+    child: Child,
+    base: String,
+    data_dir: PathBuf,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_node(dir: &Path, name: &str, env: &[(&str, String)]) -> Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data_dir = dir.join(name);
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Node {
+        child,
+        base,
+        data_dir,
+    }
+}
+
+async fn call(
+    node: &Node,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", node.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Registers `phone` on `node` with the code from that node's outbox; the token.
+async fn register(node: &Node, phone: &str) -> String {
+    let (status, v) = call(
+        node,
+        reqwest::Method::POST,
+        "/v1/verifications",
+        None,
+        Some(json!({ "phone": phone })),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let outbox = std::fs::read_to_string(node.data_dir.join("sms-outbox.jsonl")).unwrap();
+    let body = outbox
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .rfind(|l| l["to"] == phone)
+        .unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = body.rsplit_once('#').unwrap().1.to_owned();
+    let path = format!("/v1/verifications/{}/code", v["id"].as_str().unwrap());
+    let (status, v) = call(
+        node,
+        reqwest::Method::POST,
+        &path,
+        None,
+        Some(json!({ "code": code })),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(node: &Node, token: &str) -> Socket {
+    let mut request = format!("{}/v1/ws", node.base.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// The next text frame, within `wait`.
+async fn frame(socket: &mut Socket, wait: Duration) -> Value {
+    loop {
+        let message = tokio::time::timeout(wait, socket.next())
+            .await
+            .expect("no frame in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
+    let Some(database) = dialtone_store::testing::fresh_postgres_url("two_nodes")
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let nats =
+        std::env::var("DIALTONE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let mut subject_bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut subject_bytes);
+    let env = vec![
+        ("DIALTONE_DATABASE__URL", database),
+        ("DIALTONE_BUS__URL", nats),
+        (
+            "DIALTONE_BUS__SUBJECT",
+            format!("dialtone.test.{}", hex::encode(subject_bytes)),
+        ),
+        ("DIALTONE_SECRETS__KEY", hex::encode(key)),
+        ("DIALTONE_NODES__HEARTBEAT_SECS", "1".into()),
+        ("DIALTONE_NODES__DEAD_AFTER_SECS", "3".into()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let node_a = start_node(dir.path(), "a", &env).await;
+    let mut node_b = start_node(dir.path(), "b", &env).await;
+
+    let alice = register(&node_a, ALICE).await;
+    let bob = register(&node_b, BOB).await;
+    for (node, token, other) in [(&node_a, &alice, BOB), (&node_b, &bob, ALICE)] {
+        let (status, v) = call(
+            node,
+            reqwest::Method::PUT,
+            "/v1/contacts",
+            Some(token),
+            Some(json!({ "contacts": [{ "name": "x", "phones": [other] }] })),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            v["contacts"][0]["registered"], true,
+            "the other node's user is found: {v}"
+        );
+    }
+
+    let second = Duration::from_secs(1);
+    let mut on_a = connect(&node_a, &alice).await;
+    assert_eq!(frame(&mut on_a, second).await["type"], "ready");
+    let mut on_b = connect(&node_b, &bob).await;
+    assert_eq!(frame(&mut on_b, second).await["type"], "ready");
+
+    // Bob, on node B, comes online: Alice, on node A, sees it within a second.
+    let f = frame(&mut on_a, second).await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(BOB), Some("available")),
+        "{f}"
+    );
+
+    let (status, _) = call(
+        &node_b,
+        reqwest::Method::PUT,
+        "/v1/presence",
+        Some(&bob),
+        Some(json!({ "state": "busy", "text": "on B" })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let f = frame(&mut on_a, second).await;
+    assert_eq!(
+        (f["state"].as_str(), f["text"].as_str()),
+        (Some("busy"), Some("on B"))
+    );
+
+    // A block made on node B hides Bob on node A at once.
+    let (status, _) = call(
+        &node_b,
+        reqwest::Method::PUT,
+        &format!("/v1/blocklist/{ALICE}"),
+        Some(&bob),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let f = frame(&mut on_a, second).await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(BOB), Some("offline")),
+        "{f}"
+    );
+    let (_, v) = call(
+        &node_a,
+        reqwest::Method::GET,
+        &format!("/v1/users/{BOB}/presence"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(v, json!({ "state": "offline" }));
+    let (status, _) = call(
+        &node_b,
+        reqwest::Method::DELETE,
+        &format!("/v1/blocklist/{ALICE}"),
+        Some(&bob),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(frame(&mut on_a, second).await["state"], "busy");
+
+    // Node B dies without a word: node A sweeps it and Bob turns offline (well within 60 s).
+    let killed = Command::new("kill")
+        .args(["-KILL", &node_b.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = node_b.child.wait();
+    let f = frame(&mut on_a, Duration::from_secs(20)).await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(BOB), Some("offline")),
+        "{f}"
+    );
+    let (_, v) = call(
+        &node_a,
+        reqwest::Method::GET,
+        &format!("/v1/users/{BOB}/presence"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(v["state"], "offline");
+    assert!(v["last_seen_at"].is_string(), "{v}");
+
+    let _ = on_a.send(Message::Close(None)).await;
+    drop(on_b);
+}
