@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use dialtone_service::social::ContactLimits;
 use dialtone_service::{AccountPolicy, SmsPolicy};
 use dialtone_sms::HttpGatewayConfig;
 use figment::Figment;
@@ -43,6 +44,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// Limits on verifications and logins, password rules.
     pub accounts: AccountPolicy,
+    /// Limits of address-book uploads and the discovery quota.
+    pub contacts: ContactLimits,
     /// The server key.
     pub secrets: SecretsConfig,
     /// How server processes tell each other what changed.
@@ -100,6 +103,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             sms: SmsConfig::default(),
             accounts: AccountPolicy::default(),
+            contacts: ContactLimits::default(),
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),

@@ -13,7 +13,7 @@ use dialtone_api::AppState;
 use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_service::realtime::Hub;
-use dialtone_service::social::{ContactLimits, SocialDeps, SocialService};
+use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
 use dialtone_sms::{HttpGateway, OutboxGateway, SmsGateway};
 use tokio::net::TcpListener;
@@ -105,7 +105,7 @@ impl Running {
                 bus: bus.clone(),
                 server_key: code_key,
                 default_region,
-                limits: ContactLimits::default(),
+                limits: config.contacts,
             },
             accounts.hasher(),
         ));

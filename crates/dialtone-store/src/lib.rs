@@ -8,6 +8,7 @@
 //!
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
+mod quota;
 mod records;
 mod social;
 mod sql;

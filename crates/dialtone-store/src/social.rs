@@ -134,6 +134,17 @@ pub trait ContactRepo: Send + Sync {
     async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool>;
     /// Who has this number hash in their address book.
     async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>>;
+    /// Takes `wanted` tokens from the owner's discovery bucket (which holds at most
+    /// `capacity` and refills `refill_per_day` a day, starting full) in one transaction.
+    /// `Ok(None)` when taken; `Ok(Some(seconds))` to wait when there are too few.
+    async fn take_discovery(
+        &self,
+        owner: &str,
+        wanted: u64,
+        capacity: u64,
+        refill_per_day: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<u64>>;
 }
 
 /// Presence and live connections.

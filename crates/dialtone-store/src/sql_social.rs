@@ -403,6 +403,45 @@ macro_rules! impl_social {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn take_discovery(
+                &self,
+                owner: &str,
+                wanted: u64,
+                capacity: u64,
+                refill_per_day: u64,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<u64>> {
+                let mut tx = self.0.begin().await?;
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT tokens, updated_at FROM discovery_quota WHERE user_id = $1",
+                )
+                .bind(owner)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let bucket = crate::quota::Bucket {
+                    capacity,
+                    refill_per_day,
+                };
+                let (tokens, updated) = row
+                    .map(|(t, u)| (count(t), u))
+                    .unwrap_or((capacity, ms(now)));
+                let (left, wait) = bucket.take(tokens, updated, ms(now), wanted);
+                if wait.is_none() {
+                    sqlx::query(
+                        "INSERT INTO discovery_quota (user_id, tokens, updated_at) \
+                         VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET \
+                         tokens = excluded.tokens, updated_at = excluded.updated_at",
+                    )
+                    .bind(owner)
+                    .bind(i64::try_from(left).unwrap_or(i64::MAX))
+                    .bind(ms(now))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(wait)
+            }
+
             async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>> {
                 let rows: Vec<(String,)> =
                     sqlx::query_as("SELECT owner_id FROM contacts WHERE phone_mac = $1")

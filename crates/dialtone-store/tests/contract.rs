@@ -583,6 +583,30 @@ async fn presence(store: Store) {
     );
 }
 
+async fn discovery_quota(store: Store) {
+    two_users(&store).await;
+    let t0 = now();
+    let take = |n: u64, at| store.contacts.take_discovery("t", n, 10, 24, at);
+    assert_eq!(take(8, t0).await.unwrap(), None);
+    assert_eq!(
+        take(3, t0).await.unwrap(),
+        Some(3600),
+        "one more token in an hour"
+    );
+    assert_eq!(take(2, t0).await.unwrap(), None, "a refusal takes nothing");
+    assert_eq!(take(1, t0).await.unwrap(), Some(3600));
+    assert_eq!(take(1, t0 + Duration::hours(1)).await.unwrap(), None);
+    // Another user's bucket is untouched.
+    assert_eq!(
+        store
+            .contacts
+            .take_discovery("v", 10, 10, 24, t0)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 contract!(
     accounts,
     sessions,
@@ -590,7 +614,8 @@ contract!(
     rate_limits,
     privacy,
     contacts,
-    presence
+    presence,
+    discovery_quota
 );
 
 #[tokio::test]

@@ -644,3 +644,44 @@ async fn oversize_address_books_are_413_and_lose_nothing() {
     assert_eq!(r.body["rejected"][0]["reason"], "name_too_long");
     assert_eq!(r.body["contacts"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn discovery_quota_limits_new_numbers_and_known_ones_are_free() {
+    let app = TestApp::spawn_with(|c| {
+        c.contacts.discovery_capacity = 5;
+        c.contacts.discovery_refill_per_day = 24;
+    })
+    .await;
+    let alice = app.code_login(ALICE, "a").await;
+    let book = |n: u32| json!({ "contacts": (0..n).map(|i| json!({ "name": format!("n{i}"), "phones": [format!("+86139{:08}", i)] })).collect::<Vec<_>>() });
+    // A first upload within the quota.
+    assert_eq!(
+        app.put_contacts(&alice, book(4)).await.status,
+        StatusCode::OK
+    );
+    // The same numbers again cost nothing.
+    assert_eq!(
+        app.put_contacts(&alice, book(4)).await.status,
+        StatusCode::OK
+    );
+    // Three new ones exceed what is left (1): refused, nothing stored.
+    let r = app.put_contacts(&alice, book(7)).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert_eq!(r.retry_after(), 2 * 3600, "two more numbers at 24 a day");
+    assert_eq!(
+        app.get_auth("/v1/contacts", &alice).await.body["contacts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // After the refill it goes through.
+    app.advance(Duration::hours(2));
+    assert_eq!(
+        app.put_contacts(&alice, book(7)).await.status,
+        StatusCode::OK
+    );
+}

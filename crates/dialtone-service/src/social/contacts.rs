@@ -75,6 +75,8 @@ fn reason(e: &PhoneError) -> &'static str {
 impl SocialService {
     /// Uploads an address book. Numbers are read with `region` (else the owner's region);
     /// one entry per E.164 number, the first non-empty name winning within an upload.
+    /// Numbers new to the book draw on the discovery quota; over it, nothing is stored and
+    /// the answer says when to retry.
     pub async fn upload_contacts(
         &self,
         owner: &UserRecord,
@@ -142,6 +144,33 @@ impl SocialService {
             })
             .collect::<ServiceResult<Vec<_>>>()?;
         let store = &self.deps.store;
+        let known: std::collections::HashSet<String> = store
+            .contacts
+            .list(&owner.id)
+            .await?
+            .into_iter()
+            .map(|c| c.phone_mac)
+            .collect();
+        let new_numbers = records
+            .iter()
+            .filter(|r| !known.contains(&r.phone_mac))
+            .count();
+        if new_numbers > 0
+            && let Some(wait) = store
+                .contacts
+                .take_discovery(
+                    &owner.id,
+                    u64::try_from(new_numbers).unwrap_or(u64::MAX),
+                    limits.discovery_capacity,
+                    limits.discovery_refill_per_day,
+                    now,
+                )
+                .await?
+        {
+            return Err(ServiceError::RateLimited {
+                retry_after_secs: wait,
+            });
+        }
         match mode {
             UploadMode::Replace => store.contacts.replace(&owner.id, &records).await?,
             UploadMode::Merge => store.contacts.upsert(&owner.id, &records).await?,

@@ -41,8 +41,11 @@ pub struct SocialDeps {
     pub limits: ContactLimits,
 }
 
-/// Limits of one address-book request (the contract's defaults).
-#[derive(Debug, Clone, Copy)]
+/// Limits of address-book uploads: per request (the contract's defaults), and the
+/// discovery quota against scraping the directory, counted in numbers new to the book
+/// (numbers already in it are free): a large first upload, then a slow refill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ContactLimits {
     /// Entries in one request.
     pub max_entries: usize,
@@ -50,6 +53,10 @@ pub struct ContactLimits {
     pub max_phones_per_entry: usize,
     /// Characters in a name.
     pub max_name_chars: usize,
+    /// New numbers an account may look up at first (the bucket's size).
+    pub discovery_capacity: u64,
+    /// New numbers added back to the bucket per day.
+    pub discovery_refill_per_day: u64,
 }
 
 impl Default for ContactLimits {
@@ -58,6 +65,8 @@ impl Default for ContactLimits {
             max_entries: 50_000,
             max_phones_per_entry: 32,
             max_name_chars: 256,
+            discovery_capacity: 50_000,
+            discovery_refill_per_day: 2_000,
         }
     }
 }
