@@ -44,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::privacy::routes())
         .merge(routes::presence::routes())
         .merge(routes::ws::routes())
+        .merge(routes::import::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

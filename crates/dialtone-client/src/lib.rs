@@ -109,6 +109,16 @@ struct Devices {
     devices: Vec<Device>,
 }
 
+/// One entry of an address book sent to the server: a name and its numbers, in any
+/// dialable form (E.164 is safest).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ContactInput {
+    /// The name as the user knows the contact.
+    pub name: String,
+    /// The numbers.
+    pub phones: Vec<String>,
+}
+
 /// A connection to one dialtone server, optionally logged in.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -209,6 +219,17 @@ impl Client {
     pub async fn revoke_device(&self, device_id: &str) -> ClientResult<()> {
         let path = format!("/v1/devices/{device_id}");
         self.call_empty(Method::DELETE, &path, None).await
+    }
+
+    /// Merges contacts into the address book (`POST /v1/contacts`): at most 50,000 entries
+    /// and 8 MiB per call. The answer is `{contacts: [Contact], rejected: [{input, reason}]}`.
+    pub async fn merge_contacts(&self, contacts: &[ContactInput]) -> ClientResult<Value> {
+        self.call(
+            Method::POST,
+            "/v1/contacts",
+            Some(json!({ "contacts": contacts })),
+        )
+        .await
     }
 
     /// Logs this device out.

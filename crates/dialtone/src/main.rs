@@ -3,6 +3,7 @@
 //! the user's configuration directory.
 
 mod cli;
+mod contacts_cmd;
 mod prompt;
 mod session_file;
 
@@ -58,6 +59,11 @@ enum Command {
     Account,
     /// Log this device out.
     Logout,
+    /// Your address book: import contacts from files.
+    Contacts {
+        #[command(subcommand)]
+        action: contacts_cmd::ContactsAction,
+    },
 }
 
 fn main() -> ExitCode {
@@ -108,6 +114,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Devices { action } => cli::devices(args.server, action).await,
         Command::Account => cli::account(args.server).await,
         Command::Logout => cli::logout(args.server).await,
+        Command::Contacts { action } => contacts_cmd::run(args.server, action).await,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod contacts;
 pub mod health;
+pub mod import;
 pub mod presence;
 pub mod privacy;
 pub mod sessions;

@@ -6,6 +6,7 @@
 mod accounts;
 mod bad_input;
 mod harness;
+mod import;
 mod limits;
 mod realtime;
 mod server;
