@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use dialtone_service::realtime::Heartbeat;
 use dialtone_service::social::ContactLimits;
 use dialtone_service::{AccountPolicy, SmsPolicy};
 use dialtone_sms::HttpGatewayConfig;
@@ -52,6 +53,8 @@ pub struct Config {
     pub bus: BusConfig,
     /// Liveness of server processes, for presence.
     pub nodes: NodesConfig,
+    /// Keep-alive of live WebSocket connections.
+    pub connections: Heartbeat,
 }
 
 /// The event bus between server processes.
@@ -107,6 +110,7 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),
+            connections: Heartbeat::default(),
         }
     }
 }

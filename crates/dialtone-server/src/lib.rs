@@ -109,7 +109,7 @@ impl Running {
             },
             accounts.hasher(),
         ));
-        let hub = Arc::new(Hub::new(social.clone()));
+        let hub = Arc::new(Hub::new(social.clone(), config.connections));
         let app = dialtone_api::app(AppState {
             accounts: accounts.clone(),
             social,

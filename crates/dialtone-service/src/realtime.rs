@@ -176,21 +176,48 @@ fn frame(phone: &str, view: PresenceView) -> PresenceFrame {
     }
 }
 
+/// How live connections are kept alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Heartbeat {
+    /// Seconds between the server's pings.
+    pub ping_secs: u64,
+    /// Seconds of silence after which a client counts as gone (and its user, with no other
+    /// connection, as offline).
+    pub dead_after_secs: u64,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self {
+            ping_secs: 20,
+            dead_after_secs: 60,
+        }
+    }
+}
+
 /// The live connections of this process.
 pub struct Hub {
     node_id: String,
     social: Arc<SocialService>,
     local: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
+    heartbeat: Heartbeat,
 }
 
 impl Hub {
     /// A hub for this process.
-    pub fn new(social: Arc<SocialService>) -> Self {
+    pub fn new(social: Arc<SocialService>, heartbeat: Heartbeat) -> Self {
         Self {
             node_id: new_id(),
             social,
             local: RwLock::new(HashMap::new()),
+            heartbeat,
         }
+    }
+
+    /// How connections are kept alive.
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.heartbeat
     }
 
     /// This process's id among the nodes of a deployment.

@@ -2,7 +2,7 @@
 //! `ready` first, then `presence` (and later `message`, `receipt`, `typing`) frames; the
 //! client may send `ping`, `ack` and `typing`. A frame that cannot be understood gets an
 //! `error` frame back and the connection stays open. Heartbeats: the server pings every
-//! 20 s and closes a connection silent for 60 s.
+//! 20 s and closes a connection silent for 60 s (configurable: `connections`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use dialtone_service::realtime::{CloseReason, Connection, ServerFrame};
+use dialtone_service::realtime::{CloseReason, Connection, Heartbeat, ServerFrame};
 use serde::Deserialize;
 use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,10 +20,6 @@ use utoipa_axum::routes;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
-/// How often the server pings.
-const PING_EVERY: Duration = Duration::from_secs(20);
-/// Silence after which a client counts as gone.
-const DEAD_AFTER: Duration = Duration::from_secs(60);
 /// Largest frame a client may send.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
 
@@ -75,7 +71,7 @@ async fn ws(
         .on_upgrade(move |socket| async move {
             match hub.connect(auth.user, auth.session.id).await {
                 Ok((conn, frames)) => {
-                    serve(socket, &conn, frames).await;
+                    serve(socket, &conn, frames, hub.heartbeat()).await;
                     if let Err(e) = hub.disconnect(&conn).await {
                         tracing::warn!(error = %e, "disconnect not recorded");
                     }
@@ -89,8 +85,10 @@ async fn serve(
     mut socket: WebSocket,
     conn: &Arc<Connection>,
     mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
+    heartbeat: Heartbeat,
 ) {
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
+    let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
@@ -122,7 +120,7 @@ async fn serve(
                 }
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() > DEAD_AFTER {
+                if last_heard.elapsed() > dead_after {
                     break;
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {

@@ -258,3 +258,36 @@ async fn malformed_frames_get_an_error_frame_and_the_connection_lives() {
     let mut bob = app.ws(&b).await;
     ready(&mut bob).await;
 }
+
+#[tokio::test]
+async fn a_vanished_client_turns_offline() {
+    let app = TestApp::spawn_with(|c| {
+        c.connections.ping_secs = 1;
+        c.connections.dead_after_secs = 2;
+    })
+    .await;
+    let (a, b, _) = three_friends(&app).await;
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    // Bob connects, then his client vanishes: it never reads or answers again (no pong,
+    // no close), as when a phone loses its network.
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    assert_eq!(alice.presence().await["state"], "available");
+    let started = std::time::Instant::now();
+    let f = alice.presence().await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(BOB), Some("offline")),
+        "{f}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Alice, who kept answering pings, is still connected.
+    alice.send_text("{\"type\":\"ping\"}").await;
+    assert_eq!(alice.frame().await["type"], "pong");
+    drop(bob);
+}
