@@ -1,6 +1,8 @@
 //! Records and repository traits of the social graph: privacy settings, block and allow
 //! lists, contact groups, address books, presence and live connections.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dialtone_core::PhoneNumber;
@@ -76,6 +78,18 @@ pub struct PresenceRecord {
 pub trait PrivacyRepo: Send + Sync {
     /// A user's settings (the defaults when never set).
     async fn settings(&self, user_id: &str) -> StoreResult<PrivacySettings>;
+    /// The settings of many users (the defaults for those who never set any).
+    async fn settings_many(
+        &self,
+        user_ids: &[String],
+    ) -> StoreResult<HashMap<String, PrivacySettings>>;
+    /// What holds between one viewer and each of many targets.
+    async fn relations_to(
+        &self,
+        target_ids: &[String],
+        viewer_phone: &PhoneNumber,
+        viewer_mac: &str,
+    ) -> StoreResult<HashMap<String, RelationFacts>>;
     /// Replaces a user's settings.
     async fn set_settings(&self, user_id: &str, settings: &PrivacySettings) -> StoreResult<()>;
     /// The Argon2id hash of the vault password, if set.
@@ -152,6 +166,8 @@ pub trait ContactRepo: Send + Sync {
 pub trait PresenceRepo: Send + Sync {
     /// A user's presence setting and last seen.
     async fn get(&self, user_id: &str) -> StoreResult<PresenceRecord>;
+    /// The presence of many users (the default for those never set).
+    async fn get_many(&self, user_ids: &[String]) -> StoreResult<HashMap<String, PresenceRecord>>;
     /// Sets state and text (last seen is kept).
     async fn set(
         &self,

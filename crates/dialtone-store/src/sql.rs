@@ -110,6 +110,17 @@ impl SessionRow {
     }
 }
 
+/// Rows fetched per `IN (...)` query, well under every engine's bound-parameter limit.
+pub(crate) const CHUNK: usize = 500;
+
+/// `$first, $first+1, ...` for `n` parameters.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const USER_COLUMNS: &str =
     "id, phone, region, display_name, password_hash, registration_lock, created_at";
 const VERIFICATION_COLUMNS: &str =
@@ -183,6 +194,24 @@ macro_rules! impl_repos {
 
             async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
                 self.user_where("id", id).await
+            }
+
+            async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>> {
+                let mut users = Vec::new();
+                for chunk in phones.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE phone IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, UserRow>(&sql);
+                    for phone in chunk {
+                        query = query.bind(phone.as_str());
+                    }
+                    for row in query.fetch_all(&self.0).await? {
+                        users.push(row.into_record()?);
+                    }
+                }
+                Ok(users)
             }
 
             async fn update_settings(&self, user: &UserRecord) -> StoreResult<()> {

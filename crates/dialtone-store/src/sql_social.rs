@@ -6,7 +6,9 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 
-use crate::sql::{PgDb, SqliteDb, ms, phone, time};
+use std::collections::{HashMap, HashSet};
+
+use crate::sql::{CHUNK, PgDb, SqliteDb, ms, phone, placeholders, time};
 use crate::{
     ContactGroupRecord, ContactRecord, ContactRepo, ListKind, PresenceRecord, PresenceRepo,
     PrivacyRepo, RelationFacts, StoreError, StoreResult,
@@ -22,6 +24,42 @@ fn tables(list: ListKind) -> (&'static str, &'static str) {
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value}"))
 }
+
+fn settings_of(
+    visibility: &str,
+    discoverable: &str,
+    last_seen: &str,
+) -> StoreResult<PrivacySettings> {
+    Ok(PrivacySettings {
+        visibility: Visibility::from_name(visibility)
+            .ok_or_else(|| corrupt("visibility", visibility))?,
+        discoverable: Audience::from_name(discoverable)
+            .ok_or_else(|| corrupt("discoverable", discoverable))?,
+        last_seen: Audience::from_name(last_seen).ok_or_else(|| corrupt("last_seen", last_seen))?,
+    })
+}
+
+fn presence_of(
+    setting: &str,
+    text: Option<String>,
+    last_seen_at: Option<i64>,
+) -> StoreResult<PresenceRecord> {
+    Ok(PresenceRecord {
+        setting: PresenceSetting::from_name(setting).ok_or_else(|| corrupt("presence", setting))?,
+        text,
+        last_seen_at: last_seen_at.map(time).transpose()?,
+    })
+}
+
+/// Which of the target ids (after `$1`, `$2` = the viewer's values) a query selects.
+const BLOCKED_AMONG: &str = "SELECT owner_id FROM blocked_phones WHERE phone = $1 AND owner_id IN (IDS) \
+     UNION SELECT g.owner_id FROM blocked_groups g JOIN contact_group_members m \
+     ON m.group_id = g.group_id WHERE m.phone = $1 AND g.owner_id IN (IDS)";
+const ALLOWED_AMONG: &str = "SELECT owner_id FROM allowed_phones WHERE phone = $1 AND owner_id IN (IDS) \
+     UNION SELECT g.owner_id FROM allowed_groups g JOIN contact_group_members m \
+     ON m.group_id = g.group_id WHERE m.phone = $1 AND g.owner_id IN (IDS)";
+const IN_BOOK_AMONG: &str =
+    "SELECT owner_id FROM contacts WHERE phone_mac = $2 AND owner_id IN (IDS)";
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -130,14 +168,68 @@ macro_rules! impl_social {
                 let Some((visibility, discoverable, last_seen)) = row else {
                     return Ok(PrivacySettings::default());
                 };
-                Ok(PrivacySettings {
-                    visibility: Visibility::from_name(&visibility)
-                        .ok_or_else(|| corrupt("visibility", &visibility))?,
-                    discoverable: Audience::from_name(&discoverable)
-                        .ok_or_else(|| corrupt("discoverable", &discoverable))?,
-                    last_seen: Audience::from_name(&last_seen)
-                        .ok_or_else(|| corrupt("last_seen", &last_seen))?,
-                })
+                settings_of(&visibility, &discoverable, &last_seen)
+            }
+
+            async fn settings_many(
+                &self,
+                user_ids: &[String],
+            ) -> StoreResult<HashMap<String, PrivacySettings>> {
+                let mut found: HashMap<String, PrivacySettings> = user_ids
+                    .iter()
+                    .map(|id| (id.clone(), PrivacySettings::default()))
+                    .collect();
+                for chunk in user_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT user_id, visibility, discoverable, last_seen FROM privacy_settings \
+                         WHERE user_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    for (id, v, d, l) in query.fetch_all(&self.0).await? {
+                        found.insert(id, settings_of(&v, &d, &l)?);
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn relations_to(
+                &self,
+                target_ids: &[String],
+                viewer_phone: &PhoneNumber,
+                viewer_mac: &str,
+            ) -> StoreResult<HashMap<String, RelationFacts>> {
+                let mut facts: HashMap<String, RelationFacts> = target_ids
+                    .iter()
+                    .map(|id| (id.clone(), RelationFacts::default()))
+                    .collect();
+                for chunk in target_ids.chunks(CHUNK) {
+                    let ids = placeholders(3, chunk.len());
+                    let mut sets: Vec<HashSet<String>> = Vec::with_capacity(3);
+                    for template in [BLOCKED_AMONG, ALLOWED_AMONG, IN_BOOK_AMONG] {
+                        let sql = template.replace("IDS", &ids);
+                        // Every statement binds the same parameters; $1 or $2 may go unused.
+                        let sql = format!("{sql} AND $1 IS NOT NULL AND $2 IS NOT NULL");
+                        let mut query = sqlx::query_as::<_, (String,)>(&sql)
+                            .bind(viewer_phone.as_str())
+                            .bind(viewer_mac);
+                        for id in chunk {
+                            query = query.bind(id);
+                        }
+                        sets.push(query.fetch_all(&self.0).await?.into_iter().map(|(o,)| o).collect());
+                    }
+                    for (id, f) in facts.iter_mut() {
+                        if chunk.contains(id) {
+                            f.blocked = sets.first().is_some_and(|s| s.contains(id));
+                            f.allowlisted = sets.get(1).is_some_and(|s| s.contains(id));
+                            f.in_target_contacts = sets.get(2).is_some_and(|s| s.contains(id));
+                        }
+                    }
+                }
+                Ok(facts)
             }
 
             async fn set_settings(&self, user_id: &str, s: &PrivacySettings) -> StoreResult<()> {
@@ -464,12 +556,33 @@ macro_rules! impl_social {
                 let Some((setting, text, last_seen_at)) = row else {
                     return Ok(PresenceRecord::default());
                 };
-                Ok(PresenceRecord {
-                    setting: PresenceSetting::from_name(&setting)
-                        .ok_or_else(|| corrupt("presence", &setting))?,
-                    text,
-                    last_seen_at: last_seen_at.map(time).transpose()?,
-                })
+                presence_of(&setting, text, last_seen_at)
+            }
+
+            async fn get_many(
+                &self,
+                user_ids: &[String],
+            ) -> StoreResult<HashMap<String, PresenceRecord>> {
+                let mut found: HashMap<String, PresenceRecord> = user_ids
+                    .iter()
+                    .map(|id| (id.clone(), PresenceRecord::default()))
+                    .collect();
+                for chunk in user_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT user_id, setting, text, last_seen_at FROM presence \
+                         WHERE user_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query =
+                        sqlx::query_as::<_, (String, String, Option<String>, Option<i64>)>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    for (id, setting, text, last_seen_at) in query.fetch_all(&self.0).await? {
+                        found.insert(id, presence_of(&setting, text, last_seen_at)?);
+                    }
+                }
+                Ok(found)
             }
 
             async fn set(
@@ -563,19 +676,20 @@ macro_rules! impl_social {
             }
 
             async fn connected(&self, user_ids: &[String]) -> StoreResult<Vec<String>> {
-                let mut online = Vec::new();
-                for id in user_ids {
-                    let (n,): (i64,) = sqlx::query_as(
-                        "SELECT COUNT(*) FROM live_connections WHERE user_id = $1",
-                    )
-                    .bind(id)
-                    .fetch_one(&self.0)
-                    .await?;
-                    if n > 0 {
-                        online.push(id.clone());
+                let mut online: HashSet<String> = HashSet::new();
+                for chunk in user_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT DISTINCT user_id FROM live_connections WHERE user_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
                     }
+                    online.extend(query.fetch_all(&self.0).await?.into_iter().map(|(u,)| u));
                 }
-                Ok(online)
+                // In the order asked.
+                Ok(user_ids.iter().filter(|id| online.contains(*id)).cloned().collect())
             }
 
             async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {

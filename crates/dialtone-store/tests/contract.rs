@@ -443,6 +443,25 @@ async fn privacy(store: Store) {
         store.privacy.list("t", ListKind::Allow).await.unwrap(),
         (vec![], vec!["g1".to_owned()])
     );
+    // The batch forms agree with the single ones.
+    let targets = vec!["t".to_owned(), "v".to_owned(), "nobody".to_owned()];
+    let many = store
+        .privacy
+        .relations_to(&targets, &viewer, "mac-v")
+        .await
+        .unwrap();
+    assert_eq!(many["t"], facts().await.unwrap());
+    assert_eq!(many["nobody"], RelationFacts::default());
+    let settings = store.privacy.settings_many(&targets).await.unwrap();
+    assert_eq!(settings["t"], strict);
+    assert_eq!(settings["nobody"], PrivacySettings::default());
+    let found = store
+        .accounts
+        .users_by_phones(&[viewer.clone(), phone("+8613800138099")])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "v");
     assert!(
         store
             .privacy
@@ -537,6 +556,14 @@ async fn presence(store: Store) {
         (got.setting, got.text.as_deref(), got.last_seen_at),
         (PresenceSetting::Busy, Some("开会"), Some(seen))
     );
+
+    let many = store
+        .presence
+        .get_many(&["t".to_owned(), "v".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(many["t"], got);
+    assert_eq!(many["v"], PresenceRecord::default());
 
     let t0 = now();
     store.presence.heartbeat("n1", t0).await.unwrap();

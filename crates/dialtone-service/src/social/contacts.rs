@@ -193,26 +193,47 @@ impl SocialService {
         vault_open: bool,
     ) -> ServiceResult<Vec<ContactView>> {
         let records = self.deps.store.contacts.list(&owner.id).await?;
-        let mut views = Vec::with_capacity(records.len());
-        let mut users: HashMap<PhoneNumber, Option<UserRecord>> = HashMap::new();
+        let mut entries = Vec::with_capacity(records.len());
         for record in records {
             if record.hidden && !vault_open {
                 continue;
             }
             let (phone, name) = self.sealer.open(&record.sealed)?;
-            let user = match users.get(&phone) {
-                Some(u) => u.clone(),
-                None => {
-                    let u = self.user_by_phone(&phone).await?;
-                    users.insert(phone.clone(), u.clone());
-                    u
-                }
-            };
-            views.push(
-                self.contact_view(owner, phone, name, record.hidden, user)
-                    .await?,
-            );
+            entries.push((phone, name, record.hidden));
         }
+        let phones: Vec<PhoneNumber> = entries.iter().map(|(p, _, _)| p.clone()).collect();
+        let users: HashMap<PhoneNumber, UserRecord> = self
+            .deps
+            .store
+            .accounts
+            .users_by_phones(&phones)
+            .await?
+            .into_iter()
+            .map(|u| (u.phone.clone(), u))
+            .collect();
+        let targets: Vec<UserRecord> = users.values().cloned().collect();
+        let views = self.views_of(owner, &targets).await?;
+        let mut presences = self.presences_under(&targets, &views).await?;
+        let mut views_out = Vec::with_capacity(entries.len());
+        for (phone, name, hidden) in entries {
+            let mut view = ContactView {
+                phone,
+                name,
+                registered: false,
+                user_id: None,
+                presence: None,
+                hidden,
+            };
+            if let Some(target) = users.get(&view.phone)
+                && views.get(&target.id).is_some_and(|v| v.visible)
+            {
+                view.registered = true;
+                view.presence = presences.remove(&target.id);
+                view.user_id = Some(target.id.clone());
+            }
+            views_out.push(view);
+        }
+        let mut views = views_out;
         // Registered contacts first, then by name and number.
         views.sort_by(|a, b| {
             b.registered
@@ -221,32 +242,6 @@ impl SocialService {
                 .then_with(|| a.phone.cmp(&b.phone))
         });
         Ok(views)
-    }
-
-    async fn contact_view(
-        &self,
-        owner: &UserRecord,
-        phone: PhoneNumber,
-        name: String,
-        hidden: bool,
-        user: Option<UserRecord>,
-    ) -> ServiceResult<ContactView> {
-        let mut view = ContactView {
-            phone,
-            name,
-            registered: false,
-            user_id: None,
-            presence: None,
-            hidden,
-        };
-        if let Some(target) = user
-            && self.view_of(owner, &target).await?.visible
-        {
-            view.registered = true;
-            view.presence = Some(self.presence_seen_by(owner, &target).await?);
-            view.user_id = Some(target.id);
-        }
-        Ok(view)
     }
 
     /// Removes a number from the owner's book.

@@ -8,6 +8,7 @@ mod privacy;
 pub mod sealer;
 mod vault;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -125,26 +126,49 @@ impl SocialService {
         &self.deps.store
     }
 
-    /// What `viewer` may see of `target`: the only door to the privacy policy.
+    /// What `viewer` may see of `target`.
     pub async fn view_of(&self, viewer: &UserRecord, target: &UserRecord) -> ServiceResult<View> {
-        if viewer.id == target.id {
-            return Ok(View::SELF);
-        }
+        let views = self.views_of(viewer, std::slice::from_ref(target)).await?;
+        Ok(views.get(&target.id).copied().unwrap_or(View::UNREGISTERED))
+    }
+
+    /// What `viewer` may see of each target, by target id: the only door to the privacy
+    /// policy. Reads the facts for all targets in a few queries.
+    pub async fn views_of(
+        &self,
+        viewer: &UserRecord,
+        targets: &[UserRecord],
+    ) -> ServiceResult<HashMap<String, View>> {
+        let ids: Vec<String> = targets
+            .iter()
+            .filter(|t| t.id != viewer.id)
+            .map(|t| t.id.clone())
+            .collect();
         let store = &self.deps.store;
-        let settings = store.privacy.settings(&target.id).await?;
+        let settings = store.privacy.settings_many(&ids).await?;
         let facts = store
             .privacy
-            .relation(&target.id, &viewer.phone, &self.sealer.mac(&viewer.phone))
+            .relations_to(&ids, &viewer.phone, &self.sealer.mac(&viewer.phone))
             .await?;
-        let relation = Relation {
-            is_self: false,
-            blocked: facts.blocked,
-            allowlisted: facts.allowlisted,
-            in_target_contacts: facts.in_target_contacts,
-            // Conversations arrive with messaging; until then every reach is cold.
-            warm: false,
-        };
-        Ok(view(&settings, &relation))
+        let mut views = HashMap::with_capacity(targets.len());
+        for target in targets {
+            if target.id == viewer.id {
+                views.insert(target.id.clone(), View::SELF);
+                continue;
+            }
+            let f = facts.get(&target.id).copied().unwrap_or_default();
+            let relation = Relation {
+                is_self: false,
+                blocked: f.blocked,
+                allowlisted: f.allowlisted,
+                in_target_contacts: f.in_target_contacts,
+                // Conversations arrive with messaging; until then every reach is cold.
+                warm: false,
+            };
+            let target_settings = settings.get(&target.id).copied().unwrap_or_default();
+            views.insert(target.id.clone(), view(&target_settings, &relation));
+        }
+        Ok(views)
     }
 
     /// The presence of `target` as `viewer` may see it.
@@ -153,25 +177,59 @@ impl SocialService {
         viewer: &UserRecord,
         target: &UserRecord,
     ) -> ServiceResult<PresenceView> {
-        let seen = self.view_of(viewer, target).await?;
-        if !seen.visible {
-            return Ok(PresenceView::hidden());
-        }
+        let mut seen = self
+            .presences_seen_by(viewer, std::slice::from_ref(target))
+            .await?;
+        Ok(seen.remove(&target.id).unwrap_or_else(PresenceView::hidden))
+    }
+
+    /// The presence of each target as `viewer` may see it, by target id.
+    pub async fn presences_seen_by(
+        &self,
+        viewer: &UserRecord,
+        targets: &[UserRecord],
+    ) -> ServiceResult<HashMap<String, PresenceView>> {
+        let views = self.views_of(viewer, targets).await?;
+        self.presences_under(targets, &views).await
+    }
+
+    /// The presence of each target under already decided views.
+    pub(crate) async fn presences_under(
+        &self,
+        targets: &[UserRecord],
+        views: &HashMap<String, View>,
+    ) -> ServiceResult<HashMap<String, PresenceView>> {
+        let visible: Vec<String> = targets
+            .iter()
+            .filter(|t| views.get(&t.id).is_some_and(|v| v.visible))
+            .map(|t| t.id.clone())
+            .collect();
         let store = &self.deps.store;
-        let record = store.presence.get(&target.id).await?;
-        let connected = !store
+        let records = store.presence.get_many(&visible).await?;
+        let online: std::collections::HashSet<String> = store
             .presence
-            .connected(std::slice::from_ref(&target.id))
+            .connected(&visible)
             .await?
-            .is_empty();
-        let state = PresenceState::shown(record.setting, connected);
-        Ok(PresenceView {
-            state,
-            text: record.text,
-            last_seen_at: record
-                .last_seen_at
-                .filter(|_| seen.last_seen && state == PresenceState::Offline),
-        })
+            .into_iter()
+            .collect();
+        let mut seen = HashMap::with_capacity(targets.len());
+        for target in targets {
+            let shown = match (views.get(&target.id), records.get(&target.id)) {
+                (Some(v), Some(record)) if v.visible => {
+                    let state = PresenceState::shown(record.setting, online.contains(&target.id));
+                    PresenceView {
+                        state,
+                        text: record.text.clone(),
+                        last_seen_at: record
+                            .last_seen_at
+                            .filter(|_| v.last_seen && state == PresenceState::Offline),
+                    }
+                }
+                _ => PresenceView::hidden(),
+            };
+            seen.insert(target.id.clone(), shown);
+        }
+        Ok(seen)
     }
 
     /// The account of a number, if it has one.
