@@ -8,10 +8,12 @@
 //!
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
+mod messaging;
 mod quota;
 mod records;
 mod social;
 mod sql;
+mod sql_messaging;
 mod sql_social;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -23,6 +25,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use messaging::*;
 pub use records::*;
 pub use social::*;
 
@@ -75,6 +78,8 @@ pub struct Store {
     pub contacts: Arc<dyn ContactRepo>,
     /// Presence and live connections.
     pub presence: Arc<dyn PresenceRepo>,
+    /// Conversations and messages.
+    pub messages: Arc<dyn MessageRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -106,7 +111,8 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             rate_limits: db.clone(),
             privacy: db.clone(),
             contacts: db.clone(),
-            presence: db,
+            presence: db.clone(),
+            messages: db,
             engine: Engine::Postgres,
         })
     } else if url.starts_with("sqlite:") {
@@ -130,7 +136,8 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             rate_limits: db.clone(),
             privacy: db.clone(),
             contacts: db.clone(),
-            presence: db,
+            presence: db.clone(),
+            messages: db,
             engine: Engine::Sqlite,
         })
     } else {

@@ -7,8 +7,8 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
-    ContactGroupRecord, ContactRecord, ListKind, PresenceRecord, RelationFacts, SessionRecord,
-    Store, StoreError, UserRecord, VerificationRecord,
+    ContactGroupRecord, ContactRecord, ConversationRecord, ListKind, MessageRecord, PresenceRecord,
+    RelationFacts, SessionRecord, Store, StoreError, UserRecord, VerificationRecord,
 };
 
 fn now() -> chrono::DateTime<Utc> {
@@ -634,7 +634,180 @@ async fn discovery_quota(store: Store) {
     );
 }
 
+fn message(id: &str, conv: &str, sender: &str, client_id: &str) -> MessageRecord {
+    MessageRecord {
+        id: id.into(),
+        conversation_id: conv.into(),
+        seq: 0,
+        sender_id: sender.into(),
+        client_id: client_id.into(),
+        kind: "text".into(),
+        text: Some(format!("hello {id}")),
+        attachment_id: None,
+        reply_to: None,
+        sent_at: now(),
+    }
+}
+
+async fn messaging(store: Store) {
+    two_users(&store).await;
+    let conv = ConversationRecord {
+        id: "c1".into(),
+        kind: "direct".into(),
+        name: None,
+        last_seq: 0,
+        created_at: now(),
+    };
+    let members = vec![
+        ("t".to_owned(), "member".to_owned()),
+        ("v".to_owned(), "member".to_owned()),
+    ];
+    let repo = &store.messages;
+    repo.create_conversation(&conv, &members, Some(("v", "t")))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.direct_conversation("t", "v").await.unwrap().as_deref(),
+        Some("c1")
+    );
+    let again = ConversationRecord {
+        id: "c2".into(),
+        ..conv.clone()
+    };
+    assert!(matches!(
+        repo.create_conversation(&again, &members, Some(("t", "v")))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        repo.conversation("c2").await.unwrap().is_none(),
+        "nothing half-written"
+    );
+
+    let (m1, new) = repo
+        .append(&message("m1", "c1", "t", "k1"), &[])
+        .await
+        .unwrap();
+    assert!(new);
+    assert_eq!(m1.seq, 1);
+    // The same client id again: the first message, no new seq.
+    let (same, new) = repo
+        .append(&message("m1b", "c1", "t", "k1"), &[])
+        .await
+        .unwrap();
+    assert!(!new);
+    assert_eq!((same.id.as_str(), same.seq), ("m1", 1));
+    // Withheld from v.
+    let (m2, _) = repo
+        .append(&message("m2", "c1", "t", "k2"), &["v".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(m2.seq, 2);
+    let (m3, _) = repo
+        .append(&message("m3", "c1", "v", "k1"), &[])
+        .await
+        .unwrap();
+    assert_eq!(m3.seq, 3);
+    let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(repo.messages("c1", "t", None, None, 50).await.unwrap()),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        seqs(repo.messages("c1", "v", None, None, 50).await.unwrap()),
+        vec![1, 3]
+    );
+    assert_eq!(
+        seqs(repo.messages("c1", "t", Some(1), None, 50).await.unwrap()),
+        vec![2, 3]
+    );
+    assert_eq!(
+        seqs(repo.messages("c1", "t", None, Some(3), 1).await.unwrap()),
+        vec![2]
+    );
+    assert_eq!(
+        repo.withheld_from("m2").await.unwrap(),
+        vec!["v".to_owned()]
+    );
+    assert_eq!(repo.conversation("c1").await.unwrap().unwrap().last_seq, 3);
+
+    // Per-device acknowledgements.
+    assert_eq!(
+        seqs(repo.unacked("dev-v", "v", 100).await.unwrap()),
+        vec![1, 3]
+    );
+    repo.ack("dev-v", "c1", 1).await.unwrap();
+    repo.ack("dev-v", "c1", 0).await.unwrap();
+    assert_eq!(
+        seqs(repo.unacked("dev-v", "v", 100).await.unwrap()),
+        vec![3]
+    );
+    assert_eq!(
+        seqs(repo.unacked("dev-v2", "v", 100).await.unwrap()),
+        vec![1, 3]
+    );
+
+    assert!(repo.advance_mark("c1", "v", true, 3).await.unwrap());
+    assert!(!repo.advance_mark("c1", "v", true, 2).await.unwrap());
+    assert!(repo.advance_mark("c1", "v", false, 1).await.unwrap());
+    let ms = repo.members("c1").await.unwrap();
+    let v = ms.iter().find(|m| m.user_id == "v").unwrap();
+    assert_eq!((v.read_seq, v.delivered_seq), (3, 1));
+    assert_eq!(
+        repo.count_after("c1", "v", 0).await.unwrap(),
+        1,
+        "m1 only: m2 withheld, m3 own"
+    );
+    assert_eq!(repo.count_after("c1", "t", 0).await.unwrap(), 1);
+    assert_eq!(repo.conversations_of("v").await.unwrap().len(), 1);
+    assert!(repo.remove_member("c1", "v").await.unwrap());
+    assert!(repo.conversations_of("v").await.unwrap().is_empty());
+}
+
+async fn concurrent_sends_get_contiguous_seqs(store: Store) {
+    two_users(&store).await;
+    let conv = ConversationRecord {
+        id: "g".into(),
+        kind: "group".into(),
+        name: Some("g".into()),
+        last_seq: 0,
+        created_at: now(),
+    };
+    store
+        .messages
+        .create_conversation(&conv, &[("t".to_owned(), "admin".to_owned())], None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let repo = store.messages.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every message twice, as a client retrying: one copy each.
+            let m = message(&format!("m{i}"), "g", "t", &format!("k{}", i % 20));
+            repo.append(&m, &[]).await.unwrap()
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        if t.await.unwrap().1 {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 20);
+    let seqs: Vec<u64> = store
+        .messages
+        .messages("g", "t", Some(0), None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, (1..=20).collect::<Vec<u64>>());
+}
+
 contract!(
+    messaging,
+    concurrent_sends_get_contiguous_seqs,
     accounts,
     sessions,
     verifications,

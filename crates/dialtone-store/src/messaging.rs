@@ -1,0 +1,136 @@
+//! Records and the repository of conversations and messages.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::StoreResult;
+
+/// A conversation: a direct one between two users, or a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRecord {
+    /// Opaque id.
+    pub id: String,
+    /// `direct` or `group`.
+    pub kind: String,
+    /// A group's name.
+    pub name: Option<String>,
+    /// The seq of its newest message (0 when empty).
+    pub last_seq: u64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One member of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    /// The user.
+    pub user_id: String,
+    /// `admin` or `member`.
+    pub role: String,
+    /// Read up to this seq.
+    pub read_seq: u64,
+    /// Some device of the member acknowledged up to this seq.
+    pub delivered_seq: u64,
+}
+
+/// A message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Opaque id.
+    pub id: String,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// Its place in the conversation, from 1, without gaps.
+    pub seq: u64,
+    /// Who sent it.
+    pub sender_id: String,
+    /// The sender's idempotency key.
+    pub client_id: String,
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    pub kind: String,
+    /// Text (or a sticker's id).
+    pub text: Option<String>,
+    /// Attachment id.
+    pub attachment_id: Option<String>,
+    /// Id of the message this replies to.
+    pub reply_to: Option<String>,
+    /// When it was accepted.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Conversations and messages.
+#[async_trait]
+pub trait MessageRepo: Send + Sync {
+    /// Creates a conversation with its members (user id, role) in one transaction; for a
+    /// direct one, `pair` (two user ids) must not have one yet (`Conflict`).
+    async fn create_conversation(
+        &self,
+        conversation: &ConversationRecord,
+        members: &[(String, String)],
+        pair: Option<(&str, &str)>,
+    ) -> StoreResult<()>;
+    /// The direct conversation of two users, if any.
+    async fn direct_conversation(&self, a: &str, b: &str) -> StoreResult<Option<String>>;
+    /// A conversation by id.
+    async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>>;
+    /// The conversations a user is a member of, newest activity first.
+    async fn conversations_of(&self, user_id: &str) -> StoreResult<Vec<ConversationRecord>>;
+    /// The members of a conversation.
+    async fn members(&self, conversation_id: &str) -> StoreResult<Vec<MemberRecord>>;
+    /// Adds members (existing ones are left as they are).
+    async fn add_members(
+        &self,
+        conversation_id: &str,
+        members: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Removes a member; whether they were one.
+    async fn remove_member(&self, conversation_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Appends a message with the next seq, withheld from `withheld` members, in one
+    /// transaction. When the sender already sent this `client_id`, nothing is written and
+    /// the first message comes back with `false`.
+    async fn append(
+        &self,
+        message: &MessageRecord,
+        withheld: &[String],
+    ) -> StoreResult<(MessageRecord, bool)>;
+    /// A page of messages `viewer` may see, in seq order: after `after`, before `before`,
+    /// at most `limit` (the newest ones when only `before` or nothing is given).
+    async fn messages(
+        &self,
+        conversation_id: &str,
+        viewer_id: &str,
+        after: Option<u64>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// One message by seq.
+    async fn message_at(
+        &self,
+        conversation_id: &str,
+        seq: u64,
+    ) -> StoreResult<Option<MessageRecord>>;
+    /// Members a message is withheld from.
+    async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<String>>;
+    /// Messages of all the user's conversations that this device has not acknowledged,
+    /// in conversation and seq order, at most `limit`.
+    async fn unacked(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// Records a device's acknowledgement (never moves back).
+    async fn ack(&self, session_id: &str, conversation_id: &str, seq: u64) -> StoreResult<()>;
+    /// Moves a member's delivered or read mark forward; whether it moved.
+    async fn advance_mark(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        read: bool,
+        seq: u64,
+    ) -> StoreResult<bool>;
+    /// Messages after `seq` that `user_id` did not send and may see.
+    async fn count_after(&self, conversation_id: &str, user_id: &str, seq: u64)
+    -> StoreResult<u64>;
+}

@@ -1,0 +1,423 @@
+//! The SQL of conversations and messages, compiled for both engines like `sql.rs`.
+//!
+//! Seqs: `append` first bumps `conversations.last_seq` (taking the write lock on SQLite
+//! and the row lock on PostgreSQL), then checks the client id and inserts, all in one
+//! transaction, so concurrent senders get contiguous seqs and a retried send finds the
+//! first copy.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::sql::{PgDb, SqliteDb, ms, time};
+use crate::{ConversationRecord, MemberRecord, MessageRecord, MessageRepo, StoreResult};
+
+fn seq(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: String,
+    kind: String,
+    name: Option<String>,
+    last_seq: i64,
+    created_at: i64,
+}
+
+impl ConversationRow {
+    fn into_record(self) -> StoreResult<ConversationRecord> {
+        Ok(ConversationRecord {
+            created_at: time(self.created_at)?,
+            last_seq: seq(self.last_seq),
+            id: self.id,
+            kind: self.kind,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    conversation_id: String,
+    seq: i64,
+    sender_id: String,
+    client_id: String,
+    kind: String,
+    text: Option<String>,
+    attachment_id: Option<String>,
+    reply_to: Option<String>,
+    sent_at: i64,
+}
+
+impl MessageRow {
+    fn into_record(self) -> StoreResult<MessageRecord> {
+        Ok(MessageRecord {
+            sent_at: time(self.sent_at)?,
+            seq: seq(self.seq),
+            id: self.id,
+            conversation_id: self.conversation_id,
+            sender_id: self.sender_id,
+            client_id: self.client_id,
+            kind: self.kind,
+            text: self.text,
+            attachment_id: self.attachment_id,
+            reply_to: self.reply_to,
+        })
+    }
+}
+
+fn records(rows: Vec<MessageRow>) -> StoreResult<Vec<MessageRecord>> {
+    rows.into_iter().map(MessageRow::into_record).collect()
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, \
+     m.text, m.attachment_id, m.reply_to, m.sent_at";
+
+/// Messages the viewer ($2) may see: not withheld from them.
+const VISIBLE_TO: &str =
+    "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
+
+macro_rules! impl_messaging {
+    ($db:ty) => {
+        #[async_trait]
+        impl MessageRepo for $db {
+            async fn create_conversation(
+                &self,
+                c: &ConversationRecord,
+                members: &[(String, String)],
+                pair: Option<(&str, &str)>,
+            ) -> StoreResult<()> {
+                let mut tx = self.0.begin().await?;
+                sqlx::query(
+                    "INSERT INTO conversations (id, kind, name, last_seq, created_at) \
+                     VALUES ($1, $2, $3, 0, $4)",
+                )
+                .bind(&c.id)
+                .bind(&c.kind)
+                .bind(&c.name)
+                .bind(ms(c.created_at))
+                .execute(&mut *tx)
+                .await?;
+                if let Some((a, b)) = pair {
+                    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                    sqlx::query(
+                        "INSERT INTO direct_pairs (user_a, user_b, conversation_id) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(a)
+                    .bind(b)
+                    .bind(&c.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (user_id, role) in members {
+                    sqlx::query(
+                        "INSERT INTO conversation_members (conversation_id, user_id, role, \
+                         joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&c.id)
+                    .bind(user_id)
+                    .bind(role)
+                    .bind(ms(c.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn direct_conversation(&self, a: &str, b: &str) -> StoreResult<Option<String>> {
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT conversation_id FROM direct_pairs WHERE user_a = $1 AND user_b = $2",
+                )
+                .bind(a)
+                .bind(b)
+                .fetch_optional(&self.0)
+                .await?;
+                Ok(row.map(|(id,)| id))
+            }
+
+            async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>> {
+                sqlx::query_as::<_, ConversationRow>(
+                    "SELECT id, kind, name, last_seq, created_at FROM conversations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.0)
+                .await?
+                .map(ConversationRow::into_record)
+                .transpose()
+            }
+
+            async fn conversations_of(&self, user_id: &str) -> StoreResult<Vec<ConversationRecord>> {
+                sqlx::query_as::<_, ConversationRow>(
+                    "SELECT c.id, c.kind, c.name, c.last_seq, c.created_at FROM conversations c \
+                     JOIN conversation_members cm ON cm.conversation_id = c.id \
+                     WHERE cm.user_id = $1 ORDER BY c.created_at DESC, c.id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.0)
+                .await?
+                .into_iter()
+                .map(ConversationRow::into_record)
+                .collect()
+            }
+
+            async fn members(&self, conversation_id: &str) -> StoreResult<Vec<MemberRecord>> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT user_id, role, read_seq, delivered_seq FROM conversation_members \
+                     WHERE conversation_id = $1 ORDER BY joined_at, user_id",
+                )
+                .bind(conversation_id)
+                .fetch_all(&self.0)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(user_id, role, read, delivered)| MemberRecord {
+                        user_id,
+                        role,
+                        read_seq: seq(read),
+                        delivered_seq: seq(delivered),
+                    })
+                    .collect())
+            }
+
+            async fn add_members(
+                &self,
+                conversation_id: &str,
+                members: &[(String, String)],
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.0.begin().await?;
+                for (user_id, role) in members {
+                    sqlx::query(
+                        "INSERT INTO conversation_members (conversation_id, user_id, role, \
+                         joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(conversation_id)
+                    .bind(user_id)
+                    .bind(role)
+                    .bind(ms(at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn remove_member(&self, conversation_id: &str, user_id: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+                )
+                .bind(conversation_id)
+                .bind(user_id)
+                .execute(&self.0)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn append(
+                &self,
+                m: &MessageRecord,
+                withheld: &[String],
+            ) -> StoreResult<(MessageRecord, bool)> {
+                let mut tx = self.0.begin().await?;
+                let (next,): (i64,) = sqlx::query_as(
+                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
+                     RETURNING last_seq",
+                )
+                .bind(&m.conversation_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
+                     AND m.sender_id = $2 AND m.client_id = $3"
+                );
+                let existing = sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(&m.conversation_id)
+                    .bind(&m.sender_id)
+                    .bind(&m.client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(first) = existing {
+                    tx.rollback().await?;
+                    return Ok((first.into_record()?, false));
+                }
+                let stored = MessageRecord {
+                    seq: seq(next),
+                    ..m.clone()
+                };
+                sqlx::query(
+                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, \
+                     text, attachment_id, reply_to, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&stored.id)
+                .bind(&stored.conversation_id)
+                .bind(next)
+                .bind(&stored.sender_id)
+                .bind(&stored.client_id)
+                .bind(&stored.kind)
+                .bind(&stored.text)
+                .bind(&stored.attachment_id)
+                .bind(&stored.reply_to)
+                .bind(ms(stored.sent_at))
+                .execute(&mut *tx)
+                .await?;
+                for user_id in withheld {
+                    sqlx::query("INSERT INTO withheld (message_id, user_id) VALUES ($1, $2)")
+                        .bind(&stored.id)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok((stored, true))
+            }
+
+            async fn messages(
+                &self,
+                conversation_id: &str,
+                viewer_id: &str,
+                after: Option<u64>,
+                before: Option<u64>,
+                limit: u32,
+            ) -> StoreResult<Vec<MessageRecord>> {
+                // Forward from `after`; otherwise the newest before `before`, reversed.
+                let forward = after.is_some();
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
+                     AND {VISIBLE_TO} AND m.seq > $3 AND m.seq < $4 \
+                     ORDER BY m.seq {} LIMIT $5",
+                    if forward { "ASC" } else { "DESC" }
+                );
+                let mut rows = sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(conversation_id)
+                    .bind(viewer_id)
+                    .bind(signed(after.unwrap_or(0)))
+                    .bind(signed(before.unwrap_or(u64::MAX)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.0)
+                    .await?;
+                if !forward {
+                    rows.reverse();
+                }
+                records(rows)
+            }
+
+            async fn message_at(
+                &self,
+                conversation_id: &str,
+                at: u64,
+            ) -> StoreResult<Option<MessageRecord>> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
+                     AND m.seq = $2"
+                );
+                sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(conversation_id)
+                    .bind(signed(at))
+                    .fetch_optional(&self.0)
+                    .await?
+                    .map(MessageRow::into_record)
+                    .transpose()
+            }
+
+            async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<String>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT user_id FROM withheld WHERE message_id = $1")
+                        .bind(message_id)
+                        .fetch_all(&self.0)
+                        .await?;
+                Ok(rows.into_iter().map(|(u,)| u).collect())
+            }
+
+            async fn unacked(
+                &self,
+                session_id: &str,
+                user_id: &str,
+                limit: u32,
+            ) -> StoreResult<Vec<MessageRecord>> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m \
+                     JOIN conversation_members cm ON cm.conversation_id = m.conversation_id \
+                     AND cm.user_id = $2 \
+                     LEFT JOIN device_acks a ON a.conversation_id = m.conversation_id \
+                     AND a.session_id = $1 \
+                     WHERE m.seq > COALESCE(a.acked_seq, 0) AND {VISIBLE_TO} \
+                     ORDER BY m.conversation_id, m.seq LIMIT $3"
+                );
+                let rows = sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(session_id)
+                    .bind(user_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.0)
+                    .await?;
+                records(rows)
+            }
+
+            async fn ack(&self, session_id: &str, conversation_id: &str, at: u64) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
+                     VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
+                     SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
+                     THEN excluded.acked_seq ELSE device_acks.acked_seq END",
+                )
+                .bind(session_id)
+                .bind(conversation_id)
+                .bind(signed(at))
+                .execute(&self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn advance_mark(
+                &self,
+                conversation_id: &str,
+                user_id: &str,
+                read: bool,
+                at: u64,
+            ) -> StoreResult<bool> {
+                let column = if read { "read_seq" } else { "delivered_seq" };
+                let sql = format!(
+                    "UPDATE conversation_members SET {column} = $1 \
+                     WHERE conversation_id = $2 AND user_id = $3 AND {column} < $1"
+                );
+                let done = sqlx::query(&sql)
+                    .bind(signed(at))
+                    .bind(conversation_id)
+                    .bind(user_id)
+                    .execute(&self.0)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn count_after(
+                &self,
+                conversation_id: &str,
+                user_id: &str,
+                after: u64,
+            ) -> StoreResult<u64> {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM messages m WHERE m.conversation_id = $1 \
+                     AND {VISIBLE_TO} AND m.sender_id <> $2 AND m.seq > $3"
+                );
+                let (n,): (i64,) = sqlx::query_as(&sql)
+                    .bind(conversation_id)
+                    .bind(user_id)
+                    .bind(signed(after))
+                    .fetch_one(&self.0)
+                    .await?;
+                Ok(seq(n))
+            }
+        }
+    };
+}
+
+impl_messaging!(SqliteDb);
+impl_messaging!(PgDb);
