@@ -92,6 +92,13 @@ impl From<ServiceError> for ApiError {
             E::TooManyContacts(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_contacts"),
             E::ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found"),
             E::GroupNotFound => (StatusCode::NOT_FOUND, "group_not_found"),
+            E::ConversationNotFound => (StatusCode::NOT_FOUND, "conversation_not_found"),
+            E::UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
+            E::NotAdmin => (StatusCode::FORBIDDEN, "not_admin"),
+            E::NotAGroup => (StatusCode::BAD_REQUEST, "not_a_group"),
+            E::MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found"),
+            E::TextTooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long"),
+            E::AttachmentNotFound => (StatusCode::BAD_REQUEST, "attachment_not_found"),
             E::Store(_) | E::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")

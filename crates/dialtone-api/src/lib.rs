@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use dialtone_service::AccountService;
+use dialtone_service::messaging::MessagingService;
 use dialtone_service::realtime::Hub;
 use dialtone_service::social::SocialService;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub accounts: Arc<AccountService>,
     /// Contacts, privacy, presence, vault.
     pub social: Arc<SocialService>,
+    /// Conversations and messages.
+    pub messaging: Arc<MessagingService>,
     /// This process's live connections.
     pub hub: Arc<Hub>,
 }
@@ -43,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::contacts::routes())
         .merge(routes::privacy::routes())
         .merge(routes::presence::routes())
+        .merge(routes::conversations::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .split_for_parts();

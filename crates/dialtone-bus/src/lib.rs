@@ -39,6 +39,31 @@ pub enum Event {
         /// The new user.
         user_id: String,
     },
+    /// A message was stored in a conversation.
+    MessageCreated {
+        /// The conversation.
+        conversation_id: String,
+        /// The message's seq.
+        seq: u64,
+    },
+    /// A member's delivered or read mark moved forward.
+    Receipt {
+        /// The conversation.
+        conversation_id: String,
+        /// The member whose mark moved.
+        user_id: String,
+        /// Up to this seq.
+        seq: u64,
+        /// Read (else delivered).
+        read: bool,
+    },
+    /// A member is typing.
+    Typing {
+        /// The conversation.
+        conversation_id: String,
+        /// Who types.
+        user_id: String,
+    },
     /// A device was logged out; its live connections must close.
     SessionRevoked {
         /// The device (session) id.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use dialtone_api::AppState;
 use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
+use dialtone_service::messaging::{MessageLimits, MessagingService};
 use dialtone_service::realtime::Hub;
 use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
@@ -98,6 +99,7 @@ impl Running {
             default_region,
             bus: bus.clone(),
         }));
+        let clock_for_messages = clock.clone();
         let social = Arc::new(SocialService::new(
             SocialDeps {
                 store: store.clone(),
@@ -109,10 +111,22 @@ impl Running {
             },
             accounts.hasher(),
         ));
-        let hub = Arc::new(Hub::new(social.clone(), config.connections));
+        let messaging = Arc::new(MessagingService::new(
+            social.clone(),
+            store.clone(),
+            bus.clone(),
+            clock_for_messages,
+            MessageLimits::default(),
+        ));
+        let hub = Arc::new(Hub::new(
+            social.clone(),
+            messaging.clone(),
+            config.connections,
+        ));
         let app = dialtone_api::app(AppState {
             accounts: accounts.clone(),
             social,
+            messaging,
             hub: hub.clone(),
         });
 

@@ -124,6 +124,11 @@ impl AccountService {
         self.hasher.clone()
     }
 
+    /// The server's default region.
+    pub fn default_region(&self) -> Region {
+        self.deps.default_region
+    }
+
     /// Reads a phone number in the given region, else the default one.
     pub fn parse_phone(&self, input: &str, region: Option<&str>) -> ServiceResult<PhoneNumber> {
         let region = match region {

@@ -67,6 +67,27 @@ pub enum ServiceError {
     /// No such contact group of the caller.
     #[error("no such contact group")]
     GroupNotFound,
+    /// No such conversation, or the caller is not a member.
+    #[error("no such conversation")]
+    ConversationNotFound,
+    /// The number is not a user the caller may reach.
+    #[error("no dialtone user has this number")]
+    UserNotFound,
+    /// Only group admins may do this.
+    #[error("only the group's admins may do this")]
+    NotAdmin,
+    /// Not a group conversation.
+    #[error("this is not a group")]
+    NotAGroup,
+    /// No such member.
+    #[error("no such member")]
+    MemberNotFound,
+    /// A text message over the size limit.
+    #[error("a text message has at most {0} bytes")]
+    TextTooLong(usize),
+    /// No such attachment of the caller's.
+    #[error("no such attachment")]
+    AttachmentNotFound,
     /// The SMS gateway failed; nothing was created.
     #[error("the SMS could not be sent; try again later")]
     SmsUnavailable,

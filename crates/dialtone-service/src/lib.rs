@@ -6,6 +6,7 @@ pub mod config;
 mod crypto;
 mod error;
 pub mod limits;
+pub mod messaging;
 pub mod passwords;
 pub mod realtime;
 pub mod social;

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, RwLock, broadcast, mpsc};
 
 use crate::ServiceResult;
 use crate::crypto::new_id;
+use crate::messaging::{MessageView, MessagingService};
 use crate::social::{PresenceView, SocialService};
 
 /// Frames a connection may have queued before it counts as a slow consumer and is closed
@@ -54,6 +55,29 @@ pub enum ServerFrame {
         /// The new user.
         user_id: String,
     },
+    /// A message in one of the user's conversations (their own from other devices too).
+    Message {
+        /// The message.
+        message: MessageFrame,
+    },
+    /// A member's delivered or read mark moved.
+    Receipt {
+        /// The conversation.
+        conversation_id: String,
+        /// The member.
+        phone: String,
+        /// Up to this seq.
+        seq: u64,
+        /// `delivered` or `read`.
+        status: &'static str,
+    },
+    /// A member is typing.
+    Typing {
+        /// The conversation.
+        conversation_id: String,
+        /// Who types.
+        phone: String,
+    },
     /// Answer to a client `ping`.
     Pong,
     /// A frame from the client could not be understood; the connection stays open.
@@ -63,6 +87,54 @@ pub enum ServerFrame {
         /// Human text.
         message: String,
     },
+}
+
+/// A message as sent on the wire (the contract's `Message`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageFrame {
+    /// Id.
+    pub id: String,
+    /// Conversation.
+    pub conversation_id: String,
+    /// Place in the conversation.
+    pub seq: u64,
+    /// The sender's number.
+    pub sender: String,
+    /// The sender's idempotency key.
+    pub client_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Attachment id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// Replied-to message id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// When accepted (RFC 3339).
+    pub sent_at: String,
+}
+
+impl From<&MessageView> for MessageFrame {
+    fn from(m: &MessageView) -> Self {
+        let r = &m.record;
+        Self {
+            id: r.id.clone(),
+            conversation_id: r.conversation_id.clone(),
+            seq: r.seq,
+            sender: m.sender.to_string(),
+            client_id: r.client_id.clone(),
+            kind: r.kind.clone(),
+            text: r.text.clone(),
+            attachment: r.attachment_id.clone(),
+            reply_to: r.reply_to.clone(),
+            sent_at: r
+                .sent_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
 }
 
 /// Why the server ends a connection.
@@ -200,16 +272,22 @@ impl Default for Heartbeat {
 pub struct Hub {
     node_id: String,
     social: Arc<SocialService>,
+    messaging: Arc<MessagingService>,
     local: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
     heartbeat: Heartbeat,
 }
 
 impl Hub {
     /// A hub for this process.
-    pub fn new(social: Arc<SocialService>, heartbeat: Heartbeat) -> Self {
+    pub fn new(
+        social: Arc<SocialService>,
+        messaging: Arc<MessagingService>,
+        heartbeat: Heartbeat,
+    ) -> Self {
         Self {
             node_id: new_id(),
             social,
+            messaging,
             local: RwLock::new(HashMap::new()),
             heartbeat,
         }
@@ -266,6 +344,13 @@ impl Hub {
         if conn.missed.load(Ordering::Acquire) {
             self.resync_user(&user.id).await?;
         }
+        // Then everything this device has not acknowledged. A message arriving meanwhile
+        // may come twice; clients drop duplicates by id (delivery is at least once).
+        for message in self.messaging.catch_up(&user, &conn.session_id).await? {
+            conn.send(ServerFrame::Message {
+                message: MessageFrame::from(&message),
+            });
+        }
         if count == 1 {
             self.social
                 .announce(Event::PresenceChanged { user_id: user.id })
@@ -296,6 +381,27 @@ impl Hub {
                 .await;
         }
         Ok(())
+    }
+
+    /// A client acknowledged messages up to `seq` of a conversation on this connection.
+    pub async fn client_ack(
+        &self,
+        conn: &Connection,
+        conversation_id: &str,
+        seq: u64,
+    ) -> ServiceResult<()> {
+        self.messaging
+            .ack(&conn.user, &conn.session_id, conversation_id, seq)
+            .await
+    }
+
+    /// A client is typing in a conversation.
+    pub async fn client_typing(
+        &self,
+        conn: &Connection,
+        conversation_id: &str,
+    ) -> ServiceResult<()> {
+        self.messaging.typing(&conn.user, conversation_id).await
     }
 
     /// Asks every local connection to close (server shutdown).
@@ -353,6 +459,66 @@ impl Hub {
                 self.refresh_watchers_of(user_id, false).await
             }
             Event::UserRegistered { user_id } => self.refresh_watchers_of(user_id, true).await,
+            Event::MessageCreated {
+                conversation_id,
+                seq,
+            } => {
+                let Some((message, to)) = self.messaging.delivery(conversation_id, *seq).await?
+                else {
+                    return Ok(());
+                };
+                let frame = MessageFrame::from(&message);
+                for user_id in to {
+                    for conn in self.local_conns(&user_id).await {
+                        conn.send(ServerFrame::Message {
+                            message: frame.clone(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Event::Receipt {
+                conversation_id,
+                user_id,
+                seq,
+                read,
+            } => {
+                let Some((phone, audience)) =
+                    self.messaging.audience(conversation_id, user_id).await?
+                else {
+                    return Ok(());
+                };
+                for watcher in audience {
+                    for conn in self.local_conns(&watcher).await {
+                        conn.send(ServerFrame::Receipt {
+                            conversation_id: conversation_id.clone(),
+                            phone: phone.to_string(),
+                            seq: *seq,
+                            status: if *read { "read" } else { "delivered" },
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Event::Typing {
+                conversation_id,
+                user_id,
+            } => {
+                let Some((phone, audience)) =
+                    self.messaging.audience(conversation_id, user_id).await?
+                else {
+                    return Ok(());
+                };
+                for watcher in audience {
+                    for conn in self.local_conns(&watcher).await {
+                        conn.send(ServerFrame::Typing {
+                            conversation_id: conversation_id.clone(),
+                            phone: phone.to_string(),
+                        });
+                    }
+                }
+                Ok(())
+            }
             Event::SessionRevoked { session_id } => {
                 for conns in self.local.read().await.values() {
                     for conn in conns.iter().filter(|c| c.session_id == *session_id) {

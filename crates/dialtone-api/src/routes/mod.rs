@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod contacts;
+pub mod conversations;
 pub mod health;
 pub mod import;
 pub mod presence;

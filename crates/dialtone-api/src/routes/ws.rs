@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use dialtone_service::realtime::{CloseReason, Connection, Heartbeat, ServerFrame};
+use dialtone_service::realtime::{CloseReason, Connection, Hub, ServerFrame};
 use serde::Deserialize;
 use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
@@ -71,7 +71,7 @@ async fn ws(
         .on_upgrade(move |socket| async move {
             match hub.connect(auth.user, auth.session.id).await {
                 Ok((conn, frames)) => {
-                    serve(socket, &conn, frames, hub.heartbeat()).await;
+                    serve(socket, &hub, &conn, frames).await;
                     if let Err(e) = hub.disconnect(&conn).await {
                         tracing::warn!(error = %e, "disconnect not recorded");
                     }
@@ -83,10 +83,11 @@ async fn ws(
 
 async fn serve(
     mut socket: WebSocket,
+    hub: &Hub,
     conn: &Arc<Connection>,
     mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
-    heartbeat: Heartbeat,
 ) {
+    let heartbeat = hub.heartbeat();
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
     let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
     let mut last_heard = Instant::now();
@@ -103,7 +104,7 @@ async fn serve(
                 last_heard = Instant::now();
                 match message {
                     Message::Text(text) => {
-                        if let Some(reply) = client_frame(text.as_str())
+                        if let Some(reply) = client_frame(hub, conn, text.as_str()).await
                             && send(&mut socket, &reply).await.is_err()
                         {
                             break;
@@ -154,18 +155,47 @@ fn error_frame(code: &str, message: &str) -> ServerFrame {
     }
 }
 
-/// The answer to a client frame, if it needs one.
-fn client_frame(text: &str) -> Option<ServerFrame> {
+#[derive(Deserialize)]
+struct ConversationFrame {
+    conversation_id: String,
+    seq: Option<u64>,
+}
+
+/// Handles a client frame; the answer, if it needs one.
+async fn client_frame(hub: &Hub, conn: &Connection, text: &str) -> Option<ServerFrame> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
         return Some(error_frame(
             "malformed_frame",
             "a frame is a JSON object with a type",
         ));
     };
-    match value.get("type").and_then(|t| t.as_str()) {
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned);
+    match kind.as_deref() {
         Some("ping") => Some(ServerFrame::Pong),
-        // Acknowledgements and typing notices matter once messages exist; accepted now.
-        Some("ack") | Some("typing") => None,
+        Some(kind @ ("ack" | "typing")) => {
+            let Ok(frame) = serde_json::from_value::<ConversationFrame>(value) else {
+                return Some(error_frame("malformed_frame", "needs a conversation_id"));
+            };
+            let done = match (kind, frame.seq) {
+                ("ack", Some(seq)) => hub.client_ack(conn, &frame.conversation_id, seq).await,
+                ("ack", None) => return Some(error_frame("malformed_frame", "an ack needs a seq")),
+                _ => hub.client_typing(conn, &frame.conversation_id).await,
+            };
+            match done {
+                Ok(()) => None,
+                Err(dialtone_service::ServiceError::ConversationNotFound) => Some(error_frame(
+                    "conversation_not_found",
+                    "no such conversation",
+                )),
+                Err(e) => {
+                    tracing::warn!(error = %e, "client frame failed");
+                    Some(error_frame("internal_error", "could not handle the frame"))
+                }
+            }
+        }
         Some(other) => Some(error_frame(
             "unknown_frame",
             &format!("unknown frame type {other:?}"),

@@ -8,6 +8,7 @@ mod bad_input;
 mod harness;
 mod import;
 mod limits;
+mod messages;
 mod realtime;
 mod server;
 mod social;

@@ -132,12 +132,32 @@ impl SocialService {
         Ok(views.get(&target.id).copied().unwrap_or(View::UNREGISTERED))
     }
 
-    /// What `viewer` may see of each target, by target id: the only door to the privacy
-    /// policy. Reads the facts for all targets in a few queries.
+    /// What `viewer` may see of each target, by target id, reaching them cold.
     pub async fn views_of(
         &self,
         viewer: &UserRecord,
         targets: &[UserRecord],
+    ) -> ServiceResult<HashMap<String, View>> {
+        self.views(viewer, targets, false).await
+    }
+
+    /// What `viewer` may see of, and send to, each target inside a conversation they share
+    /// (not cold: discoverability no longer applies; blocks and allow-lists still do).
+    pub async fn views_in_conversation(
+        &self,
+        viewer: &UserRecord,
+        targets: &[UserRecord],
+    ) -> ServiceResult<HashMap<String, View>> {
+        self.views(viewer, targets, true).await
+    }
+
+    /// The only door to the privacy policy. Reads the facts for all targets in a few
+    /// queries.
+    async fn views(
+        &self,
+        viewer: &UserRecord,
+        targets: &[UserRecord],
+        warm: bool,
     ) -> ServiceResult<HashMap<String, View>> {
         let ids: Vec<String> = targets
             .iter()
@@ -162,8 +182,7 @@ impl SocialService {
                 blocked: f.blocked,
                 allowlisted: f.allowlisted,
                 in_target_contacts: f.in_target_contacts,
-                // Conversations arrive with messaging; until then every reach is cold.
-                warm: false,
+                warm,
             };
             let target_settings = settings.get(&target.id).copied().unwrap_or_default();
             views.insert(target.id.clone(), view(&target_settings, &relation));

@@ -1,0 +1,625 @@
+//! Conversations and messages over HTTP and WebSocket: direct and group, idempotent
+//! retries, gap-free seqs, offline catch-up, several devices, receipts, privacy.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, Ws};
+
+const ALICE: &str = "+8613800138000";
+const BOB: &str = "+8613800138001";
+const CAROL: &str = "+8613800138002";
+const NOBODY: &str = "+8613800138099";
+
+async fn users(app: &TestApp) -> (String, String, String) {
+    (
+        app.code_login(ALICE, "a").await,
+        app.code_login(BOB, "b").await,
+        app.code_login(CAROL, "c").await,
+    )
+}
+
+async fn direct(app: &TestApp, token: &str, peer: &str) -> crate::harness::Reply {
+    app.send(
+        Method::POST,
+        "/v1/conversations",
+        Some(token),
+        Some(json!({ "kind": "direct", "peer": peer })),
+    )
+    .await
+}
+
+async fn say(
+    app: &TestApp,
+    token: &str,
+    conv: &str,
+    client_id: &str,
+    text: &str,
+) -> crate::harness::Reply {
+    app.send(
+        Method::POST,
+        &format!("/v1/conversations/{conv}/messages"),
+        Some(token),
+        Some(json!({ "client_id": client_id, "kind": "text", "text": text })),
+    )
+    .await
+}
+
+async fn ready(ws: &mut Ws) {
+    assert_eq!(ws.frame().await["type"], "ready");
+}
+
+/// The next frame, which must be of `kind`.
+async fn expect(ws: &mut Ws, kind: &str) -> Value {
+    let f = ws.frame().await;
+    assert_eq!(f["type"], kind, "{f}");
+    f
+}
+
+#[tokio::test]
+async fn direct_conversation_send_receive_receipts() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let r = direct(&app, &a, "138 0013 8001").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let conv = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["kind"], "direct");
+    let mut members: Vec<&str> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    members.sort();
+    assert_eq!(members, vec![ALICE, BOB]);
+    // The same pair again, from either side: the same conversation, 200.
+    for (token, peer) in [(&a, BOB), (&b, ALICE)] {
+        let r = direct(&app, token, peer).await;
+        assert_eq!(
+            (r.status, r.body["id"].as_str()),
+            (StatusCode::OK, Some(conv.as_str()))
+        );
+    }
+
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let mut alice_laptop = app.ws(&app.code_login(ALICE, "laptop").await).await;
+    ready(&mut alice_laptop).await;
+
+    let r = say(&app, &a, &conv, "c-1", "你好 👋").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    assert_eq!(
+        (r.body["seq"].as_u64(), r.body["sender"].as_str()),
+        (Some(1), Some(ALICE))
+    );
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    // A retry is the same message.
+    let again = say(&app, &a, &conv, "c-1", "你好 👋").await;
+    assert_eq!(
+        (
+            again.status,
+            again.body["id"].as_str(),
+            again.body["seq"].as_u64()
+        ),
+        (StatusCode::OK, Some(id.as_str()), Some(1))
+    );
+
+    // Bob and Alice's other device get it, once.
+    for ws in [&mut bob, &mut alice_laptop] {
+        let f = expect(ws, "message").await;
+        assert_eq!(
+            (f["message"]["id"].as_str(), f["message"]["text"].as_str()),
+            (Some(id.as_str()), Some("你好 👋"))
+        );
+        assert_eq!(f["message"]["client_id"], "c-1");
+    }
+
+    // Bob's list: one unread, with the last message.
+    let list = app.get_auth("/v1/conversations", &b).await;
+    let c = &list.body["conversations"][0];
+    assert_eq!(
+        (c["unread"].as_u64(), c["last_message"]["id"].as_str()),
+        (Some(1), Some(id.as_str()))
+    );
+
+    // Bob acknowledges: Alice's devices get "delivered"; then he reads: "read".
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    assert_eq!(
+        expect(&mut alice, "message").await["message"]["seq"],
+        1,
+        "this new device catches up"
+    );
+    bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
+        .await;
+    let f = expect(&mut alice, "receipt").await;
+    assert_eq!(
+        (f["phone"].as_str(), f["seq"].as_u64(), f["status"].as_str()),
+        (Some(BOB), Some(1), Some("delivered"))
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/read"),
+            Some(&b),
+            Some(json!({ "seq": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let f = expect(&mut alice, "receipt").await;
+    assert_eq!(f["status"], "read");
+    assert_eq!(
+        app.get_auth("/v1/conversations", &b).await.body["conversations"][0]["unread"],
+        0
+    );
+
+    // Typing reaches the other side, and is not stored.
+    bob.send_text(&json!({ "type": "typing", "conversation_id": conv }).to_string())
+        .await;
+    let f = expect(&mut alice, "typing").await;
+    assert_eq!(f["phone"], BOB);
+
+    // History in seq order, paged both ways.
+    for i in 2..=5 {
+        say(&app, &b, &conv, &format!("b-{i}"), &format!("message {i}")).await;
+    }
+    let base = format!("/v1/conversations/{conv}/messages");
+    let page = |q: &'static str| {
+        let path = format!("{base}{q}");
+        let (app, a) = (&app, a.clone());
+        async move { app.get_auth(&path, &a).await }
+    };
+    let seqs = |r: crate::harness::Reply| -> Vec<u64> {
+        r.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(page("").await), vec![1, 2, 3, 4, 5]);
+    assert_eq!(seqs(page("?before_seq=5&limit=2").await), vec![3, 4]);
+    assert_eq!(seqs(page("?after_seq=3").await), vec![4, 5]);
+}
+
+#[tokio::test]
+async fn offline_devices_catch_up_in_order_and_acks_count_per_device() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 1..=3 {
+        assert_eq!(
+            say(&app, &a, &conv, &format!("m{i}"), &format!("{i}"))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let mut phone = app.ws(&b).await;
+    ready(&mut phone).await;
+    for want in 1..=3 {
+        assert_eq!(expect(&mut phone, "message").await["message"]["seq"], want);
+    }
+    phone
+        .send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 3 }).to_string())
+        .await;
+    phone.send_text("{\"type\":\"ping\"}").await;
+    assert_eq!(expect(&mut phone, "pong").await["type"], "pong");
+    phone.close().await;
+
+    // The same device again: nothing left. Another device of Bob's: all three.
+    let mut again = app.ws(&b).await;
+    ready(&mut again).await;
+    again.send_text("{\"type\":\"ping\"}").await;
+    assert_eq!(
+        again.frame().await["type"],
+        "pong",
+        "nothing was left to catch up"
+    );
+    let mut tablet = app.ws(&app.code_login(BOB, "tablet").await).await;
+    ready(&mut tablet).await;
+    for want in 1..=3 {
+        assert_eq!(expect(&mut tablet, "message").await["message"]["seq"], want);
+    }
+}
+
+#[tokio::test]
+async fn groups_roles_and_members() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "家人", "members": [BOB, CAROL, NOBODY] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let conv = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["name"], "家人");
+    assert_eq!(
+        r.body["members"].as_array().unwrap().len(),
+        3,
+        "the unregistered number is left out"
+    );
+    assert_eq!(r.body["admins"], json!([ALICE]));
+
+    let mut carol = app.ws(&c).await;
+    ready(&mut carol).await;
+    say(&app, &b, &conv, "hi", "hi all").await;
+    assert_eq!(
+        expect(&mut carol, "message").await["message"]["sender"],
+        BOB
+    );
+
+    // Members are not admins.
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/members"),
+            Some(&b),
+            Some(json!({ "phones": [NOBODY] })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "not_admin"));
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{conv}/members/{CAROL}"),
+            Some(&b),
+            None,
+        )
+        .await;
+    assert_eq!(r.code(), "not_admin");
+    // The admin removes Carol: she no longer sees it.
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{conv}/members/{CAROL}"),
+            Some(&a),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.get_auth(&format!("/v1/conversations/{conv}"), &c).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "conversation_not_found")
+    );
+    let r = say(&app, &c, &conv, "x", "still here?").await;
+    assert_eq!(r.code(), "conversation_not_found");
+    // Bob leaves by himself.
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{conv}/members/{BOB}"),
+            Some(&b),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // The admin adds Carol back.
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/members"),
+            Some(&a),
+            Some(json!({ "phones": [CAROL] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut members: Vec<&str> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    members.sort();
+    assert_eq!(members, vec![ALICE, CAROL]);
+    // Direct conversations have no members to manage.
+    let d = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{d}/members"),
+            Some(&a),
+            Some(json!({ "phones": [CAROL] })),
+        )
+        .await;
+    assert_eq!(r.code(), "not_a_group");
+}
+
+#[tokio::test]
+async fn a_blocked_sender_is_accepted_and_never_delivered() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bc = direct(&app, &c, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+
+    assert_eq!(
+        app.send(
+            Method::PUT,
+            &format!("/v1/blocklist/{ALICE}"),
+            Some(&b),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let r = say(&app, &a, &conv, "blocked-1", "can you hear me?").await;
+    assert_eq!(r.status, StatusCode::CREATED, "accepted as usual: {r:?}");
+    // Bob's next message is Carol's: Alice's never arrives.
+    say(&app, &c, &bc, "c1", "from carol").await;
+    let f = expect(&mut bob, "message").await;
+    assert_eq!(f["message"]["sender"], CAROL, "{f}");
+    // Not in Bob's history or unread count either.
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &b)
+        .await;
+    assert!(
+        h.body["messages"].as_array().unwrap().is_empty(),
+        "{}",
+        h.body
+    );
+    let list = app.get_auth("/v1/conversations", &b).await;
+    let entry = list.body["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == conv.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["unread"], 0);
+    assert!(entry.get("last_message").is_none());
+    // Alice sees her message in her history, and no receipt ever comes: Bob's read of a
+    // later message in another conversation tells her nothing, and her next frame is her
+    // own next message.
+    assert_eq!(
+        app.get_auth(&format!("/v1/conversations/{conv}/messages"), &a)
+            .await
+            .body["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/read"),
+            Some(&b),
+            Some(json!({ "seq": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    say(&app, &a, &conv, "blocked-2", "hello?").await;
+    let f = alice.frame().await;
+    assert!(
+        f["type"] == "message" && f["message"]["client_id"] == "blocked-1",
+        "{f}"
+    );
+    let f = alice.frame().await;
+    assert!(
+        f["type"] == "message" && f["message"]["client_id"] == "blocked-2",
+        "no receipt came first: {f}"
+    );
+
+    // A new direct conversation with someone who blocked you looks like an unregistered number.
+    let blocked = direct(&app, &a, CAROL).await;
+    assert_eq!(blocked.status, StatusCode::CREATED);
+    app.send(
+        Method::PUT,
+        &format!("/v1/blocklist/{ALICE}"),
+        Some(&c),
+        None,
+    )
+    .await;
+    let nobody = direct(&app, &b, NOBODY).await;
+    // (Alice and Carol already talk; a cold attempt by a stranger:)
+    let dave = app.code_login("+8613800138003", "d").await;
+    app.send(
+        Method::PUT,
+        "/v1/blocklist/%2B8613800138003",
+        Some(&c),
+        None,
+    )
+    .await;
+    let to_blocker = direct(&app, &dave, CAROL).await;
+    assert_eq!(
+        (nobody.status, nobody.body.clone()),
+        (to_blocker.status, to_blocker.body.clone())
+    );
+    assert_eq!(nobody.code(), "user_not_found");
+}
+
+#[tokio::test]
+async fn concurrent_senders_get_gap_free_seqs() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut sends = Vec::new();
+    for i in 0..30 {
+        let token = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let url = format!("{}/v1/conversations/{conv}/messages", app.base);
+        let http = app.http.clone();
+        sends.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({ "client_id": format!("k{i}"), "kind": "text", "text": format!("{i}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for s in sends {
+        assert_eq!(s.await.unwrap(), StatusCode::CREATED);
+    }
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages?limit=200"), &a)
+        .await;
+    let seqs: Vec<u64> = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=30).collect::<Vec<u64>>());
+}
+
+#[tokio::test]
+async fn bad_messages_and_conversations_are_clear_4xx() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/conversations/{conv}/messages");
+    let post = |token: String, body: Value| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            app.send(Method::POST, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+    let cases = [
+        (
+            json!({ "client_id": "1", "kind": "text", "text": "x".repeat(64 * 1024 + 1) }),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "text_too_long",
+        ),
+        (
+            json!({ "client_id": "1", "kind": "text" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "1", "kind": "text", "text": "   " }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "", "kind": "text", "text": "x" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "1", "kind": "hologram", "text": "x" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "1", "kind": "image", "attachment_id": "someone-elses" }),
+            StatusCode::BAD_REQUEST,
+            "attachment_not_found",
+        ),
+        (
+            json!({ "client_id": "1", "kind": "text", "text": "x", "attachment_id": "a" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "kind": "text", "text": "x" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = post(a.clone(), body.clone()).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (status, code),
+            "{}",
+            &body.to_string()[..body.to_string().len().min(80)]
+        );
+    }
+    // Not a member, unknown conversation: the same 404.
+    let r = post(
+        c.clone(),
+        json!({ "client_id": "1", "kind": "text", "text": "x" }),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "conversation_not_found")
+    );
+    let r = say(&app, &a, "no-such-conversation", "1", "x").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "conversation_not_found")
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/read"),
+            Some(&b),
+            Some(json!({ "seq": 99 })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
+    );
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "channel" })),
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_input");
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "direct", "peer": "garbage" })),
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_phone");
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "", "members": [] })),
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_input");
+    // Bad frames about conversations get an error frame; the connection lives on.
+    let mut ws = app.ws(&c).await;
+    ready(&mut ws).await;
+    ws.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
+        .await;
+    assert_eq!(ws.frame().await["code"], "conversation_not_found");
+    ws.send_text(&json!({ "type": "ack", "conversation_id": conv }).to_string())
+        .await;
+    assert_eq!(ws.frame().await["code"], "malformed_frame");
+    ws.send_text(&json!({ "type": "typing" }).to_string()).await;
+    assert_eq!(ws.frame().await["code"], "malformed_frame");
+    ws.send_text("{\"type\":\"ping\"}").await;
+    assert_eq!(ws.frame().await["type"], "pong");
+}

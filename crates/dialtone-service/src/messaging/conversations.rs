@@ -1,0 +1,296 @@
+//! Creating, listing and changing conversations.
+
+use std::collections::HashMap;
+
+use dialtone_core::PhoneNumber;
+use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
+
+use super::{MessageView, MessagingService, message_view};
+use crate::crypto::new_id;
+use crate::{ServiceError, ServiceResult};
+
+/// Longest group name, in characters.
+const MAX_GROUP_NAME_CHARS: usize = 100;
+
+/// A conversation as one member sees it.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    /// The conversation.
+    pub record: ConversationRecord,
+    /// Its members' numbers, the caller included.
+    pub members: Vec<PhoneNumber>,
+    /// Admins' numbers (groups).
+    pub admins: Vec<PhoneNumber>,
+    /// The newest message the caller may see.
+    pub last_message: Option<MessageView>,
+    /// Messages after the caller's read mark, not their own.
+    pub unread: u64,
+}
+
+impl MessagingService {
+    async fn view(
+        &self,
+        user: &UserRecord,
+        record: ConversationRecord,
+        members: Vec<MemberRecord>,
+        me: &MemberRecord,
+    ) -> ServiceResult<ConversationView> {
+        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let users = self.users(&ids).await?;
+        let phone_of = |id: &str| users.get(id).map(|u| u.phone.clone());
+        let last = self
+            .store
+            .messages
+            .messages(&record.id, &user.id, None, None, 1)
+            .await?
+            .pop();
+        let last_message = last.and_then(|m| {
+            users
+                .get(&m.sender_id)
+                .map(|sender| message_view(m.clone(), sender))
+        });
+        Ok(ConversationView {
+            members: members
+                .iter()
+                .filter_map(|m| phone_of(&m.user_id))
+                .collect(),
+            admins: members
+                .iter()
+                .filter(|m| m.role == "admin")
+                .filter_map(|m| phone_of(&m.user_id))
+                .collect(),
+            unread: self
+                .store
+                .messages
+                .count_after(&record.id, &user.id, me.read_seq)
+                .await?,
+            last_message,
+            record,
+        })
+    }
+
+    /// The direct conversation with `peer`, created on first use; `true` when created.
+    /// A peer who may not be reached cold looks exactly like an unregistered number.
+    pub async fn direct(
+        &self,
+        user: &UserRecord,
+        peer: &PhoneNumber,
+    ) -> ServiceResult<(ConversationView, bool)> {
+        if *peer == user.phone {
+            return Err(ServiceError::InvalidInput(
+                "a direct conversation needs another person".into(),
+            ));
+        }
+        let peer_user = self.store.accounts.user_by_phone(peer).await?;
+        let existing = match &peer_user {
+            Some(p) => {
+                self.store
+                    .messages
+                    .direct_conversation(&user.id, &p.id)
+                    .await?
+            }
+            None => None,
+        };
+        if let Some(id) = existing {
+            return Ok((self.conversation(user, &id).await?, false));
+        }
+        let Some(peer_user) = self
+            .reachable(user, std::slice::from_ref(peer))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Err(ServiceError::UserNotFound);
+        };
+        let record = ConversationRecord {
+            id: new_id(),
+            kind: "direct".into(),
+            name: None,
+            last_seq: 0,
+            created_at: self.now(),
+        };
+        let members = vec![
+            (user.id.clone(), "member".to_owned()),
+            (peer_user.id.clone(), "member".to_owned()),
+        ];
+        match self
+            .store
+            .messages
+            .create_conversation(&record, &members, Some((&user.id, &peer_user.id)))
+            .await
+        {
+            Ok(()) => Ok((self.conversation(user, &record.id).await?, true)),
+            Err(StoreError::Conflict) => {
+                let id = self
+                    .store
+                    .messages
+                    .direct_conversation(&user.id, &peer_user.id)
+                    .await?
+                    .ok_or(ServiceError::UserNotFound)?;
+                Ok((self.conversation(user, &id).await?, false))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn group_name(name: &str) -> ServiceResult<String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
+            return Err(ServiceError::InvalidInput(format!(
+                "a group name has 1 to {MAX_GROUP_NAME_CHARS} characters"
+            )));
+        }
+        Ok(name.to_owned())
+    }
+
+    /// Creates a group with the caller as admin. Numbers that are not registered, or whose
+    /// owners may not be reached by the caller, are left out alike.
+    pub async fn create_group(
+        &self,
+        user: &UserRecord,
+        name: &str,
+        phones: &[PhoneNumber],
+    ) -> ServiceResult<ConversationView> {
+        let name = Self::group_name(name)?;
+        if phones.len() + 1 > self.limits.max_group_members {
+            return Err(ServiceError::InvalidInput(format!(
+                "a group has at most {} members",
+                self.limits.max_group_members
+            )));
+        }
+        let mut members = vec![(user.id.clone(), "admin".to_owned())];
+        for u in self.reachable(user, phones).await? {
+            members.push((u.id, "member".to_owned()));
+        }
+        let record = ConversationRecord {
+            id: new_id(),
+            kind: "group".into(),
+            name: Some(name),
+            last_seq: 0,
+            created_at: self.now(),
+        };
+        self.store
+            .messages
+            .create_conversation(&record, &members, None)
+            .await?;
+        self.conversation(user, &record.id).await
+    }
+
+    /// One conversation of the caller.
+    pub async fn conversation(
+        &self,
+        user: &UserRecord,
+        id: &str,
+    ) -> ServiceResult<ConversationView> {
+        let (record, members, me) = self.membership(user, id).await?;
+        self.view(user, record, members, &me).await
+    }
+
+    /// The caller's conversations, with the last message and unread count; direct ones
+    /// with hidden contacts only when the vault is open.
+    pub async fn conversations(
+        &self,
+        user: &UserRecord,
+        vault_open: bool,
+    ) -> ServiceResult<Vec<ConversationView>> {
+        let hidden: HashMap<String, bool> = if vault_open {
+            HashMap::new()
+        } else {
+            self.social
+                .contacts(user, true)
+                .await?
+                .into_iter()
+                .filter(|c| c.hidden)
+                .map(|c| (c.phone.to_string(), true))
+                .collect()
+        };
+        let mut views = Vec::new();
+        for record in self.store.messages.conversations_of(&user.id).await? {
+            let (record, members, me) = self.membership(user, &record.id).await?;
+            let view = self.view(user, record, members, &me).await?;
+            let with_hidden = view.record.kind == "direct"
+                && view
+                    .members
+                    .iter()
+                    .any(|p| *p != user.phone && hidden.contains_key(p.as_str()));
+            if !with_hidden {
+                views.push(view);
+            }
+        }
+        views.sort_by(|a, b| {
+            let at = |v: &ConversationView| {
+                v.last_message
+                    .as_ref()
+                    .map(|m| m.record.sent_at)
+                    .unwrap_or(v.record.created_at)
+            };
+            at(b).cmp(&at(a))
+        });
+        Ok(views)
+    }
+
+    /// Adds members to a group (admins only); unreachable numbers are left out alike.
+    pub async fn add_members(
+        &self,
+        user: &UserRecord,
+        id: &str,
+        phones: &[PhoneNumber],
+    ) -> ServiceResult<ConversationView> {
+        let (record, members, me) = self.membership(user, id).await?;
+        if record.kind != "group" {
+            return Err(ServiceError::NotAGroup);
+        }
+        if me.role != "admin" {
+            return Err(ServiceError::NotAdmin);
+        }
+        let new: Vec<(String, String)> = self
+            .reachable(user, phones)
+            .await?
+            .into_iter()
+            .filter(|u| !members.iter().any(|m| m.user_id == u.id))
+            .map(|u| (u.id, "member".to_owned()))
+            .collect();
+        if members.len() + new.len() > self.limits.max_group_members {
+            return Err(ServiceError::InvalidInput(format!(
+                "a group has at most {} members",
+                self.limits.max_group_members
+            )));
+        }
+        self.store
+            .messages
+            .add_members(id, &new, self.now())
+            .await?;
+        self.conversation(user, id).await
+    }
+
+    /// Removes a member: anyone may leave; only admins remove others.
+    pub async fn remove_member(
+        &self,
+        user: &UserRecord,
+        id: &str,
+        phone: &PhoneNumber,
+    ) -> ServiceResult<()> {
+        let (record, members, me) = self.membership(user, id).await?;
+        if record.kind != "group" {
+            return Err(ServiceError::NotAGroup);
+        }
+        let target = if *phone == user.phone {
+            user.id.clone()
+        } else {
+            if me.role != "admin" {
+                return Err(ServiceError::NotAdmin);
+            }
+            let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+            self.users(&ids)
+                .await?
+                .into_values()
+                .find(|u| u.phone == *phone)
+                .map(|u| u.id)
+                .ok_or(ServiceError::MemberNotFound)?
+        };
+        if !self.store.messages.remove_member(id, &target).await? {
+            return Err(ServiceError::MemberNotFound);
+        }
+        Ok(())
+    }
+}

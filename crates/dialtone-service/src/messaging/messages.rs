@@ -1,0 +1,310 @@
+//! Sending, history, acknowledgements, read marks, typing; and what the live fan-out
+//! needs to know about each.
+
+use dialtone_bus::Event;
+use dialtone_core::PhoneNumber;
+use dialtone_store::{MessageRecord, UserRecord};
+
+use super::{MessagingService, message_view};
+use crate::crypto::new_id;
+use crate::{ServiceError, ServiceResult};
+
+/// Longest client id.
+const MAX_CLIENT_ID_CHARS: usize = 64;
+
+/// A message as recipients see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView {
+    /// The stored message.
+    pub record: MessageRecord,
+    /// The sender's number.
+    pub sender: PhoneNumber,
+}
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    /// The sender's idempotency key: the same key again returns the first message.
+    pub client_id: String,
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    pub kind: String,
+    /// The text.
+    pub text: Option<String>,
+    /// An uploaded attachment.
+    pub attachment_id: Option<String>,
+    /// The message replied to.
+    pub reply_to: Option<String>,
+}
+
+impl MessagingService {
+    fn check(&self, message: &OutgoingMessage) -> ServiceResult<()> {
+        let id_len = message.client_id.chars().count();
+        if id_len == 0 || id_len > MAX_CLIENT_ID_CHARS {
+            return Err(ServiceError::InvalidInput(format!(
+                "client_id has 1 to {MAX_CLIENT_ID_CHARS} characters"
+            )));
+        }
+        match message.kind.as_str() {
+            "text" => {
+                let text = message.text.as_deref().unwrap_or("");
+                if text.trim().is_empty() {
+                    return Err(ServiceError::InvalidInput(
+                        "a text message needs a non-empty text".into(),
+                    ));
+                }
+                if text.len() > self.limits.max_text_bytes {
+                    return Err(ServiceError::TextTooLong(self.limits.max_text_bytes));
+                }
+                if message.attachment_id.is_some() {
+                    return Err(ServiceError::InvalidInput(
+                        "a text message has no attachment".into(),
+                    ));
+                }
+                Ok(())
+            }
+            // Attachments and sticker packs are not served yet: no id can name one.
+            "image" | "voice" | "video" | "file" => Err(ServiceError::AttachmentNotFound),
+            "sticker" => Err(ServiceError::InvalidInput("unknown sticker".into())),
+            other => Err(ServiceError::InvalidInput(format!(
+                "unknown message kind {other:?}"
+            ))),
+        }
+    }
+
+    /// Sends a message: stored with the next seq before this returns (a crash after it
+    /// loses nothing), then announced. `true` when new; a retried `client_id` returns the
+    /// first message and `false`. Members who may not be reached by the sender never get
+    /// it, and the sender cannot tell.
+    pub async fn send(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        message: OutgoingMessage,
+    ) -> ServiceResult<(MessageView, bool)> {
+        let (_, members, _) = self.membership(user, conversation_id).await?;
+        self.check(&message)?;
+        if let Some(reply) = &message.reply_to
+            && reply.chars().count() > MAX_CLIENT_ID_CHARS
+        {
+            return Err(ServiceError::InvalidInput(
+                "reply_to is not a message id".into(),
+            ));
+        }
+        let others: Vec<String> = members
+            .iter()
+            .filter(|m| m.user_id != user.id)
+            .map(|m| m.user_id.clone())
+            .collect();
+        let recipients: Vec<UserRecord> = self.users(&others).await?.into_values().collect();
+        let views = self.social.views_in_conversation(user, &recipients).await?;
+        let withheld: Vec<String> = recipients
+            .iter()
+            .filter(|r| !views.get(&r.id).is_some_and(|v| v.visible))
+            .map(|r| r.id.clone())
+            .collect();
+        let record = MessageRecord {
+            id: new_id(),
+            conversation_id: conversation_id.to_owned(),
+            seq: 0,
+            sender_id: user.id.clone(),
+            client_id: message.client_id,
+            kind: message.kind,
+            text: message.text,
+            attachment_id: message.attachment_id,
+            reply_to: message.reply_to,
+            sent_at: self.now(),
+        };
+        let (stored, created) = self.store.messages.append(&record, &withheld).await?;
+        if created {
+            self.announce(Event::MessageCreated {
+                conversation_id: conversation_id.to_owned(),
+                seq: stored.seq,
+            })
+            .await;
+        }
+        Ok((message_view(stored, user), created))
+    }
+
+    /// A page of history the caller may see, in seq order.
+    pub async fn history(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        after: Option<u64>,
+        before: Option<u64>,
+        limit: Option<u32>,
+    ) -> ServiceResult<Vec<MessageView>> {
+        let (_, members, _) = self.membership(user, conversation_id).await?;
+        let limit = limit.unwrap_or(50).clamp(1, self.limits.max_page);
+        let records = self
+            .store
+            .messages
+            .messages(conversation_id, &user.id, after, before, limit)
+            .await?;
+        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let mut users = self.users(&ids).await?;
+        let mut views = Vec::with_capacity(records.len());
+        for record in records {
+            let sender = match users.get(&record.sender_id) {
+                Some(u) => u.clone(),
+                // A former member: look them up once.
+                None => match self.store.accounts.user_by_id(&record.sender_id).await? {
+                    Some(u) => {
+                        users.insert(u.id.clone(), u.clone());
+                        u
+                    }
+                    None => continue,
+                },
+            };
+            views.push(message_view(record, &sender));
+        }
+        Ok(views)
+    }
+
+    /// Marks the conversation read up to `seq`; the senders hear of it.
+    pub async fn read(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        seq: u64,
+    ) -> ServiceResult<()> {
+        let (conversation, _, _) = self.membership(user, conversation_id).await?;
+        if seq > conversation.last_seq {
+            return Err(ServiceError::InvalidInput(format!(
+                "seq {seq} is beyond the last message ({})",
+                conversation.last_seq
+            )));
+        }
+        self.mark(user, conversation_id, seq, true).await
+    }
+
+    /// A device acknowledges messages up to `seq`: they are not sent to it again, and the
+    /// first device of a member to acknowledge makes the message "delivered".
+    pub async fn ack(
+        &self,
+        user: &UserRecord,
+        session_id: &str,
+        conversation_id: &str,
+        seq: u64,
+    ) -> ServiceResult<()> {
+        let (conversation, _, _) = self.membership(user, conversation_id).await?;
+        let seq = seq.min(conversation.last_seq);
+        self.store
+            .messages
+            .ack(session_id, conversation_id, seq)
+            .await?;
+        self.mark(user, conversation_id, seq, false).await
+    }
+
+    async fn mark(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        seq: u64,
+        read: bool,
+    ) -> ServiceResult<()> {
+        if self
+            .store
+            .messages
+            .advance_mark(conversation_id, &user.id, read, seq)
+            .await?
+        {
+            self.announce(Event::Receipt {
+                conversation_id: conversation_id.to_owned(),
+                user_id: user.id.clone(),
+                seq,
+                read,
+            })
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Tells the other members the caller is typing (nothing is stored).
+    pub async fn typing(&self, user: &UserRecord, conversation_id: &str) -> ServiceResult<()> {
+        self.membership(user, conversation_id).await?;
+        self.announce(Event::Typing {
+            conversation_id: conversation_id.to_owned(),
+            user_id: user.id.clone(),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// What a device missed: messages it has not acknowledged, oldest first.
+    pub async fn catch_up(
+        &self,
+        user: &UserRecord,
+        session_id: &str,
+    ) -> ServiceResult<Vec<MessageView>> {
+        let records = self
+            .store
+            .messages
+            .unacked(session_id, &user.id, self.limits.catch_up)
+            .await?;
+        let ids: Vec<String> = records.iter().map(|r| r.sender_id.clone()).collect();
+        let users = self.users(&ids).await?;
+        Ok(records
+            .into_iter()
+            .filter_map(|r| users.get(&r.sender_id).map(|u| message_view(r.clone(), u)))
+            .collect())
+    }
+
+    /// A new message and the members (ids) it goes to: everyone but those it is withheld
+    /// from; the sender's other devices included.
+    pub async fn delivery(
+        &self,
+        conversation_id: &str,
+        seq: u64,
+    ) -> ServiceResult<Option<(MessageView, Vec<String>)>> {
+        let Some(record) = self.store.messages.message_at(conversation_id, seq).await? else {
+            return Ok(None);
+        };
+        let Some(sender) = self.store.accounts.user_by_id(&record.sender_id).await? else {
+            return Ok(None);
+        };
+        let withheld = self.store.messages.withheld_from(&record.id).await?;
+        let to: Vec<String> = self
+            .store
+            .messages
+            .members(conversation_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .filter(|id| !withheld.contains(id))
+            .collect();
+        Ok(Some((message_view(record, &sender), to)))
+    }
+
+    /// Who hears about something `actor` did in a conversation (a receipt, typing): the
+    /// other members who may see the actor there; and the actor's number.
+    pub async fn audience(
+        &self,
+        conversation_id: &str,
+        actor_id: &str,
+    ) -> ServiceResult<Option<(PhoneNumber, Vec<String>)>> {
+        let Some(actor) = self.store.accounts.user_by_id(actor_id).await? else {
+            return Ok(None);
+        };
+        let others: Vec<String> = self
+            .store
+            .messages
+            .members(conversation_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .filter(|id| id != actor_id)
+            .collect();
+        let mut audience = Vec::new();
+        for watcher in self.users(&others).await?.into_values() {
+            let views = self
+                .social
+                .views_in_conversation(&watcher, std::slice::from_ref(&actor))
+                .await?;
+            if views.get(&actor.id).is_some_and(|v| v.visible) {
+                audience.push(watcher.id);
+            }
+        }
+        Ok(Some((actor.phone, audience)))
+    }
+}

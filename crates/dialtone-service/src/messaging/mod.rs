@@ -1,0 +1,140 @@
+//! Conversations and messages: direct and group conversations, sending with gap-free seqs
+//! and idempotent retries, history, acknowledgements and receipts. Every send and every
+//! fan-out asks the privacy policy (through [`SocialService`]): a message to someone who
+//! may not be reached by its sender is stored (the sender gets 201 as usual) and withheld
+//! from them, on every path, with no receipt.
+
+mod conversations;
+mod messages;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dialtone_bus::{Event, EventBus};
+use dialtone_core::{Clock, PhoneNumber};
+use dialtone_store::{ConversationRecord, MemberRecord, MessageRecord, Store, UserRecord};
+
+pub use conversations::ConversationView;
+pub use messages::{MessageView, OutgoingMessage};
+
+use crate::social::SocialService;
+use crate::{ServiceError, ServiceResult};
+
+/// Limits of conversations and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MessageLimits {
+    /// Bytes of UTF-8 in a text message.
+    pub max_text_bytes: usize,
+    /// Members of a group, its creator included.
+    pub max_group_members: usize,
+    /// Messages in one history page.
+    pub max_page: u32,
+    /// Unacknowledged messages sent to a device when it connects (it pages the rest).
+    pub catch_up: u32,
+}
+
+impl Default for MessageLimits {
+    fn default() -> Self {
+        Self {
+            max_text_bytes: 64 * 1024,
+            max_group_members: 2_000,
+            max_page: 200,
+            catch_up: 1_000,
+        }
+    }
+}
+
+/// The messaging use cases.
+pub struct MessagingService {
+    social: Arc<SocialService>,
+    store: Store,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    limits: MessageLimits,
+}
+
+impl MessagingService {
+    /// Builds the service.
+    pub fn new(
+        social: Arc<SocialService>,
+        store: Store,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        limits: MessageLimits,
+    ) -> Self {
+        Self {
+            social,
+            store,
+            bus,
+            clock,
+            limits,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    async fn announce(&self, event: Event) {
+        if let Err(e) = self.bus.publish(event).await {
+            tracing::warn!(error = %e, "event not published");
+        }
+    }
+
+    /// The conversation and the caller's membership; "not found" for non-members too, so
+    /// ids of other people's conversations reveal nothing.
+    async fn membership(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+    ) -> ServiceResult<(ConversationRecord, Vec<MemberRecord>, MemberRecord)> {
+        let conversation = self
+            .store
+            .messages
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::ConversationNotFound)?;
+        let members = self.store.messages.members(conversation_id).await?;
+        let me = members
+            .iter()
+            .find(|m| m.user_id == user.id)
+            .cloned()
+            .ok_or(ServiceError::ConversationNotFound)?;
+        Ok((conversation, members, me))
+    }
+
+    /// Users by id, for the members of a conversation.
+    async fn users(&self, ids: &[String]) -> ServiceResult<HashMap<String, UserRecord>> {
+        let mut users = HashMap::with_capacity(ids.len());
+        for id in ids {
+            if let Some(u) = self.store.accounts.user_by_id(id).await? {
+                users.insert(id.clone(), u);
+            }
+        }
+        Ok(users)
+    }
+
+    /// The accounts of numbers `user` may reach cold (others look unregistered: left out).
+    async fn reachable(
+        &self,
+        user: &UserRecord,
+        phones: &[PhoneNumber],
+    ) -> ServiceResult<Vec<UserRecord>> {
+        let found = self.store.accounts.users_by_phones(phones).await?;
+        let views = self.social.views_of(user, &found).await?;
+        Ok(found
+            .into_iter()
+            .filter(|u| u.id != user.id && views.get(&u.id).is_some_and(|v| v.visible))
+            .collect())
+    }
+}
+
+/// A message as its recipients see it (with the sender's number).
+pub fn message_view(record: MessageRecord, sender: &UserRecord) -> MessageView {
+    MessageView {
+        sender: sender.phone.clone(),
+        record,
+    }
+}
