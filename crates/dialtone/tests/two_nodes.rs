@@ -273,6 +273,52 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     assert_eq!(status, 204);
     assert_eq!(frame(&mut on_a, second).await["state"], "busy");
 
+    // A message sent on node A reaches Bob on node B, and his reply comes back.
+    let (status, conv) = call(
+        &node_a,
+        reqwest::Method::POST,
+        "/v1/conversations",
+        Some(&alice),
+        Some(json!({ "kind": "direct", "peer": BOB })),
+    )
+    .await;
+    assert_eq!(status, 201, "{conv}");
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    let send = |node: &Node, token: &str, text: &str| {
+        let path = format!("/v1/conversations/{conv}/messages");
+        let body = json!({ "client_id": text, "kind": "text", "text": text });
+        let (base, token) = (node.base.clone(), token.to_owned());
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }
+    };
+    send(&node_a, &alice, "from A").await;
+    // Alice's own socket sees her message too (her other devices would).
+    assert_eq!(frame(&mut on_a, second).await["message"]["text"], "from A");
+    let f = frame(&mut on_b, second).await;
+    assert_eq!(
+        (f["type"].as_str(), f["message"]["text"].as_str()),
+        (Some("message"), Some("from A")),
+        "{f}"
+    );
+    send(&node_b, &bob, "from B").await;
+    let f = frame(&mut on_a, second).await;
+    assert_eq!(
+        (
+            f["message"]["text"].as_str(),
+            f["message"]["sender"].as_str()
+        ),
+        (Some("from B"), Some(BOB)),
+        "{f}"
+    );
+
     // Node B dies without a word: node A sweeps it and Bob turns offline (well within 60 s).
     let killed = Command::new("kill")
         .args(["-KILL", &node_b.child.id().to_string()])
