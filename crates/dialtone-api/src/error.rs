@@ -99,6 +99,9 @@ impl From<ServiceError> for ApiError {
             E::MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found"),
             E::TextTooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long"),
             E::AttachmentNotFound => (StatusCode::BAD_REQUEST, "attachment_not_found"),
+            E::MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found"),
+            E::NotYourMessage => (StatusCode::FORBIDDEN, "not_your_message"),
+            E::TooLate => (StatusCode::CONFLICT, "too_late"),
             E::Store(_) | E::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")

@@ -46,6 +46,13 @@ pub enum Event {
         /// The message's seq.
         seq: u64,
     },
+    /// A message was edited or deleted for everyone.
+    MessageChanged {
+        /// The conversation.
+        conversation_id: String,
+        /// The message.
+        message_id: String,
+    },
     /// A member's delivered or read mark moved forward.
     Receipt {
         /// The conversation.

@@ -85,6 +85,15 @@ pub enum ServiceError {
     /// A text message over the size limit.
     #[error("a text message has at most {0} bytes")]
     TextTooLong(usize),
+    /// No such message in the conversation.
+    #[error("no such message")]
+    MessageNotFound,
+    /// Only the sender may change a message.
+    #[error("only its sender may change a message")]
+    NotYourMessage,
+    /// The edit or delete window has passed.
+    #[error("too late to change this message")]
+    TooLate,
     /// No such attachment of the caller's.
     #[error("no such attachment")]
     AttachmentNotFound,

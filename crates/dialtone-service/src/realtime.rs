@@ -60,6 +60,11 @@ pub enum ServerFrame {
         /// The message.
         message: MessageFrame,
     },
+    /// A message was edited or deleted for everyone.
+    MessageUpdated {
+        /// The message as it is now.
+        message: MessageFrame,
+    },
     /// A member's delivered or read mark moved.
     Receipt {
         /// The conversation.
@@ -115,6 +120,12 @@ pub struct MessageFrame {
     pub reply_to: Option<String>,
     /// When accepted (RFC 3339).
     pub sent_at: String,
+    /// When last edited (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// Deleted for everyone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 impl From<&MessageView> for MessageFrame {
@@ -133,6 +144,10 @@ impl From<&MessageView> for MessageFrame {
             sent_at: r
                 .sent_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            edited_at: r
+                .edited_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            deleted: r.deleted,
         }
     }
 }
@@ -471,6 +486,27 @@ impl Hub {
                 for user_id in to {
                     for conn in self.local_conns(&user_id).await {
                         conn.send(ServerFrame::Message {
+                            message: frame.clone(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Event::MessageChanged {
+                conversation_id,
+                message_id,
+            } => {
+                let Some((message, to)) = self
+                    .messaging
+                    .change_delivery(conversation_id, message_id)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                let frame = MessageFrame::from(&message);
+                for user_id in to {
+                    for conn in self.local_conns(&user_id).await {
+                        conn.send(ServerFrame::MessageUpdated {
                             message: frame.clone(),
                         });
                     }

@@ -56,6 +56,10 @@ pub struct MessageRecord {
     pub reply_to: Option<String>,
     /// When it was accepted.
     pub sent_at: DateTime<Utc>,
+    /// When its text was last edited.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Deleted for everyone: text and attachment are gone.
+    pub deleted: bool,
 }
 
 /// Conversations and messages.
@@ -130,6 +134,18 @@ pub trait MessageRepo: Send + Sync {
         read: bool,
         seq: u64,
     ) -> StoreResult<bool>;
+    /// A message by id.
+    async fn message_by_id(
+        &self,
+        conversation_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<MessageRecord>>;
+    /// Replaces a message's text; whether it changed.
+    async fn edit(&self, id: &str, text: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Deletes a message for everyone (text and attachment cleared); whether it changed.
+    async fn delete_for_everyone(&self, id: &str) -> StoreResult<bool>;
+    /// Renames a conversation.
+    async fn rename(&self, conversation_id: &str, name: &str) -> StoreResult<()>;
     /// Messages after `seq` that `user_id` did not send and may see.
     async fn count_after(&self, conversation_id: &str, user_id: &str, seq: u64)
     -> StoreResult<u64>;

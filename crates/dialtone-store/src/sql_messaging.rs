@@ -52,12 +52,16 @@ struct MessageRow {
     attachment_id: Option<String>,
     reply_to: Option<String>,
     sent_at: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
 }
 
 impl MessageRow {
     fn into_record(self) -> StoreResult<MessageRecord> {
         Ok(MessageRecord {
             sent_at: time(self.sent_at)?,
+            edited_at: self.edited_at.map(time).transpose()?,
+            deleted: self.deleted,
             seq: seq(self.seq),
             id: self.id,
             conversation_id: self.conversation_id,
@@ -76,7 +80,7 @@ fn records(rows: Vec<MessageRow>) -> StoreResult<Vec<MessageRecord>> {
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, \
-     m.text, m.attachment_id, m.reply_to, m.sent_at";
+     m.text, m.attachment_id, m.reply_to, m.sent_at, m.edited_at, m.deleted";
 
 /// Messages the viewer ($2) may see: not withheld from them.
 const VISIBLE_TO: &str =
@@ -395,6 +399,59 @@ macro_rules! impl_messaging {
                     .execute(&self.0)
                     .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn message_by_id(
+                &self,
+                conversation_id: &str,
+                id: &str,
+            ) -> StoreResult<Option<MessageRecord>> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
+                     AND m.id = $2"
+                );
+                sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(conversation_id)
+                    .bind(id)
+                    .fetch_optional(&self.0)
+                    .await?
+                    .map(MessageRow::into_record)
+                    .transpose()
+            }
+
+            async fn edit(&self, id: &str, text: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3 AND deleted = $4",
+                )
+                .bind(text)
+                .bind(ms(at))
+                .bind(id)
+                .bind(false)
+                .execute(&self.0)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_for_everyone(&self, id: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE messages SET deleted = $1, text = NULL, attachment_id = NULL \
+                     WHERE id = $2 AND deleted = $3",
+                )
+                .bind(true)
+                .bind(id)
+                .bind(false)
+                .execute(&self.0)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn rename(&self, conversation_id: &str, name: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE conversations SET name = $1 WHERE id = $2")
+                    .bind(name)
+                    .bind(conversation_id)
+                    .execute(&self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn count_after(

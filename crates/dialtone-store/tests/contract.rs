@@ -646,6 +646,8 @@ fn message(id: &str, conv: &str, sender: &str, client_id: &str) -> MessageRecord
         attachment_id: None,
         reply_to: None,
         sent_at: now(),
+        edited_at: None,
+        deleted: false,
     }
 }
 
@@ -760,6 +762,33 @@ async fn messaging(store: Store) {
     );
     assert_eq!(repo.count_after("c1", "t", 0).await.unwrap(), 1);
     assert_eq!(repo.conversations_of("v").await.unwrap().len(), 1);
+    // Edit, delete for everyone, rename.
+    let later = now() + Duration::seconds(5);
+    assert!(repo.edit("m1", "edited", later).await.unwrap());
+    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    assert_eq!(
+        (m.text.as_deref(), m.edited_at),
+        (Some("edited"), Some(later))
+    );
+    assert!(repo.delete_for_everyone("m1").await.unwrap());
+    assert!(!repo.delete_for_everyone("m1").await.unwrap());
+    assert!(
+        !repo.edit("m1", "again", later).await.unwrap(),
+        "a deleted message stays deleted"
+    );
+    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    assert!(m.deleted && m.text.is_none());
+    assert!(repo.message_by_id("other", "m1").await.unwrap().is_none());
+    repo.rename("c1", "新名字").await.unwrap();
+    assert_eq!(
+        repo.conversation("c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("新名字")
+    );
     assert!(repo.remove_member("c1", "v").await.unwrap());
     assert!(repo.conversations_of("v").await.unwrap().is_empty());
 }

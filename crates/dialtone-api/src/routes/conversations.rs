@@ -58,6 +58,12 @@ pub struct MessageBody {
     pub reply_to: Option<String>,
     /// When accepted (RFC 3339).
     pub sent_at: String,
+    /// When last edited (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// Deleted for everyone (text and attachment are gone).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 impl From<MessageView> for MessageBody {
@@ -74,6 +80,8 @@ impl From<MessageView> for MessageBody {
             attachment: r.attachment_id,
             reply_to: r.reply_to,
             sent_at: rfc3339(r.sent_at),
+            edited_at: r.edited_at.map(rfc3339),
+            deleted: r.deleted,
         }
     }
 }
@@ -168,6 +176,20 @@ pub struct MessageList {
     pub messages: Vec<MessageBody>,
 }
 
+/// A new group name.
+#[derive(Deserialize, ToSchema)]
+pub struct Rename {
+    /// 1 to 100 characters.
+    pub name: String,
+}
+
+/// A new text.
+#[derive(Deserialize, ToSchema)]
+pub struct EditText {
+    /// The new text.
+    pub text: String,
+}
+
 /// Read up to a seq.
 #[derive(Deserialize, ToSchema)]
 pub struct ReadMark {
@@ -179,7 +201,8 @@ pub struct ReadMark {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_one))
+        .routes(routes!(get_one, rename))
+        .routes(routes!(edit_message, delete_message))
         .routes(routes!(add_members))
         .routes(routes!(remove_member))
         .routes(routes!(send, history))
@@ -386,5 +409,61 @@ async fn read(
     JsonBody(body): JsonBody<ReadMark>,
 ) -> Result<StatusCode, ApiError> {
     state.messaging.read(&auth.user, &id, body.seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Renames a group (admins only).
+#[utoipa::path(patch, path = "/v1/conversations/{id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Rename,
+    responses((status = 200, body = ConversationBody), (status = 403, body = ErrorBody, description = "not_admin")))]
+async fn rename(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Rename>,
+) -> Result<Json<ConversationBody>, ApiError> {
+    Ok(Json(
+        state
+            .messaging
+            .rename(&auth.user, &id, &body.name)
+            .await?
+            .into(),
+    ))
+}
+
+/// Edits my text message within the edit window (15 min by default); seen live.
+#[utoipa::path(patch, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("message_id" = String, Path)), request_body = EditText,
+    responses(
+        (status = 200, body = MessageBody),
+        (status = 403, body = ErrorBody, description = "not_your_message"),
+        (status = 404, body = ErrorBody, description = "message_not_found"),
+        (status = 409, body = ErrorBody, description = "too_late"),
+    ))]
+async fn edit_message(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    Path((id, message_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<EditText>,
+) -> Result<Json<MessageBody>, ApiError> {
+    let message = state
+        .messaging
+        .edit(&auth.user, &id, &message_id, &body.text)
+        .await?;
+    Ok(Json(message.into()))
+}
+
+/// Deletes my message for everyone within the delete window (2 days by default).
+#[utoipa::path(delete, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_message(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    Path((id, message_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.messaging.delete(&auth.user, &id, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -623,3 +623,118 @@ async fn bad_messages_and_conversations_are_clear_4xx() {
     ws.send_text("{\"type\":\"ping\"}").await;
     assert_eq!(ws.frame().await["type"], "pong");
 }
+
+#[tokio::test]
+async fn edits_deletes_and_renames_are_seen_live_within_their_windows() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let id = say(&app, &a, &conv, "e1", "helo").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(&mut bob, "message").await;
+    let path = format!("/v1/conversations/{conv}/messages/{id}");
+
+    let r = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&a),
+            Some(json!({ "text": "hello" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["text"], "hello");
+    assert!(r.body["edited_at"].is_string());
+    let f = expect(&mut bob, "message_updated").await;
+    assert_eq!(
+        (f["message"]["id"].as_str(), f["message"]["text"].as_str()),
+        (Some(id.as_str()), Some("hello"))
+    );
+    // Only the sender edits.
+    let r = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&b),
+            Some(json!({ "text": "mine now" })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "not_your_message")
+    );
+    // Too late after the window.
+    app.advance(chrono::Duration::minutes(16));
+    let r = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&a),
+            Some(json!({ "text": "late" })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "too_late"));
+    // Delete for everyone still works; the text is gone for both.
+    let r = app.send(Method::DELETE, &path, Some(&a), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let f = expect(&mut bob, "message_updated").await;
+    assert_eq!(f["message"]["deleted"], true);
+    assert!(f["message"].get("text").is_none());
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &b)
+        .await;
+    assert_eq!(h.body["messages"][0]["deleted"], true);
+    let r = app.send(Method::DELETE, &path, Some(&a), None).await;
+    assert_eq!(r.code(), "message_not_found");
+    app.advance(chrono::Duration::days(3));
+    let id2 = say(&app, &a, &conv, "e2", "x").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(chrono::Duration::days(3));
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{conv}/messages/{id2}"),
+            Some(&a),
+            None,
+        )
+        .await;
+    assert_eq!(r.code(), "too_late");
+
+    // Group rename by its admin only.
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "old", "members": [BOB] })),
+        )
+        .await;
+    let gid = g.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/conversations/{gid}"),
+            Some(&b),
+            Some(json!({ "name": "mine" })),
+        )
+        .await;
+    assert_eq!(r.code(), "not_admin");
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/conversations/{gid}"),
+            Some(&a),
+            Some(json!({ "name": "新群名" })),
+        )
+        .await;
+    assert_eq!(r.body["name"], "新群名");
+}

@@ -263,6 +263,25 @@ impl MessagingService {
         self.conversation(user, id).await
     }
 
+    /// Renames a group (admins only).
+    pub async fn rename(
+        &self,
+        user: &UserRecord,
+        id: &str,
+        name: &str,
+    ) -> ServiceResult<ConversationView> {
+        let (record, _, me) = self.membership(user, id).await?;
+        if record.kind != "group" {
+            return Err(ServiceError::NotAGroup);
+        }
+        if me.role != "admin" {
+            return Err(ServiceError::NotAdmin);
+        }
+        let name = Self::group_name(name)?;
+        self.store.messages.rename(id, &name).await?;
+        self.conversation(user, id).await
+    }
+
     /// Removes a member: anyone may leave; only admins remove others.
     pub async fn remove_member(
         &self,

@@ -113,6 +113,8 @@ impl MessagingService {
             attachment_id: message.attachment_id,
             reply_to: message.reply_to,
             sent_at: self.now(),
+            edited_at: None,
+            deleted: false,
         };
         let (stored, created) = self.store.messages.append(&record, &withheld).await?;
         if created {
@@ -123,6 +125,120 @@ impl MessagingService {
             .await;
         }
         Ok((message_view(stored, user), created))
+    }
+
+    /// Edits the text of one's own text message within the edit window; everyone who has
+    /// it sees the change live.
+    pub async fn edit(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        message_id: &str,
+        text: &str,
+    ) -> ServiceResult<MessageView> {
+        let record = self.own_message(user, conversation_id, message_id).await?;
+        if record.kind != "text" {
+            return Err(ServiceError::InvalidInput(
+                "only text messages can be edited".into(),
+            ));
+        }
+        if text.trim().is_empty() {
+            return Err(ServiceError::InvalidInput("the text is empty".into()));
+        }
+        if text.len() > self.limits.max_text_bytes {
+            return Err(ServiceError::TextTooLong(self.limits.max_text_bytes));
+        }
+        self.within(&record, self.limits.edit_window_secs)?;
+        if !self
+            .store
+            .messages
+            .edit(message_id, text, self.now())
+            .await?
+        {
+            return Err(ServiceError::MessageNotFound);
+        }
+        self.changed(user, conversation_id, message_id).await
+    }
+
+    /// Deletes one's own message for everyone within the delete window.
+    pub async fn delete(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> ServiceResult<MessageView> {
+        let record = self.own_message(user, conversation_id, message_id).await?;
+        self.within(&record, self.limits.delete_window_secs)?;
+        if !self.store.messages.delete_for_everyone(message_id).await? {
+            return Err(ServiceError::MessageNotFound);
+        }
+        self.changed(user, conversation_id, message_id).await
+    }
+
+    async fn own_message(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> ServiceResult<MessageRecord> {
+        self.membership(user, conversation_id).await?;
+        let record = self
+            .store
+            .messages
+            .message_by_id(conversation_id, message_id)
+            .await?
+            .filter(|m| !m.deleted)
+            .ok_or(ServiceError::MessageNotFound)?;
+        if record.sender_id != user.id {
+            return Err(ServiceError::NotYourMessage);
+        }
+        Ok(record)
+    }
+
+    fn within(&self, record: &MessageRecord, window_secs: u64) -> ServiceResult<()> {
+        let window =
+            chrono::Duration::seconds(i64::try_from(window_secs).unwrap_or(i64::MAX / 1000));
+        if self.now() - record.sent_at > window {
+            return Err(ServiceError::TooLate);
+        }
+        Ok(())
+    }
+
+    async fn changed(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> ServiceResult<MessageView> {
+        self.announce(Event::MessageChanged {
+            conversation_id: conversation_id.to_owned(),
+            message_id: message_id.to_owned(),
+        })
+        .await;
+        let record = self
+            .store
+            .messages
+            .message_by_id(conversation_id, message_id)
+            .await?
+            .ok_or(ServiceError::MessageNotFound)?;
+        Ok(message_view(record, user))
+    }
+
+    /// A changed message and the members it goes to (as for a new one).
+    pub async fn change_delivery(
+        &self,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> ServiceResult<Option<(MessageView, Vec<String>)>> {
+        match self
+            .store
+            .messages
+            .message_by_id(conversation_id, message_id)
+            .await?
+        {
+            Some(m) => self.delivery(conversation_id, m.seq).await,
+            None => Ok(None),
+        }
     }
 
     /// A page of history the caller may see, in seq order.

@@ -33,6 +33,10 @@ pub struct MessageLimits {
     pub max_page: u32,
     /// Unacknowledged messages sent to a device when it connects (it pages the rest).
     pub catch_up: u32,
+    /// Seconds after sending during which the sender may edit a message.
+    pub edit_window_secs: u64,
+    /// Seconds after sending during which the sender may delete it for everyone.
+    pub delete_window_secs: u64,
 }
 
 impl Default for MessageLimits {
@@ -42,6 +46,8 @@ impl Default for MessageLimits {
             max_group_members: 2_000,
             max_page: 200,
             catch_up: 1_000,
+            edit_window_secs: 15 * 60,
+            delete_window_secs: 2 * 24 * 3600,
         }
     }
 }
