@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::privacy::routes())
         .merge(routes::presence::routes())
         .merge(routes::conversations::routes())
+        .merge(routes::stickers::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .split_for_parts();

@@ -10,6 +10,7 @@ pub mod messaging;
 pub mod passwords;
 pub mod realtime;
 pub mod social;
+pub mod stickers;
 pub mod verification;
 
 pub use accounts::{AccountDeps, AccountService, AccountUpdate, Authenticated, Device, LoggedIn};

@@ -9,6 +9,7 @@ pub mod import;
 pub mod presence;
 pub mod privacy;
 pub mod sessions;
+pub mod stickers;
 pub mod verifications;
 pub mod ws;
 

@@ -738,3 +738,48 @@ async fn edits_deletes_and_renames_are_seen_live_within_their_windows() {
         .await;
     assert_eq!(r.body["name"], "新群名");
 }
+
+#[tokio::test]
+async fn stickers_from_the_hosted_pack() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let packs = app.send(Method::GET, "/v1/stickers", None, None).await;
+    let first = packs.body["packs"][0]["stickers"][0].clone();
+    let name = first["name"].as_str().unwrap().to_owned();
+    let image = app
+        .http
+        .get(format!("{}{}", app.base, first["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    assert!(image.text().await.unwrap().contains("<svg"));
+    let r = app
+        .send(Method::GET, "/v1/stickers/basic/none", None, None)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "sticker_not_found")
+    );
+
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let path = format!("/v1/conversations/{conv}/messages");
+    let send = |body: Value| app.send(Method::POST, &path, Some(&a), Some(body));
+    let r = send(json!({ "client_id": "s1", "kind": "sticker", "text": name })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let f = expect(&mut bob, "message").await;
+    assert_eq!(
+        (f["message"]["kind"].as_str(), f["message"]["text"].as_str()),
+        (Some("sticker"), Some(name.as_str()))
+    );
+    let r = send(json!({ "client_id": "s2", "kind": "sticker", "text": "basic/unicorn" })).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
+    );
+}

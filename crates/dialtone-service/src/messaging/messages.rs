@@ -64,7 +64,12 @@ impl MessagingService {
             }
             // Attachments and sticker packs are not served yet: no id can name one.
             "image" | "voice" | "video" | "file" => Err(ServiceError::AttachmentNotFound),
-            "sticker" => Err(ServiceError::InvalidInput("unknown sticker".into())),
+            "sticker" => match message.text.as_deref().and_then(crate::stickers::find) {
+                Some(_) if message.attachment_id.is_none() => Ok(()),
+                _ => Err(ServiceError::InvalidInput(
+                    "a sticker message names a hosted sticker as pack/sticker in text".into(),
+                )),
+            },
             other => Err(ServiceError::InvalidInput(format!(
                 "unknown message kind {other:?}"
             ))),
