@@ -302,7 +302,7 @@ async fn phases(
     Ok((code_only, with_password, recheck, closed, open))
 }
 
-fn lift(windows: &mut [Window]) {
+pub(crate) fn lift(windows: &mut [Window]) {
     for window in windows {
         window.limit = u32::MAX;
     }
@@ -535,17 +535,17 @@ struct Quiet {
 }
 
 /// The database the server runs on.
-struct Database {
+pub(crate) struct Database {
     /// `None`: the server's default, SQLite in its data directory.
-    url: Option<String>,
-    label: &'static str,
-    detail: String,
+    pub(crate) url: Option<String>,
+    pub(crate) label: &'static str,
+    pub(crate) detail: String,
     /// PostgreSQL: the server URL and the name of the database made for this run.
     created: Option<(String, String)>,
 }
 
 impl Database {
-    async fn prepare(url: Option<&str>) -> anyhow::Result<Database> {
+    pub(crate) async fn prepare(url: Option<&str>) -> anyhow::Result<Database> {
         match url {
             None => Ok(Database {
                 url: None,
@@ -590,7 +590,7 @@ impl Database {
     }
 
     /// Drops the database made for this run, if any.
-    async fn remove(&self) {
+    pub(crate) async fn remove(&self) {
         let Some((url, name)) = &self.created else {
             return;
         };

@@ -4,8 +4,12 @@
 
 mod accounts;
 mod argon;
+mod discovery;
+mod fanout;
+mod import;
 mod machine;
 mod results;
+mod setup;
 mod sms;
 mod stats;
 
@@ -24,12 +28,35 @@ enum Command {
     /// Argon2 baseline, registrations per second, and password-login throughput and
     /// latency (closed and open loop).
     Accounts(accounts::Args),
+    /// Discovery of an address book against a large directory of accounts: server time of
+    /// `PUT /v1/contacts` and `GET /v1/contacts`.
+    Discovery(discovery::Args),
+    /// Presence fan-out: one change seen by many connected watchers, time until the last
+    /// one has it.
+    Fanout(fanout::Args),
+    /// Parsing and normalising a large address book from vCard, CSV and xlsx: time and
+    /// peak memory.
+    Import(import::Args),
+    /// One import in this process, reporting its peak memory (used by `import`).
+    #[command(hide = true)]
+    ImportChild(import::ChildArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The server's logs, only when asked for (`RUST_LOG=warn`): they cost time.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match cli.command {
         Command::Accounts(args) => accounts::run(args).await,
+        Command::Discovery(args) => discovery::run(args).await,
+        Command::Fanout(args) => fanout::run(args).await,
+        Command::Import(args) => import::run(args).await,
+        Command::ImportChild(args) => import::child_main(args),
     }
 }
