@@ -504,6 +504,18 @@ macro_rules! impl_social {
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<u64>> {
                 let mut tx = self.0.begin().await?;
+                // Write first: this takes SQLite's write lock (a read-then-write deferred
+                // transaction could not upgrade under concurrency) and PostgreSQL's row
+                // lock, so two uploads of one user cannot spend the same tokens.
+                sqlx::query(
+                    "INSERT INTO discovery_quota (user_id, tokens, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET tokens = discovery_quota.tokens",
+                )
+                .bind(owner)
+                .bind(i64::try_from(capacity).unwrap_or(i64::MAX))
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
                 let row: Option<(i64, i64)> = sqlx::query_as(
                     "SELECT tokens, updated_at FROM discovery_quota WHERE user_id = $1",
                 )

@@ -685,3 +685,23 @@ async fn discovery_quota_limits_new_numbers_and_known_ones_are_free() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_user_all_succeed() {
+    let app = TestApp::spawn().await;
+    let alice = app.code_login(ALICE, "a").await;
+    let mut uploads = Vec::new();
+    for i in 0..20 {
+        let url = format!("{}/v1/contacts", app.base);
+        let (http, token) = (app.http.clone(), alice.clone());
+        uploads.push(tokio::spawn(async move {
+            let body = json!({ "contacts": [{ "name": format!("n{i}"), "phones": [format!("+86139{:08}", i)] }] });
+            http.post(url).bearer_auth(token).json(&body).send().await.unwrap().status()
+        }));
+    }
+    for u in uploads {
+        assert_eq!(u.await.unwrap(), StatusCode::OK);
+    }
+    let list = app.get_auth("/v1/contacts", &alice).await;
+    assert_eq!(list.body["contacts"].as_array().unwrap().len(), 20);
+}
