@@ -575,32 +575,40 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    /// Re-evaluates what every local watcher of `target_id` may see of them.
+    /// Re-evaluates what every local watcher of `target_id` may see of them, in a few
+    /// queries for all of them.
     async fn refresh_watchers_of(&self, target_id: &str, registered: bool) -> ServiceResult<()> {
         let store = self.social.store();
         let Some(target) = store.accounts.user_by_id(target_id).await? else {
             return Ok(());
         };
-        let mac = self.social.sealer().mac(&target.phone);
-        for watcher_id in self.social.watchers_of(&target.phone).await? {
-            let conns = self.local_conns(&watcher_id).await;
-            let Some(watcher) = conns.first().map(|c| c.user.clone()) else {
+        let candidates = self.social.watchers_of(&target.phone).await?;
+        let mut watchers: Vec<(UserRecord, Vec<Arc<Connection>>)> = Vec::new();
+        {
+            let local = self.local.read().await;
+            for (watcher_id, hidden) in candidates {
+                if hidden {
+                    continue;
+                }
+                if let Some(conns) = local.get(&watcher_id)
+                    && let Some(first) = conns.first()
+                {
+                    watchers.push((first.user.clone(), conns.clone()));
+                }
+            }
+        }
+        if watchers.is_empty() {
+            return Ok(());
+        }
+        let users: Vec<UserRecord> = watchers.iter().map(|(u, _)| u.clone()).collect();
+        let seen = self.social.seen_by_watchers(&target, &users).await?;
+        for (watcher, conns) in watchers {
+            let Some((decided, presence)) = seen.get(&watcher.id) else {
                 continue;
             };
-            let entry = store
-                .contacts
-                .get_many(&watcher.id, std::slice::from_ref(&mac))
-                .await?;
-            if entry.first().is_none_or(|c| c.hidden) {
-                continue;
-            }
-            let visible = self.social.view_of(&watcher, &target).await?.visible;
-            let shown = frame(
-                target.phone.as_str(),
-                self.social.presence_seen_by(&watcher, &target).await?,
-            );
+            let shown = frame(target.phone.as_str(), presence.clone());
             for conn in &conns {
-                if registered && visible {
+                if registered && decided.visible {
                     conn.send(ServerFrame::ContactRegistered {
                         phone: target.phone.to_string(),
                         user_id: target.id.clone(),

@@ -83,6 +83,13 @@ pub trait PrivacyRepo: Send + Sync {
         &self,
         user_ids: &[String],
     ) -> StoreResult<HashMap<String, PrivacySettings>>;
+    /// What holds between each of many viewers (number, number hash) and one target, by
+    /// the viewer's E.164 number: the live fan-out's question.
+    async fn relations_from(
+        &self,
+        target_id: &str,
+        viewers: &[(PhoneNumber, String)],
+    ) -> StoreResult<HashMap<String, RelationFacts>>;
     /// What holds between one viewer and each of many targets.
     async fn relations_to(
         &self,
@@ -146,8 +153,8 @@ pub trait ContactRepo: Send + Sync {
     async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool>;
     /// Sets the hidden flag; whether the entry exists.
     async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool>;
-    /// Who has this number hash in their address book.
-    async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>>;
+    /// Who has this number hash in their address book, and whether they hid it.
+    async fn owners_of(&self, mac: &str) -> StoreResult<Vec<(String, bool)>>;
     /// Takes `wanted` tokens from the owner's discovery bucket (which holds at most
     /// `capacity` and refills `refill_per_day` a day, starting full) in one transaction.
     /// `Ok(None)` when taken; `Ok(Some(seconds))` to wait when there are too few.

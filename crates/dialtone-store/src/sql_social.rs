@@ -196,6 +196,53 @@ macro_rules! impl_social {
                 Ok(found)
             }
 
+            async fn relations_from(
+                &self,
+                target_id: &str,
+                viewers: &[(PhoneNumber, String)],
+            ) -> StoreResult<HashMap<String, RelationFacts>> {
+                let mut facts: HashMap<String, RelationFacts> = HashMap::new();
+                for chunk in viewers.chunks(CHUNK) {
+                    let ids = placeholders(2, chunk.len());
+                    let mut listed: Vec<HashSet<String>> = Vec::with_capacity(2);
+                    for (phones, groups) in [
+                        ("blocked_phones", "blocked_groups"),
+                        ("allowed_phones", "allowed_groups"),
+                    ] {
+                        let sql = format!(
+                            "SELECT phone FROM {phones} WHERE owner_id = $1 AND phone IN ({ids}) \
+                             UNION SELECT m.phone FROM {groups} g JOIN contact_group_members m \
+                             ON m.group_id = g.group_id WHERE g.owner_id = $1 AND m.phone IN ({ids})"
+                        );
+                        let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(target_id);
+                        for (phone, _) in chunk {
+                            query = query.bind(phone.as_str());
+                        }
+                        listed.push(query.fetch_all(&self.0).await?.into_iter().map(|(p,)| p).collect());
+                    }
+                    let sql = format!(
+                        "SELECT phone_mac FROM contacts WHERE owner_id = $1 AND phone_mac IN ({ids})"
+                    );
+                    let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(target_id);
+                    for (_, mac) in chunk {
+                        query = query.bind(mac);
+                    }
+                    let in_book: HashSet<String> =
+                        query.fetch_all(&self.0).await?.into_iter().map(|(m,)| m).collect();
+                    for (phone, mac) in chunk {
+                        facts.insert(
+                            phone.to_string(),
+                            RelationFacts {
+                                blocked: listed.first().is_some_and(|s| s.contains(phone.as_str())),
+                                allowlisted: listed.get(1).is_some_and(|s| s.contains(phone.as_str())),
+                                in_target_contacts: in_book.contains(mac),
+                            },
+                        );
+                    }
+                }
+                Ok(facts)
+            }
+
             async fn relations_to(
                 &self,
                 target_ids: &[String],
@@ -546,13 +593,13 @@ macro_rules! impl_social {
                 Ok(wait)
             }
 
-            async fn owners_of(&self, mac: &str) -> StoreResult<Vec<String>> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT owner_id FROM contacts WHERE phone_mac = $1")
+            async fn owners_of(&self, mac: &str) -> StoreResult<Vec<(String, bool)>> {
+                let rows: Vec<(String, bool)> =
+                    sqlx::query_as("SELECT owner_id, hidden FROM contacts WHERE phone_mac = $1")
                         .bind(mac)
                         .fetch_all(&self.0)
                         .await?;
-                Ok(rows.into_iter().map(|(o,)| o).collect())
+                Ok(rows)
             }
         }
 

@@ -521,7 +521,11 @@ async fn contacts(store: Store) {
         .unwrap();
     let mut owners = store.contacts.owners_of("a").await.unwrap();
     owners.sort();
-    assert_eq!(owners, vec!["t".to_owned(), "v".to_owned()]);
+    assert_eq!(
+        owners,
+        vec![("t".to_owned(), true), ("v".to_owned(), false)],
+        "t hid it"
+    );
 
     // Replace drops what is not in the new book.
     store
@@ -534,7 +538,7 @@ async fn contacts(store: Store) {
     assert!(!store.contacts.delete("t", "c").await.unwrap());
     assert_eq!(
         store.contacts.owners_of("a").await.unwrap(),
-        vec!["v".to_owned()]
+        vec![("v".to_owned(), false)]
     );
 }
 

@@ -286,8 +286,9 @@ impl SocialService {
         }
     }
 
-    /// The owners of address books holding `phone`: who watches that number.
-    pub async fn watchers_of(&self, phone: &PhoneNumber) -> ServiceResult<Vec<String>> {
+    /// The owners of address books holding `phone` (who watches that number), and
+    /// whether they hid it.
+    pub async fn watchers_of(&self, phone: &PhoneNumber) -> ServiceResult<Vec<(String, bool)>> {
         Ok(self
             .deps
             .store

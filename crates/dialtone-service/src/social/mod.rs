@@ -190,6 +190,64 @@ impl SocialService {
         Ok(views)
     }
 
+    /// What each of many watchers may see of one target, and its presence as each sees
+    /// it, by watcher id: the live fan-out's question, answered in a few queries whatever
+    /// the number of watchers.
+    pub async fn seen_by_watchers(
+        &self,
+        target: &UserRecord,
+        watchers: &[UserRecord],
+    ) -> ServiceResult<HashMap<String, (View, PresenceView)>> {
+        let store = &self.deps.store;
+        let settings = store.privacy.settings(&target.id).await?;
+        let viewers: Vec<(PhoneNumber, String)> = watchers
+            .iter()
+            .map(|w| (w.phone.clone(), self.sealer.mac(&w.phone)))
+            .collect();
+        let facts = store.privacy.relations_from(&target.id, &viewers).await?;
+        let record = store.presence.get(&target.id).await?;
+        let online = !store
+            .presence
+            .connected(std::slice::from_ref(&target.id))
+            .await?
+            .is_empty();
+        let state = PresenceState::shown(record.setting, online);
+        let mut seen = HashMap::with_capacity(watchers.len());
+        for watcher in watchers {
+            let f = facts
+                .get(watcher.phone.as_str())
+                .copied()
+                .unwrap_or_default();
+            let decided = if watcher.id == target.id {
+                View::SELF
+            } else {
+                view(
+                    &settings,
+                    &Relation {
+                        is_self: false,
+                        blocked: f.blocked,
+                        allowlisted: f.allowlisted,
+                        in_target_contacts: f.in_target_contacts,
+                        warm: false,
+                    },
+                )
+            };
+            let presence = if decided.visible {
+                PresenceView {
+                    state,
+                    text: record.text.clone(),
+                    last_seen_at: record
+                        .last_seen_at
+                        .filter(|_| decided.last_seen && state == PresenceState::Offline),
+                }
+            } else {
+                PresenceView::hidden()
+            };
+            seen.insert(watcher.id.clone(), (decided, presence));
+        }
+        Ok(seen)
+    }
+
     /// The presence of `target` as `viewer` may see it.
     pub async fn presence_seen_by(
         &self,
