@@ -97,23 +97,32 @@ macro_rules! impl_social {
                 entries: &[ContactRecord],
                 keep_hidden: bool,
             ) -> StoreResult<()> {
-                let sql = if keep_hidden {
-                    "INSERT INTO contacts (owner_id, phone_mac, sealed, hidden, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner_id, phone_mac) \
-                     DO UPDATE SET sealed = excluded.sealed"
+                // Many rows per statement: an address book is thousands of entries.
+                const ROWS: usize = 100;
+                let tail = if keep_hidden {
+                    " ON CONFLICT (owner_id, phone_mac) DO UPDATE SET sealed = excluded.sealed"
                 } else {
-                    "INSERT INTO contacts (owner_id, phone_mac, sealed, hidden, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)"
+                    ""
                 };
-                for e in entries {
-                    sqlx::query(sql)
-                        .bind(owner)
-                        .bind(&e.phone_mac)
-                        .bind(&e.sealed)
-                        .bind(e.hidden)
-                        .bind(ms(e.created_at))
-                        .execute(&mut **tx)
-                        .await?;
+                for chunk in entries.chunks(ROWS) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("({})", placeholders(i * 5 + 1, 5)))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO contacts (owner_id, phone_mac, sealed, hidden, created_at) \
+                         VALUES {}{tail}",
+                        values.join(", ")
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for e in chunk {
+                        query = query
+                            .bind(owner)
+                            .bind(&e.phone_mac)
+                            .bind(&e.sealed)
+                            .bind(e.hidden)
+                            .bind(ms(e.created_at));
+                    }
+                    query.execute(&mut **tx).await?;
                 }
                 Ok(())
             }
