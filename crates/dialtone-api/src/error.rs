@@ -100,6 +100,9 @@ impl From<ServiceError> for ApiError {
             E::TextTooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long"),
             E::AttachmentNotFound => (StatusCode::BAD_REQUEST, "attachment_not_found"),
             E::MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found"),
+            E::AttachmentTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large"),
+            E::BadRange => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+            E::WrongKind(_) => (StatusCode::BAD_REQUEST, "wrong_kind"),
             E::NotYourMessage => (StatusCode::FORBIDDEN, "not_your_message"),
             E::TooLate => (StatusCode::CONFLICT, "too_late"),
             E::Store(_) | E::Internal(_) => {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub social: Arc<SocialService>,
     /// Conversations and messages.
     pub messaging: Arc<MessagingService>,
+    /// Uploads and downloads of attachments.
+    pub attachments: Arc<dialtone_service::attachments::AttachmentService>,
     /// This process's live connections.
     pub hub: Arc<Hub>,
 }
@@ -48,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::presence::routes())
         .merge(routes::conversations::routes())
         .merge(routes::stickers::routes())
+        .merge(routes::attachments::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .split_for_parts();

@@ -55,6 +55,27 @@ pub struct Config {
     pub nodes: NodesConfig,
     /// Keep-alive of live WebSocket connections.
     pub connections: Heartbeat,
+    /// Attachments.
+    pub attachments: AttachmentsConfig,
+}
+
+/// Attachments.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct AttachmentsConfig {
+    /// Largest upload in bytes.
+    pub max_bytes: u64,
+    /// Where blobs are kept. Unset: `<data-dir>/blobs`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: dialtone_media::DEFAULT_MAX_BYTES,
+            dir: None,
+        }
+    }
 }
 
 /// The event bus between server processes.
@@ -111,6 +132,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),
             connections: Heartbeat::default(),
+            attachments: AttachmentsConfig::default(),
         }
     }
 }
@@ -199,6 +221,14 @@ impl Config {
     /// The development SMS outbox file.
     pub fn outbox_path(&self) -> PathBuf {
         self.data_dir.join("sms-outbox.jsonl")
+    }
+
+    /// The blob store's directory.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.attachments
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
     }
 
     /// The server key file.

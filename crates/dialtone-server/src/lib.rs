@@ -12,6 +12,7 @@ use std::time::Duration;
 use dialtone_api::AppState;
 use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
+use dialtone_service::attachments::AttachmentService;
 use dialtone_service::messaging::{MessageLimits, MessagingService};
 use dialtone_service::realtime::Hub;
 use dialtone_service::social::{SocialDeps, SocialService};
@@ -115,8 +116,21 @@ impl Running {
             social.clone(),
             store.clone(),
             bus.clone(),
-            clock_for_messages,
+            clock_for_messages.clone(),
             MessageLimits::default(),
+        ));
+        let blobs = Arc::new(dialtone_media::LocalBlobStore::new(config.blobs_dir()));
+        if let Err(e) = blobs
+            .remove_stale_uploads(std::time::Duration::from_secs(3600))
+            .await
+        {
+            tracing::warn!(error = %e, "stale uploads not removed");
+        }
+        let attachments = Arc::new(AttachmentService::new(
+            store.clone(),
+            blobs,
+            clock_for_messages.clone(),
+            config.attachments.max_bytes,
         ));
         let hub = Arc::new(Hub::new(
             social.clone(),
@@ -127,6 +141,7 @@ impl Running {
             accounts: accounts.clone(),
             social,
             messaging,
+            attachments,
             hub: hub.clone(),
         });
 

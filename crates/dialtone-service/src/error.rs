@@ -94,6 +94,15 @@ pub enum ServiceError {
     /// The edit or delete window has passed.
     #[error("too late to change this message")]
     TooLate,
+    /// An upload over the size limit.
+    #[error("an attachment has at most {0} bytes")]
+    AttachmentTooLarge(u64),
+    /// A byte range that cannot be served.
+    #[error("the range is outside the file")]
+    BadRange,
+    /// The attachment's type does not fit the message kind.
+    #[error("{0}")]
+    WrongKind(String),
     /// No such attachment of the caller's.
     #[error("no such attachment")]
     AttachmentNotFound,

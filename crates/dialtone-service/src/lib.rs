@@ -2,6 +2,7 @@
 //! traits of `dialtone-store` and the SMS gateway trait of `dialtone-sms`. No HTTP, no SQL.
 
 pub mod accounts;
+pub mod attachments;
 pub mod config;
 mod crypto;
 mod error;

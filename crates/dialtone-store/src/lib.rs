@@ -8,11 +8,13 @@
 //!
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
+mod attachments;
 mod messaging;
 mod quota;
 mod records;
 mod social;
 mod sql;
+mod sql_attachments;
 mod sql_messaging;
 mod sql_social;
 #[cfg(feature = "testing")]
@@ -25,6 +27,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use attachments::*;
 pub use messaging::*;
 pub use records::*;
 pub use social::*;
@@ -80,6 +83,8 @@ pub struct Store {
     pub presence: Arc<dyn PresenceRepo>,
     /// Conversations and messages.
     pub messages: Arc<dyn MessageRepo>,
+    /// Uploaded attachments.
+    pub attachments: Arc<dyn AttachmentRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -112,7 +117,8 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             privacy: db.clone(),
             contacts: db.clone(),
             presence: db.clone(),
-            messages: db,
+            messages: db.clone(),
+            attachments: db,
             engine: Engine::Postgres,
         })
     } else if url.starts_with("sqlite:") {
@@ -137,7 +143,8 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             privacy: db.clone(),
             contacts: db.clone(),
             presence: db.clone(),
-            messages: db,
+            messages: db.clone(),
+            attachments: db,
             engine: Engine::Sqlite,
         })
     } else {

@@ -2,6 +2,7 @@
 //! `#[utoipa::path]`, from which the OpenAPI document is generated.
 
 pub mod account;
+pub mod attachments;
 pub mod contacts;
 pub mod conversations;
 pub mod health;

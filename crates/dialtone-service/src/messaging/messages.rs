@@ -62,8 +62,7 @@ impl MessagingService {
                 }
                 Ok(())
             }
-            // Attachments and sticker packs are not served yet: no id can name one.
-            "image" | "voice" | "video" | "file" => Err(ServiceError::AttachmentNotFound),
+            "image" | "voice" | "video" | "file" => Ok(()),
             "sticker" => match message.text.as_deref().and_then(crate::stickers::find) {
                 Some(_) if message.attachment_id.is_none() => Ok(()),
                 _ => Err(ServiceError::InvalidInput(
@@ -74,6 +73,43 @@ impl MessagingService {
                 "unknown message kind {other:?}"
             ))),
         }
+    }
+
+    /// A message with a file must carry one of the sender's own uploads, of a type that
+    /// fits its kind.
+    async fn check_attachment(
+        &self,
+        user: &UserRecord,
+        message: &OutgoingMessage,
+    ) -> ServiceResult<()> {
+        let needs = match message.kind.as_str() {
+            "image" => Some("image/"),
+            "voice" => Some("audio/"),
+            "video" => Some("video/"),
+            "file" => Some(""),
+            _ => None,
+        };
+        let Some(prefix) = needs else {
+            return Ok(());
+        };
+        let id = message
+            .attachment_id
+            .as_deref()
+            .ok_or(ServiceError::AttachmentNotFound)?;
+        let attachment = self
+            .store
+            .attachments
+            .get(id)
+            .await?
+            .filter(|a| a.owner_id == user.id)
+            .ok_or(ServiceError::AttachmentNotFound)?;
+        if !attachment.content_type.starts_with(prefix) {
+            return Err(ServiceError::WrongKind(format!(
+                "a {} message needs a {}* attachment, not {}",
+                message.kind, prefix, attachment.content_type
+            )));
+        }
+        Ok(())
     }
 
     /// Sends a message: stored with the next seq before this returns (a crash after it
@@ -88,6 +124,7 @@ impl MessagingService {
     ) -> ServiceResult<(MessageView, bool)> {
         let (_, members, _) = self.membership(user, conversation_id).await?;
         self.check(&message)?;
+        self.check_attachment(user, &message).await?;
         if let Some(reply) = &message.reply_to
             && reply.chars().count() > MAX_CLIENT_ID_CHARS
         {
