@@ -519,41 +519,23 @@ impl Hub {
                 seq,
                 read,
             } => {
-                let Some((phone, audience)) =
-                    self.messaging.audience(conversation_id, user_id).await?
-                else {
-                    return Ok(());
-                };
-                for watcher in audience {
-                    for conn in self.local_conns(&watcher).await {
-                        conn.send(ServerFrame::Receipt {
-                            conversation_id: conversation_id.clone(),
-                            phone: phone.to_string(),
-                            seq: *seq,
-                            status: if *read { "read" } else { "delivered" },
-                        });
-                    }
-                }
-                Ok(())
+                self.tell_audience(conversation_id, user_id, |phone| ServerFrame::Receipt {
+                    conversation_id: conversation_id.clone(),
+                    phone,
+                    seq: *seq,
+                    status: if *read { "read" } else { "delivered" },
+                })
+                .await
             }
             Event::Typing {
                 conversation_id,
                 user_id,
             } => {
-                let Some((phone, audience)) =
-                    self.messaging.audience(conversation_id, user_id).await?
-                else {
-                    return Ok(());
-                };
-                for watcher in audience {
-                    for conn in self.local_conns(&watcher).await {
-                        conn.send(ServerFrame::Typing {
-                            conversation_id: conversation_id.clone(),
-                            phone: phone.to_string(),
-                        });
-                    }
-                }
-                Ok(())
+                self.tell_audience(conversation_id, user_id, |phone| ServerFrame::Typing {
+                    conversation_id: conversation_id.clone(),
+                    phone,
+                })
+                .await
             }
             Event::SessionRevoked { session_id } => {
                 for conns in self.local.read().await.values() {
@@ -564,6 +546,26 @@ impl Hub {
                 Ok(())
             }
         }
+    }
+
+    /// Sends a frame about what `actor` did in a conversation to the local connections of
+    /// the members who may see the actor there.
+    async fn tell_audience(
+        &self,
+        conversation_id: &str,
+        actor_id: &str,
+        frame: impl Fn(String) -> ServerFrame,
+    ) -> ServiceResult<()> {
+        let Some((phone, audience)) = self.messaging.audience(conversation_id, actor_id).await?
+        else {
+            return Ok(());
+        };
+        for watcher in audience {
+            for conn in self.local_conns(&watcher).await {
+                conn.send(frame(phone.to_string()));
+            }
+        }
+        Ok(())
     }
 
     async fn local_conns(&self, user_id: &str) -> Vec<Arc<Connection>> {

@@ -98,6 +98,53 @@ pub enum Engine {
     Postgres,
 }
 
+/// Everything one engine implements.
+trait AllRepos:
+    AccountRepo
+    + VerificationRepo
+    + SessionRepo
+    + RateLimitRepo
+    + PrivacyRepo
+    + ContactRepo
+    + PresenceRepo
+    + MessageRepo
+    + AttachmentRepo
+    + 'static
+{
+}
+
+impl<T> AllRepos for T where
+    T: AccountRepo
+        + VerificationRepo
+        + SessionRepo
+        + RateLimitRepo
+        + PrivacyRepo
+        + ContactRepo
+        + PresenceRepo
+        + MessageRepo
+        + AttachmentRepo
+        + 'static
+{
+}
+
+impl Store {
+    /// Every repository served by one database.
+    fn over<T: AllRepos>(db: Arc<T>, engine: Engine) -> Store {
+        Store {
+            accounts: db.clone(),
+            verifications: db.clone(),
+            sessions: db.clone(),
+            rate_limits: db.clone(),
+            privacy: db.clone(),
+            contacts: db.clone(),
+            presence: db.clone(),
+            messages: db.clone(),
+            attachments: db,
+            engine,
+        }
+    }
+}
+
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file
 /// if needed, and applies the embedded migrations.
 pub async fn open(url: &str) -> StoreResult<Store> {
@@ -108,19 +155,7 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let db = Arc::new(sql::PgDb(pool));
-        Ok(Store {
-            accounts: db.clone(),
-            verifications: db.clone(),
-            sessions: db.clone(),
-            rate_limits: db.clone(),
-            privacy: db.clone(),
-            contacts: db.clone(),
-            presence: db.clone(),
-            messages: db.clone(),
-            attachments: db,
-            engine: Engine::Postgres,
-        })
+        Ok(Store::over(Arc::new(sql::PgDb(pool)), Engine::Postgres))
     } else if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|_| StoreError::BadUrl(url.to_owned()))?
@@ -134,19 +169,7 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let db = Arc::new(sql::SqliteDb(pool));
-        Ok(Store {
-            accounts: db.clone(),
-            verifications: db.clone(),
-            sessions: db.clone(),
-            rate_limits: db.clone(),
-            privacy: db.clone(),
-            contacts: db.clone(),
-            presence: db.clone(),
-            messages: db.clone(),
-            attachments: db,
-            engine: Engine::Sqlite,
-        })
+        Ok(Store::over(Arc::new(sql::SqliteDb(pool)), Engine::Sqlite))
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }
