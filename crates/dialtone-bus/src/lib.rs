@@ -39,19 +39,27 @@ pub enum Event {
         /// The new user.
         user_id: String,
     },
-    /// A message was stored in a conversation.
+    /// A message was stored in a conversation. It carries the message as sent on the wire
+    /// and the members it goes to (already decided by the privacy policy at send time),
+    /// so fan-out needs no database read.
     MessageCreated {
         /// The conversation.
         conversation_id: String,
         /// The message's seq.
         seq: u64,
+        /// The members (user ids) it goes to.
+        to: Vec<String>,
+        /// The message frame's content.
+        message: serde_json::Value,
     },
-    /// A message was edited or deleted for everyone.
+    /// A message was edited or deleted for everyone; carried like `MessageCreated`.
     MessageChanged {
         /// The conversation.
         conversation_id: String,
-        /// The message.
-        message_id: String,
+        /// The members (user ids) it goes to.
+        to: Vec<String>,
+        /// The message as it is now.
+        message: serde_json::Value,
     },
     /// A member's delivered or read mark moved forward.
     Receipt {

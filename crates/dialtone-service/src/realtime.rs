@@ -57,13 +57,13 @@ pub enum ServerFrame {
     },
     /// A message in one of the user's conversations (their own from other devices too).
     Message {
-        /// The message.
-        message: MessageFrame,
+        /// The message (a `MessageFrame`).
+        message: serde_json::Value,
     },
     /// A message was edited or deleted for everyone.
     MessageUpdated {
-        /// The message as it is now.
-        message: MessageFrame,
+        /// The message as it is now (a `MessageFrame`).
+        message: serde_json::Value,
     },
     /// A member's delivered or read mark moved.
     Receipt {
@@ -363,7 +363,7 @@ impl Hub {
         // may come twice; clients drop duplicates by id (delivery is at least once).
         for message in self.messaging.catch_up(&user, &conn.session_id).await? {
             conn.send(ServerFrame::Message {
-                message: MessageFrame::from(&message),
+                message: crate::messaging::wire_of(&message),
             });
         }
         if count == 1 {
@@ -474,43 +474,14 @@ impl Hub {
                 self.refresh_watchers_of(user_id, false).await
             }
             Event::UserRegistered { user_id } => self.refresh_watchers_of(user_id, true).await,
-            Event::MessageCreated {
-                conversation_id,
-                seq,
-            } => {
-                let Some((message, to)) = self.messaging.delivery(conversation_id, *seq).await?
-                else {
-                    return Ok(());
-                };
-                let frame = MessageFrame::from(&message);
-                for user_id in to {
-                    for conn in self.local_conns(&user_id).await {
-                        conn.send(ServerFrame::Message {
-                            message: frame.clone(),
-                        });
-                    }
-                }
+            Event::MessageCreated { to, message, .. } => {
+                self.send_to(to, |m| ServerFrame::Message { message: m }, message)
+                    .await;
                 Ok(())
             }
-            Event::MessageChanged {
-                conversation_id,
-                message_id,
-            } => {
-                let Some((message, to)) = self
-                    .messaging
-                    .change_delivery(conversation_id, message_id)
-                    .await?
-                else {
-                    return Ok(());
-                };
-                let frame = MessageFrame::from(&message);
-                for user_id in to {
-                    for conn in self.local_conns(&user_id).await {
-                        conn.send(ServerFrame::MessageUpdated {
-                            message: frame.clone(),
-                        });
-                    }
-                }
+            Event::MessageChanged { to, message, .. } => {
+                self.send_to(to, |m| ServerFrame::MessageUpdated { message: m }, message)
+                    .await;
                 Ok(())
             }
             Event::Receipt {
@@ -566,6 +537,23 @@ impl Hub {
             }
         }
         Ok(())
+    }
+
+    /// Sends a message frame to the local connections of `to`.
+    async fn send_to(
+        &self,
+        to: &[String],
+        frame: impl Fn(serde_json::Value) -> ServerFrame,
+        message: &serde_json::Value,
+    ) {
+        let local = self.local.read().await;
+        for user_id in to {
+            if let Some(conns) = local.get(user_id) {
+                for conn in conns {
+                    conn.send(frame(message.clone()));
+                }
+            }
+        }
     }
 
     async fn local_conns(&self, user_id: &str) -> Vec<Arc<Connection>> {

@@ -79,6 +79,8 @@ pub trait AccountRepo: Send + Sync {
     async fn user_by_phone(&self, phone: &PhoneNumber) -> StoreResult<Option<UserRecord>>;
     /// The account with an id.
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    /// The accounts with these ids (members of a conversation).
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>>;
     /// The accounts of those numbers that have one (address-book discovery).
     async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>>;
     /// Writes the editable settings: display name, region, registration lock.

@@ -196,6 +196,24 @@ macro_rules! impl_repos {
                 self.user_where("id", id).await
             }
 
+            async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>> {
+                let mut users = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, UserRow>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    for row in query.fetch_all(&self.0).await? {
+                        users.push(row.into_record()?);
+                    }
+                }
+                Ok(users)
+            }
+
             async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>> {
                 let mut users = Vec::new();
                 for chunk in phones.chunks(CHUNK) {

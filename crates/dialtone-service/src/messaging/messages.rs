@@ -159,14 +159,22 @@ impl MessagingService {
             deleted: false,
         };
         let (stored, created) = self.store.messages.append(&record, &withheld).await?;
+        let view = message_view(stored, user);
         if created {
+            let to = members
+                .iter()
+                .map(|m| m.user_id.clone())
+                .filter(|id| !withheld.contains(id))
+                .collect();
             self.announce(Event::MessageCreated {
                 conversation_id: conversation_id.to_owned(),
-                seq: stored.seq,
+                seq: view.record.seq,
+                to,
+                message: super::wire_of(&view),
             })
             .await;
         }
-        Ok((message_view(stored, user), created))
+        Ok((view, created))
     }
 
     /// Edits the text of one's own text message within the edit window; everyone who has
@@ -252,35 +260,30 @@ impl MessagingService {
         conversation_id: &str,
         message_id: &str,
     ) -> ServiceResult<MessageView> {
-        self.announce(Event::MessageChanged {
-            conversation_id: conversation_id.to_owned(),
-            message_id: message_id.to_owned(),
-        })
-        .await;
         let record = self
             .store
             .messages
             .message_by_id(conversation_id, message_id)
             .await?
             .ok_or(ServiceError::MessageNotFound)?;
-        Ok(message_view(record, user))
-    }
-
-    /// A changed message and the members it goes to (as for a new one).
-    pub async fn change_delivery(
-        &self,
-        conversation_id: &str,
-        message_id: &str,
-    ) -> ServiceResult<Option<(MessageView, Vec<String>)>> {
-        match self
+        let withheld = self.store.messages.withheld_from(&record.id).await?;
+        let to = self
             .store
             .messages
-            .message_by_id(conversation_id, message_id)
+            .members(conversation_id)
             .await?
-        {
-            Some(m) => self.delivery(conversation_id, m.seq).await,
-            None => Ok(None),
-        }
+            .into_iter()
+            .map(|m| m.user_id)
+            .filter(|id| !withheld.contains(id))
+            .collect();
+        let view = message_view(record, user);
+        self.announce(Event::MessageChanged {
+            conversation_id: conversation_id.to_owned(),
+            to,
+            message: super::wire_of(&view),
+        })
+        .await;
+        Ok(view)
     }
 
     /// A page of history the caller may see, in seq order.
@@ -408,34 +411,9 @@ impl MessagingService {
             .collect())
     }
 
-    /// A new message and the members (ids) it goes to: everyone but those it is withheld
-    /// from; the sender's other devices included.
-    pub async fn delivery(
-        &self,
-        conversation_id: &str,
-        seq: u64,
-    ) -> ServiceResult<Option<(MessageView, Vec<String>)>> {
-        let Some(record) = self.store.messages.message_at(conversation_id, seq).await? else {
-            return Ok(None);
-        };
-        let Some(sender) = self.store.accounts.user_by_id(&record.sender_id).await? else {
-            return Ok(None);
-        };
-        let withheld = self.store.messages.withheld_from(&record.id).await?;
-        let to: Vec<String> = self
-            .store
-            .messages
-            .members(conversation_id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .filter(|id| !withheld.contains(id))
-            .collect();
-        Ok(Some((message_view(record, &sender), to)))
-    }
-
     /// Who hears about something `actor` did in a conversation (a receipt, typing): the
-    /// other members who may see the actor there; and the actor's number.
+    /// other members who may see the actor there; and the actor's number. A few queries
+    /// whatever the group's size.
     pub async fn audience(
         &self,
         conversation_id: &str,
@@ -453,16 +431,13 @@ impl MessagingService {
             .map(|m| m.user_id)
             .filter(|id| id != actor_id)
             .collect();
-        let mut audience = Vec::new();
-        for watcher in self.users(&others).await?.into_values() {
-            let views = self
-                .social
-                .views_in_conversation(&watcher, std::slice::from_ref(&actor))
-                .await?;
-            if views.get(&actor.id).is_some_and(|v| v.visible) {
-                audience.push(watcher.id);
-            }
-        }
+        let watchers: Vec<UserRecord> = self.users(&others).await?.into_values().collect();
+        let views = self.social.watchers_views(&actor, &watchers, true).await?;
+        let audience = watchers
+            .into_iter()
+            .filter(|w| views.get(&w.id).is_some_and(|v| v.visible))
+            .map(|w| w.id)
+            .collect();
         Ok(Some((actor.phone, audience)))
     }
 }

@@ -111,15 +111,16 @@ impl MessagingService {
         Ok((conversation, members, me))
     }
 
-    /// Users by id, for the members of a conversation.
+    /// Users by id, for the members of a conversation (one query per 500).
     async fn users(&self, ids: &[String]) -> ServiceResult<HashMap<String, UserRecord>> {
-        let mut users = HashMap::with_capacity(ids.len());
-        for id in ids {
-            if let Some(u) = self.store.accounts.user_by_id(id).await? {
-                users.insert(id.clone(), u);
-            }
-        }
-        Ok(users)
+        Ok(self
+            .store
+            .accounts
+            .users_by_ids(ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect())
     }
 
     /// The accounts of numbers `user` may reach cold (others look unregistered: left out).
@@ -135,6 +136,11 @@ impl MessagingService {
             .filter(|u| u.id != user.id && views.get(&u.id).is_some_and(|v| v.visible))
             .collect())
     }
+}
+
+/// The wire form of a message, as carried on the bus and sent to sockets.
+pub(crate) fn wire_of(view: &MessageView) -> serde_json::Value {
+    serde_json::to_value(crate::realtime::MessageFrame::from(view)).unwrap_or_default()
 }
 
 /// A message as its recipients see it (with the sender's number).

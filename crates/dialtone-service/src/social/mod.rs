@@ -199,12 +199,7 @@ impl SocialService {
         watchers: &[UserRecord],
     ) -> ServiceResult<HashMap<String, (View, PresenceView)>> {
         let store = &self.deps.store;
-        let settings = store.privacy.settings(&target.id).await?;
-        let viewers: Vec<(PhoneNumber, String)> = watchers
-            .iter()
-            .map(|w| (w.phone.clone(), self.sealer.mac(&w.phone)))
-            .collect();
-        let facts = store.privacy.relations_from(&target.id, &viewers).await?;
+        let views = self.watchers_views(target, watchers, false).await?;
         let record = store.presence.get(&target.id).await?;
         let online = !store
             .presence
@@ -214,24 +209,10 @@ impl SocialService {
         let state = PresenceState::shown(record.setting, online);
         let mut seen = HashMap::with_capacity(watchers.len());
         for watcher in watchers {
-            let f = facts
-                .get(watcher.phone.as_str())
+            let decided = views
+                .get(&watcher.id)
                 .copied()
-                .unwrap_or_default();
-            let decided = if watcher.id == target.id {
-                View::SELF
-            } else {
-                view(
-                    &settings,
-                    &Relation {
-                        is_self: false,
-                        blocked: f.blocked,
-                        allowlisted: f.allowlisted,
-                        in_target_contacts: f.in_target_contacts,
-                        warm: false,
-                    },
-                )
-            };
+                .unwrap_or(View::UNREGISTERED);
             let presence = if decided.visible {
                 PresenceView {
                     state,
@@ -246,6 +227,46 @@ impl SocialService {
             seen.insert(watcher.id.clone(), (decided, presence));
         }
         Ok(seen)
+    }
+
+    /// What each of many watchers may see of one target, by watcher id (`warm`: inside a
+    /// conversation they share). A few queries whatever the number of watchers.
+    pub async fn watchers_views(
+        &self,
+        target: &UserRecord,
+        watchers: &[UserRecord],
+        warm: bool,
+    ) -> ServiceResult<HashMap<String, View>> {
+        let store = &self.deps.store;
+        let settings = store.privacy.settings(&target.id).await?;
+        let viewers: Vec<(PhoneNumber, String)> = watchers
+            .iter()
+            .map(|w| (w.phone.clone(), self.sealer.mac(&w.phone)))
+            .collect();
+        let facts = store.privacy.relations_from(&target.id, &viewers).await?;
+        let mut views = HashMap::with_capacity(watchers.len());
+        for watcher in watchers {
+            let decided = if watcher.id == target.id {
+                View::SELF
+            } else {
+                let f = facts
+                    .get(watcher.phone.as_str())
+                    .copied()
+                    .unwrap_or_default();
+                view(
+                    &settings,
+                    &Relation {
+                        is_self: false,
+                        blocked: f.blocked,
+                        allowlisted: f.allowlisted,
+                        in_target_contacts: f.in_target_contacts,
+                        warm,
+                    },
+                )
+            };
+            views.insert(watcher.id.clone(), decided);
+        }
+        Ok(views)
     }
 
     /// The presence of `target` as `viewer` may see it.
