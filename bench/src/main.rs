@@ -8,7 +8,9 @@ mod discovery;
 mod fanout;
 mod import;
 mod machine;
+mod messages;
 mod results;
+mod serverproc;
 mod setup;
 mod sms;
 mod stats;
@@ -37,6 +39,10 @@ enum Command {
     /// Parsing and normalising a large address book from vCard, CSV and xlsx: time and
     /// peak memory.
     Import(import::Args),
+    /// End-to-end message delivery between many WebSocket clients, against a server run
+    /// as a child process: idle-connection memory, throughput, latency at a fixed rate,
+    /// group fan-out.
+    Messages(messages::Args),
     /// One import in this process, reporting its peak memory (used by `import`).
     #[command(hide = true)]
     ImportChild(import::ChildArgs),
@@ -58,5 +64,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Fanout(args) => fanout::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::ImportChild(args) => import::child_main(args),
+        Command::Messages(args) => messages::run(args).await,
     }
 }

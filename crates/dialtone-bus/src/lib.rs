@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// How many events a slow local subscriber may fall behind before it skips some.
-const LOCAL_CAPACITY: usize = 4096;
+const LOCAL_CAPACITY: usize = 65_536;
 
 /// Something that changed and that live connections may need to hear about. Events carry
 /// ids only: each node reads the current state itself and asks the privacy policy.

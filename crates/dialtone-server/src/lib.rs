@@ -154,6 +154,10 @@ impl Running {
         let (shutdown, mut on_shutdown) = watch::channel(false);
         let mut serve_shutdown = shutdown.subscribe();
         let serve = tokio::spawn(async move {
+            // No Nagle delay: small frames (messages, receipts) go out at once.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),

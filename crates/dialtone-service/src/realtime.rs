@@ -454,6 +454,9 @@ impl Hub {
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
+                    // Skipped events may have been messages: every connection gets its
+                    // presence again and every message it has not acknowledged (delivery
+                    // is at least once; clients drop duplicates by id).
                     tracing::warn!(skipped = n, "fan-out lagged; resyncing every connection");
                     if let Err(e) = self.resync_all().await {
                         tracing::warn!(error = %e, "resync failed");
@@ -630,6 +633,17 @@ impl Hub {
         let users: Vec<String> = self.local.read().await.keys().cloned().collect();
         for user in users {
             self.resync_user(&user).await?;
+            for conn in self.local_conns(&user).await {
+                for message in self
+                    .messaging
+                    .catch_up(&conn.user, &conn.session_id)
+                    .await?
+                {
+                    conn.send(ServerFrame::Message {
+                        message: crate::messaging::wire_of(&message),
+                    });
+                }
+            }
         }
         Ok(())
     }

@@ -20,6 +20,8 @@ use utoipa_axum::routes;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
+/// Read and write buffer of a connection (the library's default read buffer is 128 KiB).
+const CONNECTION_BUFFER: usize = 8 * 1024;
 /// Largest frame a client may send.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
 
@@ -68,6 +70,9 @@ async fn ws(
     let hub = state.hub.clone();
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
+        // Small buffers: idle connections are most of a server's connections.
+        .read_buffer_size(CONNECTION_BUFFER)
+        .write_buffer_size(CONNECTION_BUFFER)
         .on_upgrade(move |socket| async move {
             match hub.connect(auth.user, auth.session.id).await {
                 Ok((conn, frames)) => {

@@ -1,0 +1,1555 @@
+//! `dialtone-bench messages`: end-to-end delivery of messages between many authenticated
+//! WebSocket clients, against a server run as a child process (`dialtone serve`).
+//!
+//! Users register through the API (code only, via the mock SMS provider). Then, in order:
+//! 1. `idle`: K authenticated sockets are opened and left idle; the server's resident
+//!    memory before and after gives the memory per connection.
+//! 2. `throughput`: N clients paired into direct conversations, every one connected;
+//!    every client sends to its peer as fast as it can (a few requests in flight each).
+//! 3. `rate`: the same clients, messages sent on a fixed schedule (open loop); latency
+//!    runs from each message's scheduled time, so queueing is not hidden.
+//! 4. `group`: one group of M members, all connected; messages one at a time, each until
+//!    the last online member has it.
+//!
+//! Every message's text carries its phase and the time it was (scheduled to be) sent, in
+//! nanoseconds after a moment of this process, so the receiving socket's reader measures
+//! send → receipt without a shared map. Readers acknowledge the latest seq of each
+//! conversation every `--ack-ms`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use dialtone_client::Client;
+use futures::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::machine::Machine;
+use crate::results;
+use crate::serverproc::{self, ChildServer, CpuSplit, split_text};
+use crate::setup;
+use crate::stats::{Latencies, Summary};
+
+/// Users are +86 137 0000 0000 on.
+const FIRST_NUMBER: u64 = 137_0000_0000;
+/// Longest wait for one group message to reach every member.
+const GROUP_WAIT: Duration = Duration::from_secs(10);
+/// Group messages sent before the measured ones.
+const GROUP_WARMUPS: usize = 3;
+/// The group phase stops after this many messages in a row missed some member.
+const GROUP_GIVE_UP: usize = 5;
+/// Pause between group messages, so they do not overlap.
+const GROUP_PAUSE: Duration = Duration::from_millis(50);
+/// The server counts as settled when it used at most this share of one core over a second.
+const SETTLED_SHARE: f64 = 0.05;
+/// Longest wait for the server to settle between phases.
+const SETTLE_WAIT: Duration = Duration::from_secs(120);
+/// File descriptors kept spare beyond the sockets (HTTP connections, database, files).
+const SPARE_FILES: u64 = 600;
+/// Read buffer of the generator's sockets (tungstenite's default is 128 KiB each).
+const CLIENT_READ_BUFFER: usize = 8 * 1024;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Idle,
+    Throughput,
+    Rate,
+    Group,
+}
+
+/// Options of `dialtone-bench messages`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Phases to run (comma-separated), always in the order idle, throughput, rate, group.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "idle,throughput,rate,group"
+    )]
+    pub phases: Vec<Phase>,
+    /// Connected clients in the throughput and rate phases (paired into direct
+    /// conversations; an odd last one is left out).
+    #[arg(long, default_value_t = 1000)]
+    pub clients: usize,
+    /// Seconds of the throughput phase.
+    #[arg(long, default_value_t = 15.0)]
+    pub seconds: f64,
+    /// Requests each client has in flight at once in the throughput phase.
+    #[arg(long, default_value_t = 2)]
+    pub inflight: usize,
+    /// Messages per second of the rate phase (open loop). When the throughput phase
+    /// measured a lower ceiling, half that ceiling is measured too.
+    #[arg(long, default_value_t = 10_000.0)]
+    pub rate: f64,
+    /// Seconds of each rate run.
+    #[arg(long, default_value_t = 10.0)]
+    pub rate_seconds: f64,
+    /// Most requests in flight at once in the rate phase (a request waiting for a slot
+    /// still counts its latency from its scheduled time).
+    #[arg(long, default_value_t = 1024)]
+    pub rate_inflight: usize,
+    /// Members of the group (creator included); all of them connected. At most --clients.
+    #[arg(long, default_value_t = 1000)]
+    pub group_members: usize,
+    /// Measured group messages (after 3 warm-ups).
+    #[arg(long, default_value_t = 50)]
+    pub group_messages: usize,
+    /// Seconds to wait after a run's sending for messages still on their way.
+    #[arg(long, default_value_t = 10.0)]
+    pub drain_seconds: f64,
+    /// Idle authenticated connections of the idle phase.
+    #[arg(long, default_value_t = 10_000)]
+    pub idle: usize,
+    /// Source addresses 127.0.0.2 … for the generator's sockets (each has its own
+    /// ephemeral ports).
+    #[arg(long, default_value_t = 8)]
+    pub sources: u8,
+    /// Milliseconds between a client's acknowledgements (the latest seq of each
+    /// conversation that moved); 0: never acknowledge.
+    #[arg(long, default_value_t = 1000)]
+    pub ack_ms: u64,
+    /// Concurrent clients while registering and connecting.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// The server binary. Default: `dialtone` next to this binary.
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
+    /// Record a CPU profile of the server (`perf record -g`) during the throughput phase
+    /// into this file.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// `postgres://USER@HOST:PORT/DB` to run on a fresh database created (and dropped
+    /// afterwards) on that server. Unset: SQLite in a temporary directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Added to the section heading (`## Messages — SQLite — VARIANT`), to keep runs with
+    /// other options apart.
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// File to write the results section into. Default: bench/RESULTS.md.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Print the figures only; leave the results file alone.
+    #[arg(long)]
+    pub no_write: bool,
+}
+
+/// A registered user.
+#[derive(Clone)]
+struct User {
+    phone: String,
+    bearer: HeaderValue,
+}
+
+/// What every reader records, shared.
+struct Recorder {
+    /// Process-local origin of the times carried in message texts.
+    epoch: Instant,
+    inner: Mutex<Received>,
+    /// Sockets closed by the server, by close code (0: no close frame).
+    closed: Mutex<HashMap<u16, usize>>,
+}
+
+#[derive(Default)]
+struct Received {
+    /// By phase tag (`t`, `r0`, `r1`, `g`).
+    phases: HashMap<String, PhaseReceived>,
+    /// Group messages by index: members that have it, first and last arrival.
+    group: HashMap<u64, GroupReceived>,
+}
+
+struct PhaseReceived {
+    latencies: Latencies,
+    count: u64,
+    /// Arrivals up to a deadline (the end of the sending window).
+    in_window: u64,
+    window_end: Option<Instant>,
+    /// The latest arrival.
+    last: Option<Instant>,
+}
+
+struct GroupReceived {
+    count: usize,
+    first: Instant,
+    last: Instant,
+}
+
+impl Recorder {
+    fn new() -> Arc<Recorder> {
+        Arc::new(Recorder {
+            epoch: Instant::now(),
+            inner: Mutex::new(Received::default()),
+            closed: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn nanos(&self, at: Instant) -> u128 {
+        at.saturating_duration_since(self.epoch).as_nanos()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Received> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts (or restarts) counting a phase; arrivals after `window_end` count in total
+    /// only.
+    fn open(&self, tag: &str, window_end: Option<Instant>) -> anyhow::Result<()> {
+        let fresh = PhaseReceived {
+            latencies: Latencies::new()?,
+            count: 0,
+            in_window: 0,
+            window_end,
+            last: None,
+        };
+        self.lock().phases.insert(tag.to_owned(), fresh);
+        Ok(())
+    }
+
+    fn set_window_end(&self, tag: &str, end: Instant) {
+        if let Some(p) = self.lock().phases.get_mut(tag) {
+            p.window_end = Some(end);
+        }
+    }
+
+    /// (count, in window, latency summary, latest arrival) of a phase so far.
+    fn phase(&self, tag: &str) -> Option<(u64, u64, Summary, Option<Instant>)> {
+        self.lock()
+            .phases
+            .get(tag)
+            .map(|p| (p.count, p.in_window, p.latencies.summary(), p.last))
+    }
+
+    fn count(&self, tag: &str) -> u64 {
+        self.lock().phases.get(tag).map_or(0, |p| p.count)
+    }
+
+    /// A message text arrived on a socket at `at`: `TAG SENT_NANOS [INDEX]`.
+    fn arrived(&self, text: &str, at: Instant) {
+        let mut parts = text.split(' ');
+        let (Some(tag), Some(sent)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        let Ok(sent) = sent.parse::<u64>() else {
+            return;
+        };
+        let sent_at = self.epoch + Duration::from_nanos(sent);
+        let latency = at.saturating_duration_since(sent_at);
+        let index = parts.next().and_then(|i| i.parse::<u64>().ok());
+        let mut inner = self.lock();
+        if let Some(p) = inner.phases.get_mut(tag) {
+            p.latencies.record(latency);
+            p.count += 1;
+            p.last = Some(p.last.map_or(at, |l| l.max(at)));
+            if p.window_end.is_none_or(|end| at <= end) {
+                p.in_window += 1;
+            }
+        }
+        if let Some(index) = index {
+            inner
+                .group
+                .entry(index)
+                .and_modify(|g| {
+                    g.count += 1;
+                    g.first = g.first.min(at);
+                    g.last = g.last.max(at);
+                })
+                .or_insert(GroupReceived {
+                    count: 1,
+                    first: at,
+                    last: at,
+                });
+        }
+    }
+
+    fn group(&self, index: u64) -> Option<(usize, Instant, Instant)> {
+        self.lock()
+            .group
+            .get(&index)
+            .map(|g| (g.count, g.first, g.last))
+    }
+
+    fn closed_by(&self, code: u16) {
+        *self
+            .closed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(code)
+            .or_default() += 1;
+    }
+
+    fn closed_text(&self) -> String {
+        let closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        if closed.is_empty() {
+            return "none".into();
+        }
+        let mut codes: Vec<_> = closed.iter().collect();
+        codes.sort();
+        codes
+            .iter()
+            .map(|(code, n)| {
+                if **code == 0 {
+                    format!("{n} without a close frame")
+                } else {
+                    format!("{n} with code {code}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Outcome of the HTTP sends of a phase.
+struct Sent {
+    /// 201 answers, and those within the sending window.
+    accepted: AtomicU64,
+    failed: Mutex<HashMap<String, u64>>,
+    latencies: Mutex<Latencies>,
+}
+
+impl Sent {
+    fn new() -> anyhow::Result<Arc<Sent>> {
+        Ok(Arc::new(Sent {
+            accepted: AtomicU64::new(0),
+            failed: Mutex::new(HashMap::new()),
+            latencies: Mutex::new(Latencies::new()?),
+        }))
+    }
+
+    fn fail(&self, why: String) {
+        *self
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(why)
+            .or_default() += 1;
+    }
+
+    fn failed_text(&self) -> String {
+        let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if failed.is_empty() {
+            return "0".into();
+        }
+        let total: u64 = failed.values().sum();
+        let mut kinds: Vec<_> = failed.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1));
+        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        format!("{total} ({})", kinds.join(", "))
+    }
+
+    fn summary(&self) -> Summary {
+        self.latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .summary()
+    }
+}
+
+/// Posts one text message; records the answer.
+async fn post_message(
+    http: &reqwest::Client,
+    url: &str,
+    bearer: &HeaderValue,
+    client_id: &str,
+    text: &str,
+    sent: &Sent,
+) -> bool {
+    let started = Instant::now();
+    let response = http
+        .post(url)
+        .header(reqwest::header::AUTHORIZATION, bearer.clone())
+        .json(&json!({ "client_id": client_id, "kind": "text", "text": text }))
+        .send()
+        .await;
+    match response {
+        Ok(r) if r.status() == StatusCode::CREATED => {
+            // Read the body so the connection goes back to the pool.
+            let _ = r.bytes().await;
+            sent.latencies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(started.elapsed());
+            sent.accepted.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        Ok(r) => {
+            let status = r.status();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            let code = body["error"]["code"].as_str().unwrap_or("?").to_owned();
+            sent.fail(format!("{} {code}", status.as_u16()));
+            false
+        }
+        Err(e) => {
+            sent.fail(if e.is_connect() {
+                "connect error".into()
+            } else {
+                "transport error".into()
+            });
+            false
+        }
+    }
+}
+
+type Socket = WebSocketStream<TcpStream>;
+
+/// Where the generator's sockets come from: 127.0.0.2, 127.0.0.3, …
+fn source(i: usize, sources: u8) -> IpAddr {
+    let n = u8::try_from(i % usize::from(sources.max(1))).unwrap_or(0);
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + n))
+}
+
+/// Opens an authenticated WebSocket from `from` and reads its `ready` frame.
+async fn connect(server: SocketAddr, from: IpAddr, bearer: &HeaderValue) -> anyhow::Result<Socket> {
+    let tcp = TcpSocket::new_v4()?;
+    tcp.bind(SocketAddr::new(from, 0))
+        .with_context(|| format!("binding {from}"))?;
+    let stream = tcp
+        .connect(server)
+        .await
+        .with_context(|| format!("connecting from {from}"))?;
+    stream.set_nodelay(true)?;
+    let mut request = format!("ws://{server}/v1/ws").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Authorization", bearer.clone());
+    let config = WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER);
+    let (mut socket, _) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+            .await
+            .context("WebSocket handshake")?;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .map_err(|_| anyhow!("no ready frame within 60 s"))?
+            .ok_or_else(|| anyhow!("closed before the ready frame"))??;
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text)?;
+            anyhow::ensure!(frame["type"] == "ready", "first frame was {text}");
+            return Ok(socket);
+        }
+    }
+}
+
+/// Opens one socket per user, `concurrency` at a time; in user order.
+async fn connect_all(
+    server: SocketAddr,
+    users: &[User],
+    sources: u8,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Socket>> {
+    let users = Arc::new(users.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut connectors = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (users, next) = (users.clone(), next.clone());
+        connectors.spawn(async move {
+            let mut sockets = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(user) = users.get(i) else { break };
+                let socket = connect(server, source(i, sources), &user.bearer)
+                    .await
+                    .with_context(|| format!("socket {i} of {}", user.phone))?;
+                sockets.push((i, socket));
+            }
+            anyhow::Ok(sockets)
+        });
+    }
+    let mut all = Vec::with_capacity(users.len());
+    while let Some(done) = connectors.join_next().await {
+        all.extend(done.context("connecting")??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, s)| s).collect())
+}
+
+#[derive(Deserialize)]
+struct Incoming {
+    #[serde(rename = "type")]
+    kind: String,
+    message: Option<WireMessage>,
+}
+
+#[derive(Deserialize)]
+struct WireMessage {
+    conversation_id: String,
+    seq: u64,
+    sender: String,
+    text: Option<String>,
+}
+
+/// Reads a client's frames: records every message from someone else, and acknowledges
+/// the latest seq of each conversation every `ack` (if any).
+async fn read_frames(
+    mut socket: Socket,
+    phone: String,
+    recorder: Arc<Recorder>,
+    ack: Option<Duration>,
+) {
+    let mut latest: HashMap<String, u64> = HashMap::new();
+    let mut acked: HashMap<String, u64> = HashMap::new();
+    let mut tick = tokio::time::interval(ack.unwrap_or(Duration::from_secs(3600)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = socket.next() => {
+                let at = Instant::now();
+                match message {
+                    Some(Ok(Message::Text(text))) => {
+                        let Ok(frame) = serde_json::from_str::<Incoming>(&text) else {
+                            continue;
+                        };
+                        if frame.kind != "message" {
+                            continue;
+                        }
+                        let Some(m) = frame.message else { continue };
+                        if m.sender != phone
+                            && let Some(text) = &m.text
+                        {
+                            recorder.arrived(text, at);
+                        }
+                        let seq = latest.entry(m.conversation_id).or_default();
+                        *seq = (*seq).max(m.seq);
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        recorder.closed_by(frame.map_or(0, |f| u16::from(f.code)));
+                        return;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => {
+                        recorder.closed_by(0);
+                        return;
+                    }
+                }
+            }
+            _ = tick.tick(), if ack.is_some() => {
+                for (conversation, seq) in &latest {
+                    if acked.get(conversation) == Some(seq) {
+                        continue;
+                    }
+                    let frame = json!({ "type": "ack", "conversation_id": conversation, "seq": seq });
+                    if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                        recorder.closed_by(0);
+                        return;
+                    }
+                    acked.insert(conversation.clone(), *seq);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps an idle socket open (answering pings) until it closes or the task is aborted.
+async fn hold(mut socket: Socket, recorder: Arc<Recorder>) {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Close(frame))) => {
+                recorder.closed_by(frame.map_or(0, |f| u16::from(f.code)));
+                return;
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => {
+                recorder.closed_by(0);
+                return;
+            }
+        }
+    }
+}
+
+/// Registers `phones` by code only, `concurrency` at a time.
+async fn register_all(
+    server: &ChildServer,
+    phones: &[String],
+    concurrency: usize,
+) -> anyhow::Result<Vec<User>> {
+    let phones = Arc::new(phones.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (phones, next) = (phones.clone(), next.clone());
+        let provider = server.provider.clone();
+        let client = Client::new(&server.base);
+        workers.spawn(async move {
+            let mut users = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(phone) = phones.get(i) else { break };
+                let login = setup::register(&client, &provider, phone)
+                    .await
+                    .with_context(|| format!("registering {phone}"))?;
+                let bearer = HeaderValue::from_str(&format!("Bearer {}", login.token))?;
+                users.push((
+                    i,
+                    User {
+                        phone: phone.clone(),
+                        bearer,
+                    },
+                ));
+            }
+            anyhow::Ok(users)
+        });
+    }
+    let mut users = Vec::with_capacity(phones.len());
+    while let Some(done) = workers.join_next().await {
+        users.extend(done.context("registration worker")??);
+    }
+    users.sort_by_key(|(i, _)| *i);
+    Ok(users.into_iter().map(|(_, u)| u).collect())
+}
+
+/// Waits until no rustc runs and the server is quiet (at most 5% of one core over a
+/// second), up to two minutes.
+async fn settle(pid: u32) {
+    setup::wait_for_no_rustc().await;
+    let pid = pid.to_string();
+    let start = Instant::now();
+    let mut before = serverproc::cpu_ticks(&pid);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = serverproc::cpu_ticks(&pid);
+        let (Some(b), Some(n)) = (before, now) else {
+            return;
+        };
+        // Clock ticks are 1/100 s.
+        if (n.saturating_sub(b) as f64) <= SETTLED_SHARE * 100.0 {
+            return;
+        }
+        if start.elapsed() > SETTLE_WAIT {
+            eprintln!("      server still busy after {SETTLE_WAIT:?}; going on");
+            return;
+        }
+        before = now;
+    }
+}
+
+/// Figures of the idle phase.
+struct IdleFigures {
+    connections: usize,
+    connect_secs: f64,
+    server_before: (u64, u64),
+    server_after: (u64, u64),
+    server_later: u64,
+    generator_delta: i64,
+    idle_cpu: String,
+    closed: String,
+}
+
+/// Figures of one throughput or rate run.
+struct RunFigures {
+    label: String,
+    /// Offered rate (rate phase) or none (as fast as possible).
+    rate: Option<f64>,
+    seconds: f64,
+    scheduled: u64,
+    accepted: u64,
+    failed: String,
+    http: Summary,
+    delivered_in_window: u64,
+    delivered: u64,
+    /// Seconds from the first send to the last arrival.
+    delivering_secs: f64,
+    latency: Summary,
+    /// The generator's worst lateness against its schedule (rate phase).
+    late_ms: f64,
+    cpu: String,
+}
+
+impl RunFigures {
+    /// Messages delivered per second from the first send to the last arrival.
+    fn sustained(&self) -> f64 {
+        if self.delivering_secs > 0.0 {
+            self.delivered as f64 / self.delivering_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// What the server sustained end to end: the lower of the accepted and delivered rates.
+    fn ceiling(&self) -> f64 {
+        (self.accepted as f64 / self.seconds).min(
+            self.sustained()
+                .max(self.delivered_in_window as f64 / self.seconds),
+        )
+    }
+}
+
+struct GroupFigures {
+    members: usize,
+    last: Summary,
+    first: Summary,
+    post: Summary,
+    all_latencies: Summary,
+    /// Deliveries of the measured messages to members.
+    deliveries: u64,
+    incomplete: Vec<(usize, usize)>,
+    /// Messages sent when the phase gave up, if it did.
+    stopped: Option<usize>,
+    cpu: String,
+}
+
+#[derive(Default)]
+struct Figures {
+    setup_secs: f64,
+    registered: usize,
+    fd_limit: u64,
+    idle: Option<IdleFigures>,
+    throughput: Option<RunFigures>,
+    rates: Vec<RunFigures>,
+    group: Option<GroupFigures>,
+    closed: String,
+    profile: Option<String>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(args.inflight > 0, "--inflight must be at least 1");
+    anyhow::ensure!(args.rate > 0.0, "--rate must be positive");
+    let has = |p: Phase| args.phases.contains(&p);
+    let messaging = has(Phase::Throughput) || has(Phase::Rate) || has(Phase::Group);
+    let clients = if messaging { args.clients / 2 * 2 } else { 0 };
+    anyhow::ensure!(
+        !messaging || clients >= 2,
+        "--clients must be at least 2 for the message phases"
+    );
+    anyhow::ensure!(
+        !has(Phase::Group) || (args.group_members >= 2 && args.group_members <= clients),
+        "--group-members must be between 2 and --clients ({clients})"
+    );
+    let idle = if has(Phase::Idle) { args.idle } else { 0 };
+    let machine = Machine::describe();
+    eprintln!("machine: {}", machine.line());
+
+    // Both ends of every socket count against a process's open files: the server holds
+    // one per connection, this process one per client socket plus HTTP connections.
+    let fd_limit = rlimit::increase_nofile_limit(u64::MAX).context("raising RLIMIT_NOFILE")?;
+    let sockets = idle.max(clients) as u64;
+    let http_conns = if messaging {
+        (clients * args.inflight).max(args.rate_inflight) as u64
+    } else {
+        0
+    };
+    let needed = sockets + http_conns + SPARE_FILES;
+    eprintln!("open-file limit raised to {fd_limit} (this process and the server)");
+    anyhow::ensure!(
+        fd_limit >= needed,
+        "{sockets} sockets and {http_conns} HTTP connections need about {needed} open files \
+         per process, but the hard limit here is {fd_limit} (raise it as root: \
+         `ulimit -Hn`, or /etc/security/limits.conf; or lower --idle / --clients)"
+    );
+
+    let bin = match &args.server_bin {
+        Some(bin) => bin.clone(),
+        None => serverproc::default_binary()?,
+    };
+    let mut server = ChildServer::start(&bin, args.database_url.as_deref()).await?;
+    eprintln!(
+        "server pid {} on {}, {} database",
+        server.pid, server.base, server.database.label
+    );
+    let outcome = measure(&args, &mut server, clients, idle, fd_limit).await;
+    let label = server.database.label;
+    let detail = server.database.detail.clone();
+    let stopped = server.stop().await;
+    let figures = outcome?;
+    stopped?;
+
+    let heading = match &args.variant {
+        Some(v) => format!("## Messages — {label} — {v}"),
+        None => format!("## Messages — {label}"),
+    };
+    let body = report(&args, &machine, &detail, &figures);
+    println!("{heading}\n\n{body}");
+    if !args.no_write {
+        let file = setup::results_file(args.results.as_ref());
+        results::write_section(&file, &heading, &body)?;
+        eprintln!("wrote section {heading:?} of {}", file.display());
+    }
+    Ok(())
+}
+
+async fn measure(
+    args: &Args,
+    server: &mut ChildServer,
+    clients: usize,
+    idle: usize,
+    fd_limit: u64,
+) -> anyhow::Result<Figures> {
+    let has = |p: Phase| args.phases.contains(&p);
+    let mut figures = Figures {
+        fd_limit,
+        ..Figures::default()
+    };
+    let total = idle.max(clients);
+    let started = Instant::now();
+    eprintln!("[setup] registering {total} users (code only)");
+    let phones = setup::valid_numbers(FIRST_NUMBER, total)?;
+    let users = register_all(server, &phones, args.concurrency).await?;
+    figures.registered = users.len();
+    figures.setup_secs = started.elapsed().as_secs_f64();
+    eprintln!("      registered in {:.1} s", figures.setup_secs);
+    let recorder = Recorder::new();
+
+    if has(Phase::Idle) {
+        figures.idle = Some(idle_phase(args, server, &users[..idle], &recorder).await?);
+    }
+    if clients == 0 {
+        figures.closed = recorder.closed_text();
+        return Ok(figures);
+    }
+    let users = &users[..clients];
+    let addr = server.addr;
+
+    eprintln!("[messages] connecting {clients} clients and pairing them");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .tcp_nodelay(true)
+        .build()?;
+    let conversations = pair(&http, &server.base, users, args.concurrency).await?;
+    let sockets = connect_all(addr, users, args.sources, args.concurrency).await?;
+    let ack = (args.ack_ms > 0).then(|| Duration::from_millis(args.ack_ms));
+    let mut readers = JoinSet::new();
+    for (socket, user) in sockets.into_iter().zip(users) {
+        readers.spawn(read_frames(
+            socket,
+            user.phone.clone(),
+            recorder.clone(),
+            ack,
+        ));
+    }
+    let urls: Arc<Vec<String>> = Arc::new(
+        conversations
+            .iter()
+            .map(|c| format!("{}/v1/conversations/{c}/messages", server.base))
+            .collect(),
+    );
+    let users = Arc::new(users.to_vec());
+
+    let mut ceiling = None;
+    if has(Phase::Throughput) {
+        settle(server.pid).await;
+        let run = throughput(args, server.pid, &http, &users, &urls, &recorder).await?;
+        ceiling = Some(run.ceiling());
+        figures.profile = args.profile.as_ref().map(|p| p.display().to_string());
+        figures.throughput = Some(run);
+    }
+    if has(Phase::Rate) {
+        let mut rates = Vec::new();
+        if let Some(c) = ceiling
+            && c < args.rate
+        {
+            rates.push(c / 2.0);
+        }
+        rates.push(args.rate);
+        for (i, rate) in rates.into_iter().enumerate() {
+            settle(server.pid).await;
+            let run = at_rate(args, server.pid, &http, &users, &urls, &recorder, i, rate).await?;
+            figures.rates.push(run);
+        }
+    }
+    if has(Phase::Group) {
+        settle(server.pid).await;
+        figures.group = Some(group(args, server, &http, &users, &recorder).await?);
+    }
+    readers.abort_all();
+    figures.closed = recorder.closed_text();
+    if !server.alive() {
+        eprintln!("the server exited during the run");
+    }
+    Ok(figures)
+}
+
+/// Pairs clients 2k and 2k+1 into a direct conversation; each client's conversation id.
+async fn pair(
+    http: &reqwest::Client,
+    base: &str,
+    users: &[User],
+    concurrency: usize,
+) -> anyhow::Result<Vec<String>> {
+    let url = format!("{base}/v1/conversations");
+    let pairs: Arc<Vec<(User, String)>> = Arc::new(
+        users
+            .chunks_exact(2)
+            .map(|p| (p[0].clone(), p[1].phone.clone()))
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (pairs, next, http, url) = (pairs.clone(), next.clone(), http.clone(), url.clone());
+        workers.spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((user, peer)) = pairs.get(i) else {
+                    break;
+                };
+                let response = http
+                    .post(&url)
+                    .header(reqwest::header::AUTHORIZATION, user.bearer.clone())
+                    .json(&json!({ "kind": "direct", "peer": peer }))
+                    .send()
+                    .await?;
+                let status = response.status();
+                let body: Value = response.json().await?;
+                anyhow::ensure!(
+                    status.is_success(),
+                    "POST /v1/conversations: {status} {body}"
+                );
+                let id = body["id"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("conversation without id: {body}"))?
+                    .to_owned();
+                ids.push((i, id));
+            }
+            anyhow::Ok(ids)
+        });
+    }
+    let mut ids = Vec::with_capacity(pairs.len());
+    while let Some(done) = workers.join_next().await {
+        ids.extend(done.context("pairing")??);
+    }
+    ids.sort();
+    // Both members of pair k send into conversation k.
+    Ok(ids
+        .into_iter()
+        .flat_map(|(_, id)| [id.clone(), id])
+        .collect())
+}
+
+async fn idle_phase(
+    args: &Args,
+    server: &ChildServer,
+    users: &[User],
+    recorder: &Arc<Recorder>,
+) -> anyhow::Result<IdleFigures> {
+    let pid = server.pid.to_string();
+    eprintln!("[idle] {} idle authenticated connections", users.len());
+    settle(server.pid).await;
+    let server_before =
+        serverproc::rss_kib(&pid).ok_or_else(|| anyhow!("cannot read the server's memory"))?;
+    let generator_before = serverproc::rss_kib("self").map_or(0, |r| r.0);
+    let started = Instant::now();
+    let sockets = connect_all(server.addr, users, args.sources, args.concurrency).await?;
+    let connect_secs = started.elapsed().as_secs_f64();
+    let mut holders = JoinSet::new();
+    for socket in sockets {
+        holders.spawn(hold(socket, recorder.clone()));
+    }
+    eprintln!("      connected in {connect_secs:.1} s; waiting for the server to settle");
+    settle(server.pid).await;
+    let server_after =
+        serverproc::rss_kib(&pid).ok_or_else(|| anyhow!("cannot read the server's memory"))?;
+    let generator_after = serverproc::rss_kib("self").map_or(0, |r| r.0);
+    // Ten seconds of idling: what the connections cost when nothing happens.
+    let cpu_before = CpuSplit::take(server.pid);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let idle_cpu = split_text(cpu_before, CpuSplit::take(server.pid));
+    let server_later = serverproc::rss_kib(&pid).map_or(0, |r| r.0);
+    let per = (server_after.0.saturating_sub(server_before.0)) as f64 / users.len().max(1) as f64;
+    eprintln!(
+        "      server RSS {} → {} KiB ({per:.1} KiB per connection); idle CPU {idle_cpu}",
+        server_before.0, server_after.0
+    );
+    let closed = recorder.closed_text();
+    holders.abort_all();
+    while holders.join_next().await.is_some() {}
+    eprintln!("      closed; waiting for the server to record the disconnections");
+    settle(server.pid).await;
+    Ok(IdleFigures {
+        connections: users.len(),
+        connect_secs,
+        server_before,
+        server_after,
+        server_later,
+        generator_delta: generator_after as i64 - generator_before as i64,
+        idle_cpu,
+        closed,
+    })
+}
+
+/// Starts `perf record` on the server for `seconds`, if asked.
+fn start_profile(args: &Args, pid: u32, seconds: f64) -> Option<std::process::Child> {
+    let file = args.profile.as_ref()?;
+    let child = std::process::Command::new("perf")
+        .args(["record", "-F", "499", "-e", "cpu-clock", "-g", "-o"])
+        .arg(file)
+        .arg("-p")
+        .arg(pid.to_string())
+        .arg("--")
+        .arg("sleep")
+        .arg(format!("{seconds:.0}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("      perf record could not start: {e}");
+            None
+        }
+    }
+}
+
+async fn throughput(
+    args: &Args,
+    pid: u32,
+    http: &reqwest::Client,
+    users: &Arc<Vec<User>>,
+    urls: &Arc<Vec<String>>,
+    recorder: &Arc<Recorder>,
+) -> anyhow::Result<RunFigures> {
+    let tag = "t";
+    eprintln!(
+        "[throughput] {} clients sending to their peers, {} in flight each, {} s",
+        users.len(),
+        args.inflight,
+        args.seconds
+    );
+    let sent = Sent::new()?;
+    let window = Duration::from_secs_f64(args.seconds);
+    recorder.open(tag, None)?;
+    let cpu = CpuSplit::take(pid);
+    let start = Instant::now();
+    let end = start + window;
+    recorder.set_window_end(tag, end);
+    let mut perf = start_profile(args, pid, args.seconds);
+    let mut senders = JoinSet::new();
+    for i in 0..users.len() {
+        for w in 0..args.inflight {
+            let (users, urls, http, sent, recorder) = (
+                users.clone(),
+                urls.clone(),
+                http.clone(),
+                sent.clone(),
+                recorder.clone(),
+            );
+            senders.spawn(async move {
+                let (Some(user), Some(url)) = (users.get(i), urls.get(i)) else {
+                    return;
+                };
+                let mut n = 0u64;
+                while Instant::now() < end {
+                    let now = Instant::now();
+                    let text = format!("{tag} {}", recorder.nanos(now));
+                    let client_id = format!("{tag}{i}-{w}-{n}");
+                    n += 1;
+                    if !post_message(&http, url, &user.bearer, &client_id, &text, &sent).await {
+                        // Do not spin on a failing server.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            });
+        }
+    }
+    while senders.join_next().await.is_some() {}
+    let sending_secs = start.elapsed().as_secs_f64();
+    let cpu_text = split_text(cpu, CpuSplit::take(pid));
+    let accepted = sent.accepted.load(Ordering::Relaxed);
+    drain(recorder, tag, accepted, args.drain_seconds).await;
+    if let Some(p) = perf.as_mut() {
+        let _ = p.wait();
+    }
+    let (delivered, in_window, latency, last) = recorder
+        .phase(tag)
+        .ok_or_else(|| anyhow!("phase {tag} not recorded"))?;
+    let delivering_secs = last.map_or(0.0, |l| (l - start).as_secs_f64());
+    let run = RunFigures {
+        label: "as fast as possible".into(),
+        rate: None,
+        seconds: window.as_secs_f64(),
+        scheduled: 0,
+        accepted,
+        failed: sent.failed_text(),
+        http: sent.summary(),
+        delivered_in_window: in_window,
+        delivered,
+        delivering_secs,
+        latency,
+        late_ms: 0.0,
+        cpu: cpu_text,
+    };
+    eprintln!(
+        "      accepted {:.0}/s, delivered {:.0}/s (in {:.1} s of sending); send→receipt {} ms; \
+         failed {}; CPU {}",
+        accepted as f64 / run.seconds,
+        in_window as f64 / run.seconds,
+        sending_secs,
+        latency.line(),
+        run.failed,
+        run.cpu
+    );
+    Ok(run)
+}
+
+/// Waits until `expected` messages of the phase arrived, or `seconds` passed.
+async fn drain(recorder: &Recorder, tag: &str, expected: u64, seconds: f64) {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    while recorder.count(tag) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn at_rate(
+    args: &Args,
+    pid: u32,
+    http: &reqwest::Client,
+    users: &Arc<Vec<User>>,
+    urls: &Arc<Vec<String>>,
+    recorder: &Arc<Recorder>,
+    run_index: usize,
+    rate: f64,
+) -> anyhow::Result<RunFigures> {
+    let tag = format!("r{run_index}");
+    eprintln!(
+        "[rate] {rate:.0} messages/s for {} s, open loop (at most {} requests in flight)",
+        args.rate_seconds, args.rate_inflight
+    );
+    let sent = Sent::new()?;
+    let window = Duration::from_secs_f64(args.rate_seconds);
+    let total = (rate * args.rate_seconds).round() as u64;
+    let slots = Arc::new(Semaphore::new(args.rate_inflight.max(1)));
+    recorder.open(&tag, None)?;
+    let cpu = CpuSplit::take(pid);
+    let start = Instant::now();
+    recorder.set_window_end(&tag, start + window);
+    let mut tasks = JoinSet::new();
+    let mut k = 0u64;
+    let mut late = Duration::ZERO;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    while k < total {
+        tick.tick().await;
+        let now = Instant::now();
+        let due = ((now - start).as_secs_f64() * rate).floor() as u64;
+        while k < total.min(due + 1) {
+            let scheduled = start + Duration::from_secs_f64(k as f64 / rate);
+            late = late.max(now.saturating_duration_since(scheduled));
+            let i = usize::try_from(k % users.len() as u64).unwrap_or(0);
+            let (users, urls, http, sent, slots) = (
+                users.clone(),
+                urls.clone(),
+                http.clone(),
+                sent.clone(),
+                slots.clone(),
+            );
+            let text = format!("{tag} {}", recorder.nanos(scheduled));
+            let client_id = format!("{tag}-{k}");
+            tasks.spawn(async move {
+                let Ok(_slot) = slots.acquire_owned().await else {
+                    return;
+                };
+                if let (Some(user), Some(url)) = (users.get(i), urls.get(i)) {
+                    post_message(&http, url, &user.bearer, &client_id, &text, &sent).await;
+                }
+            });
+            k += 1;
+        }
+        // Reap finished tasks so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    let cpu_text = split_text(cpu, CpuSplit::take(pid));
+    // Requests not yet answered get until the drain deadline; then they are dropped.
+    let deadline = Instant::now() + Duration::from_secs_f64(args.drain_seconds);
+    while !tasks.is_empty() && Instant::now() < deadline {
+        let _ = tokio::time::timeout_at(deadline, tasks.join_next()).await;
+    }
+    let unsent = tasks.len();
+    tasks.abort_all();
+    let accepted = sent.accepted.load(Ordering::Relaxed);
+    drain(recorder, &tag, accepted, args.drain_seconds).await;
+    if unsent > 0 {
+        let key = format!(
+            "still waiting {} s after the schedule ended (dropped)",
+            args.drain_seconds
+        );
+        *sent
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default() += unsent as u64;
+    }
+    let (delivered, in_window, latency, last) = recorder
+        .phase(&tag)
+        .ok_or_else(|| anyhow!("phase {tag} not recorded"))?;
+    let delivering_secs = last.map_or(0.0, |l| (l - start).as_secs_f64());
+    let run = RunFigures {
+        label: format!("{rate:.0}/s"),
+        rate: Some(rate),
+        seconds: window.as_secs_f64(),
+        scheduled: total,
+        accepted,
+        failed: sent.failed_text(),
+        http: sent.summary(),
+        delivered_in_window: in_window,
+        delivered,
+        delivering_secs,
+        latency,
+        late_ms: late.as_secs_f64() * 1000.0,
+        cpu: cpu_text,
+    };
+    eprintln!(
+        "      {total} scheduled, {accepted} accepted, {delivered} delivered; \
+         scheduled→receipt {} ms; failed {}; generator late ≤ {:.1} ms; CPU {}",
+        latency.line(),
+        run.failed,
+        run.late_ms,
+        run.cpu
+    );
+    Ok(run)
+}
+
+async fn group(
+    args: &Args,
+    server: &ChildServer,
+    http: &reqwest::Client,
+    users: &Arc<Vec<User>>,
+    recorder: &Arc<Recorder>,
+) -> anyhow::Result<GroupFigures> {
+    let members = args.group_members;
+    let creator = users.first().ok_or_else(|| anyhow!("no clients"))?;
+    eprintln!("[group] one group of {members} members, all connected");
+    let phones: Vec<&str> = users[1..members].iter().map(|u| u.phone.as_str()).collect();
+    let response = http
+        .post(format!("{}/v1/conversations", server.base))
+        .header(reqwest::header::AUTHORIZATION, creator.bearer.clone())
+        .json(&json!({ "kind": "group", "name": "bench", "members": phones }))
+        .send()
+        .await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    anyhow::ensure!(status.is_success(), "creating the group: {status} {body}");
+    let id = body["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("group without id: {body}"))?;
+    let url = format!("{}/v1/conversations/{id}/messages", server.base);
+    settle(server.pid).await;
+    let tag = "g";
+    recorder.open(tag, None)?;
+    let sent = Sent::new()?;
+    let (mut last, mut first, mut post) = (Latencies::new()?, Latencies::new()?, Latencies::new()?);
+    let mut incomplete = Vec::new();
+    let mut cpu = None;
+    let mut stopped = None;
+    let others = members - 1;
+    for round in 0..GROUP_WARMUPS + args.group_messages {
+        let measured = round >= GROUP_WARMUPS;
+        if round == GROUP_WARMUPS {
+            cpu = CpuSplit::take(server.pid);
+            recorder.open(tag, None)?;
+        }
+        let index = round as u64;
+        let at = Instant::now();
+        let text = format!("{tag} {} {index}", recorder.nanos(at));
+        let ok = post_message(
+            http,
+            &url,
+            &creator.bearer,
+            &format!("g-{round}"),
+            &text,
+            &sent,
+        )
+        .await;
+        let answered = at.elapsed();
+        anyhow::ensure!(ok, "group message {round} refused: {}", sent.failed_text());
+        let deadline = at + GROUP_WAIT;
+        let got = loop {
+            let got = recorder.group(index);
+            if got.is_some_and(|(n, _, _)| n >= others) || Instant::now() >= deadline {
+                break got;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        let (count, first_at, last_at) = got.unwrap_or((0, at, at));
+        if count < others {
+            incomplete.push((round, others - count));
+        }
+        if measured {
+            post.record(answered);
+            // A message nobody got counts as the whole wait.
+            first.record(if count == 0 {
+                GROUP_WAIT
+            } else {
+                first_at - at
+            });
+            last.record(if count < others {
+                GROUP_WAIT
+            } else {
+                last_at - at
+            });
+        }
+        let missed_in_a_row = incomplete
+            .iter()
+            .rev()
+            .enumerate()
+            .take_while(|(k, (r, _))| *r + k == round)
+            .count();
+        if missed_in_a_row >= GROUP_GIVE_UP {
+            eprintln!("      {GROUP_GIVE_UP} messages in a row missed some member; stopping");
+            stopped = Some(round + 1);
+            break;
+        }
+        tokio::time::sleep(GROUP_PAUSE).await;
+    }
+    let cpu = split_text(cpu, CpuSplit::take(server.pid));
+    let (deliveries, _, all_latencies, _) = recorder
+        .phase(tag)
+        .ok_or_else(|| anyhow!("group phase not recorded"))?;
+    let figures = GroupFigures {
+        members,
+        last: last.summary(),
+        first: first.summary(),
+        post: post.summary(),
+        all_latencies,
+        deliveries,
+        incomplete,
+        stopped,
+        cpu,
+    };
+    eprintln!(
+        "      last member p50/p90/p99/max {} ms; first {} ms; POST {} ms; incomplete {}; CPU {}",
+        figures.last.line(),
+        figures.first.line(),
+        figures.post.line(),
+        figures.incomplete.len(),
+        figures.cpu
+    );
+    Ok(figures)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "not met" }
+}
+
+fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String {
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "- Date: {}\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    ));
+    out.push_str(&format!("- Machine: {}\n", machine.line()));
+    out.push_str(&format!(
+        "- Command: `dialtone-bench {}` (release build; open-file limit {} per process)\n",
+        command.join(" "),
+        f.fd_limit
+    ));
+    out.push_str(&format!("- Database: {database}\n"));
+    out.push_str(&format!(
+        "- Server: `dialtone serve` as a child process (same release build), configured as \
+         the other benchmarks' server (rate limits lifted, SMS to the bench's mock \
+         provider); generator and server share the 2 cores. {} users registered through \
+         the API (code only) in {:.1} s. Client sockets come from {} source addresses \
+         (127.0.0.2 on); clients acknowledge the latest seq of each conversation every {} \
+         ms{}.\n",
+        f.registered,
+        f.setup_secs,
+        args.sources,
+        args.ack_ms,
+        if args.ack_ms == 0 { " (never)" } else { "" }
+    ));
+    out.push_str(
+        "- Latency runs from the send (throughput, group) or the scheduled send (rate) to \
+         the recipient's reader task having the `message` frame; the time travels in the \
+         message text. p50 / p90 / p99 / max in ms.\n",
+    );
+
+    if let Some(i) = &f.idle {
+        let delta = i.server_after.0.saturating_sub(i.server_before.0);
+        let per = delta as f64 / i.connections.max(1) as f64;
+        let at_50k = i.server_before.0 as f64 + per * 50_000.0;
+        out.push_str(&format!(
+            "\n### Idle connections\n\n{} authenticated sockets opened ({:.1} s), the server \
+             left to settle, then 10 s idle.\n\n",
+            i.connections, i.connect_secs
+        ));
+        out.push_str("| Measure | Value |\n| --- | --- |\n");
+        out.push_str(&format!(
+            "| Server RSS before → after (KiB) | {} → {} ({} 10 s later; peak {}) |\n",
+            i.server_before.0, i.server_after.0, i.server_later, i.server_after.1
+        ));
+        out.push_str(&format!(
+            "| Server RSS per idle connection | {per:.1} KiB |\n"
+        ));
+        out.push_str(&format!(
+            "| Generator RSS change (its {} client sockets) | {:+} KiB |\n",
+            i.connections, i.generator_delta
+        ));
+        out.push_str(&format!("| CPU while idle | {} |\n", i.idle_cpu));
+        out.push_str(&format!(
+            "| Sockets closed by the server | {} |\n",
+            i.closed
+        ));
+        out.push_str(&format!(
+            "\nTarget: 50,000 idle authenticated connections in under 1 GiB of server RSS: \
+             {} ({:.0} MiB at 50,000 = RSS before + 50,000 × the per-connection figure{}).\n",
+            verdict(at_50k < 1024.0 * 1024.0),
+            at_50k / 1024.0,
+            if i.connections < 50_000 {
+                format!(
+                    "; extrapolated from {} connections, since 50,000 need more open files \
+                     than this machine's hard limit of {} allows one process",
+                    i.connections, f.fd_limit
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+
+    let mut runs: Vec<&RunFigures> = f.throughput.iter().collect();
+    runs.extend(f.rates.iter());
+    if !runs.is_empty() {
+        out.push_str(&format!(
+            "\n### Direct messages, {} connected clients\n\n",
+            args.clients / 2 * 2
+        ));
+        out.push_str(
+            "| Run | Seconds | Scheduled | Accepted (201) /s | Delivered /s in the window | \
+             Delivered /s to the last arrival | Delivered in all / accepted | Failed | \
+             Send→receipt | POST answered | CPU |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for r in &runs {
+            out.push_str(&format!(
+                "| {} | {:.0} | {} | {:.0} | {:.0} | {:.0} ({:.1} s) | {} / {} | {} | {} | {} | {} |\n",
+                r.label,
+                r.seconds,
+                if r.scheduled > 0 {
+                    format!(
+                        "{}{}",
+                        r.scheduled,
+                        if r.late_ms > 0.0 {
+                            format!(" (late ≤ {:.1} ms)", r.late_ms)
+                        } else {
+                            String::new()
+                        }
+                    )
+                } else {
+                    "—".into()
+                },
+                r.accepted as f64 / r.seconds,
+                r.delivered_in_window as f64 / r.seconds,
+                r.sustained(),
+                r.delivering_secs,
+                r.delivered,
+                r.accepted,
+                r.failed,
+                r.latency.line(),
+                r.http.line(),
+                r.cpu
+            ));
+        }
+        if let Some(t) = &f.throughput {
+            let delivered = (t.delivered_in_window as f64 / t.seconds).max(t.sustained());
+            out.push_str(&format!(
+                "\nThroughput run: {} clients × {} requests in flight. Target: at least 20,000 \
+                 messages/s delivered with 1,000 connected clients: {} ({delivered:.0}/s).\n",
+                args.clients / 2 * 2,
+                args.inflight,
+                verdict(delivered >= 20_000.0)
+            ));
+        }
+        for r in &f.rates {
+            let complete = r.delivered + r.delivered / 100 >= r.scheduled;
+            out.push_str(&format!(
+                "\nRate run {}: p99 {:.1} ms over the {} messages delivered of {} scheduled{}.",
+                r.label,
+                r.latency.p99,
+                r.delivered,
+                r.scheduled,
+                if complete {
+                    ""
+                } else {
+                    " (more than 1% never arrived: the true p99 is beyond the drain time)"
+                }
+            ));
+            if r.rate.is_some_and(|x| (x - 10_000.0).abs() < 0.5) {
+                out.push_str(&format!(
+                    " Target: p99 under 50 ms at 10,000 messages/s: {}.",
+                    verdict(complete && r.latency.p99 < 50.0)
+                ));
+            }
+            out.push('\n');
+        }
+    }
+
+    if let Some(g) = &f.group {
+        out.push_str(&format!(
+            "\n### Group fan-out, {} members all connected\n\n{} warm-up then {} measured \
+             messages from the creator, one at a time ({} ms apart); each waits until every \
+             other member's reader has it (up to {} s). CPU: {}.\n\n",
+            g.members,
+            GROUP_WARMUPS,
+            args.group_messages,
+            GROUP_PAUSE.as_millis(),
+            GROUP_WAIT.as_secs(),
+            g.cpu
+        ));
+        out.push_str("| Measure | p50 / p90 / p99 / max (ms) |\n| --- | --- |\n");
+        out.push_str(&format!(
+            "| Until the last of {} members has it | {} |\n",
+            g.members - 1,
+            g.last.line()
+        ));
+        out.push_str(&format!(
+            "| Until the first has it | {} |\n",
+            g.first.line()
+        ));
+        out.push_str(&format!(
+            "| Every member's receipt (all deliveries) | {} |\n",
+            if g.deliveries == 0 {
+                "none arrived".to_owned()
+            } else {
+                g.all_latencies.line()
+            }
+        ));
+        out.push_str(&format!("| POST answered (201) | {} |\n", g.post.line()));
+        out.push_str(&format!(
+            "\nMessages some member did not get within {} s (counted as {} s): {}{}{}. Target: every online member \
+             of a 1,000-member group has it within 100 ms at p99: {} ({:.1} ms).\n",
+            GROUP_WAIT.as_secs(),
+            GROUP_WAIT.as_secs(),
+            g.incomplete.len(),
+            g.incomplete
+                .first()
+                .map(|(r, n)| format!(" (first: message {r}, {n} missing)"))
+                .unwrap_or_default(),
+            g.stopped
+                .map(|n| format!(
+                    "; the phase gave up after {n} messages ({GROUP_GIVE_UP} in a row incomplete, \
+                     warm-ups included)"
+                ))
+                .unwrap_or_default(),
+            verdict(g.incomplete.is_empty() && g.last.p99 < 100.0 && g.members >= 1000),
+            g.last.p99
+        ));
+    }
+    out.push_str(&format!(
+        "\nSockets closed by the server during the message phases: {}.\n",
+        f.closed
+    ));
+    if let Some(p) = &f.profile {
+        out.push_str(&format!(
+            "\nServer profile of the throughput phase recorded in `{p}` (`perf record -F 499 \
+             -e cpu-clock -g`).\n"
+        ));
+    }
+    out
+}
