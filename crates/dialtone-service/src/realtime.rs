@@ -493,13 +493,24 @@ impl Hub {
                 seq,
                 read,
             } => {
-                self.tell_audience(conversation_id, user_id, |phone| ServerFrame::Receipt {
-                    conversation_id: conversation_id.clone(),
-                    phone,
-                    seq: *seq,
-                    status: if *read { "read" } else { "delivered" },
-                })
-                .await
+                let Some((phone, audience)) = self
+                    .messaging
+                    .receipt_audience(conversation_id, user_id, *seq)
+                    .await?
+                else {
+                    return Ok(());
+                };
+                for watcher in audience {
+                    for conn in self.local_conns(&watcher).await {
+                        conn.send(ServerFrame::Receipt {
+                            conversation_id: conversation_id.clone(),
+                            phone: phone.to_string(),
+                            seq: *seq,
+                            status: if *read { "read" } else { "delivered" },
+                        });
+                    }
+                }
+                Ok(())
             }
             Event::Typing {
                 conversation_id,

@@ -783,3 +783,45 @@ async fn stickers_from_the_hosted_pack() {
         (StatusCode::BAD_REQUEST, "invalid_input")
     );
 }
+
+#[tokio::test]
+async fn group_receipts_go_to_the_sender_only() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let conv = g.body["id"].as_str().unwrap().to_owned();
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let mut carol = app.ws(&c).await;
+    ready(&mut carol).await;
+    say(&app, &b, &conv, "b1", "hello group").await;
+    for ws in [&mut alice, &mut bob, &mut carol] {
+        expect(ws, "message").await;
+    }
+    carol
+        .send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
+        .await;
+    let f = expect(&mut bob, "receipt").await;
+    assert_eq!(
+        (f["phone"].as_str(), f["status"].as_str()),
+        (Some(CAROL), Some("delivered"))
+    );
+    // Alice, who did not send it, hears nothing of Carol's receipt: her next frame is the
+    // next message.
+    say(&app, &b, &conv, "b2", "again").await;
+    let f = alice.frame().await;
+    assert_eq!(
+        (f["type"].as_str(), f["message"]["client_id"].as_str()),
+        (Some("message"), Some("b2")),
+        "{f}"
+    );
+}

@@ -411,6 +411,37 @@ impl MessagingService {
             .collect())
     }
 
+    /// Who gets a member's receipt up to `seq`: in a direct conversation the other member;
+    /// in a group only the sender of that message (as messengers do: every member hearing
+    /// every member's receipts would be quadratic). Only if they may see the member.
+    pub async fn receipt_audience(
+        &self,
+        conversation_id: &str,
+        actor_id: &str,
+        seq: u64,
+    ) -> ServiceResult<Option<(PhoneNumber, Vec<String>)>> {
+        let Some(conversation) = self.store.messages.conversation(conversation_id).await? else {
+            return Ok(None);
+        };
+        let Some((phone, audience)) = self.audience(conversation_id, actor_id).await? else {
+            return Ok(None);
+        };
+        if conversation.kind != "group" {
+            return Ok(Some((phone, audience)));
+        }
+        let sender = self
+            .store
+            .messages
+            .message_at(conversation_id, seq)
+            .await?
+            .map(|m| m.sender_id);
+        let audience = audience
+            .into_iter()
+            .filter(|id| sender.as_deref() == Some(id.as_str()))
+            .collect();
+        Ok(Some((phone, audience)))
+    }
+
     /// Who hears about something `actor` did in a conversation (a receipt, typing): the
     /// other members who may see the actor there; and the actor's number. A few queries
     /// whatever the group's size.
