@@ -464,10 +464,8 @@ fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String
         "\nBook uploads during setup: {} at a time{}.\n",
         args.upload_concurrency.max(1),
         if args.upload_concurrency <= 1 {
-            " (with 20 at once, SQLite answers some `POST /v1/contacts` with 500 `internal_error` \
-             (\"storage failure\") after 1–2 ms: `take_discovery` reads then writes in a \
-             deferred transaction, and SQLite refuses the upgrade to a write lock at once \
-             instead of waiting on `busy_timeout`)"
+            " (`--upload-concurrency N` uploads N at once; concurrent uploads once got 500s on \
+             SQLite, fixed since)"
         } else {
             ""
         }
