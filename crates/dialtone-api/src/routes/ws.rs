@@ -56,13 +56,7 @@ async fn ws(
     Query(query): Query<TokenQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let from_header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
-    let token = from_header
+    let token = crate::extract::bearer_token(&headers)
         .or(query.token)
         .filter(|t| !t.is_empty())
         .ok_or_else(ApiError::unauthorized)?;
