@@ -825,3 +825,70 @@ async fn group_receipts_go_to_the_sender_only() {
         "{f}"
     );
 }
+
+#[tokio::test]
+async fn conversations_with_hidden_contacts_need_the_vault() {
+    let app = TestApp::spawn().await;
+    let (a, _, _) = users(&app).await;
+    let with_bob = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_carol = direct(&app, &a, CAROL).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.put_contacts(&a, json!({ "contacts": [{ "name": "Bob", "phones": [BOB] }, { "name": "Carol", "phones": [CAROL] }] }))
+        .await;
+    app.send(
+        Method::PUT,
+        &format!("/v1/contacts/{BOB}/hidden"),
+        Some(&a),
+        Some(json!({ "hidden": true })),
+    )
+    .await;
+    let ids = |r: &crate::harness::Reply| -> Vec<String> {
+        r.body["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(&app.get_auth("/v1/conversations", &a).await),
+        vec![with_carol.clone()]
+    );
+    app.send(
+        Method::PUT,
+        "/v1/vault/password",
+        Some(&a),
+        Some(json!({ "password": "vault pw" })),
+    )
+    .await;
+    let token = app
+        .send(
+            Method::POST,
+            "/v1/vault/unlock",
+            Some(&a),
+            Some(json!({ "password": "vault pw" })),
+        )
+        .await
+        .body["vault_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .http
+        .get(format!("{}/v1/conversations", app.base))
+        .bearer_auth(&a)
+        .header("x-vault-token", token)
+        .send()
+        .await
+        .unwrap();
+    let mut listed = ids(&TestApp::reply(r).await);
+    listed.sort();
+    let mut both = vec![with_bob, with_carol];
+    both.sort();
+    assert_eq!(listed, both);
+}

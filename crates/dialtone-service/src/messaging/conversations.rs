@@ -1,6 +1,6 @@
 //! Creating, listing and changing conversations.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use dialtone_core::PhoneNumber;
 use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
@@ -193,15 +193,17 @@ impl MessagingService {
         user: &UserRecord,
         vault_open: bool,
     ) -> ServiceResult<Vec<ConversationView>> {
-        let hidden: HashMap<String, bool> = if vault_open {
-            HashMap::new()
+        // Hidden contacts, by number hash: no need to open the book or ask who is on it.
+        let hidden: HashSet<String> = if vault_open {
+            HashSet::new()
         } else {
-            self.social
-                .contacts(user, true)
+            self.store
+                .contacts
+                .list(&user.id)
                 .await?
                 .into_iter()
                 .filter(|c| c.hidden)
-                .map(|c| (c.phone.to_string(), true))
+                .map(|c| c.phone_mac)
                 .collect()
         };
         let mut views = Vec::new();
@@ -212,7 +214,7 @@ impl MessagingService {
                 && view
                     .members
                     .iter()
-                    .any(|p| *p != user.phone && hidden.contains_key(p.as_str()));
+                    .any(|p| *p != user.phone && hidden.contains(&self.social.sealer().mac(p)));
             if !with_hidden {
                 views.push(view);
             }
