@@ -40,6 +40,12 @@ pub struct AppState {
 /// The whole HTTP application: every route, the OpenAPI document at `/v1/openapi.json`,
 /// error bodies in the contract's shape for every failure (unknown routes included).
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The API plus `pages` (the web client's routes), which get the same error bodies and
+/// request tracing as the API.
+pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let (router, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::routes())
         .merge(routes::verifications::routes())
@@ -60,6 +66,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/openapi.json",
             axum::routing::get(move || openapi::serve(doc.clone())),
         )
+        .merge(pages)
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(error::normalize))

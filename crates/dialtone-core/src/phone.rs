@@ -53,6 +53,21 @@ impl Region {
     pub fn code(&self) -> String {
         self.0.as_region_str().as_str().to_owned()
     }
+
+    /// Every region libphonenumber knows, with its country calling code, sorted by code:
+    /// what a country picker offers.
+    pub fn all() -> Vec<(Region, u16)> {
+        let mut regions: Vec<(Region, u16)> = PHONE_NUMBER_UTIL
+            .get_supported_regions()
+            .filter_map(|region| {
+                let calling = PHONE_NUMBER_UTIL.get_country_code_for_region(region)?;
+                let calling = u16::try_from(calling).ok().filter(|c| *c > 0)?;
+                Some((Region(region), calling))
+            })
+            .collect();
+        regions.sort_by_key(|(region, _)| region.code());
+        regions
+    }
 }
 
 impl fmt::Display for Region {

@@ -137,13 +137,20 @@ impl Running {
             messaging.clone(),
             config.connections,
         ));
-        let app = dialtone_api::app(AppState {
-            accounts: accounts.clone(),
-            social,
-            messaging,
-            attachments,
-            hub: hub.clone(),
+        let pages = dialtone_web::router(dialtone_web::WebSettings {
+            region: config.region.clone(),
+            domain: config.domain.clone(),
         });
+        let app = dialtone_api::app_with(
+            AppState {
+                accounts: accounts.clone(),
+                social,
+                messaging,
+                attachments,
+                hub: hub.clone(),
+            },
+            pages,
+        );
 
         let listener = TcpListener::bind(config.listen)
             .await

@@ -161,6 +161,17 @@ fn region_codes() {
     assert!(Region::parse("CHN").is_none());
 }
 
+#[test]
+fn every_region_with_its_calling_code() {
+    let all = Region::all();
+    assert!(all.len() > 200, "only {} regions", all.len());
+    let calling = |code: &str| all.iter().find(|(r, _)| r.code() == code).map(|(_, c)| *c);
+    assert_eq!(calling("CN"), Some(86));
+    assert_eq!(calling("US"), Some(1));
+    assert_eq!(calling("GB"), Some(44));
+    assert!(all.windows(2).all(|w| w[0].0.code() < w[1].0.code()));
+}
+
 proptest::proptest! {
     /// Whatever the input, parsing never panics, and what parses is stable under re-parsing.
     #[test]

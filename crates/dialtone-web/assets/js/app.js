@@ -1,0 +1,42 @@
+// Session life: what happens when someone logs in or out.
+import { api, session } from './api.js';
+import { live } from './live.js';
+import { store } from './store.js';
+
+/** Goes to a screen: go('#/chats'). */
+export function go(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
+}
+
+let started = false;
+/** Starts everything a logged-in client runs: the socket, contacts, messaging state. */
+export async function startSession() {
+  if (started) return;
+  started = true;
+  live.connect();
+  store.loadContacts().catch(() => {});
+  try {
+    const chat = await import('./chat-state.js');
+    chat.start?.();
+  } catch (e) {
+    console.error('messaging state did not start', e);
+  }
+}
+
+/** After a code or password login: keeps the token and starts the session. */
+export async function loggedIn(result) {
+  session.save(result);
+  await store.loadAccount();
+  await startSession();
+}
+
+/** Logs this device out and forgets everything about the session. */
+export async function logout() {
+  try { await api('/v1/sessions/current', { method: 'DELETE' }); } catch { /* gone already */ }
+  session.clear();
+  live.close();
+  // A fresh page: no state of the old session survives.
+  location.replace('/#/welcome');
+  location.reload();
+}

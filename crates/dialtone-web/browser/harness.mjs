@@ -1,0 +1,194 @@
+// What every browser test needs: a real dialtone server on a fresh data directory, the
+// development SMS outbox to read codes from, and Debian's Chromium driven by
+// playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+/** Screenshots land here (git-ignored); CI keeps them as artifacts. */
+export const artifacts = path.join(here, 'artifacts');
+
+function binary() {
+  if (process.env.DIALTONE_BIN) return process.env.DIALTONE_BIN;
+  const target = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
+  return path.join(target, 'debug', 'dialtone');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `probe()` returns something truthy, or fails after `ms`. */
+export async function waitFor(probe, ms = 10000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// Limits generous enough for a test suite where every user comes from 127.0.0.1.
+const CONFIG = `
+[[accounts.verifications_per_number]]
+limit = 1000
+period_secs = 3600
+[[accounts.verifications_per_ip]]
+limit = 100000
+period_secs = 3600
+[[accounts.verifications_per_prefix]]
+limit = 100000
+period_secs = 3600
+[[accounts.login_failures_per_number]]
+limit = 1000
+period_secs = 900
+[[accounts.login_failures_per_ip]]
+limit = 100000
+period_secs = 900
+[contacts]
+discovery_capacity = 100000
+discovery_refill_per_day = 100000
+`;
+
+/** Starts `dialtone serve` on a free port with a fresh data directory. */
+export async function startServer() {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dialtone-browser-'));
+  const port = await freePort();
+  const configFile = path.join(dataDir, 'test.toml');
+  await writeFile(configFile, CONFIG);
+  const child = spawn(binary(), ['serve', '--config', configFile, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited = null;
+  child.on('exit', (code) => { exited = code; });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (exited !== null) throw new Error(`dialtone serve exited with ${exited}`);
+    try { return (await fetch(`${url}/healthz`)).ok; } catch { return false; }
+  }, 30000, 'the server to start');
+
+  const outbox = path.join(dataDir, 'sms-outbox.jsonl');
+  const server = {
+    url,
+    dataDir,
+    /** Every SMS the server "sent": [{to, body, sent_at}]. */
+    async sms() {
+      try {
+        return (await readFile(outbox, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      } catch { return []; }
+    },
+    /** The latest code texted to `phone` (E.164), after `skip` earlier ones. */
+    async codeFor(phone, skip = 0) {
+      return waitFor(async () => {
+        const mine = (await server.sms()).filter((m) => m.to === phone);
+        if (mine.length <= skip) return null;
+        return mine[mine.length - 1].body.match(/#(\d+)\s*$/)?.[1] ?? null;
+      }, 10000, `an SMS code for ${phone}`);
+    },
+    async api(pathname, { method = 'GET', body, token } = {}) {
+      const headers = { 'content-type': 'application/json' };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const response = await fetch(url + pathname, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    },
+    /** Registers `phone` over the API (code from the outbox); returns {token, user_id, phone}. */
+    async register(phone, { password = 'correct horse battery', name } = {}) {
+      const before = (await server.sms()).filter((m) => m.to === phone).length;
+      const v = await server.api('/v1/verifications', { method: 'POST', body: { phone } });
+      const code = await server.codeFor(v.phone, before);
+      const login = await server.api(`/v1/verifications/${v.id}/code`, { method: 'POST', body: { code, device_name: 'test' } });
+      if (password) await server.api('/v1/account/password', { method: 'PUT', body: { password }, token: login.token });
+      if (name) await server.api('/v1/account', { method: 'PATCH', body: { display_name: name }, token: login.token });
+      return login;
+    },
+    async stop() {
+      if (exited === null) {
+        child.kill('SIGTERM');
+        await waitFor(() => exited !== null, 10000, 'the server to stop').catch(() => child.kill('SIGKILL'));
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+let counter = 0;
+/** A fresh, valid mainland-China mobile number in E.164, unique within this process. */
+export function newPhone() {
+  counter += 1;
+  const tail = String((process.pid * 1000 + counter) % 100000000).padStart(8, '0');
+  return `+86139${tail}`;
+}
+
+/** Headless Debian Chromium (never a downloaded browser). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+  });
+}
+
+/**
+ * A new browser context (its own storage: another person or device) and page.
+ * locale: 'en-US' | 'zh-CN'; viewport {width, height}; session: log in as this
+ * {token, user_id, phone} without going through the screens.
+ */
+export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '' } = {}) {
+  const context = await browser.newContext({ locale, viewport, extraHTTPHeaders: { 'Accept-Language': locale } });
+  if (session) {
+    await context.addInitScript((value) => {
+      if (!localStorage.getItem('dialtone.session')) localStorage.setItem('dialtone.session', value);
+    }, JSON.stringify({ token: session.token, user_id: session.user_id, phone: session.phone }));
+  }
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.problems = problems;
+  await page.goto(`${server.url}/${hash}`);
+  return { context, page };
+}
+
+/** The `data-test` selector. */
+export const $ = (name) => `[data-test="${name}"]`;
+
+/** Saves a screenshot as a test artifact: artifacts/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
+
+/** Registers through the screens, typing the code from the outbox; ends on the password screen. */
+export async function registerInBrowser(page, server, phone, { region = 'CN', national } = {}) {
+  await page.click($('go-register'));
+  await page.selectOption($('region'), region);
+  await page.fill($('phone'), national ?? phone);
+  const before = (await server.sms()).filter((m) => m.to === phone).length;
+  await page.click($('send-code'));
+  await page.waitForSelector($('code'));
+  await page.fill($('code'), await server.codeFor(phone, before));
+  await page.click($('verify'));
+  await page.waitForSelector($('new-password'));
+}
