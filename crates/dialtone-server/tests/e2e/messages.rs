@@ -422,6 +422,57 @@ async fn a_blocked_sender_is_accepted_and_never_delivered() {
         "no receipt came first: {f}"
     );
 
+    // Bob cannot quote what he never got: a withheld message is as unknown as a made-up id.
+    let blocked_id = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &a)
+        .await
+        .body["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let quote = |reply_to: &str| json!({ "client_id": format!("q-{reply_to}"), "kind": "text", "text": "re", "reply_to": reply_to });
+    let withheld = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&b),
+            Some(quote(&blocked_id)),
+        )
+        .await;
+    let made_up = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&b),
+            Some(quote("no-such-message")),
+        )
+        .await;
+    assert_eq!(withheld.status, StatusCode::BAD_REQUEST, "{withheld:?}");
+    assert_eq!(
+        (withheld.code(), withheld.body["error"]["message"].clone()),
+        (made_up.code(), made_up.body["error"]["message"].clone())
+    );
+    // Alice can reply to her own message; nobody can quote across conversations.
+    let own = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&a),
+            Some(quote(&blocked_id)),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{own:?}");
+    assert_eq!(own.body["reply_to"], blocked_id.as_str());
+    let elsewhere = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{bc}/messages"),
+            Some(&c),
+            Some(quote(&blocked_id)),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST, "{elsewhere:?}");
+
     // A new direct conversation with someone who blocked you looks like an unregistered number.
     let blocked = direct(&app, &a, CAROL).await;
     assert_eq!(blocked.status, StatusCode::CREATED);

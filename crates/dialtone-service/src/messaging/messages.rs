@@ -112,6 +112,37 @@ impl MessagingService {
         Ok(())
     }
 
+    /// A reply must quote a message of the same conversation that the sender has (one
+    /// withheld from them is as unknown as one that does not exist).
+    async fn check_reply(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+        reply_to: &str,
+    ) -> ServiceResult<()> {
+        let unknown =
+            || ServiceError::InvalidInput("reply_to names no message of this conversation".into());
+        if reply_to.chars().count() > MAX_CLIENT_ID_CHARS {
+            return Err(unknown());
+        }
+        let quoted = self
+            .store
+            .messages
+            .message_by_id(conversation_id, reply_to)
+            .await?
+            .ok_or_else(unknown)?;
+        if self
+            .store
+            .messages
+            .withheld_from(&quoted.id)
+            .await?
+            .contains(&user.id)
+        {
+            return Err(unknown());
+        }
+        Ok(())
+    }
+
     /// Sends a message: stored with the next seq before this returns (a crash after it
     /// loses nothing), then announced. `true` when new; a retried `client_id` returns the
     /// first message and `false`. Members who may not be reached by the sender never get
@@ -125,12 +156,8 @@ impl MessagingService {
         let (_, members, _) = self.membership(user, conversation_id).await?;
         self.check(&message)?;
         self.check_attachment(user, &message).await?;
-        if let Some(reply) = &message.reply_to
-            && reply.chars().count() > MAX_CLIENT_ID_CHARS
-        {
-            return Err(ServiceError::InvalidInput(
-                "reply_to is not a message id".into(),
-            ));
+        if let Some(reply) = &message.reply_to {
+            self.check_reply(user, conversation_id, reply).await?;
         }
         let others: Vec<String> = members
             .iter()
