@@ -4,6 +4,7 @@
 //! `error` frame back and the connection stays open. Heartbeats: the server pings every
 //! 20 s and closes a connection silent for 60 s (configurable: `connections`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ use crate::{ApiError, AppState};
 const CONNECTION_BUFFER: usize = 8 * 1024;
 /// Largest frame a client may send.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+/// How long an ack may wait to be merged with later acks of the same conversation. A
+/// client acks every message it gets; under a burst (a busy group) this turns many acks
+/// into one store write and at most one receipt per conversation.
+const ACK_COALESCE: Duration = Duration::from_millis(50);
 
 /// Close code: the device was logged out.
 const CLOSE_REVOKED: u16 = 4001;
@@ -90,8 +96,14 @@ async fn serve(
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
     let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
     let mut last_heard = Instant::now();
+    let mut acks = PendingAcks::default();
     loop {
         tokio::select! {
+            () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
+                if !flush_acks(hub, conn, &mut acks, &mut socket).await {
+                    break;
+                }
+            }
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
                 if send(&mut socket, &frame).await.is_err() {
@@ -103,7 +115,7 @@ async fn serve(
                 last_heard = Instant::now();
                 match message {
                     Message::Text(text) => {
-                        if let Some(reply) = client_frame(hub, conn, text.as_str()).await
+                        if let Some(reply) = client_frame(hub, conn, &mut acks, text.as_str()).await
                             && send(&mut socket, &reply).await.is_err()
                         {
                             break;
@@ -140,6 +152,65 @@ async fn serve(
             }
         }
     }
+    // What the client acknowledged before it left still counts.
+    for (conversation_id, seq) in acks.by_conversation.drain() {
+        if let Err(e) = hub.client_ack(conn, &conversation_id, seq).await {
+            tracing::debug!(error = %e, "ack at close not recorded");
+        }
+    }
+}
+
+/// Acks received but not yet recorded: the highest seq per conversation, and when they
+/// are due.
+#[derive(Default)]
+struct PendingAcks {
+    by_conversation: HashMap<String, u64>,
+    due: Option<Instant>,
+}
+
+impl PendingAcks {
+    fn add(&mut self, conversation_id: String, seq: u64) {
+        let highest = self.by_conversation.entry(conversation_id).or_insert(seq);
+        *highest = (*highest).max(seq);
+        self.due
+            .get_or_insert_with(|| Instant::now() + ACK_COALESCE);
+    }
+}
+
+/// Records the pending acks; an ack of an unknown conversation gets its error frame now.
+/// `false` when the socket is gone.
+async fn flush_acks(
+    hub: &Hub,
+    conn: &Connection,
+    acks: &mut PendingAcks,
+    socket: &mut WebSocket,
+) -> bool {
+    acks.due = None;
+    let pending: Vec<(String, u64)> = acks.by_conversation.drain().collect();
+    for (conversation_id, seq) in pending {
+        let reply = outcome(hub.client_ack(conn, &conversation_id, seq).await);
+        if let Some(reply) = reply
+            && send(socket, &reply).await.is_err()
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// The error frame for a failed ack or typing frame, if it failed.
+fn outcome(done: Result<(), dialtone_service::ServiceError>) -> Option<ServerFrame> {
+    match done {
+        Ok(()) => None,
+        Err(dialtone_service::ServiceError::ConversationNotFound) => Some(error_frame(
+            "conversation_not_found",
+            "no such conversation",
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "client frame failed");
+            Some(error_frame("internal_error", "could not handle the frame"))
+        }
+    }
 }
 
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
@@ -161,7 +232,12 @@ struct ConversationFrame {
 }
 
 /// Handles a client frame; the answer, if it needs one.
-async fn client_frame(hub: &Hub, conn: &Connection, text: &str) -> Option<ServerFrame> {
+async fn client_frame(
+    hub: &Hub,
+    conn: &Connection,
+    acks: &mut PendingAcks,
+    text: &str,
+) -> Option<ServerFrame> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
         return Some(error_frame(
             "malformed_frame",
@@ -178,21 +254,13 @@ async fn client_frame(hub: &Hub, conn: &Connection, text: &str) -> Option<Server
             let Ok(frame) = serde_json::from_value::<ConversationFrame>(value) else {
                 return Some(error_frame("malformed_frame", "needs a conversation_id"));
             };
-            let done = match (kind, frame.seq) {
-                ("ack", Some(seq)) => hub.client_ack(conn, &frame.conversation_id, seq).await,
-                ("ack", None) => return Some(error_frame("malformed_frame", "an ack needs a seq")),
-                _ => hub.client_typing(conn, &frame.conversation_id).await,
-            };
-            match done {
-                Ok(()) => None,
-                Err(dialtone_service::ServiceError::ConversationNotFound) => Some(error_frame(
-                    "conversation_not_found",
-                    "no such conversation",
-                )),
-                Err(e) => {
-                    tracing::warn!(error = %e, "client frame failed");
-                    Some(error_frame("internal_error", "could not handle the frame"))
+            match (kind, frame.seq) {
+                ("ack", Some(seq)) => {
+                    acks.add(frame.conversation_id, seq);
+                    None
                 }
+                ("ack", None) => Some(error_frame("malformed_frame", "an ack needs a seq")),
+                _ => outcome(hub.client_typing(conn, &frame.conversation_id).await),
             }
         }
         Some(other) => Some(error_frame(

@@ -943,3 +943,42 @@ async fn conversations_with_hidden_contacts_need_the_vault() {
     both.sort();
     assert_eq!(listed, both);
 }
+
+#[tokio::test]
+async fn a_burst_of_acks_becomes_one_receipt() {
+    let app = TestApp::spawn().await;
+    let (a, b, _) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    for i in 1..=3 {
+        say(&app, &a, &conv, &format!("burst-{i}"), "tick").await;
+        expect(&mut alice, "message").await;
+        expect(&mut bob, "message").await;
+    }
+    for seq in 1..=3 {
+        bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": seq }).to_string())
+            .await;
+    }
+    // One receipt, for the highest seq, not one per ack.
+    let f = expect(&mut alice, "receipt").await;
+    assert_eq!(
+        (f["seq"].as_u64(), f["status"].as_str()),
+        (Some(3), Some("delivered"))
+    );
+    bob.send_text(&json!({ "type": "typing", "conversation_id": conv }).to_string())
+        .await;
+    expect(&mut alice, "typing").await;
+    // The acks were recorded for Bob's device: a new connection of it gets nothing again.
+    drop(bob);
+    let mut bob_again = app.ws(&b).await;
+    ready(&mut bob_again).await;
+    say(&app, &a, &conv, "after", "next").await;
+    let f = expect(&mut bob_again, "message").await;
+    assert_eq!(f["message"]["seq"], 4, "only the new message: {f}");
+}
