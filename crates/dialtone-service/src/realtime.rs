@@ -35,6 +35,10 @@ pub struct PresenceFrame {
     /// Status text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// When an offline contact was last connected (RFC 3339), where their last-seen
+    /// setting lets this viewer know it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<String>,
 }
 
 /// Frames the server sends on a live connection.
@@ -260,6 +264,9 @@ fn frame(phone: &str, view: PresenceView) -> PresenceFrame {
         phone: phone.to_owned(),
         state: view.state,
         text: view.text,
+        last_seen_at: view
+            .last_seen_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
     }
 }
 

@@ -98,10 +98,13 @@ async fn presence_is_live_for_contacts() {
 
     // The last device leaves: offline, with a last-seen time for those allowed.
     bob.close().await;
-    assert_eq!(alice.presence().await["state"], "offline");
+    let f = alice.presence().await;
+    assert_eq!(f["state"], "offline");
     let r = app.get_auth(&format!("/v1/users/{BOB}/presence"), &a).await;
     assert_eq!(r.body["state"], "offline");
     assert!(r.body["last_seen_at"].is_string(), "{}", r.body);
+    // The live frame says when, as the API does.
+    assert_eq!(f["last_seen_at"], r.body["last_seen_at"], "{f}");
 }
 
 #[tokio::test]
@@ -129,6 +132,7 @@ async fn blocking_a_watcher_turns_you_offline_on_their_screen_at_once() {
         (f["phone"].as_str(), f["state"].as_str()),
         (Some(BOB), Some("offline"))
     );
+    assert!(f.get("last_seen_at").is_none(), "{f}");
 
     // Bob's later changes tell Alice nothing: the next frame she gets is Carol's.
     set_presence(&app, &b, "busy", Some("secret")).await;

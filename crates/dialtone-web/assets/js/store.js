@@ -46,7 +46,10 @@ class Store extends EventTarget {
   }
 
   setPresence(frame) {
-    const { phone, state, text, last_seen_at } = frame;
+    const { phone, state, text } = frame;
+    // Live frames may not carry last_seen_at: keep the one we knew while offline.
+    const before = this.presence.get(phone);
+    const last_seen_at = frame.last_seen_at ?? (state === 'offline' ? before?.last_seen_at : undefined);
     this.presence.set(phone, { state, text, last_seen_at });
     this.emit('presence', { phone, state, text, last_seen_at });
   }
