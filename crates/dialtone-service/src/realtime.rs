@@ -279,6 +279,9 @@ pub struct Heartbeat {
     /// Seconds of silence after which a client counts as gone (and its user, with no other
     /// connection, as offline).
     pub dead_after_secs: u64,
+    /// Frames a connection may have waiting to be written before it counts as a slow
+    /// consumer and is closed (4008); it catches up when it reconnects.
+    pub queue: usize,
 }
 
 impl Default for Heartbeat {
@@ -286,6 +289,7 @@ impl Default for Heartbeat {
         Self {
             ping_secs: 20,
             dead_after_secs: 60,
+            queue: CONNECTION_QUEUE,
         }
     }
 }
@@ -332,7 +336,7 @@ impl Hub {
         user: UserRecord,
         session_id: String,
     ) -> ServiceResult<(Arc<Connection>, mpsc::Receiver<ServerFrame>)> {
-        let (sender, receiver) = mpsc::channel(CONNECTION_QUEUE);
+        let (sender, receiver) = mpsc::channel(self.heartbeat.queue.max(1));
         let conn = Arc::new(Connection {
             id: new_id(),
             user: user.clone(),
@@ -366,19 +370,29 @@ impl Hub {
         if conn.missed.load(Ordering::Acquire) {
             self.resync_user(&user.id).await?;
         }
-        // Then everything this device has not acknowledged. A message arriving meanwhile
-        // may come twice; clients drop duplicates by id (delivery is at least once).
-        for message in self.messaging.catch_up(&user, &conn.session_id).await? {
-            conn.send(ServerFrame::Message {
-                message: crate::messaging::wire_of(&message),
-            });
-        }
         if count == 1 {
             self.social
                 .announce(Event::PresenceChanged { user_id: user.id })
                 .await;
         }
         Ok((conn, receiver))
+    }
+
+    /// What a device missed: a `message` frame for every message it has not acknowledged,
+    /// oldest first. The connection writes these itself right after `ready`, at the
+    /// socket's pace, rather than through its bounded queue, which a long absence would
+    /// overflow. A message arriving meanwhile may come twice; clients drop duplicates
+    /// (delivery is at least once).
+    pub async fn catch_up(&self, conn: &Connection) -> ServiceResult<Vec<ServerFrame>> {
+        Ok(self
+            .messaging
+            .catch_up(&conn.user, &conn.session_id)
+            .await?
+            .iter()
+            .map(|message| ServerFrame::Message {
+                message: crate::messaging::wire_of(message),
+            })
+            .collect())
     }
 
     /// Forgets a connection; the user goes offline when it was their last.

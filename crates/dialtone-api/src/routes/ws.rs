@@ -31,6 +31,9 @@ const MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// into one store write and at most one receipt per conversation.
 const ACK_COALESCE: Duration = Duration::from_millis(50);
 
+/// How long a closing connection waits for the client's close frame.
+const CLOSING_HANDSHAKE: Duration = Duration::from_secs(5);
+
 /// Close code: the device was logged out.
 const CLOSE_REVOKED: u16 = 4001;
 /// Close code: the client did not keep up; reconnect to catch up.
@@ -92,6 +95,23 @@ async fn serve(
     conn: &Arc<Connection>,
     mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
 ) {
+    // `ready` first (the first frame queued), then what this device missed, written at
+    // the socket's pace.
+    if let Some(ready) = frames.recv().await
+        && send(&mut socket, &ready).await.is_err()
+    {
+        return;
+    }
+    match hub.catch_up(conn).await {
+        Ok(missed) => {
+            for frame in &missed {
+                if send(&mut socket, frame).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "catch-up failed; the client gets it on reconnect"),
+    }
     let heartbeat = hub.heartbeat();
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
     let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
@@ -145,9 +165,13 @@ async fn serve(
                     CloseReason::SlowConsumer => (CLOSE_SLOW, "too slow; reconnect to catch up"),
                     CloseReason::ShuttingDown => (CLOSE_GOING_AWAY, "server stopping"),
                 };
-                let _ = socket
+                if socket
                     .send(Message::Close(Some(CloseFrame { code, reason: why.into() })))
-                    .await;
+                    .await
+                    .is_ok()
+                {
+                    closing_handshake(&mut socket).await;
+                }
                 break;
             }
         }
@@ -158,6 +182,20 @@ async fn serve(
             tracing::debug!(error = %e, "ack at close not recorded");
         }
     }
+}
+
+/// After the server's close frame: lets the client read what is still on its way and
+/// answer with its own close before the TCP connection goes (closing it at once, with the
+/// client's frames unread, resets it and loses the close code).
+async fn closing_handshake(socket: &mut WebSocket) {
+    let _ = tokio::time::timeout(CLOSING_HANDSHAKE, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Acks received but not yet recorded: the highest seq per conversation, and when they

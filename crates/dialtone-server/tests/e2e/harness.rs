@@ -248,6 +248,26 @@ impl TestApp {
         Ws { stream }
     }
 
+    /// Opens `/v1/ws` over a socket with a tiny receive buffer: a client that falls
+    /// behind as soon as it stops reading.
+    pub async fn ws_small_buffer(&self, token: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/v1/ws", self.base.replacen("http", "ws", 1));
+        let mut request = url.clone().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let (stream, _) =
+            tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .unwrap();
+        Ws { stream }
+    }
+
     /// The HTTP status of a refused upgrade to `/v1/ws` with `query`.
     pub async fn ws_refused(&self, query: &str) -> u16 {
         let url = format!("{}/v1/ws{query}", self.base.replacen("http", "ws", 1));

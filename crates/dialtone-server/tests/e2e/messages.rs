@@ -982,3 +982,51 @@ async fn a_burst_of_acks_becomes_one_receipt() {
     let f = expect(&mut bob_again, "message").await;
     assert_eq!(f["message"]["seq"], 4, "only the new message: {f}");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_as_slow_and_catches_up_later() {
+    let app = TestApp::spawn_with(|c| c.connections.queue = 4).await;
+    let (a, b, _) = users(&app).await;
+    let conv = direct(&app, &a, BOB).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bob = app.ws_small_buffer(&b).await;
+    ready(&mut bob).await;
+    // Bob stops reading. Alice sends far more than his socket and queue can hold.
+    let text = "x".repeat(60 * 1024);
+    let sent = 200u64;
+    for i in 0..sent {
+        let r = say(&app, &a, &conv, &format!("flood-{i}"), &text).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    // Reading again, Bob finds what was already on its way, then the server's close.
+    let mut delivered = 0u64;
+    let code = loop {
+        match bob.next().await {
+            crate::harness::WsEvent::Frame(f) => {
+                assert_eq!(f["type"], "message", "{f}");
+                delivered += 1;
+            }
+            crate::harness::WsEvent::Closed(code) => break code,
+        }
+    };
+    assert_eq!(
+        code,
+        Some(4008),
+        "closed as a slow consumer after {delivered} messages"
+    );
+    assert!(
+        delivered < sent,
+        "all {sent} arrived: the client was never slow"
+    );
+    // Nothing is lost: reconnecting, he gets every message he did not acknowledge, in order.
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let first = expect(&mut bob, "message").await;
+    assert_eq!(
+        first["message"]["seq"], 1,
+        "{}",
+        first["message"]["client_id"]
+    );
+}
