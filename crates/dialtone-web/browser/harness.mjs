@@ -158,7 +158,10 @@ export function launchBrowser() {
 export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '' } = {}) {
   const context = await browser.newContext({ locale, viewport, extraHTTPHeaders: { 'Accept-Language': locale } });
   if (session) {
+    // Once per tab: a later logout in the test must not be undone by the next page load.
     await context.addInitScript((value) => {
+      if (sessionStorage.getItem('dialtone.test.seeded')) return;
+      sessionStorage.setItem('dialtone.test.seeded', '1');
       if (!localStorage.getItem('dialtone.session')) localStorage.setItem('dialtone.session', value);
     }, JSON.stringify({ token: session.token, user_id: session.user_id, phone: session.phone }));
   }

@@ -14,15 +14,27 @@ let started = false;
 export async function startSession() {
   if (started) return;
   started = true;
-  live.connect();
-  store.loadContacts().catch(() => {});
+  // This browser's last presence choice (invisible, busy + text) before going online, so
+  // someone who chose invisible is never seen online for a moment.
+  try {
+    await (await import('./settings/presence.js')).restorePresence();
+  } catch (e) {
+    console.error('presence not restored', e);
+  }
   try {
     const chat = await import('./chat-state.js');
     chat.start?.();
   } catch (e) {
     console.error('messaging state did not start', e);
   }
+  // Only now, with the messaging state listening: the messages the server re-sends right
+  // after `ready` must not be missed.
+  live.connect();
+  store.loadContacts().catch(() => {});
 }
+
+// A 401 without a reload (revoked elsewhere): the next login starts everything again.
+window.addEventListener('dialtone:logged-out', () => { started = false; });
 
 /** After a code or password login: keeps the token and starts the session. */
 export async function loggedIn(result) {

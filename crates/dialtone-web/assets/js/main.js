@@ -79,7 +79,9 @@ async function render() {
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
   if (!layout || layout.private === isPublic) layout = buildLayout(!isPublic);
   for (const link of layout.nav?.querySelectorAll('a') ?? []) {
-    const current = link.dataset.route === name || (name === 'chat' && link.dataset.route === 'chats');
+    const current = link.dataset.route === name || (name === 'chat' && link.dataset.route === 'chats')
+      || (['privacy', 'devices', 'password'].includes(name) && link.dataset.route === 'me')
+      || (name === 'import' && link.dataset.route === 'contacts');
     if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   const main = layout.main;

@@ -35,7 +35,8 @@ test('register by typing the texted code, set a password, log in elsewhere with 
   await page.click($('save-password'));
   await page.waitForURL(/#\/chats/);
   await page.waitForSelector($('nav-contacts'));
-  assert.deepEqual(page.problems, []);
+  // The one failure is the wrong code's 400, which Chromium logs.
+  assert.deepEqual(page.problems.filter((p) => !p.includes('status of 400')), []);
   await context.close();
 
   const other = await openApp(browser, server);
