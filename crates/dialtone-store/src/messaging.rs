@@ -98,6 +98,13 @@ pub trait MessageRepo: Send + Sync {
         message: &MessageRecord,
         withheld: &[String],
     ) -> StoreResult<(MessageRecord, bool)>;
+    /// Appends several messages in one transaction (one commit, one sync: group commit),
+    /// each exactly as `append` would, in order; the results in the same order. If the
+    /// transaction fails, nothing of the batch is written.
+    async fn append_batch(
+        &self,
+        batch: &[(MessageRecord, Vec<String>)],
+    ) -> StoreResult<Vec<(MessageRecord, bool)>>;
     /// A page of messages `viewer` may see, in seq order: after `after`, before `before`,
     /// at most `limit` (the newest ones when only `before` or nothing is given).
     async fn messages(

@@ -3,7 +3,8 @@
 //! Seqs: `append` first bumps `conversations.last_seq` (taking the write lock on SQLite
 //! and the row lock on PostgreSQL), then checks the client id and inserts, all in one
 //! transaction, so concurrent senders get contiguous seqs and a retried send finds the
-//! first copy.
+//! first copy. `append_batch` does the same for many messages in one transaction (group
+//! commit).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -87,7 +88,72 @@ const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
 
 macro_rules! impl_messaging {
-    ($db:ty) => {
+    ($db:ty, $engine:ty) => {
+        impl $db {
+            /// One append inside `tx`: bump the conversation's seq (taking its lock), then
+            /// either find the sender's earlier copy (and undo the bump: the lock is still
+            /// ours, so nothing else moved it) or insert.
+            async fn append_in(
+                tx: &mut sqlx::Transaction<'_, $engine>,
+                m: &MessageRecord,
+                withheld: &[String],
+            ) -> StoreResult<(MessageRecord, bool)> {
+                let (next,): (i64,) = sqlx::query_as(
+                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
+                     RETURNING last_seq",
+                )
+                .bind(&m.conversation_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
+                     AND m.sender_id = $2 AND m.client_id = $3"
+                );
+                let existing = sqlx::query_as::<_, MessageRow>(&sql)
+                    .bind(&m.conversation_id)
+                    .bind(&m.sender_id)
+                    .bind(&m.client_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if let Some(first) = existing {
+                    sqlx::query("UPDATE conversations SET last_seq = last_seq - 1 WHERE id = $1")
+                        .bind(&m.conversation_id)
+                        .execute(&mut **tx)
+                        .await?;
+                    return Ok((first.into_record()?, false));
+                }
+                let stored = MessageRecord {
+                    seq: seq(next),
+                    ..m.clone()
+                };
+                sqlx::query(
+                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, \
+                     text, attachment_id, reply_to, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&stored.id)
+                .bind(&stored.conversation_id)
+                .bind(next)
+                .bind(&stored.sender_id)
+                .bind(&stored.client_id)
+                .bind(&stored.kind)
+                .bind(&stored.text)
+                .bind(&stored.attachment_id)
+                .bind(&stored.reply_to)
+                .bind(ms(stored.sent_at))
+                .execute(&mut **tx)
+                .await?;
+                for user_id in withheld {
+                    sqlx::query("INSERT INTO withheld (message_id, user_id) VALUES ($1, $2)")
+                        .bind(&stored.id)
+                        .bind(user_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok((stored, true))
+            }
+        }
+
         #[async_trait]
         impl MessageRepo for $db {
             async fn create_conversation(
@@ -231,57 +297,22 @@ macro_rules! impl_messaging {
                 withheld: &[String],
             ) -> StoreResult<(MessageRecord, bool)> {
                 let mut tx = self.0.begin().await?;
-                let (next,): (i64,) = sqlx::query_as(
-                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
-                     RETURNING last_seq",
-                )
-                .bind(&m.conversation_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let sql = format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
-                     AND m.sender_id = $2 AND m.client_id = $3"
-                );
-                let existing = sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(&m.conversation_id)
-                    .bind(&m.sender_id)
-                    .bind(&m.client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(first) = existing {
-                    tx.rollback().await?;
-                    return Ok((first.into_record()?, false));
-                }
-                let stored = MessageRecord {
-                    seq: seq(next),
-                    ..m.clone()
-                };
-                sqlx::query(
-                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, \
-                     text, attachment_id, reply_to, sent_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&stored.id)
-                .bind(&stored.conversation_id)
-                .bind(next)
-                .bind(&stored.sender_id)
-                .bind(&stored.client_id)
-                .bind(&stored.kind)
-                .bind(&stored.text)
-                .bind(&stored.attachment_id)
-                .bind(&stored.reply_to)
-                .bind(ms(stored.sent_at))
-                .execute(&mut *tx)
-                .await?;
-                for user_id in withheld {
-                    sqlx::query("INSERT INTO withheld (message_id, user_id) VALUES ($1, $2)")
-                        .bind(&stored.id)
-                        .bind(user_id)
-                        .execute(&mut *tx)
-                        .await?;
+                let appended = Self::append_in(&mut tx, m, withheld).await?;
+                tx.commit().await?;
+                Ok(appended)
+            }
+
+            async fn append_batch(
+                &self,
+                batch: &[(MessageRecord, Vec<String>)],
+            ) -> StoreResult<Vec<(MessageRecord, bool)>> {
+                let mut tx = self.0.begin().await?;
+                let mut appended = Vec::with_capacity(batch.len());
+                for (m, withheld) in batch {
+                    appended.push(Self::append_in(&mut tx, m, withheld).await?);
                 }
                 tx.commit().await?;
-                Ok((stored, true))
+                Ok(appended)
             }
 
             async fn messages(
@@ -476,5 +507,5 @@ macro_rules! impl_messaging {
     };
 }
 
-impl_messaging!(SqliteDb);
-impl_messaging!(PgDb);
+impl_messaging!(SqliteDb, sqlx::Sqlite);
+impl_messaging!(PgDb, sqlx::Postgres);

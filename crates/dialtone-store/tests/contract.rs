@@ -838,9 +838,80 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     assert_eq!(seqs, (1..=20).collect::<Vec<u64>>());
 }
 
+/// Group commit: a batch behaves as its appends one after another, in one transaction.
+async fn batched_appends(store: Store) {
+    two_users(&store).await;
+    let repo = &store.messages;
+    for id in ["b1", "b2"] {
+        let conv = ConversationRecord {
+            id: id.into(),
+            kind: "group".into(),
+            name: Some(id.into()),
+            last_seq: 0,
+            created_at: now(),
+        };
+        repo.create_conversation(
+            &conv,
+            &[
+                ("t".to_owned(), "admin".to_owned()),
+                ("v".to_owned(), "member".to_owned()),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let batch = vec![
+        (message("x1", "b1", "t", "k1"), vec![]),
+        (message("x2", "b2", "t", "k1"), vec![]),
+        (message("x3", "b1", "t", "k2"), vec!["v".to_owned()]),
+        // A retry inside the same batch: the first copy, and no seq used up.
+        (message("x4", "b1", "t", "k1"), vec![]),
+        (message("x5", "b1", "v", "k1"), vec![]),
+    ];
+    let got: Vec<(String, u64, bool)> = repo
+        .append_batch(&batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, new)| (m.id, m.seq, new))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("x1".to_owned(), 1, true),
+            ("x2".to_owned(), 1, true),
+            ("x3".to_owned(), 2, true),
+            ("x1".to_owned(), 1, false),
+            ("x5".to_owned(), 3, true),
+        ]
+    );
+    assert_eq!(repo.conversation("b1").await.unwrap().unwrap().last_seq, 3);
+    let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(repo.messages("b1", "v", None, None, 50).await.unwrap()),
+        vec![1, 3],
+        "x3 is withheld from v"
+    );
+    // After the batch, single appends go on where it ended.
+    let (next, _) = repo
+        .append(&message("x6", "b1", "t", "k3"), &[])
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 4);
+    // A batch that cannot be written (an unknown conversation) writes nothing.
+    let bad = vec![
+        (message("y1", "b2", "t", "k9"), vec![]),
+        (message("y2", "nope", "t", "k9"), vec![]),
+    ];
+    assert!(repo.append_batch(&bad).await.is_err());
+    assert_eq!(repo.conversation("b2").await.unwrap().unwrap().last_seq, 1);
+}
+
 contract!(
     messaging,
     concurrent_sends_get_contiguous_seqs,
+    batched_appends,
     accounts,
     sessions,
     verifications,

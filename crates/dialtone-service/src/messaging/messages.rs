@@ -185,7 +185,7 @@ impl MessagingService {
             edited_at: None,
             deleted: false,
         };
-        let (stored, created) = self.store.messages.append(&record, &withheld).await?;
+        let (stored, created) = self.commits.append(record, withheld.clone()).await?;
         let view = message_view(stored, user);
         if created {
             let to = members

@@ -4,6 +4,7 @@
 //! may not be reached by its sender is stored (the sender gets 201 as usual) and withheld
 //! from them, on every path, with no receipt.
 
+mod commit;
 mod conversations;
 mod messages;
 
@@ -59,6 +60,7 @@ pub struct MessagingService {
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     limits: MessageLimits,
+    commits: commit::GroupCommit,
 }
 
 impl MessagingService {
@@ -70,12 +72,14 @@ impl MessagingService {
         clock: Arc<dyn Clock>,
         limits: MessageLimits,
     ) -> Self {
+        let commits = commit::GroupCommit::start(store.messages.clone(), store.engine);
         Self {
             social,
             store,
             bus,
             clock,
             limits,
+            commits,
         }
     }
 
