@@ -76,13 +76,17 @@ async fn ws(
         // Small buffers: idle connections are most of a server's connections.
         .read_buffer_size(CONNECTION_BUFFER)
         .write_buffer_size(CONNECTION_BUFFER)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |mut socket| async move {
             match hub.connect(auth.user, auth.session.id).await {
                 Ok((conn, frames)) => {
-                    serve(socket, &hub, &conn, frames).await;
+                    serve(&mut socket, &hub, &conn, frames).await;
+                    // Recorded before the socket closes: a client that saw its connection
+                    // end may rely on being offline (last seen set) already.
                     if let Err(e) = hub.disconnect(&conn).await {
                         tracing::warn!(error = %e, "disconnect not recorded");
                     }
+                    // Sends the reply to a client's close frame, then closes.
+                    let _ = futures::SinkExt::close(&mut socket).await;
                 }
                 Err(e) => tracing::warn!(error = %e, "connection not registered"),
             }
@@ -90,7 +94,7 @@ async fn ws(
 }
 
 async fn serve(
-    mut socket: WebSocket,
+    socket: &mut WebSocket,
     hub: &Hub,
     conn: &Arc<Connection>,
     mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
@@ -98,14 +102,14 @@ async fn serve(
     // `ready` first (the first frame queued), then what this device missed, written at
     // the socket's pace.
     if let Some(ready) = frames.recv().await
-        && send(&mut socket, &ready).await.is_err()
+        && send(socket, &ready).await.is_err()
     {
         return;
     }
     match hub.catch_up(conn).await {
         Ok(missed) => {
             for frame in &missed {
-                if send(&mut socket, frame).await.is_err() {
+                if send(socket, frame).await.is_err() {
                     return;
                 }
             }
@@ -120,13 +124,13 @@ async fn serve(
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
-                if !flush_acks(hub, conn, &mut acks, &mut socket).await {
+                if !flush_acks(hub, conn, &mut acks, socket).await {
                     break;
                 }
             }
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
-                if send(&mut socket, &frame).await.is_err() {
+                if send(socket, &frame).await.is_err() {
                     break;
                 }
             }
@@ -136,14 +140,14 @@ async fn serve(
                 match message {
                     Message::Text(text) => {
                         if let Some(reply) = client_frame(hub, conn, &mut acks, text.as_str()).await
-                            && send(&mut socket, &reply).await.is_err()
+                            && send(socket, &reply).await.is_err()
                         {
                             break;
                         }
                     }
                     Message::Binary(_) => {
                         let reply = error_frame("binary_frame", "frames are JSON text");
-                        if send(&mut socket, &reply).await.is_err() {
+                        if send(socket, &reply).await.is_err() {
                             break;
                         }
                     }
@@ -170,7 +174,7 @@ async fn serve(
                     .await
                     .is_ok()
                 {
-                    closing_handshake(&mut socket).await;
+                    closing_handshake(socket).await;
                 }
                 break;
             }
