@@ -15,29 +15,22 @@
 //! nanoseconds after a moment of this process, so the receiving socket's reader measures
 //! send → receipt without a shared map. Readers acknowledge the latest seq of each
 //! conversation every `--ack-ms`.
+//!
+//! Conversations, messages, sockets and acks all go through `dialtone-client`, as any
+//! client of the public API would; only one HTTP connection pool is shared by all users.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use dialtone_client::Client;
-use futures::{SinkExt, StreamExt};
-use reqwest::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use tokio::net::{TcpSocket, TcpStream};
+use dialtone_client::{Client, ClientError, LiveConnection, LiveOptions, NewMessage, ServerFrame};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::machine::Machine;
 use crate::results;
@@ -154,7 +147,8 @@ pub struct Args {
 #[derive(Clone)]
 struct User {
     phone: String,
-    bearer: HeaderValue,
+    /// Logged in as the user, over the generator's shared HTTP connection pool.
+    client: Client,
 }
 
 /// What every reader records, shared.
@@ -362,24 +356,16 @@ impl Sent {
 
 /// Posts one text message; records the answer.
 async fn post_message(
-    http: &reqwest::Client,
-    url: &str,
-    bearer: &HeaderValue,
+    client: &Client,
+    conversation_id: &str,
     client_id: &str,
     text: &str,
     sent: &Sent,
 ) -> bool {
     let started = Instant::now();
-    let response = http
-        .post(url)
-        .header(reqwest::header::AUTHORIZATION, bearer.clone())
-        .json(&json!({ "client_id": client_id, "kind": "text", "text": text }))
-        .send()
-        .await;
-    match response {
-        Ok(r) if r.status() == StatusCode::CREATED => {
-            // Read the body so the connection goes back to the pool.
-            let _ = r.bytes().await;
+    let message = NewMessage::text(client_id, text);
+    match client.send_message(conversation_id, &message).await {
+        Ok(posted) if posted.created => {
             sent.latencies
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -387,25 +373,32 @@ async fn post_message(
             sent.accepted.fetch_add(1, Ordering::Relaxed);
             true
         }
-        Ok(r) => {
-            let status = r.status();
-            let body: Value = r.json().await.unwrap_or(Value::Null);
-            let code = body["error"]["code"].as_str().unwrap_or("?").to_owned();
-            sent.fail(format!("{} {code}", status.as_u16()));
+        Ok(_) => {
+            // A 200: the server already had this client_id (counted as a failure, as any
+            // answer but 201).
+            sent.fail("200 ?".into());
             false
         }
-        Err(e) => {
-            sent.fail(if e.is_connect() {
-                "connect error".into()
-            } else {
-                "transport error".into()
-            });
+        Err(ClientError::Api { status, code, .. }) => {
+            sent.fail(format!("{status} {code}"));
+            false
+        }
+        Err(ClientError::Http(e)) if e.is_connect() => {
+            sent.fail("connect error".into());
+            false
+        }
+        Err(ClientError::Decode(_)) => {
+            sent.fail("undecodable answer".into());
+            false
+        }
+        Err(_) => {
+            sent.fail("transport error".into());
             false
         }
     }
 }
 
-type Socket = WebSocketStream<TcpStream>;
+type Socket = LiveConnection;
 
 /// Where the generator's sockets come from: 127.0.0.2, 127.0.0.3, …
 fn source(i: usize, sources: u8) -> IpAddr {
@@ -414,40 +407,23 @@ fn source(i: usize, sources: u8) -> IpAddr {
 }
 
 /// Opens an authenticated WebSocket from `from` and reads its `ready` frame.
-async fn connect(server: SocketAddr, from: IpAddr, bearer: &HeaderValue) -> anyhow::Result<Socket> {
-    let tcp = TcpSocket::new_v4()?;
-    tcp.bind(SocketAddr::new(from, 0))
-        .with_context(|| format!("binding {from}"))?;
-    let stream = tcp
-        .connect(server)
-        .await
-        .with_context(|| format!("connecting from {from}"))?;
-    stream.set_nodelay(true)?;
-    let mut request = format!("ws://{server}/v1/ws").into_client_request()?;
-    request
-        .headers_mut()
-        .insert("Authorization", bearer.clone());
-    let config = WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER);
-    let (mut socket, _) =
-        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-            .await
-            .context("WebSocket handshake")?;
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
-            .await
-            .map_err(|_| anyhow!("no ready frame within 60 s"))?
-            .ok_or_else(|| anyhow!("closed before the ready frame"))??;
-        if let Message::Text(text) = message {
-            let frame: Value = serde_json::from_str(&text)?;
-            anyhow::ensure!(frame["type"] == "ready", "first frame was {text}");
-            return Ok(socket);
-        }
-    }
+async fn connect(user: &User, from: IpAddr) -> anyhow::Result<Socket> {
+    let options = LiveOptions {
+        local_addr: Some(from),
+        read_buffer: Some(CLIENT_READ_BUFFER),
+    };
+    let socket = tokio::time::timeout(
+        Duration::from_secs(60),
+        user.client.connect_live_with(&options),
+    )
+    .await
+    .map_err(|_| anyhow!("not connected and ready within 60 s (from {from})"))?
+    .with_context(|| format!("connecting from {from}"))?;
+    Ok(socket)
 }
 
 /// Opens one socket per user, `concurrency` at a time; in user order.
 async fn connect_all(
-    server: SocketAddr,
     users: &[User],
     sources: u8,
     concurrency: usize,
@@ -462,7 +438,7 @@ async fn connect_all(
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(user) = users.get(i) else { break };
-                let socket = connect(server, source(i, sources), &user.bearer)
+                let socket = connect(user, source(i, sources))
                     .await
                     .with_context(|| format!("socket {i} of {}", user.phone))?;
                 sockets.push((i, socket));
@@ -476,21 +452,6 @@ async fn connect_all(
     }
     all.sort_by_key(|(i, _)| *i);
     Ok(all.into_iter().map(|(_, s)| s).collect())
-}
-
-#[derive(Deserialize)]
-struct Incoming {
-    #[serde(rename = "type")]
-    kind: String,
-    message: Option<WireMessage>,
-}
-
-#[derive(Deserialize)]
-struct WireMessage {
-    conversation_id: String,
-    seq: u64,
-    sender: String,
-    text: Option<String>,
 }
 
 /// Reads a client's frames: records every message from someone else, and acknowledges
@@ -507,17 +468,10 @@ async fn read_frames(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            message = socket.next() => {
+            frame = socket.recv() => {
                 let at = Instant::now();
-                match message {
-                    Some(Ok(Message::Text(text))) => {
-                        let Ok(frame) = serde_json::from_str::<Incoming>(&text) else {
-                            continue;
-                        };
-                        if frame.kind != "message" {
-                            continue;
-                        }
-                        let Some(m) = frame.message else { continue };
+                match frame {
+                    Ok(ServerFrame::Message { message: m }) => {
                         if m.sender != phone
                             && let Some(text) = &m.text
                         {
@@ -526,13 +480,10 @@ async fn read_frames(
                         let seq = latest.entry(m.conversation_id).or_default();
                         *seq = (*seq).max(m.seq);
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        recorder.closed_by(frame.map_or(0, |f| u16::from(f.code)));
-                        return;
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => {
-                        recorder.closed_by(0);
+                    // Other frames, and text that is not JSON.
+                    Ok(_) | Err(ClientError::Decode(_)) => {}
+                    Err(e) => {
+                        recorder.closed_by(close_code(&e));
                         return;
                     }
                 }
@@ -542,8 +493,7 @@ async fn read_frames(
                     if acked.get(conversation) == Some(seq) {
                         continue;
                     }
-                    let frame = json!({ "type": "ack", "conversation_id": conversation, "seq": seq });
-                    if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                    if socket.ack(conversation, *seq).await.is_err() {
                         recorder.closed_by(0);
                         return;
                     }
@@ -554,17 +504,23 @@ async fn read_frames(
     }
 }
 
+/// The close code a socket ended with; 0 when it ended without a close frame.
+fn close_code(e: &ClientError) -> u16 {
+    match e {
+        ClientError::Closed {
+            code: Some(code), ..
+        } => *code,
+        _ => 0,
+    }
+}
+
 /// Keeps an idle socket open (answering pings) until it closes or the task is aborted.
 async fn hold(mut socket: Socket, recorder: Arc<Recorder>) {
     loop {
-        match socket.next().await {
-            Some(Ok(Message::Close(frame))) => {
-                recorder.closed_by(frame.map_or(0, |f| u16::from(f.code)));
-                return;
-            }
-            Some(Ok(_)) => {}
-            Some(Err(_)) | None => {
-                recorder.closed_by(0);
+        match socket.recv().await {
+            Ok(_) | Err(ClientError::Decode(_)) => {}
+            Err(e) => {
+                recorder.closed_by(close_code(&e));
                 return;
             }
         }
@@ -574,6 +530,7 @@ async fn hold(mut socket: Socket, recorder: Arc<Recorder>) {
 /// Registers `phones` by code only, `concurrency` at a time.
 async fn register_all(
     server: &ChildServer,
+    http: &reqwest::Client,
     phones: &[String],
     concurrency: usize,
 ) -> anyhow::Result<Vec<User>> {
@@ -584,6 +541,7 @@ async fn register_all(
         let (phones, next) = (phones.clone(), next.clone());
         let provider = server.provider.clone();
         let client = Client::new(&server.base);
+        let shared = Client::from_http(&server.base, http.clone());
         workers.spawn(async move {
             let mut users = Vec::new();
             loop {
@@ -592,12 +550,11 @@ async fn register_all(
                 let login = setup::register(&client, &provider, phone)
                     .await
                     .with_context(|| format!("registering {phone}"))?;
-                let bearer = HeaderValue::from_str(&format!("Bearer {}", login.token))?;
                 users.push((
                     i,
                     User {
                         phone: phone.clone(),
-                        bearer,
+                        client: shared.clone().with_token(login.token),
                     },
                 ));
             }
@@ -798,7 +755,12 @@ async fn measure(
     let started = Instant::now();
     eprintln!("[setup] registering {total} users (code only)");
     let phones = setup::valid_numbers(FIRST_NUMBER, total)?;
-    let users = register_all(server, &phones, args.concurrency).await?;
+    // One connection pool for every user's requests (the users' clients share it).
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .tcp_nodelay(true)
+        .build()?;
+    let users = register_all(server, &http, &phones, args.concurrency).await?;
     figures.registered = users.len();
     figures.setup_secs = started.elapsed().as_secs_f64();
     eprintln!("      registered in {:.1} s", figures.setup_secs);
@@ -812,15 +774,10 @@ async fn measure(
         return Ok(figures);
     }
     let users = &users[..clients];
-    let addr = server.addr;
 
     eprintln!("[messages] connecting {clients} clients and pairing them");
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
-        .tcp_nodelay(true)
-        .build()?;
-    let conversations = pair(&http, &server.base, users, args.concurrency).await?;
-    let sockets = connect_all(addr, users, args.sources, args.concurrency).await?;
+    let conversations = pair(users, args.concurrency).await?;
+    let sockets = connect_all(users, args.sources, args.concurrency).await?;
     let ack = (args.ack_ms > 0).then(|| Duration::from_millis(args.ack_ms));
     let mut readers = JoinSet::new();
     for (socket, user) in sockets.into_iter().zip(users) {
@@ -831,18 +788,13 @@ async fn measure(
             ack,
         ));
     }
-    let urls: Arc<Vec<String>> = Arc::new(
-        conversations
-            .iter()
-            .map(|c| format!("{}/v1/conversations/{c}/messages", server.base))
-            .collect(),
-    );
+    let conversations: Arc<Vec<String>> = Arc::new(conversations);
     let users = Arc::new(users.to_vec());
 
     let mut ceiling = None;
     if has(Phase::Throughput) {
         settle(server.pid).await;
-        let run = throughput(args, server.pid, &http, &users, &urls, &recorder).await?;
+        let run = throughput(args, server.pid, &users, &conversations, &recorder).await?;
         ceiling = Some(run.ceiling());
         figures.profile = args.profile.as_ref().map(|p| p.display().to_string());
         figures.throughput = Some(run);
@@ -857,13 +809,13 @@ async fn measure(
         rates.push(args.rate);
         for (i, rate) in rates.into_iter().enumerate() {
             settle(server.pid).await;
-            let run = at_rate(args, server.pid, &http, &users, &urls, &recorder, i, rate).await?;
+            let run = at_rate(args, server.pid, &users, &conversations, &recorder, i, rate).await?;
             figures.rates.push(run);
         }
     }
     if has(Phase::Group) {
         settle(server.pid).await;
-        figures.group = Some(group(args, server, &http, &users, &recorder).await?);
+        figures.group = Some(group(args, server, &users, &recorder).await?);
     }
     readers.abort_all();
     figures.closed = recorder.closed_text();
@@ -874,13 +826,7 @@ async fn measure(
 }
 
 /// Pairs clients 2k and 2k+1 into a direct conversation; each client's conversation id.
-async fn pair(
-    http: &reqwest::Client,
-    base: &str,
-    users: &[User],
-    concurrency: usize,
-) -> anyhow::Result<Vec<String>> {
-    let url = format!("{base}/v1/conversations");
+async fn pair(users: &[User], concurrency: usize) -> anyhow::Result<Vec<String>> {
     let pairs: Arc<Vec<(User, String)>> = Arc::new(
         users
             .chunks_exact(2)
@@ -890,7 +836,7 @@ async fn pair(
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        let (pairs, next, http, url) = (pairs.clone(), next.clone(), http.clone(), url.clone());
+        let (pairs, next) = (pairs.clone(), next.clone());
         workers.spawn(async move {
             let mut ids = Vec::new();
             loop {
@@ -898,23 +844,12 @@ async fn pair(
                 let Some((user, peer)) = pairs.get(i) else {
                     break;
                 };
-                let response = http
-                    .post(&url)
-                    .header(reqwest::header::AUTHORIZATION, user.bearer.clone())
-                    .json(&json!({ "kind": "direct", "peer": peer }))
-                    .send()
-                    .await?;
-                let status = response.status();
-                let body: Value = response.json().await?;
-                anyhow::ensure!(
-                    status.is_success(),
-                    "POST /v1/conversations: {status} {body}"
-                );
-                let id = body["id"]
-                    .as_str()
-                    .ok_or_else(|| anyhow!("conversation without id: {body}"))?
-                    .to_owned();
-                ids.push((i, id));
+                let conversation = user
+                    .client
+                    .create_direct(peer)
+                    .await
+                    .context("POST /v1/conversations")?;
+                ids.push((i, conversation.value.id));
             }
             anyhow::Ok(ids)
         });
@@ -944,7 +879,7 @@ async fn idle_phase(
         serverproc::rss_kib(&pid).ok_or_else(|| anyhow!("cannot read the server's memory"))?;
     let generator_before = serverproc::rss_kib("self").map_or(0, |r| r.0);
     let started = Instant::now();
-    let sockets = connect_all(server.addr, users, args.sources, args.concurrency).await?;
+    let sockets = connect_all(users, args.sources, args.concurrency).await?;
     let connect_secs = started.elapsed().as_secs_f64();
     let mut holders = JoinSet::new();
     for socket in sockets {
@@ -1008,9 +943,8 @@ fn start_profile(args: &Args, pid: u32, seconds: f64) -> Option<std::process::Ch
 async fn throughput(
     args: &Args,
     pid: u32,
-    http: &reqwest::Client,
     users: &Arc<Vec<User>>,
-    urls: &Arc<Vec<String>>,
+    conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
 ) -> anyhow::Result<RunFigures> {
     let tag = "t";
@@ -1031,15 +965,14 @@ async fn throughput(
     let mut senders = JoinSet::new();
     for i in 0..users.len() {
         for w in 0..args.inflight {
-            let (users, urls, http, sent, recorder) = (
+            let (users, conversations, sent, recorder) = (
                 users.clone(),
-                urls.clone(),
-                http.clone(),
+                conversations.clone(),
                 sent.clone(),
                 recorder.clone(),
             );
             senders.spawn(async move {
-                let (Some(user), Some(url)) = (users.get(i), urls.get(i)) else {
+                let (Some(user), Some(conversation)) = (users.get(i), conversations.get(i)) else {
                     return;
                 };
                 let mut n = 0u64;
@@ -1048,7 +981,7 @@ async fn throughput(
                     let text = format!("{tag} {}", recorder.nanos(now));
                     let client_id = format!("{tag}{i}-{w}-{n}");
                     n += 1;
-                    if !post_message(&http, url, &user.bearer, &client_id, &text, &sent).await {
+                    if !post_message(&user.client, conversation, &client_id, &text, &sent).await {
                         // Do not spin on a failing server.
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
@@ -1108,9 +1041,8 @@ async fn drain(recorder: &Recorder, tag: &str, expected: u64, seconds: f64) {
 async fn at_rate(
     args: &Args,
     pid: u32,
-    http: &reqwest::Client,
     users: &Arc<Vec<User>>,
-    urls: &Arc<Vec<String>>,
+    conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
     run_index: usize,
     rate: f64,
@@ -1141,10 +1073,9 @@ async fn at_rate(
             let scheduled = start + Duration::from_secs_f64(k as f64 / rate);
             late = late.max(now.saturating_duration_since(scheduled));
             let i = usize::try_from(k % users.len() as u64).unwrap_or(0);
-            let (users, urls, http, sent, slots) = (
+            let (users, conversations, sent, slots) = (
                 users.clone(),
-                urls.clone(),
-                http.clone(),
+                conversations.clone(),
                 sent.clone(),
                 slots.clone(),
             );
@@ -1154,8 +1085,8 @@ async fn at_rate(
                 let Ok(_slot) = slots.acquire_owned().await else {
                     return;
                 };
-                if let (Some(user), Some(url)) = (users.get(i), urls.get(i)) {
-                    post_message(&http, url, &user.bearer, &client_id, &text, &sent).await;
+                if let (Some(user), Some(conversation)) = (users.get(i), conversations.get(i)) {
+                    post_message(&user.client, conversation, &client_id, &text, &sent).await;
                 }
             });
             k += 1;
@@ -1218,7 +1149,6 @@ async fn at_rate(
 async fn group(
     args: &Args,
     server: &ChildServer,
-    http: &reqwest::Client,
     users: &Arc<Vec<User>>,
     recorder: &Arc<Recorder>,
 ) -> anyhow::Result<GroupFigures> {
@@ -1226,19 +1156,12 @@ async fn group(
     let creator = users.first().ok_or_else(|| anyhow!("no clients"))?;
     eprintln!("[group] one group of {members} members, all connected");
     let phones: Vec<&str> = users[1..members].iter().map(|u| u.phone.as_str()).collect();
-    let response = http
-        .post(format!("{}/v1/conversations", server.base))
-        .header(reqwest::header::AUTHORIZATION, creator.bearer.clone())
-        .json(&json!({ "kind": "group", "name": "bench", "members": phones }))
-        .send()
-        .await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    anyhow::ensure!(status.is_success(), "creating the group: {status} {body}");
-    let id = body["id"]
-        .as_str()
-        .ok_or_else(|| anyhow!("group without id: {body}"))?;
-    let url = format!("{}/v1/conversations/{id}/messages", server.base);
+    let created = creator
+        .client
+        .create_group("bench", &phones)
+        .await
+        .context("creating the group")?;
+    let id = created.id;
     settle(server.pid).await;
     let tag = "g";
     recorder.open(tag, None)?;
@@ -1257,15 +1180,7 @@ async fn group(
         let index = round as u64;
         let at = Instant::now();
         let text = format!("{tag} {} {index}", recorder.nanos(at));
-        let ok = post_message(
-            http,
-            &url,
-            &creator.bearer,
-            &format!("g-{round}"),
-            &text,
-            &sent,
-        )
-        .await;
+        let ok = post_message(&creator.client, &id, &format!("g-{round}"), &text, &sent).await;
         let answered = at.elapsed();
         anyhow::ensure!(ok, "group message {round} refused: {}", sent.failed_text());
         let deadline = at + GROUP_WAIT;

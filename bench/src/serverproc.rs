@@ -35,9 +35,7 @@ pub struct ChildServer {
     child: Child,
     /// Its process id.
     pub pid: u32,
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// `http://addr`.
+    /// `http://127.0.0.1:PORT`, where it listens.
     pub base: String,
     pub provider: Arc<MockProvider>,
     pub database: Database,
@@ -60,7 +58,6 @@ impl ChildServer {
             Ok((child, pid, addr, dir)) => Ok(ChildServer {
                 child,
                 pid,
-                addr,
                 base: format!("http://{addr}"),
                 provider,
                 database,

@@ -1,7 +1,19 @@
 //! A client of dialtone's public HTTP API (`shared/API.md`). It knows nothing of the
-//! server's insides: everything goes over HTTP, as for any third-party app.
+//! server's insides: everything goes over HTTP and the `/v1/ws` WebSocket, as for any
+//! third-party app.
+//!
+//! Account calls are here; conversations, messages and attachments in [`messaging`]; the
+//! live connection in [`realtime`].
 
-use reqwest::{Method, StatusCode};
+pub mod messaging;
+pub mod realtime;
+
+pub use messaging::{
+    Attachment, Conversation, Download, HistoryPage, Message, MessageKind, NewMessage, Posted,
+};
+pub use realtime::{LiveConnection, LiveOptions, Presence, Receipt, ServerFrame};
+
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -27,6 +39,20 @@ pub enum ClientError {
     /// The answer was not what the contract says.
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
+    /// The live connection (`/v1/ws`) failed below the contract: TCP, TLS or the
+    /// WebSocket protocol. Reconnecting is the remedy, as for a closed connection.
+    #[error("live connection failed: {0}")]
+    Socket(String),
+    /// The server closed the live connection. The code says why (4001: device logged out,
+    /// 4008: too slow, reconnect to catch up; 1001: server stopping); none when the
+    /// connection ended without a close frame.
+    #[error("live connection closed ({code:?}: {reason})")]
+    Closed {
+        /// WebSocket close code, if a close frame came.
+        code: Option<u16>,
+        /// The server's reason text.
+        reason: String,
+    },
 }
 
 impl ClientError {
@@ -119,7 +145,8 @@ pub struct ContactInput {
     pub phones: Vec<String>,
 }
 
-/// A connection to one dialtone server, optionally logged in.
+/// A connection to one dialtone server, optionally logged in. Cloning is cheap (the HTTP
+/// connection pool is shared), so one client per user is the expected use.
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
@@ -130,11 +157,22 @@ pub struct Client {
 impl Client {
     /// A client of the server at `base` (such as `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Client {
+        Client::from_http(base, reqwest::Client::new())
+    }
+
+    /// A client of the server at `base` over a given HTTP client: load generators share
+    /// one tuned connection pool among thousands of users' clients.
+    pub fn from_http(base: &str, http: reqwest::Client) -> Client {
         Client {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http,
             token: None,
         }
+    }
+
+    /// The server's base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The same client, authenticated with `token`.
@@ -164,7 +202,7 @@ impl Client {
 
     /// Asks for a fresh code.
     pub async fn resend(&self, verification_id: &str) -> ClientResult<Value> {
-        let path = format!("/v1/verifications/{verification_id}/resend");
+        let path = format!("/v1/verifications/{}/resend", segment(verification_id));
         self.call(Method::POST, &path, None).await
     }
 
@@ -176,7 +214,7 @@ impl Client {
         device_name: Option<&str>,
         password: Option<&str>,
     ) -> ClientResult<Login> {
-        let path = format!("/v1/verifications/{verification_id}/code");
+        let path = format!("/v1/verifications/{}/code", segment(verification_id));
         let body = json!({ "code": code, "device_name": device_name, "password": password });
         self.call(Method::POST, &path, Some(body)).await
     }
@@ -217,7 +255,7 @@ impl Client {
 
     /// Logs a device out.
     pub async fn revoke_device(&self, device_id: &str) -> ClientResult<()> {
-        let path = format!("/v1/devices/{device_id}");
+        let path = format!("/v1/devices/{}", segment(device_id));
         self.call_empty(Method::DELETE, &path, None).await
     }
 
@@ -244,8 +282,8 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> ClientResult<T> {
-        let bytes = self.send(method, path, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+        let answer = self.send(method, path, body).await?;
+        answer.decode()
     }
 
     async fn call_empty(
@@ -257,27 +295,59 @@ impl Client {
         self.send(method, path, body).await.map(|_| ())
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> ClientResult<Vec<u8>> {
-        let mut request = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> ClientResult<Answer> {
+        let mut request = self.request(method, path);
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let bytes = response.bytes().await?.to_vec();
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        Err(api_error(status, &bytes, retry_after))
+        execute(request).await
     }
+
+    /// A request to `path` (from `/v1/...`), with the bearer token if there is one.
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+}
+
+/// A successful answer, read whole.
+struct Answer {
+    status: StatusCode,
+    content_type: Option<String>,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    fn decode<T: DeserializeOwned>(&self) -> ClientResult<T> {
+        serde_json::from_slice(&self.bytes).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}
+
+/// Sends a request and reads the answer; an error status becomes [`ClientError::Api`].
+async fn execute(request: RequestBuilder) -> ClientResult<Answer> {
+    let response = request.send().await?;
+    let status = response.status();
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| v.parse().ok());
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let bytes = response.bytes().await?.to_vec();
+    if status.is_success() {
+        return Ok(Answer {
+            status,
+            content_type,
+            bytes,
+        });
+    }
+    Err(api_error(status, &bytes, retry_after))
 }
 
 fn api_error(status: StatusCode, bytes: &[u8], retry_after: Option<u64>) -> ClientError {
@@ -289,4 +359,18 @@ fn api_error(status: StatusCode, bytes: &[u8], retry_after: Option<u64>) -> Clie
         message: text("message").unwrap_or_else(|| status.to_string()),
         retry_after,
     }
+}
+
+/// `value` as one path segment: ids and phone numbers are opaque, so anything outside
+/// the unreserved characters is percent-encoded rather than trusted to be URL-safe.
+fn segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
