@@ -133,6 +133,10 @@ pub trait MessageRepo: Send + Sync {
     ) -> StoreResult<Vec<MessageRecord>>;
     /// Records a device's acknowledgement (never moves back).
     async fn ack(&self, session_id: &str, conversation_id: &str, seq: u64) -> StoreResult<()>;
+    /// Many devices' acknowledgements at once, in one transaction: for each
+    /// `(session_id, user_id, conversation_id, seq)`, what `ack` and then
+    /// `advance_mark(.., read: false, ..)` do; whether each delivered mark moved.
+    async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<bool>>;
     /// Moves a member's delivered or read mark forward; whether it moved.
     async fn advance_mark(
         &self,
@@ -156,4 +160,17 @@ pub trait MessageRepo: Send + Sync {
     /// Messages after `seq` that `user_id` did not send and may see.
     async fn count_after(&self, conversation_id: &str, user_id: &str, seq: u64)
     -> StoreResult<u64>;
+}
+
+/// One device's acknowledgement of a conversation up to a seq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAck {
+    /// The device (session).
+    pub session_id: String,
+    /// Its user (whose delivered mark moves).
+    pub user_id: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// Up to this seq.
+    pub seq: u64,
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::sql::{PgDb, SqliteDb, ms, time};
-use crate::{ConversationRecord, MemberRecord, MessageRecord, MessageRepo, StoreResult};
+use crate::{ConversationRecord, DeviceAck, MemberRecord, MessageRecord, MessageRepo, StoreResult};
 
 fn seq(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -409,6 +409,36 @@ macro_rules! impl_messaging {
                 .execute(&self.0)
                 .await?;
                 Ok(())
+            }
+
+            async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<bool>> {
+                let mut tx = self.0.begin().await?;
+                let mut moved = Vec::with_capacity(acks.len());
+                for ack in acks {
+                    sqlx::query(
+                        "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
+                         VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
+                         SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
+                         THEN excluded.acked_seq ELSE device_acks.acked_seq END",
+                    )
+                    .bind(&ack.session_id)
+                    .bind(&ack.conversation_id)
+                    .bind(signed(ack.seq))
+                    .execute(&mut *tx)
+                    .await?;
+                    let done = sqlx::query(
+                        "UPDATE conversation_members SET delivered_seq = $1 \
+                         WHERE conversation_id = $2 AND user_id = $3 AND delivered_seq < $1",
+                    )
+                    .bind(signed(ack.seq))
+                    .bind(&ack.conversation_id)
+                    .bind(&ack.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    moved.push(done.rows_affected() > 0);
+                }
+                tx.commit().await?;
+                Ok(moved)
             }
 
             async fn advance_mark(

@@ -7,8 +7,9 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
-    ContactGroupRecord, ContactRecord, ConversationRecord, ListKind, MessageRecord, PresenceRecord,
-    RelationFacts, SessionRecord, Store, StoreError, UserRecord, VerificationRecord,
+    ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, ListKind, MessageRecord,
+    PresenceRecord, RelationFacts, SessionRecord, Store, StoreError, UserRecord,
+    VerificationRecord,
 };
 
 fn now() -> chrono::DateTime<Utc> {
@@ -908,10 +909,65 @@ async fn batched_appends(store: Store) {
     assert_eq!(repo.conversation("b2").await.unwrap().unwrap().last_seq, 1);
 }
 
+/// Acks in one transaction: device acks never move back; each delivered mark moves
+/// once, and only forward.
+async fn batched_acks(store: Store) {
+    two_users(&store).await;
+    let repo = &store.messages;
+    let conv = ConversationRecord {
+        id: "a1".into(),
+        kind: "direct".into(),
+        name: None,
+        last_seq: 0,
+        created_at: now(),
+    };
+    repo.create_conversation(
+        &conv,
+        &[
+            ("t".to_owned(), "member".to_owned()),
+            ("v".to_owned(), "member".to_owned()),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    for i in 1..=3 {
+        repo.append(&message(&format!("a{i}"), "a1", "t", &format!("k{i}")), &[])
+            .await
+            .unwrap();
+    }
+    let ack = |session: &str, user: &str, seq: u64| DeviceAck {
+        session_id: session.into(),
+        user_id: user.into(),
+        conversation_id: "a1".into(),
+        seq,
+    };
+    let moved = repo
+        .ack_batch(&[
+            ack("sv", "v", 2),
+            ack("sv", "v", 1),
+            ack("sv", "v", 3),
+            ack("st", "t", 3),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(moved, vec![true, false, true, true]);
+    // Device sv acked up to 3: nothing left for it; its first ack at 1 did not undo that.
+    assert!(repo.unacked("sv", "v", 10).await.unwrap().is_empty());
+    assert_eq!(
+        repo.ack_batch(&[ack("sv", "v", 3)]).await.unwrap(),
+        vec![false]
+    );
+    let members = repo.members("a1").await.unwrap();
+    let v = members.iter().find(|m| m.user_id == "v").unwrap();
+    assert_eq!(v.delivered_seq, 3);
+}
+
 contract!(
     messaging,
     concurrent_sends_get_contiguous_seqs,
     batched_appends,
+    batched_acks,
     accounts,
     sessions,
     verifications,

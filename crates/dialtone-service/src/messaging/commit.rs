@@ -1,80 +1,114 @@
-//! Group commit: messages sent at about the same time are written in one transaction, so
-//! they share one commit (one sync to disk) instead of paying one each. A sender still
-//! gets its answer only after the transaction holding its message committed, so a 201
-//! keeps meaning "on disk".
+//! Group commit: writes that arrive at about the same time go into one transaction, so
+//! they share one commit (one sync to disk) instead of paying one each. Messages (a 201
+//! still follows the commit holding the message, so it keeps meaning "on disk") and
+//! devices' acknowledgements (a busy group's members ack every message) both go this way.
 //!
 //! Writers take whatever is waiting when they are free (no timer: under light load a
-//! message is written alone and at once; under heavy load the queue fills while the
-//! previous batch commits, and the next batch takes it all).
+//! write goes alone and at once; under heavy load the queue fills while the previous
+//! batch commits, and the next batch takes it all).
 
 use std::sync::Arc;
 
-use dialtone_store::{Engine, MessageRecord, MessageRepo, StoreResult};
+use async_trait::async_trait;
+use dialtone_store::{DeviceAck, Engine, MessageRecord, MessageRepo, StoreResult};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{ServiceError, ServiceResult};
 
-/// Most messages in one transaction.
+/// Most writes in one transaction.
 const MAX_BATCH: usize = 256;
-/// Appends that may wait for a writer before senders wait to queue.
+/// Writes that may wait for a writer before callers wait to queue.
 const MAX_WAITING: usize = 4096;
 
-type Answer = oneshot::Sender<StoreResult<(MessageRecord, bool)>>;
-
-struct Pending {
-    message: MessageRecord,
-    withheld: Vec<String>,
-    answer: Answer,
+/// A kind of write that can be done one at a time or many in one transaction.
+#[async_trait]
+pub(crate) trait BatchWrite: Send + Sync + 'static {
+    /// One write.
+    type Item: Send + Sync + 'static;
+    /// Its result.
+    type Done: Send + 'static;
+    /// Many, in one transaction, results in order; nothing written on error.
+    async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>>;
+    /// One alone.
+    async fn write_one(&self, item: &Self::Item) -> StoreResult<Self::Done>;
 }
 
-/// The queue of appends and its writer tasks (they end when the service is dropped).
-pub(crate) struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
+/// Message appends (`MessageRepo::append_batch`).
+pub(crate) struct Appends(pub Arc<dyn MessageRepo>);
+
+#[async_trait]
+impl BatchWrite for Appends {
+    type Item = (MessageRecord, Vec<String>);
+    type Done = (MessageRecord, bool);
+    async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>> {
+        self.0.append_batch(items).await
+    }
+    async fn write_one(&self, (message, withheld): &Self::Item) -> StoreResult<Self::Done> {
+        self.0.append(message, withheld).await
+    }
 }
 
-impl GroupCommit {
+/// Devices' acknowledgements with the delivered marks they move (`ack_batch`).
+pub(crate) struct Acks(pub Arc<dyn MessageRepo>);
+
+#[async_trait]
+impl BatchWrite for Acks {
+    type Item = DeviceAck;
+    type Done = bool;
+    async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>> {
+        self.0.ack_batch(items).await
+    }
+    async fn write_one(&self, item: &Self::Item) -> StoreResult<Self::Done> {
+        let moved = self.0.ack_batch(std::slice::from_ref(item)).await?;
+        Ok(moved.first().copied().unwrap_or(false))
+    }
+}
+
+type Answer<W> = oneshot::Sender<StoreResult<<W as BatchWrite>::Done>>;
+type Waiting<W> = (<W as BatchWrite>::Item, Answer<W>);
+
+/// The queue of one kind of write and its writer tasks (they end when the service, and
+/// with it the queue's sender, is dropped).
+pub(crate) struct GroupCommit<W: BatchWrite> {
+    queue: mpsc::Sender<Waiting<W>>,
+}
+
+impl<W: BatchWrite> GroupCommit<W> {
     /// Starts the writers: one for SQLite (it has one writer anyway), a few for
     /// PostgreSQL (different conversations commit in parallel there).
-    pub(crate) fn start(repo: Arc<dyn MessageRepo>, engine: Engine) -> GroupCommit {
+    pub(crate) fn start(write: W, engine: Engine) -> GroupCommit<W> {
         let (queue, waiting) = mpsc::channel(MAX_WAITING);
         let waiting = Arc::new(Mutex::new(waiting));
+        let write = Arc::new(write);
         let writers = match engine {
             Engine::Sqlite => 1,
             Engine::Postgres => 4,
         };
         for _ in 0..writers {
             // Ends by itself once every sender (the service) is gone and the queue is empty.
-            tokio::spawn(write(repo.clone(), waiting.clone()));
+            tokio::spawn(writer(write.clone(), waiting.clone()));
         }
         GroupCommit { queue }
     }
 
-    /// Appends one message as `MessageRepo::append` does, in a shared transaction.
-    pub(crate) async fn append(
-        &self,
-        message: MessageRecord,
-        withheld: Vec<String>,
-    ) -> ServiceResult<(MessageRecord, bool)> {
+    /// Does one write in a shared transaction; its result once that committed.
+    pub(crate) async fn write(&self, item: W::Item) -> ServiceResult<W::Done> {
         let (answer, answered) = oneshot::channel();
         self.queue
-            .send(Pending {
-                message,
-                withheld,
-                answer,
-            })
+            .send((item, answer))
             .await
-            .map_err(|_| ServiceError::Internal("the message writer stopped".into()))?;
-        let appended = answered
+            .map_err(|_| ServiceError::Internal("the writer stopped".into()))?;
+        let done = answered
             .await
-            .map_err(|_| ServiceError::Internal("the message writer dropped a message".into()))?;
-        Ok(appended?)
+            .map_err(|_| ServiceError::Internal("the writer dropped a write".into()))?;
+        Ok(done?)
     }
 }
 
 /// One writer: takes everything waiting (up to `MAX_BATCH`), writes it in one
-/// transaction, answers each sender. A failed batch is retried one message at a time, so
-/// one bad message fails alone.
-async fn write(repo: Arc<dyn MessageRepo>, waiting: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+/// transaction, answers each caller. A failed batch is retried one write at a time, so
+/// one bad write fails alone.
+async fn writer<W: BatchWrite>(write: Arc<W>, waiting: Arc<Mutex<mpsc::Receiver<Waiting<W>>>>) {
     loop {
         let batch = {
             let mut waiting = waiting.lock().await;
@@ -90,27 +124,24 @@ async fn write(repo: Arc<dyn MessageRepo>, waiting: Arc<Mutex<mpsc::Receiver<Pen
             }
             batch
         };
-        let (items, answers): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|p| ((p.message, p.withheld), p.answer))
-            .unzip();
-        if let ([(message, withheld)], [_]) = (items.as_slice(), answers.as_slice()) {
-            let appended = repo.append(message, withheld).await;
+        let (items, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        if let ([item], [_]) = (items.as_slice(), answers.as_slice()) {
+            let done = write.write_one(item).await;
             if let Some(answer) = answers.into_iter().next() {
-                let _ = answer.send(appended);
+                let _ = answer.send(done);
             }
             continue;
         }
-        match repo.append_batch(&items).await {
-            Ok(appended) => {
-                for (answer, one) in answers.into_iter().zip(appended) {
+        match write.write_batch(&items).await {
+            Ok(done) => {
+                for (answer, one) in answers.into_iter().zip(done) {
                     let _ = answer.send(Ok(one));
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, size = items.len(), "batch not written; one by one");
-                for ((message, withheld), answer) in items.iter().zip(answers) {
-                    let _ = answer.send(repo.append(message, withheld).await);
+                for (item, answer) in items.iter().zip(answers) {
+                    let _ = answer.send(write.write_one(item).await);
                 }
             }
         }

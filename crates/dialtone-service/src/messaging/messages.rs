@@ -185,7 +185,7 @@ impl MessagingService {
             edited_at: None,
             deleted: false,
         };
-        let (stored, created) = self.commits.append(record, withheld.clone()).await?;
+        let (stored, created) = self.commits.write((record, withheld.clone())).await?;
         let view = message_view(stored, user);
         if created {
             let to = members
@@ -377,11 +377,27 @@ impl MessagingService {
     ) -> ServiceResult<()> {
         let (conversation, _, _) = self.membership(user, conversation_id).await?;
         let seq = seq.min(conversation.last_seq);
-        self.store
-            .messages
-            .ack(session_id, conversation_id, seq)
+        // Written with every other ack waiting, in one transaction (a busy group's members
+        // all ack each message).
+        let moved = self
+            .acks
+            .write(dialtone_store::DeviceAck {
+                session_id: session_id.to_owned(),
+                user_id: user.id.clone(),
+                conversation_id: conversation_id.to_owned(),
+                seq,
+            })
             .await?;
-        self.mark(user, conversation_id, seq, false).await
+        if moved {
+            self.announce(Event::Receipt {
+                conversation_id: conversation_id.to_owned(),
+                user_id: user.id.clone(),
+                seq,
+                read: false,
+            })
+            .await;
+        }
+        Ok(())
     }
 
     async fn mark(

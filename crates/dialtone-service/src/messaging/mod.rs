@@ -60,7 +60,8 @@ pub struct MessagingService {
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     limits: MessageLimits,
-    commits: commit::GroupCommit,
+    commits: commit::GroupCommit<commit::Appends>,
+    acks: commit::GroupCommit<commit::Acks>,
 }
 
 impl MessagingService {
@@ -72,7 +73,9 @@ impl MessagingService {
         clock: Arc<dyn Clock>,
         limits: MessageLimits,
     ) -> Self {
-        let commits = commit::GroupCommit::start(store.messages.clone(), store.engine);
+        let commits =
+            commit::GroupCommit::start(commit::Appends(store.messages.clone()), store.engine);
+        let acks = commit::GroupCommit::start(commit::Acks(store.messages.clone()), store.engine);
         Self {
             social,
             store,
@@ -80,6 +83,7 @@ impl MessagingService {
             clock,
             limits,
             commits,
+            acks,
         }
     }
 
