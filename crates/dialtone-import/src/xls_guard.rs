@@ -56,6 +56,24 @@ impl<'a> Cfb<'a> {
         out
     }
 
+    /// Whether a FAT chain reaches END_OF_CHAIN within `max` sectors. calamine follows
+    /// the directory chain without a bound, so a looping one would grow its buffer until
+    /// the process runs out of memory.
+    fn chain_ends(&self, start: u32, max: usize) -> bool {
+        let (mut n, mut steps) = (start, 0usize);
+        while n < END_OF_CHAIN - 3 {
+            if steps >= max {
+                return false;
+            }
+            n = match self.fat.get(n as usize) {
+                Some(next) => *next,
+                None => return false,
+            };
+            steps += 1;
+        }
+        n == END_OF_CHAIN
+    }
+
     fn stream(&self, start: u32, size: usize) -> Vec<u8> {
         let max = self.bytes.len() >> self.shift;
         let mut out = Vec::new();
@@ -109,6 +127,9 @@ fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
         fat.extend((0..per_sector).filter_map(|i| u32_at(s, i * 4)));
     }
     cfb.fat = fat;
+    if !cfb.chain_ends(u32_at(bytes, 0x30)?, max_sectors) {
+        return None;
+    }
     let dir = cfb.stream(u32_at(bytes, 0x30)?, bytes.len());
     let entry = |i: usize| dir.get(i * DIR_ENTRY..(i + 1) * DIR_ENTRY);
     let root = entry(0)?;
@@ -214,4 +235,17 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), ImportError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer: a directory chain that loops made calamine allocate until the
+    /// process died; it is refused before calamine sees it.
+    #[test]
+    fn a_looping_directory_chain_is_refused() {
+        let bytes = include_bytes!("../tests/fixtures/looping-directory-chain.xls");
+        assert!(check(bytes, &Limits::default()).is_err());
+    }
 }
