@@ -666,14 +666,8 @@ impl Hub {
         for user in users {
             self.resync_user(&user).await?;
             for conn in self.local_conns(&user).await {
-                for message in self
-                    .messaging
-                    .catch_up(&conn.user, &conn.session_id)
-                    .await?
-                {
-                    conn.send(ServerFrame::Message {
-                        message: crate::messaging::wire_of(&message),
-                    });
+                for frame in self.catch_up(&conn).await? {
+                    conn.send(frame);
                 }
             }
         }

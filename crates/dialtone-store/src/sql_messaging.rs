@@ -83,6 +83,21 @@ fn records(rows: Vec<MessageRow>) -> StoreResult<Vec<MessageRecord>> {
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, \
      m.text, m.attachment_id, m.reply_to, m.sent_at, m.edited_at, m.deleted";
 
+/// A device's acknowledgement ($1 session, $2 conversation, $3 seq); it never moves back.
+const DEVICE_ACK: &str = "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
+     VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
+     SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
+     THEN excluded.acked_seq ELSE device_acks.acked_seq END";
+
+/// Moves a member's delivered or read mark ($2 conversation, $3 user) forward to $1.
+fn advance_mark_sql(read: bool) -> String {
+    let column = if read { "read_seq" } else { "delivered_seq" };
+    format!(
+        "UPDATE conversation_members SET {column} = $1 \
+         WHERE conversation_id = $2 AND user_id = $3 AND {column} < $1"
+    )
+}
+
 /// Messages the viewer ($2) may see: not withheld from them.
 const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
@@ -398,10 +413,7 @@ macro_rules! impl_messaging {
 
             async fn ack(&self, session_id: &str, conversation_id: &str, at: u64) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
-                     VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
-                     SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
-                     THEN excluded.acked_seq ELSE device_acks.acked_seq END",
+                    DEVICE_ACK,
                 )
                 .bind(session_id)
                 .bind(conversation_id)
@@ -414,22 +426,17 @@ macro_rules! impl_messaging {
             async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<bool>> {
                 let mut tx = self.0.begin().await?;
                 let mut moved = Vec::with_capacity(acks.len());
+                let mark = advance_mark_sql(false);
                 for ack in acks {
                     sqlx::query(
-                        "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
-                         VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
-                         SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
-                         THEN excluded.acked_seq ELSE device_acks.acked_seq END",
+                        DEVICE_ACK,
                     )
                     .bind(&ack.session_id)
                     .bind(&ack.conversation_id)
                     .bind(signed(ack.seq))
                     .execute(&mut *tx)
                     .await?;
-                    let done = sqlx::query(
-                        "UPDATE conversation_members SET delivered_seq = $1 \
-                         WHERE conversation_id = $2 AND user_id = $3 AND delivered_seq < $1",
-                    )
+                    let done = sqlx::query(&mark)
                     .bind(signed(ack.seq))
                     .bind(&ack.conversation_id)
                     .bind(&ack.user_id)
@@ -448,12 +455,7 @@ macro_rules! impl_messaging {
                 read: bool,
                 at: u64,
             ) -> StoreResult<bool> {
-                let column = if read { "read_seq" } else { "delivered_seq" };
-                let sql = format!(
-                    "UPDATE conversation_members SET {column} = $1 \
-                     WHERE conversation_id = $2 AND user_id = $3 AND {column} < $1"
-                );
-                let done = sqlx::query(&sql)
+                let done = sqlx::query(&advance_mark_sql(read))
                     .bind(signed(at))
                     .bind(conversation_id)
                     .bind(user_id)

@@ -180,12 +180,8 @@ async fn serve(
             }
         }
     }
-    // What the client acknowledged before it left still counts.
-    for (conversation_id, seq) in acks.by_conversation.drain() {
-        if let Err(e) = hub.client_ack(conn, &conversation_id, seq).await {
-            tracing::debug!(error = %e, "ack at close not recorded");
-        }
-    }
+    // What the client acknowledged before it left still counts (no one to tell of errors).
+    record_acks(hub, conn, &mut acks).await;
 }
 
 /// After the server's close frame: lets the client read what is still on its way and
@@ -227,17 +223,22 @@ async fn flush_acks(
     acks: &mut PendingAcks,
     socket: &mut WebSocket,
 ) -> bool {
-    acks.due = None;
-    let pending: Vec<(String, u64)> = acks.by_conversation.drain().collect();
-    for (conversation_id, seq) in pending {
-        let reply = outcome(hub.client_ack(conn, &conversation_id, seq).await);
-        if let Some(reply) = reply
-            && send(socket, &reply).await.is_err()
-        {
+    for reply in record_acks(hub, conn, acks).await {
+        if send(socket, &reply).await.is_err() {
             return false;
         }
     }
     true
+}
+
+/// Records and clears the pending acks; the error frames of those that failed.
+async fn record_acks(hub: &Hub, conn: &Connection, acks: &mut PendingAcks) -> Vec<ServerFrame> {
+    acks.due = None;
+    let mut replies = Vec::new();
+    for (conversation_id, seq) in std::mem::take(&mut acks.by_conversation) {
+        replies.extend(outcome(hub.client_ack(conn, &conversation_id, seq).await));
+    }
+    replies
 }
 
 /// The error frame for a failed ack or typing frame, if it failed.

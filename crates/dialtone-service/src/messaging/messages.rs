@@ -389,13 +389,7 @@ impl MessagingService {
             })
             .await?;
         if moved {
-            self.announce(Event::Receipt {
-                conversation_id: conversation_id.to_owned(),
-                user_id: user.id.clone(),
-                seq,
-                read: false,
-            })
-            .await;
+            self.receipt(user, conversation_id, seq, false).await;
         }
         Ok(())
     }
@@ -413,15 +407,20 @@ impl MessagingService {
             .advance_mark(conversation_id, &user.id, read, seq)
             .await?
         {
-            self.announce(Event::Receipt {
-                conversation_id: conversation_id.to_owned(),
-                user_id: user.id.clone(),
-                seq,
-                read,
-            })
-            .await;
+            self.receipt(user, conversation_id, seq, read).await;
         }
         Ok(())
+    }
+
+    /// Announces that a member's delivered or read mark moved to `seq`.
+    async fn receipt(&self, user: &UserRecord, conversation_id: &str, seq: u64, read: bool) {
+        self.announce(Event::Receipt {
+            conversation_id: conversation_id.to_owned(),
+            user_id: user.id.clone(),
+            seq,
+            read,
+        })
+        .await;
     }
 
     /// Tells the other members the caller is typing (nothing is stored).
