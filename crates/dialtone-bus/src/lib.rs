@@ -14,8 +14,10 @@ use tokio::sync::broadcast;
 /// How many events a slow local subscriber may fall behind before it skips some.
 const LOCAL_CAPACITY: usize = 65_536;
 
-/// Something that changed and that live connections may need to hear about. Events carry
-/// ids only: each node reads the current state itself and asks the privacy policy.
+/// Something that changed and that live connections may need to hear about. Presence,
+/// privacy and contacts events carry ids only: each node reads the current state itself
+/// and asks the privacy policy. Conversation events (messages, receipts, typing) carry
+/// what is sent and to whom, decided once where they happen, so fan-out reads nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -61,23 +63,28 @@ pub enum Event {
         /// The message as it is now.
         message: serde_json::Value,
     },
-    /// A member's delivered or read mark moved forward.
+    /// A member's delivered or read mark moved forward. Carries who hears of it (decided
+    /// by the privacy policy where the mark moved), so fan-out needs no database read.
     Receipt {
         /// The conversation.
         conversation_id: String,
-        /// The member whose mark moved.
-        user_id: String,
+        /// The member whose mark moved (E.164).
+        phone: String,
         /// Up to this seq.
         seq: u64,
         /// Read (else delivered).
         read: bool,
+        /// The users (ids) it goes to.
+        to: Vec<String>,
     },
-    /// A member is typing.
+    /// A member is typing; carried like `Receipt`.
     Typing {
         /// The conversation.
         conversation_id: String,
-        /// Who types.
-        user_id: String,
+        /// Who types (E.164).
+        phone: String,
+        /// The users (ids) it goes to.
+        to: Vec<String>,
     },
     /// A device was logged out; its live connections must close.
     SessionRevoked {

@@ -499,49 +499,46 @@ impl Hub {
             }
             Event::UserRegistered { user_id } => self.refresh_watchers_of(user_id, true).await,
             Event::MessageCreated { to, message, .. } => {
-                self.send_to(to, |m| ServerFrame::Message { message: m }, message)
-                    .await;
+                let frame = ServerFrame::Message {
+                    message: message.clone(),
+                };
+                self.send_to(to, &frame).await;
                 Ok(())
             }
             Event::MessageChanged { to, message, .. } => {
-                self.send_to(to, |m| ServerFrame::MessageUpdated { message: m }, message)
-                    .await;
+                let frame = ServerFrame::MessageUpdated {
+                    message: message.clone(),
+                };
+                self.send_to(to, &frame).await;
                 Ok(())
             }
             Event::Receipt {
                 conversation_id,
-                user_id,
+                phone,
                 seq,
                 read,
+                to,
             } => {
-                let Some((phone, audience)) = self
-                    .messaging
-                    .receipt_audience(conversation_id, user_id, *seq)
-                    .await?
-                else {
-                    return Ok(());
+                let frame = ServerFrame::Receipt {
+                    conversation_id: conversation_id.clone(),
+                    phone: phone.clone(),
+                    seq: *seq,
+                    status: if *read { "read" } else { "delivered" },
                 };
-                for watcher in audience {
-                    for conn in self.local_conns(&watcher).await {
-                        conn.send(ServerFrame::Receipt {
-                            conversation_id: conversation_id.clone(),
-                            phone: phone.to_string(),
-                            seq: *seq,
-                            status: if *read { "read" } else { "delivered" },
-                        });
-                    }
-                }
+                self.send_to(to, &frame).await;
                 Ok(())
             }
             Event::Typing {
                 conversation_id,
-                user_id,
+                phone,
+                to,
             } => {
-                self.tell_audience(conversation_id, user_id, |phone| ServerFrame::Typing {
+                let frame = ServerFrame::Typing {
                     conversation_id: conversation_id.clone(),
-                    phone,
-                })
-                .await
+                    phone: phone.clone(),
+                };
+                self.send_to(to, &frame).await;
+                Ok(())
             }
             Event::SessionRevoked { session_id } => {
                 for conns in self.local.read().await.values() {
@@ -554,38 +551,13 @@ impl Hub {
         }
     }
 
-    /// Sends a frame about what `actor` did in a conversation to the local connections of
-    /// the members who may see the actor there.
-    async fn tell_audience(
-        &self,
-        conversation_id: &str,
-        actor_id: &str,
-        frame: impl Fn(String) -> ServerFrame,
-    ) -> ServiceResult<()> {
-        let Some((phone, audience)) = self.messaging.audience(conversation_id, actor_id).await?
-        else {
-            return Ok(());
-        };
-        for watcher in audience {
-            for conn in self.local_conns(&watcher).await {
-                conn.send(frame(phone.to_string()));
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends a message frame to the local connections of `to`.
-    async fn send_to(
-        &self,
-        to: &[String],
-        frame: impl Fn(serde_json::Value) -> ServerFrame,
-        message: &serde_json::Value,
-    ) {
+    /// Sends a frame to the local connections of the users `to`.
+    async fn send_to(&self, to: &[String], frame: &ServerFrame) {
         let local = self.local.read().await;
         for user_id in to {
             if let Some(conns) = local.get(user_id) {
                 for conn in conns {
-                    conn.send(frame(message.clone()));
+                    conn.send(frame.clone());
                 }
             }
         }

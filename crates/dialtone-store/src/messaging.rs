@@ -81,6 +81,12 @@ pub trait MessageRepo: Send + Sync {
     async fn conversations_of(&self, user_id: &str) -> StoreResult<Vec<ConversationRecord>>;
     /// The members of a conversation.
     async fn members(&self, conversation_id: &str) -> StoreResult<Vec<MemberRecord>>;
+    /// One member of a conversation (one row, whatever the group's size), if a member.
+    async fn member(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<MemberRecord>>;
     /// Adds members (existing ones are left as they are).
     async fn add_members(
         &self,

@@ -272,6 +272,27 @@ macro_rules! impl_messaging {
                     .collect())
             }
 
+            async fn member(
+                &self,
+                conversation_id: &str,
+                user_id: &str,
+            ) -> StoreResult<Option<MemberRecord>> {
+                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT user_id, role, read_seq, delivered_seq FROM conversation_members \
+                     WHERE conversation_id = $1 AND user_id = $2",
+                )
+                .bind(conversation_id)
+                .bind(user_id)
+                .fetch_optional(&self.0)
+                .await?;
+                Ok(row.map(|(user_id, role, read, delivered)| MemberRecord {
+                    user_id,
+                    role,
+                    read_seq: seq(read),
+                    delivered_seq: seq(delivered),
+                }))
+            }
+
             async fn add_members(
                 &self,
                 conversation_id: &str,

@@ -760,6 +760,9 @@ async fn messaging(store: Store) {
     let ms = repo.members("c1").await.unwrap();
     let v = ms.iter().find(|m| m.user_id == "v").unwrap();
     assert_eq!((v.read_seq, v.delivered_seq), (3, 1));
+    assert_eq!(repo.member("c1", "v").await.unwrap().as_ref(), Some(v));
+    assert_eq!(repo.member("c1", "nobody").await.unwrap(), None);
+    assert_eq!(repo.member("other", "v").await.unwrap(), None);
     assert_eq!(
         repo.count_after("c1", "v", 0).await.unwrap(),
         1,

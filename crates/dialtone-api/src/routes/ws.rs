@@ -95,7 +95,7 @@ async fn ws(
 
 async fn serve(
     socket: &mut WebSocket,
-    hub: &Hub,
+    hub: &Arc<Hub>,
     conn: &Arc<Connection>,
     mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
 ) {
@@ -124,9 +124,7 @@ async fn serve(
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
-                if !flush_acks(hub, conn, &mut acks, socket).await {
-                    break;
-                }
+                flush_acks(hub, conn, &mut acks);
             }
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
@@ -215,20 +213,18 @@ impl PendingAcks {
     }
 }
 
-/// Records the pending acks; an ack of an unknown conversation gets its error frame now.
-/// `false` when the socket is gone.
-async fn flush_acks(
-    hub: &Hub,
-    conn: &Connection,
-    acks: &mut PendingAcks,
-    socket: &mut WebSocket,
-) -> bool {
-    for reply in record_acks(hub, conn, acks).await {
-        if send(socket, &reply).await.is_err() {
-            return false;
+/// Records the pending acks in a task of their own, so the socket goes on being written
+/// while they wait for their commit; an ack of an unknown conversation gets its error
+/// frame through the connection's queue.
+fn flush_acks(hub: &Arc<Hub>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
+    let pending = std::mem::take(acks);
+    let (hub, conn) = (hub.clone(), conn.clone());
+    tokio::spawn(async move {
+        let mut pending = pending;
+        for reply in record_acks(&hub, &conn, &mut pending).await {
+            conn.send(reply);
         }
-    }
-    true
+    });
 }
 
 /// Records and clears the pending acks; the error frames of those that failed.

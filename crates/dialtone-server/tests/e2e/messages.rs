@@ -878,6 +878,60 @@ async fn group_receipts_go_to_the_sender_only() {
 }
 
 #[tokio::test]
+async fn a_sender_who_left_the_group_hears_no_receipts() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let conv = g.body["id"].as_str().unwrap().to_owned();
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let mut carol = app.ws(&c).await;
+    ready(&mut carol).await;
+    say(&app, &b, &conv, "b1", "from bob").await;
+    say(&app, &a, &conv, "a2", "from alice").await;
+    for _ in 0..2 {
+        for ws in [&mut alice, &mut bob, &mut carol] {
+            expect(ws, "message").await;
+        }
+    }
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{conv}/members/{BOB}"),
+            Some(&b),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Carol acknowledges Bob's message, then (after the coalescing window) Alice's.
+    carol
+        .send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    carol
+        .send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 2 }).to_string())
+        .await;
+    let f = expect(&mut alice, "receipt").await;
+    assert_eq!(
+        (f["phone"].as_str(), f["seq"].as_u64()),
+        (Some(CAROL), Some(2))
+    );
+    // Bob, no longer a member, was told nothing: his next frame answers his ping.
+    bob.send_text(r#"{"type":"ping"}"#).await;
+    let f = bob.frame().await;
+    assert_eq!(f["type"], "pong", "{f}");
+}
+
+#[tokio::test]
 async fn conversations_with_hidden_contacts_need_the_vault() {
     let app = TestApp::spawn().await;
     let (a, _, _) = users(&app).await;

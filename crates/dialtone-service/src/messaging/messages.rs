@@ -3,7 +3,7 @@
 
 use dialtone_bus::Event;
 use dialtone_core::PhoneNumber;
-use dialtone_store::{MessageRecord, UserRecord};
+use dialtone_store::{ConversationRecord, MessageRecord, UserRecord};
 
 use super::{MessagingService, message_view};
 use crate::crypto::new_id;
@@ -356,14 +356,22 @@ impl MessagingService {
         conversation_id: &str,
         seq: u64,
     ) -> ServiceResult<()> {
-        let (conversation, _, _) = self.membership(user, conversation_id).await?;
+        let (conversation, _) = self.member_of(user, conversation_id).await?;
         if seq > conversation.last_seq {
             return Err(ServiceError::InvalidInput(format!(
                 "seq {seq} is beyond the last message ({})",
                 conversation.last_seq
             )));
         }
-        self.mark(user, conversation_id, seq, true).await
+        if self
+            .store
+            .messages
+            .advance_mark(conversation_id, &user.id, true, seq)
+            .await?
+        {
+            self.receipt(user, &conversation, seq, true).await?;
+        }
+        Ok(())
     }
 
     /// A device acknowledges messages up to `seq`: they are not sent to it again, and the
@@ -375,7 +383,7 @@ impl MessagingService {
         conversation_id: &str,
         seq: u64,
     ) -> ServiceResult<()> {
-        let (conversation, _, _) = self.membership(user, conversation_id).await?;
+        let (conversation, _) = self.member_of(user, conversation_id).await?;
         let seq = seq.min(conversation.last_seq);
         // Written with every other ack waiting, in one transaction (a busy group's members
         // all ack each message).
@@ -389,48 +397,47 @@ impl MessagingService {
             })
             .await?;
         if moved {
-            self.receipt(user, conversation_id, seq, false).await;
+            self.receipt(user, &conversation, seq, false).await?;
         }
         Ok(())
     }
 
-    async fn mark(
+    /// Announces that a member's delivered or read mark moved to `seq`, to those who get
+    /// that receipt (decided here, so the fan-out reads nothing); nothing when nobody does.
+    async fn receipt(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation: &ConversationRecord,
         seq: u64,
         read: bool,
     ) -> ServiceResult<()> {
-        if self
-            .store
-            .messages
-            .advance_mark(conversation_id, &user.id, read, seq)
-            .await?
-        {
-            self.receipt(user, conversation_id, seq, read).await;
+        let to = self.receipt_audience(conversation, user, seq).await?;
+        if !to.is_empty() {
+            self.announce(Event::Receipt {
+                conversation_id: conversation.id.clone(),
+                phone: user.phone.to_string(),
+                seq,
+                read,
+                to,
+            })
+            .await;
         }
         Ok(())
     }
 
-    /// Announces that a member's delivered or read mark moved to `seq`.
-    async fn receipt(&self, user: &UserRecord, conversation_id: &str, seq: u64, read: bool) {
-        self.announce(Event::Receipt {
-            conversation_id: conversation_id.to_owned(),
-            user_id: user.id.clone(),
-            seq,
-            read,
-        })
-        .await;
-    }
-
-    /// Tells the other members the caller is typing (nothing is stored).
+    /// Tells the other members who may see the caller that they are typing (nothing is
+    /// stored).
     pub async fn typing(&self, user: &UserRecord, conversation_id: &str) -> ServiceResult<()> {
-        self.membership(user, conversation_id).await?;
-        self.announce(Event::Typing {
-            conversation_id: conversation_id.to_owned(),
-            user_id: user.id.clone(),
-        })
-        .await;
+        self.member_of(user, conversation_id).await?;
+        let to = self.audience(conversation_id, user).await?;
+        if !to.is_empty() {
+            self.announce(Event::Typing {
+                conversation_id: conversation_id.to_owned(),
+                phone: user.phone.to_string(),
+                to,
+            })
+            .await;
+        }
         Ok(())
     }
 
@@ -453,48 +460,57 @@ impl MessagingService {
             .collect())
     }
 
-    /// Who gets a member's receipt up to `seq`: in a direct conversation the other member;
-    /// in a group only the sender of that message (as messengers do: every member hearing
-    /// every member's receipts would be quadratic). Only if they may see the member.
-    pub async fn receipt_audience(
+    /// Who gets a member's receipt up to `seq` (user ids): in a direct conversation the
+    /// other member; in a group only the sender of that message, while still a member (as
+    /// messengers do: every member hearing every member's receipts would be quadratic).
+    /// Only if they may see the member. A few one-row reads whatever the group's size.
+    async fn receipt_audience(
         &self,
-        conversation_id: &str,
-        actor_id: &str,
+        conversation: &ConversationRecord,
+        actor: &UserRecord,
         seq: u64,
-    ) -> ServiceResult<Option<(PhoneNumber, Vec<String>)>> {
-        let Some(conversation) = self.store.messages.conversation(conversation_id).await? else {
-            return Ok(None);
+    ) -> ServiceResult<Vec<String>> {
+        let candidates: Vec<String> = if conversation.kind == "group" {
+            let Some(sender) = self
+                .store
+                .messages
+                .message_at(&conversation.id, seq)
+                .await?
+                .map(|m| m.sender_id)
+                .filter(|id| *id != actor.id)
+            else {
+                return Ok(Vec::new());
+            };
+            if self
+                .store
+                .messages
+                .member(&conversation.id, &sender)
+                .await?
+                .is_none()
+            {
+                return Ok(Vec::new());
+            }
+            vec![sender]
+        } else {
+            self.store
+                .messages
+                .members(&conversation.id)
+                .await?
+                .into_iter()
+                .map(|m| m.user_id)
+                .filter(|id| *id != actor.id)
+                .collect()
         };
-        let Some((phone, audience)) = self.audience(conversation_id, actor_id).await? else {
-            return Ok(None);
-        };
-        if conversation.kind != "group" {
-            return Ok(Some((phone, audience)));
-        }
-        let sender = self
-            .store
-            .messages
-            .message_at(conversation_id, seq)
-            .await?
-            .map(|m| m.sender_id);
-        let audience = audience
-            .into_iter()
-            .filter(|id| sender.as_deref() == Some(id.as_str()))
-            .collect();
-        Ok(Some((phone, audience)))
+        self.who_may_see(actor, &candidates).await
     }
 
-    /// Who hears about something `actor` did in a conversation (a receipt, typing): the
-    /// other members who may see the actor there; and the actor's number. A few queries
-    /// whatever the group's size.
-    pub async fn audience(
+    /// Who hears about something `actor` does in a conversation (typing): the other
+    /// members who may see the actor there (user ids).
+    async fn audience(
         &self,
         conversation_id: &str,
-        actor_id: &str,
-    ) -> ServiceResult<Option<(PhoneNumber, Vec<String>)>> {
-        let Some(actor) = self.store.accounts.user_by_id(actor_id).await? else {
-            return Ok(None);
-        };
+        actor: &UserRecord,
+    ) -> ServiceResult<Vec<String>> {
         let others: Vec<String> = self
             .store
             .messages
@@ -502,15 +518,27 @@ impl MessagingService {
             .await?
             .into_iter()
             .map(|m| m.user_id)
-            .filter(|id| id != actor_id)
+            .filter(|id| *id != actor.id)
             .collect();
-        let watchers: Vec<UserRecord> = self.users(&others).await?.into_values().collect();
-        let views = self.social.watchers_views(&actor, &watchers, true).await?;
-        let audience = watchers
+        self.who_may_see(actor, &others).await
+    }
+
+    /// Those of `candidates` (user ids) who may see `actor` inside a conversation they
+    /// share.
+    async fn who_may_see(
+        &self,
+        actor: &UserRecord,
+        candidates: &[String],
+    ) -> ServiceResult<Vec<String>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let watchers: Vec<UserRecord> = self.users(candidates).await?.into_values().collect();
+        let views = self.social.watchers_views(actor, &watchers, true).await?;
+        Ok(watchers
             .into_iter()
             .filter(|w| views.get(&w.id).is_some_and(|v| v.visible))
             .map(|w| w.id)
-            .collect();
-        Ok(Some((actor.phone, audience)))
+            .collect())
     }
 }

@@ -119,6 +119,29 @@ impl MessagingService {
         Ok((conversation, members, me))
     }
 
+    /// The conversation and the caller's own membership row, in two one-row reads
+    /// whatever the group's size (for the frequent calls: acks, read marks, typing);
+    /// "not found" for non-members, as `membership`.
+    async fn member_of(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+    ) -> ServiceResult<(ConversationRecord, MemberRecord)> {
+        let me = self
+            .store
+            .messages
+            .member(conversation_id, &user.id)
+            .await?
+            .ok_or(ServiceError::ConversationNotFound)?;
+        let conversation = self
+            .store
+            .messages
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::ConversationNotFound)?;
+        Ok((conversation, me))
+    }
+
     /// Users by id, for the members of a conversation (one query per 500).
     async fn users(&self, ids: &[String]) -> ServiceResult<HashMap<String, UserRecord>> {
         Ok(self
