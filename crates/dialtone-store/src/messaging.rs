@@ -140,9 +140,10 @@ pub trait MessageRepo: Send + Sync {
     /// Records a device's acknowledgement (never moves back).
     async fn ack(&self, session_id: &str, conversation_id: &str, seq: u64) -> StoreResult<()>;
     /// Many devices' acknowledgements at once, in one transaction: for each
-    /// `(session_id, user_id, conversation_id, seq)`, what `ack` and then
-    /// `advance_mark(.., read: false, ..)` do; whether each delivered mark moved.
-    async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<bool>>;
+    /// `(session_id, user_id, conversation_id, seq)` whose user is a member, with the seq
+    /// cut to the conversation's last, what `ack` and then `advance_mark(.., read: false,
+    /// ..)` do. `None` for a user who is not a member (nothing written for them).
+    async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>>;
     /// Moves a member's delivered or read mark forward; whether it moved.
     async fn advance_mark(
         &self,
@@ -166,6 +167,17 @@ pub trait MessageRepo: Send + Sync {
     /// Messages after `seq` that `user_id` did not send and may see.
     async fn count_after(&self, conversation_id: &str, user_id: &str, seq: u64)
     -> StoreResult<u64>;
+}
+
+/// What one acknowledgement of `ack_batch` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckDone {
+    /// The conversation's kind (`direct` or `group`).
+    pub kind: String,
+    /// The seq recorded: the one asked for, cut to the conversation's last.
+    pub seq: u64,
+    /// Whether the member's delivered mark moved.
+    pub moved: bool,
 }
 
 /// One device's acknowledgement of a conversation up to a seq.

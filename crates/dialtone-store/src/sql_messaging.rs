@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::sql::{PgDb, SqliteDb, ms, time};
-use crate::{ConversationRecord, DeviceAck, MemberRecord, MessageRecord, MessageRepo, StoreResult};
+use crate::{
+    AckDone, ConversationRecord, DeviceAck, MemberRecord, MessageRecord, MessageRepo, StoreResult,
+};
 
 fn seq(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -444,29 +446,45 @@ macro_rules! impl_messaging {
                 Ok(())
             }
 
-            async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<bool>> {
+            async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>> {
                 let mut tx = self.0.begin().await?;
-                let mut moved = Vec::with_capacity(acks.len());
+                let mut done = Vec::with_capacity(acks.len());
                 let mark = advance_mark_sql(false);
                 for ack in acks {
-                    sqlx::query(
-                        DEVICE_ACK,
+                    let found: Option<(String, i64)> = sqlx::query_as(
+                        "SELECT c.kind, c.last_seq FROM conversations c \
+                         JOIN conversation_members cm ON cm.conversation_id = c.id \
+                         WHERE c.id = $1 AND cm.user_id = $2",
                     )
-                    .bind(&ack.session_id)
-                    .bind(&ack.conversation_id)
-                    .bind(signed(ack.seq))
-                    .execute(&mut *tx)
-                    .await?;
-                    let done = sqlx::query(&mark)
-                    .bind(signed(ack.seq))
                     .bind(&ack.conversation_id)
                     .bind(&ack.user_id)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    moved.push(done.rows_affected() > 0);
+                    let Some((kind, last)) = found else {
+                        done.push(None);
+                        continue;
+                    };
+                    let at = ack.seq.min(seq(last));
+                    sqlx::query(DEVICE_ACK)
+                        .bind(&ack.session_id)
+                        .bind(&ack.conversation_id)
+                        .bind(signed(at))
+                        .execute(&mut *tx)
+                        .await?;
+                    let marked = sqlx::query(&mark)
+                        .bind(signed(at))
+                        .bind(&ack.conversation_id)
+                        .bind(&ack.user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    done.push(Some(AckDone {
+                        kind,
+                        seq: at,
+                        moved: marked.rows_affected() > 0,
+                    }));
                 }
                 tx.commit().await?;
-                Ok(moved)
+                Ok(done)
             }
 
             async fn advance_mark(

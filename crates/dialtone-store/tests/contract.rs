@@ -7,8 +7,8 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
-    ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, ListKind, MessageRecord,
-    PresenceRecord, RelationFacts, SessionRecord, Store, StoreError, UserRecord,
+    AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, ListKind,
+    MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store, StoreError, UserRecord,
     VerificationRecord,
 };
 
@@ -945,21 +945,44 @@ async fn batched_acks(store: Store) {
         conversation_id: "a1".into(),
         seq,
     };
-    let moved = repo
+    let moved = |done: Vec<Option<AckDone>>| -> Vec<Option<(u64, bool)>> {
+        done.into_iter()
+            .map(|d| d.map(|d| (d.seq, d.moved)))
+            .collect()
+    };
+    let done = repo
         .ack_batch(&[
             ack("sv", "v", 2),
             ack("sv", "v", 1),
             ack("sv", "v", 3),
             ack("st", "t", 3),
+            ack("sx", "stranger", 1),
         ])
         .await
         .unwrap();
-    assert_eq!(moved, vec![true, false, true, true]);
+    assert_eq!(done[0].as_ref().map(|d| d.kind.as_str()), Some("direct"));
+    assert_eq!(
+        moved(done),
+        vec![
+            Some((2, true)),
+            Some((1, false)),
+            Some((3, true)),
+            Some((3, true)),
+            None
+        ],
+        "a non-member's ack writes nothing"
+    );
+    assert!(repo.unacked("sx", "stranger", 10).await.unwrap().is_empty());
     // Device sv acked up to 3: nothing left for it; its first ack at 1 did not undo that.
     assert!(repo.unacked("sv", "v", 10).await.unwrap().is_empty());
     assert_eq!(
-        repo.ack_batch(&[ack("sv", "v", 3)]).await.unwrap(),
-        vec![false]
+        moved(repo.ack_batch(&[ack("sv", "v", 3)]).await.unwrap()),
+        vec![Some((3, false))]
+    );
+    // A seq beyond the last message is cut to it.
+    assert_eq!(
+        moved(repo.ack_batch(&[ack("sv2", "v", 99)]).await.unwrap()),
+        vec![Some((3, false))]
     );
     let members = repo.members("a1").await.unwrap();
     let v = members.iter().find(|m| m.user_id == "v").unwrap();

@@ -878,6 +878,63 @@ async fn group_receipts_go_to_the_sender_only() {
 }
 
 #[tokio::test]
+async fn acks_arriving_together_each_reach_their_message_sender() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) = users(&app).await;
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let conv = g.body["id"].as_str().unwrap().to_owned();
+    let mut alice = app.ws(&a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(&b).await;
+    ready(&mut bob).await;
+    let mut carol = app.ws(&c).await;
+    ready(&mut carol).await;
+    say(&app, &a, &conv, "a1", "from alice").await;
+    say(&app, &b, &conv, "b2", "from bob").await;
+    for _ in 0..2 {
+        for ws in [&mut alice, &mut bob, &mut carol] {
+            expect(ws, "message").await;
+        }
+    }
+    // At once (likely one commit): Bob acks Alice's message; Alice and Carol ack Bob's.
+    let ack = |seq: u64| json!({ "type": "ack", "conversation_id": conv, "seq": seq }).to_string();
+    bob.send_text(&ack(1)).await;
+    alice.send_text(&ack(2)).await;
+    carol.send_text(&ack(2)).await;
+    let f = expect(&mut alice, "receipt").await;
+    assert_eq!(
+        (f["phone"].as_str(), f["seq"].as_u64()),
+        (Some(BOB), Some(1))
+    );
+    let mut heard = vec![
+        expect(&mut bob, "receipt").await,
+        expect(&mut bob, "receipt").await,
+    ]
+    .into_iter()
+    .map(|f| {
+        (
+            f["phone"].as_str().unwrap().to_owned(),
+            f["seq"].as_u64().unwrap(),
+        )
+    })
+    .collect::<Vec<_>>();
+    heard.sort();
+    let mut want = vec![(ALICE.to_owned(), 2), (CAROL.to_owned(), 2)];
+    want.sort();
+    assert_eq!(heard, want);
+    // Carol sent nothing: she hears no receipt; her next frame answers her ping.
+    carol.send_text(r#"{"type":"ping"}"#).await;
+    assert_eq!(carol.frame().await["type"], "pong");
+}
+
+#[tokio::test]
 async fn a_sender_who_left_the_group_hears_no_receipts() {
     let app = TestApp::spawn().await;
     let (a, b, c) = users(&app).await;

@@ -10,9 +10,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialtone_store::{DeviceAck, Engine, MessageRecord, MessageRepo, StoreResult};
+use dialtone_store::{
+    AckDone, DeviceAck, Engine, MessageRecord, MessageRepo, StoreResult, UserRecord,
+};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::receipts::{Moved, Receipts};
 use crate::{ServiceError, ServiceResult};
 
 /// Most writes in one transaction.
@@ -48,19 +51,54 @@ impl BatchWrite for Appends {
     }
 }
 
-/// Devices' acknowledgements with the delivered marks they move (`ack_batch`).
-pub(crate) struct Acks(pub Arc<dyn MessageRepo>);
+/// Devices' acknowledgements with the delivered marks they move (`ack_batch`), then the
+/// receipts of every mark that moved in the batch, decided together.
+pub(crate) struct Acks {
+    pub repo: Arc<dyn MessageRepo>,
+    pub receipts: Arc<Receipts>,
+}
+
+impl Acks {
+    async fn announce(&self, items: &[(DeviceAck, UserRecord)], done: &[Option<AckDone>]) {
+        let moved: Vec<Moved> = items
+            .iter()
+            .zip(done)
+            .filter_map(|((ack, actor), done)| {
+                let done = done.as_ref().filter(|d| d.moved)?;
+                Some(Moved {
+                    actor: actor.clone(),
+                    conversation_id: ack.conversation_id.clone(),
+                    kind: done.kind.clone(),
+                    seq: done.seq,
+                    read: false,
+                })
+            })
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        if let Err(e) = self.receipts.announce(&moved).await {
+            tracing::warn!(error = %e, "receipts not announced");
+        }
+    }
+}
 
 #[async_trait]
 impl BatchWrite for Acks {
-    type Item = DeviceAck;
-    type Done = bool;
+    /// The ack and the user who sent it.
+    type Item = (DeviceAck, UserRecord);
+    /// `None`: not a member.
+    type Done = Option<AckDone>;
     async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>> {
-        self.0.ack_batch(items).await
+        let acks: Vec<DeviceAck> = items.iter().map(|(ack, _)| ack.clone()).collect();
+        let done = self.repo.ack_batch(&acks).await?;
+        self.announce(items, &done).await;
+        Ok(done)
     }
     async fn write_one(&self, item: &Self::Item) -> StoreResult<Self::Done> {
-        let moved = self.0.ack_batch(std::slice::from_ref(item)).await?;
-        Ok(moved.first().copied().unwrap_or(false))
+        self.write_batch(std::slice::from_ref(item))
+            .await
+            .map(|mut done| done.pop().flatten())
     }
 }
 

@@ -3,8 +3,9 @@
 
 use dialtone_bus::Event;
 use dialtone_core::PhoneNumber;
-use dialtone_store::{ConversationRecord, MessageRecord, UserRecord};
+use dialtone_store::{MessageRecord, UserRecord};
 
+use super::receipts::Moved;
 use super::{MessagingService, message_view};
 use crate::crypto::new_id;
 use crate::{ServiceError, ServiceResult};
@@ -369,13 +370,24 @@ impl MessagingService {
             .advance_mark(conversation_id, &user.id, true, seq)
             .await?
         {
-            self.receipt(user, &conversation, seq, true).await?;
+            self.receipts
+                .announce(&[Moved {
+                    actor: user.clone(),
+                    conversation_id: conversation_id.to_owned(),
+                    kind: conversation.kind,
+                    seq,
+                    read: true,
+                }])
+                .await?;
         }
         Ok(())
     }
 
-    /// A device acknowledges messages up to `seq`: they are not sent to it again, and the
-    /// first device of a member to acknowledge makes the message "delivered".
+    /// A device acknowledges messages up to `seq` (cut to the last message): they are
+    /// not sent to it again, and the first device of a member to acknowledge makes the
+    /// message "delivered". Written with every other ack waiting, in one transaction, and
+    /// the receipts of the batch decided together (a busy group's members all ack each
+    /// message).
     pub async fn ack(
         &self,
         user: &UserRecord,
@@ -383,46 +395,17 @@ impl MessagingService {
         conversation_id: &str,
         seq: u64,
     ) -> ServiceResult<()> {
-        let (conversation, _) = self.member_of(user, conversation_id).await?;
-        let seq = seq.min(conversation.last_seq);
-        // Written with every other ack waiting, in one transaction (a busy group's members
-        // all ack each message).
-        let moved = self
-            .acks
-            .write(dialtone_store::DeviceAck {
-                session_id: session_id.to_owned(),
-                user_id: user.id.clone(),
-                conversation_id: conversation_id.to_owned(),
-                seq,
-            })
-            .await?;
-        if moved {
-            self.receipt(user, &conversation, seq, false).await?;
-        }
-        Ok(())
-    }
-
-    /// Announces that a member's delivered or read mark moved to `seq`, to those who get
-    /// that receipt (decided here, so the fan-out reads nothing); nothing when nobody does.
-    async fn receipt(
-        &self,
-        user: &UserRecord,
-        conversation: &ConversationRecord,
-        seq: u64,
-        read: bool,
-    ) -> ServiceResult<()> {
-        let to = self.receipt_audience(conversation, user, seq).await?;
-        if !to.is_empty() {
-            self.announce(Event::Receipt {
-                conversation_id: conversation.id.clone(),
-                phone: user.phone.to_string(),
-                seq,
-                read,
-                to,
-            })
-            .await;
-        }
-        Ok(())
+        let ack = dialtone_store::DeviceAck {
+            session_id: session_id.to_owned(),
+            user_id: user.id.clone(),
+            conversation_id: conversation_id.to_owned(),
+            seq,
+        };
+        self.acks
+            .write((ack, user.clone()))
+            .await?
+            .map(|_| ())
+            .ok_or(ServiceError::ConversationNotFound)
     }
 
     /// Tells the other members who may see the caller that they are typing (nothing is
@@ -458,50 +441,6 @@ impl MessagingService {
             .into_iter()
             .filter_map(|r| users.get(&r.sender_id).map(|u| message_view(r.clone(), u)))
             .collect())
-    }
-
-    /// Who gets a member's receipt up to `seq` (user ids): in a direct conversation the
-    /// other member; in a group only the sender of that message, while still a member (as
-    /// messengers do: every member hearing every member's receipts would be quadratic).
-    /// Only if they may see the member. A few one-row reads whatever the group's size.
-    async fn receipt_audience(
-        &self,
-        conversation: &ConversationRecord,
-        actor: &UserRecord,
-        seq: u64,
-    ) -> ServiceResult<Vec<String>> {
-        let candidates: Vec<String> = if conversation.kind == "group" {
-            let Some(sender) = self
-                .store
-                .messages
-                .message_at(&conversation.id, seq)
-                .await?
-                .map(|m| m.sender_id)
-                .filter(|id| *id != actor.id)
-            else {
-                return Ok(Vec::new());
-            };
-            if self
-                .store
-                .messages
-                .member(&conversation.id, &sender)
-                .await?
-                .is_none()
-            {
-                return Ok(Vec::new());
-            }
-            vec![sender]
-        } else {
-            self.store
-                .messages
-                .members(&conversation.id)
-                .await?
-                .into_iter()
-                .map(|m| m.user_id)
-                .filter(|id| *id != actor.id)
-                .collect()
-        };
-        self.who_may_see(actor, &candidates).await
     }
 
     /// Who hears about something `actor` does in a conversation (typing): the other

@@ -7,6 +7,7 @@
 mod commit;
 mod conversations;
 mod messages;
+mod receipts;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,6 +63,7 @@ pub struct MessagingService {
     limits: MessageLimits,
     commits: commit::GroupCommit<commit::Appends>,
     acks: commit::GroupCommit<commit::Acks>,
+    receipts: Arc<receipts::Receipts>,
 }
 
 impl MessagingService {
@@ -75,7 +77,18 @@ impl MessagingService {
     ) -> Self {
         let commits =
             commit::GroupCommit::start(commit::Appends(store.messages.clone()), store.engine);
-        let acks = commit::GroupCommit::start(commit::Acks(store.messages.clone()), store.engine);
+        let receipts = Arc::new(receipts::Receipts::new(
+            store.clone(),
+            social.clone(),
+            bus.clone(),
+        ));
+        let acks = commit::GroupCommit::start(
+            commit::Acks {
+                repo: store.messages.clone(),
+                receipts: receipts.clone(),
+            },
+            store.engine,
+        );
         Self {
             social,
             store,
@@ -84,6 +97,7 @@ impl MessagingService {
             limits,
             commits,
             acks,
+            receipts,
         }
     }
 
