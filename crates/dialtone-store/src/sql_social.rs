@@ -61,6 +61,20 @@ const ALLOWED_AMONG: &str = "SELECT owner_id FROM allowed_phones WHERE phone = $
 const IN_BOOK_AMONG: &str =
     "SELECT owner_id FROM contacts WHERE phone_mac = $2 AND owner_id IN (IDS)";
 
+/// From this many targets on, `relations_to` reads the viewer's side (who lists the
+/// viewer) instead of each target's lists.
+const BY_VIEWER_FROM: usize = 64;
+/// Owners who block the viewer ($1 phone), directly or by a group; $2 unused.
+const BLOCKED_BY: &str = "SELECT owner_id FROM blocked_phones WHERE phone = $1 AND $2 IS NOT NULL \
+     UNION SELECT g.owner_id FROM blocked_groups g JOIN contact_group_members m \
+     ON m.group_id = g.group_id WHERE m.phone = $1";
+/// Owners who allow the viewer ($1 phone), directly or by a group; $2 unused.
+const ALLOWED_BY: &str = "SELECT owner_id FROM allowed_phones WHERE phone = $1 AND $2 IS NOT NULL \
+     UNION SELECT g.owner_id FROM allowed_groups g JOIN contact_group_members m \
+     ON m.group_id = g.group_id WHERE m.phone = $1";
+/// Owners whose address book holds the viewer ($2 keyed hash); $1 unused.
+const IN_BOOK_OF: &str = "SELECT owner_id FROM contacts WHERE phone_mac = $2 AND $1 IS NOT NULL";
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -262,6 +276,31 @@ macro_rules! impl_social {
                     .iter()
                     .map(|id| (id.clone(), RelationFacts::default()))
                     .collect();
+                if target_ids.len() > BY_VIEWER_FROM {
+                    // Many targets (a large group): everyone whose lists or book hold the
+                    // viewer, by the viewer's number (indexed), kept for the targets.
+                    let mut sets: Vec<Vec<String>> = Vec::with_capacity(3);
+                    for sql in [BLOCKED_BY, ALLOWED_BY, IN_BOOK_OF] {
+                        let owners: Vec<(String,)> = sqlx::query_as(sql)
+                            .bind(viewer_phone.as_str())
+                            .bind(viewer_mac)
+                            .fetch_all(&self.0)
+                            .await?;
+                        sets.push(owners.into_iter().map(|(o,)| o).collect());
+                    }
+                    for (i, owners) in sets.iter().enumerate() {
+                        for owner in owners {
+                            if let Some(f) = facts.get_mut(owner) {
+                                match i {
+                                    0 => f.blocked = true,
+                                    1 => f.allowlisted = true,
+                                    _ => f.in_target_contacts = true,
+                                }
+                            }
+                        }
+                    }
+                    return Ok(facts);
+                }
                 for chunk in target_ids.chunks(CHUNK) {
                     let ids = placeholders(3, chunk.len());
                     let mut sets: Vec<HashSet<String>> = Vec::with_capacity(3);
@@ -277,8 +316,8 @@ macro_rules! impl_social {
                         }
                         sets.push(query.fetch_all(&self.0).await?.into_iter().map(|(o,)| o).collect());
                     }
-                    for (id, f) in facts.iter_mut() {
-                        if chunk.contains(id) {
+                    for id in chunk {
+                        if let Some(f) = facts.get_mut(id) {
                             f.blocked = sets.first().is_some_and(|s| s.contains(id));
                             f.allowlisted = sets.get(1).is_some_and(|s| s.contains(id));
                             f.in_target_contacts = sets.get(2).is_some_and(|s| s.contains(id));

@@ -453,6 +453,19 @@ async fn privacy(store: Store) {
         .unwrap();
     assert_eq!(many["t"], facts().await.unwrap());
     assert_eq!(many["nobody"], RelationFacts::default());
+    // Many targets (read from the viewer's side): the same facts.
+    let mut crowd: Vec<String> = (0..200).map(|i| format!("absent{i}")).collect();
+    crowd.extend(targets.iter().cloned());
+    let from_crowd = store
+        .privacy
+        .relations_to(&crowd, &viewer, "mac-v")
+        .await
+        .unwrap();
+    assert_eq!(from_crowd.len(), crowd.len());
+    for id in &targets {
+        assert_eq!(from_crowd[id], many[id], "{id}");
+    }
+    assert_eq!(from_crowd["absent7"], RelationFacts::default());
     let settings = store.privacy.settings_many(&targets).await.unwrap();
     assert_eq!(settings["t"], strict);
     assert_eq!(settings["nobody"], PrivacySettings::default());
