@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+
 use dialtone_bus::Event;
 use dialtone_core::presence::PresenceState;
 use dialtone_store::UserRecord;
@@ -175,7 +177,8 @@ pub struct Connection {
     pub user: UserRecord,
     /// The device.
     pub session_id: String,
-    sender: mpsc::Sender<ServerFrame>,
+    /// Frames as JSON text, ready to write.
+    sender: mpsc::Sender<Bytes>,
     /// What this connection was last shown of each contact.
     shown: Mutex<HashMap<String, PresenceFrame>>,
     close: Notify,
@@ -210,15 +213,21 @@ impl Connection {
     /// Queues a frame; a full queue closes the connection as a slow consumer. Before
     /// `ready` has gone out, the update is only noted (a resync follows `ready`).
     pub fn send(&self, frame: ServerFrame) {
-        if !self.ready.load(Ordering::Acquire) && !matches!(frame, ServerFrame::Ready { .. }) {
+        self.send_text(encode(&frame));
+    }
+
+    /// Queues a frame already written as JSON text (a frame going to many connections is
+    /// written once); as `send`.
+    pub fn send_text(&self, text: Bytes) {
+        if !self.ready.load(Ordering::Acquire) {
             self.missed.store(true, Ordering::Release);
             return;
         }
-        self.push(frame);
+        self.push(text);
     }
 
-    fn push(&self, frame: ServerFrame) {
-        if self.sender.try_send(frame).is_err() {
+    fn push(&self, text: Bytes) {
+        if self.sender.try_send(text).is_err() {
             self.close_with(CloseReason::SlowConsumer);
         }
     }
@@ -231,7 +240,7 @@ impl Connection {
                 shown.insert(f.phone.clone(), f.clone());
             }
         }
-        self.push(ServerFrame::Ready { presence });
+        self.push(encode(&ServerFrame::Ready { presence }));
         self.ready.store(true, Ordering::Release);
     }
 
@@ -253,6 +262,11 @@ impl Connection {
             self.send(ServerFrame::Presence(frame));
         }
     }
+}
+
+/// A frame as the JSON text sent on the socket.
+pub fn encode(frame: &ServerFrame) -> Bytes {
+    Bytes::from(serde_json::to_vec(frame).unwrap_or_default())
 }
 
 fn hidden(phone: &str) -> PresenceFrame {
@@ -335,7 +349,7 @@ impl Hub {
         &self,
         user: UserRecord,
         session_id: String,
-    ) -> ServiceResult<(Arc<Connection>, mpsc::Receiver<ServerFrame>)> {
+    ) -> ServiceResult<(Arc<Connection>, mpsc::Receiver<Bytes>)> {
         let (sender, receiver) = mpsc::channel(self.heartbeat.queue.max(1));
         let conn = Arc::new(Connection {
             id: new_id(),
@@ -551,13 +565,14 @@ impl Hub {
         }
     }
 
-    /// Sends a frame to the local connections of the users `to`.
+    /// Sends a frame to the local connections of the users `to` (written as text once).
     async fn send_to(&self, to: &[String], frame: &ServerFrame) {
+        let text = encode(frame);
         let local = self.local.read().await;
         for user_id in to {
             if let Some(conns) = local.get(user_id) {
                 for conn in conns {
-                    conn.send(frame.clone());
+                    conn.send_text(text.clone());
                 }
             }
         }

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bytes::Bytes;
 use dialtone_service::realtime::{CloseReason, Connection, Hub, ServerFrame};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -97,12 +98,12 @@ async fn serve(
     socket: &mut WebSocket,
     hub: &Arc<Hub>,
     conn: &Arc<Connection>,
-    mut frames: tokio::sync::mpsc::Receiver<ServerFrame>,
+    mut frames: tokio::sync::mpsc::Receiver<Bytes>,
 ) {
     // `ready` first (the first frame queued), then what this device missed, written at
     // the socket's pace.
     if let Some(ready) = frames.recv().await
-        && send(socket, &ready).await.is_err()
+        && send_text(socket, ready).await.is_err()
     {
         return;
     }
@@ -128,7 +129,7 @@ async fn serve(
             }
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
-                if send(socket, &frame).await.is_err() {
+                if send_text(socket, frame).await.is_err() {
                     break;
                 }
             }
@@ -253,8 +254,14 @@ fn outcome(done: Result<(), dialtone_service::ServiceError>) -> Option<ServerFra
 }
 
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
-    let text = serde_json::to_string(frame).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await
+    send_text(socket, dialtone_service::realtime::encode(frame)).await
+}
+
+/// Writes a frame the hub already turned into JSON text (shared by every connection it
+/// goes to: no copy).
+async fn send_text(socket: &mut WebSocket, text: Bytes) -> Result<(), axum::Error> {
+    let text = Utf8Bytes::try_from(text).map_err(axum::Error::new)?;
+    socket.send(Message::Text(text)).await
 }
 
 fn error_frame(code: &str, message: &str) -> ServerFrame {
