@@ -142,7 +142,9 @@ pub trait MessageRepo: Send + Sync {
     /// Many devices' acknowledgements at once, in one transaction: for each
     /// `(session_id, user_id, conversation_id, seq)` whose user is a member, with the seq
     /// cut to the conversation's last, what `ack` and then `advance_mark(.., read: false,
-    /// ..)` do. `None` for a user who is not a member (nothing written for them).
+    /// ..)` do. `None` for a user who is not a member (nothing written for them). A
+    /// member's mark moves at most once per batch, to their highest ack in it: `moved` is
+    /// set on the first ack carrying that seq.
     async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>>;
     /// Moves a member's delivered or read mark forward; whether it moved.
     async fn advance_mark(

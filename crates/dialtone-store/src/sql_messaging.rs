@@ -9,7 +9,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::sql::{PgDb, SqliteDb, ms, time};
+use std::collections::HashMap;
+
+use crate::sql::{CHUNK, PgDb, SqliteDb, ms, placeholders, time};
 use crate::{
     AckDone, ConversationRecord, DeviceAck, MemberRecord, MessageRecord, MessageRepo, StoreResult,
 };
@@ -90,6 +92,10 @@ const DEVICE_ACK: &str = "INSERT INTO device_acks (session_id, conversation_id, 
      VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
      SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
      THEN excluded.acked_seq ELSE device_acks.acked_seq END";
+
+/// Rows in one multi-row statement of a batch (3 parameters each: well under both
+/// engines' parameter limits).
+const ROWS_PER_STATEMENT: usize = 300;
 
 /// Moves a member's delivered or read mark ($2 conversation, $3 user) forward to $1.
 fn advance_mark_sql(read: bool) -> String {
@@ -447,43 +453,109 @@ macro_rules! impl_messaging {
             }
 
             async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>> {
+                // Set-based, so a batch holds the write lock for a few statements whatever
+                // its size (a 1,000-member group acks each message at about once).
                 let mut tx = self.0.begin().await?;
-                let mut done = Vec::with_capacity(acks.len());
-                let mark = advance_mark_sql(false);
+                // Members and their conversations' kind and last seq.
+                let mut conversations: Vec<&str> =
+                    acks.iter().map(|a| a.conversation_id.as_str()).collect();
+                conversations.sort_unstable();
+                conversations.dedup();
+                let mut found: HashMap<(String, String), (String, u64)> = HashMap::new();
+                for chunk in conversations.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT cm.conversation_id, cm.user_id, c.kind, c.last_seq \
+                         FROM conversation_members cm \
+                         JOIN conversations c ON c.id = cm.conversation_id \
+                         WHERE cm.conversation_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    for (conversation, user, kind, last) in query.fetch_all(&mut *tx).await? {
+                        found.insert((conversation, user), (kind, seq(last)));
+                    }
+                }
+                // Each member's ack, cut to the last seq; the highest per device and per
+                // member (one row each in a statement).
+                let mut done: Vec<Option<AckDone>> = Vec::with_capacity(acks.len());
+                let mut devices: HashMap<(&str, &str), u64> = HashMap::new();
+                let mut marks: HashMap<(&str, &str), u64> = HashMap::new();
                 for ack in acks {
-                    let found: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT c.kind, c.last_seq FROM conversations c \
-                         JOIN conversation_members cm ON cm.conversation_id = c.id \
-                         WHERE c.id = $1 AND cm.user_id = $2",
-                    )
-                    .bind(&ack.conversation_id)
-                    .bind(&ack.user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((kind, last)) = found else {
+                    let key = (ack.conversation_id.clone(), ack.user_id.clone());
+                    let Some((kind, last)) = found.get(&key) else {
                         done.push(None);
                         continue;
                     };
-                    let at = ack.seq.min(seq(last));
-                    sqlx::query(DEVICE_ACK)
-                        .bind(&ack.session_id)
-                        .bind(&ack.conversation_id)
-                        .bind(signed(at))
-                        .execute(&mut *tx)
-                        .await?;
-                    let marked = sqlx::query(&mark)
-                        .bind(signed(at))
-                        .bind(&ack.conversation_id)
-                        .bind(&ack.user_id)
-                        .execute(&mut *tx)
-                        .await?;
+                    let at = ack.seq.min(*last);
+                    let device = devices
+                        .entry((ack.session_id.as_str(), ack.conversation_id.as_str()))
+                        .or_insert(at);
+                    *device = (*device).max(at);
+                    let mark = marks
+                        .entry((ack.conversation_id.as_str(), ack.user_id.as_str()))
+                        .or_insert(at);
+                    *mark = (*mark).max(at);
                     done.push(Some(AckDone {
-                        kind,
+                        kind: kind.clone(),
                         seq: at,
-                        moved: marked.rows_affected() > 0,
+                        moved: false,
                     }));
                 }
+                let devices: Vec<((&str, &str), u64)> = devices.into_iter().collect();
+                for chunk in devices.chunks(ROWS_PER_STATEMENT) {
+                    let rows = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
+                         VALUES {rows} ON CONFLICT (session_id, conversation_id) DO UPDATE \
+                         SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
+                         THEN excluded.acked_seq ELSE device_acks.acked_seq END"
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for ((session, conversation), at) in chunk {
+                        query = query.bind(*session).bind(*conversation).bind(signed(*at));
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                let marks: Vec<((&str, &str), u64)> = marks.into_iter().collect();
+                let mut moved: HashMap<(String, String), u64> = HashMap::new();
+                for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+                    let rows = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "UPDATE conversation_members SET delivered_seq = v.column3 \
+                         FROM (VALUES {rows}) AS v \
+                         WHERE conversation_members.conversation_id = v.column1 \
+                         AND conversation_members.user_id = v.column2 \
+                         AND conversation_members.delivered_seq < v.column3 \
+                         RETURNING conversation_members.conversation_id, \
+                         conversation_members.user_id, conversation_members.delivered_seq"
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                    for ((conversation, user), at) in chunk {
+                        query = query.bind(*conversation).bind(*user).bind(signed(*at));
+                    }
+                    for (conversation, user, at) in query.fetch_all(&mut *tx).await? {
+                        moved.insert((conversation, user), seq(at));
+                    }
+                }
                 tx.commit().await?;
+                // The mark moved for the first ack that carried the seq it moved to.
+                for (ack, done) in acks.iter().zip(done.iter_mut()) {
+                    let Some(done) = done else { continue };
+                    let key = (ack.conversation_id.clone(), ack.user_id.clone());
+                    if moved.get(&key) == Some(&done.seq) {
+                        done.moved = true;
+                        moved.remove(&key);
+                    }
+                }
                 Ok(done)
             }
 
