@@ -26,7 +26,7 @@ pub(crate) fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
 }
 
 pub(crate) fn phone(s: &str) -> StoreResult<PhoneNumber> {
-    PhoneNumber::parse_e164(s).map_err(|_| StoreError::Corrupt(format!("phone {s}")))
+    PhoneNumber::from_stored(s).map_err(|_| StoreError::Corrupt(format!("phone {s}")))
 }
 
 fn count(n: i64) -> u32 {

@@ -172,7 +172,34 @@ fn every_region_with_its_calling_code() {
     assert!(all.windows(2).all(|w| w[0].0.code() < w[1].0.code()));
 }
 
+#[test]
+fn stored_numbers_are_read_back_by_shape() {
+    let n = PhoneNumber::parse("138 0013 8000", cn()).unwrap();
+    assert_eq!(PhoneNumber::from_stored(n.as_str()).unwrap(), n);
+    for bad in [
+        "",
+        "+",
+        "8613800138000",
+        "+0123456789",
+        "+86 138",
+        "+12345",
+        "+1234567890123456",
+        "+86１３８００１３８０００",
+    ] {
+        assert!(PhoneNumber::from_stored(bad).is_err(), "{bad:?}");
+    }
+}
+
 proptest::proptest! {
+    /// Whatever parses reads back from storage as itself.
+    #[test]
+    fn what_parses_reads_back_from_storage(s in "\\PC{0,40}") {
+        if let Ok(n) = PhoneNumber::parse(&s, cn()) {
+            proptest::prop_assert_eq!(PhoneNumber::from_stored(n.as_str()), Ok(n));
+        }
+    }
+
+
     /// Whatever the input, parsing never panics, and what parses is stable under re-parsing.
     #[test]
     fn parse_never_panics_and_is_idempotent(s in "\\PC{0,40}") {
