@@ -18,6 +18,8 @@ pub struct ConversationRecord {
     pub last_seq: u64,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Moves on every change of members (0 when created; ignored by `create_conversation`).
+    pub members_version: u64,
 }
 
 /// One member of a conversation.

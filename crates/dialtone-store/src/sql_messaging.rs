@@ -31,6 +31,7 @@ struct ConversationRow {
     name: Option<String>,
     last_seq: i64,
     created_at: i64,
+    members_version: i64,
 }
 
 impl ConversationRow {
@@ -41,6 +42,7 @@ impl ConversationRow {
             id: self.id,
             kind: self.kind,
             name: self.name,
+            members_version: seq(self.members_version),
         })
     }
 }
@@ -92,6 +94,10 @@ const DEVICE_ACK: &str = "INSERT INTO device_acks (session_id, conversation_id, 
      VALUES ($1, $2, $3) ON CONFLICT (session_id, conversation_id) DO UPDATE \
      SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
      THEN excluded.acked_seq ELSE device_acks.acked_seq END";
+
+/// Marks a change of a conversation's members ($1).
+const BUMP_MEMBERS_VERSION: &str =
+    "UPDATE conversations SET members_version = members_version + 1 WHERE id = $1";
 
 /// Rows in one multi-row statement of a batch (3 parameters each: well under both
 /// engines' parameter limits).
@@ -238,7 +244,8 @@ macro_rules! impl_messaging {
 
             async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>> {
                 sqlx::query_as::<_, ConversationRow>(
-                    "SELECT id, kind, name, last_seq, created_at FROM conversations WHERE id = $1",
+                    "SELECT id, kind, name, last_seq, created_at, members_version FROM conversations \
+                     WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.0)
@@ -249,7 +256,8 @@ macro_rules! impl_messaging {
 
             async fn conversations_of(&self, user_id: &str) -> StoreResult<Vec<ConversationRecord>> {
                 sqlx::query_as::<_, ConversationRow>(
-                    "SELECT c.id, c.kind, c.name, c.last_seq, c.created_at FROM conversations c \
+                    "SELECT c.id, c.kind, c.name, c.last_seq, c.created_at, c.members_version \
+                     FROM conversations c \
                      JOIN conversation_members cm ON cm.conversation_id = c.id \
                      WHERE cm.user_id = $1 ORDER BY c.created_at DESC, c.id",
                 )
@@ -320,19 +328,32 @@ macro_rules! impl_messaging {
                     .execute(&mut *tx)
                     .await?;
                 }
+                sqlx::query(BUMP_MEMBERS_VERSION)
+                    .bind(conversation_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn remove_member(&self, conversation_id: &str, user_id: &str) -> StoreResult<bool> {
+                let mut tx = self.0.begin().await?;
                 let done = sqlx::query(
                     "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
                 )
                 .bind(conversation_id)
                 .bind(user_id)
-                .execute(&self.0)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() > 0)
+                let removed = done.rows_affected() > 0;
+                if removed {
+                    sqlx::query(BUMP_MEMBERS_VERSION)
+                        .bind(conversation_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(removed)
             }
 
             async fn append(

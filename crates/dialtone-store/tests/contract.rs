@@ -677,6 +677,7 @@ async fn messaging(store: Store) {
         name: None,
         last_seq: 0,
         created_at: now(),
+        members_version: 0,
     };
     let members = vec![
         ("t".to_owned(), "member".to_owned()),
@@ -810,8 +811,26 @@ async fn messaging(store: Store) {
             .as_deref(),
         Some("新名字")
     );
+    let version = |store: &Store| {
+        let repo = store.messages.clone();
+        async move {
+            repo.conversation("c1")
+                .await
+                .unwrap()
+                .unwrap()
+                .members_version
+        }
+    };
+    let before = version(&store).await;
     assert!(repo.remove_member("c1", "v").await.unwrap());
     assert!(repo.conversations_of("v").await.unwrap().is_empty());
+    assert_eq!(version(&store).await, before + 1, "a member left");
+    assert!(!repo.remove_member("c1", "v").await.unwrap());
+    assert_eq!(version(&store).await, before + 1, "nobody left");
+    repo.add_members("c1", &[("v".to_owned(), "member".to_owned())], now())
+        .await
+        .unwrap();
+    assert_eq!(version(&store).await, before + 2, "a member joined");
 }
 
 async fn concurrent_sends_get_contiguous_seqs(store: Store) {
@@ -822,6 +841,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
         name: Some("g".into()),
         last_seq: 0,
         created_at: now(),
+        members_version: 0,
     };
     store
         .messages
@@ -866,6 +886,7 @@ async fn batched_appends(store: Store) {
             name: Some(id.into()),
             last_seq: 0,
             created_at: now(),
+            members_version: 0,
         };
         repo.create_conversation(
             &conv,
@@ -936,6 +957,7 @@ async fn batched_acks(store: Store) {
         name: None,
         last_seq: 0,
         created_at: now(),
+        members_version: 0,
     };
     repo.create_conversation(
         &conv,

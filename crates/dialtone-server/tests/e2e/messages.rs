@@ -935,6 +935,43 @@ async fn acks_arriving_together_each_reach_their_message_sender() {
 }
 
 #[tokio::test]
+async fn messages_follow_membership_changes_at_once() {
+    let app = TestApp::spawn().await;
+    let (a, _b, c) = users(&app).await;
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let conv = g.body["id"].as_str().unwrap().to_owned();
+    let mut carol = app.ws(&c).await;
+    ready(&mut carol).await;
+    say(&app, &a, &conv, "m1", "everyone").await;
+    let f = expect(&mut carol, "message").await;
+    assert_eq!(f["message"]["client_id"], "m1");
+    let member = format!("/v1/conversations/{conv}/members/{CAROL}");
+    let r = app.send(Method::DELETE, &member, Some(&a), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    say(&app, &a, &conv, "m2", "not for carol").await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/members"),
+            Some(&a),
+            Some(json!({ "phones": [CAROL] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    say(&app, &a, &conv, "m3", "carol again").await;
+    // The message sent while she was out never reached her; the next one did.
+    let f = expect(&mut carol, "message").await;
+    assert_eq!(f["message"]["client_id"], "m3", "{f}");
+}
+
+#[tokio::test]
 async fn a_sender_who_left_the_group_hears_no_receipts() {
     let app = TestApp::spawn().await;
     let (a, b, c) = users(&app).await;

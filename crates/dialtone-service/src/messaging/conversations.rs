@@ -108,6 +108,7 @@ impl MessagingService {
             name: None,
             last_seq: 0,
             created_at: self.now(),
+            members_version: 0,
         };
         let members = vec![
             (user.id.clone(), "member".to_owned()),
@@ -168,6 +169,7 @@ impl MessagingService {
             name: Some(name),
             last_seq: 0,
             created_at: self.now(),
+            members_version: 0,
         };
         self.store
             .messages

@@ -154,22 +154,20 @@ impl MessagingService {
         conversation_id: &str,
         message: OutgoingMessage,
     ) -> ServiceResult<(MessageView, bool)> {
-        let (_, members, _) = self.membership(user, conversation_id).await?;
+        let roster = self.roster(user, conversation_id).await?;
         self.check(&message)?;
         self.check_attachment(user, &message).await?;
         if let Some(reply) = &message.reply_to {
             self.check_reply(user, conversation_id, reply).await?;
         }
-        let others: Vec<String> = members
+        let views = self
+            .social
+            .views_in_conversation(user, &roster.members)
+            .await?;
+        let withheld: Vec<String> = roster
+            .members
             .iter()
-            .filter(|m| m.user_id != user.id)
-            .map(|m| m.user_id.clone())
-            .collect();
-        let recipients: Vec<UserRecord> = self.users(&others).await?.into_values().collect();
-        let views = self.social.views_in_conversation(user, &recipients).await?;
-        let withheld: Vec<String> = recipients
-            .iter()
-            .filter(|r| !views.get(&r.id).is_some_and(|v| v.visible))
+            .filter(|r| r.id != user.id && !views.get(&r.id).is_some_and(|v| v.visible))
             .map(|r| r.id.clone())
             .collect();
         let record = MessageRecord {
@@ -189,9 +187,10 @@ impl MessagingService {
         let (stored, created) = self.commits.write((record, withheld.clone())).await?;
         let view = message_view(stored, user);
         if created {
-            let to = members
+            let to = roster
+                .members
                 .iter()
-                .map(|m| m.user_id.clone())
+                .map(|m| m.id.clone())
                 .filter(|id| !withheld.contains(id))
                 .collect();
             self.announce(Event::MessageCreated {

@@ -64,6 +64,26 @@ pub struct MessagingService {
     commits: commit::GroupCommit<commit::Appends>,
     acks: commit::GroupCommit<commit::Acks>,
     receipts: Arc<receipts::Receipts>,
+    rosters: std::sync::Mutex<Rosters>,
+}
+
+/// Members of conversations with their accounts, as sending needs them, kept per
+/// conversation under its members version (read with the conversation on every send, so a
+/// change made through any node is seen at the next send).
+#[derive(Default)]
+struct Rosters {
+    by_conversation: HashMap<String, Arc<Roster>>,
+    /// Members held in all, to bound the memory: past `ROSTER_MEMBERS_KEPT` it starts over.
+    held: usize,
+}
+
+/// Members held by the roster cache before it is emptied.
+const ROSTER_MEMBERS_KEPT: usize = 200_000;
+
+/// A conversation's members (their accounts, password hashes left out).
+pub(crate) struct Roster {
+    version: u64,
+    pub(crate) members: Vec<UserRecord>,
 }
 
 impl MessagingService {
@@ -98,6 +118,7 @@ impl MessagingService {
             commits,
             acks,
             receipts,
+            rosters: std::sync::Mutex::new(Rosters::default()),
         }
     }
 
@@ -154,6 +175,73 @@ impl MessagingService {
             .await?
             .ok_or(ServiceError::ConversationNotFound)?;
         Ok((conversation, me))
+    }
+
+    /// The members of a conversation the caller is a member of ("not found" otherwise, as
+    /// `membership`): one one-row read while the members have not changed.
+    pub(crate) async fn roster(
+        &self,
+        user: &UserRecord,
+        conversation_id: &str,
+    ) -> ServiceResult<Arc<Roster>> {
+        let conversation = self
+            .store
+            .messages
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::ConversationNotFound)?;
+        let kept = self
+            .rosters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_conversation
+            .get(conversation_id)
+            .filter(|r| r.version == conversation.members_version)
+            .cloned();
+        let roster = match kept {
+            Some(roster) => roster,
+            None => {
+                // Read after the version: at least as new as it (if newer, the next send
+                // sees another version and reads again).
+                let ids: Vec<String> = self
+                    .store
+                    .messages
+                    .members(conversation_id)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.user_id)
+                    .collect();
+                let mut users = self.users(&ids).await?;
+                let members = ids
+                    .iter()
+                    .filter_map(|id| users.remove(id))
+                    .map(|mut u| {
+                        u.password_hash = None;
+                        u
+                    })
+                    .collect();
+                let roster = Arc::new(Roster {
+                    version: conversation.members_version,
+                    members,
+                });
+                let mut rosters = self.rosters.lock().unwrap_or_else(|e| e.into_inner());
+                if rosters.held + roster.members.len() > ROSTER_MEMBERS_KEPT {
+                    *rosters = Rosters::default();
+                }
+                rosters.held += roster.members.len();
+                if let Some(old) = rosters
+                    .by_conversation
+                    .insert(conversation_id.to_owned(), roster.clone())
+                {
+                    rosters.held = rosters.held.saturating_sub(old.members.len());
+                }
+                roster
+            }
+        };
+        if !roster.members.iter().any(|m| m.id == user.id) {
+            return Err(ServiceError::ConversationNotFound);
+        }
+        Ok(roster)
     }
 
     /// Users by id, for the members of a conversation (one query per 500).
