@@ -371,13 +371,19 @@ macro_rules! impl_messaging {
                 &self,
                 batch: &[(MessageRecord, Vec<String>)],
             ) -> StoreResult<Vec<(MessageRecord, bool)>> {
+                // Conversations are locked in id order (a stable sort keeps each one's
+                // messages in order), so concurrent batches (PostgreSQL has several
+                // writers) cannot deadlock on each other's conversation rows.
+                let mut order: Vec<usize> = (0..batch.len()).collect();
+                order.sort_by(|a, b| batch[*a].0.conversation_id.cmp(&batch[*b].0.conversation_id));
                 let mut tx = self.0.begin().await?;
-                let mut appended = Vec::with_capacity(batch.len());
-                for (m, withheld) in batch {
-                    appended.push(Self::append_in(&mut tx, m, withheld).await?);
+                let mut appended: Vec<Option<(MessageRecord, bool)>> = vec![None; batch.len()];
+                for i in order {
+                    let (m, withheld) = &batch[i];
+                    appended[i] = Some(Self::append_in(&mut tx, m, withheld).await?);
                 }
                 tx.commit().await?;
-                Ok(appended)
+                Ok(appended.into_iter().flatten().collect())
             }
 
             async fn messages(
@@ -525,7 +531,9 @@ macro_rules! impl_messaging {
                         moved: false,
                     }));
                 }
-                let devices: Vec<((&str, &str), u64)> = devices.into_iter().collect();
+                // Rows in key order: concurrent batches lock them in the same order.
+                let mut devices: Vec<((&str, &str), u64)> = devices.into_iter().collect();
+                devices.sort_unstable();
                 for chunk in devices.chunks(ROWS_PER_STATEMENT) {
                     let rows = (0..chunk.len())
                         .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
@@ -543,7 +551,8 @@ macro_rules! impl_messaging {
                     }
                     query.execute(&mut *tx).await?;
                 }
-                let marks: Vec<((&str, &str), u64)> = marks.into_iter().collect();
+                let mut marks: Vec<((&str, &str), u64)> = marks.into_iter().collect();
+                marks.sort_unstable();
                 let mut moved: HashMap<(String, String), u64> = HashMap::new();
                 for chunk in marks.chunks(ROWS_PER_STATEMENT) {
                     let rows = (0..chunk.len())

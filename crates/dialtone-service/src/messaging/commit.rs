@@ -34,6 +34,9 @@ pub(crate) trait BatchWrite: Send + Sync + 'static {
     async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>>;
     /// One alone.
     async fn write_one(&self, item: &Self::Item) -> StoreResult<Self::Done>;
+    /// Whether batches may be written by several writers at once on PostgreSQL (they
+    /// must not be able to deadlock on each other).
+    const PARALLEL: bool;
 }
 
 /// Message appends (`MessageRepo::append_batch`).
@@ -43,6 +46,8 @@ pub(crate) struct Appends(pub Arc<dyn MessageRepo>);
 impl BatchWrite for Appends {
     type Item = (MessageRecord, Vec<String>);
     type Done = (MessageRecord, bool);
+    /// `append_batch` locks conversations in id order.
+    const PARALLEL: bool = true;
     async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>> {
         self.0.append_batch(items).await
     }
@@ -89,6 +94,9 @@ impl BatchWrite for Acks {
     type Item = (DeviceAck, UserRecord);
     /// `None`: not a member.
     type Done = Option<AckDone>;
+    /// The delivered marks are moved by one multi-row UPDATE, whose row-locking order
+    /// PostgreSQL does not promise: two at once could deadlock.
+    const PARALLEL: bool = false;
     async fn write_batch(&self, items: &[Self::Item]) -> StoreResult<Vec<Self::Done>> {
         let acks: Vec<DeviceAck> = items.iter().map(|(ack, _)| ack.clone()).collect();
         let done = self.repo.ack_batch(&acks).await?;
@@ -113,14 +121,16 @@ pub(crate) struct GroupCommit<W: BatchWrite> {
 
 impl<W: BatchWrite> GroupCommit<W> {
     /// Starts the writers: one for SQLite (it has one writer anyway), a few for
-    /// PostgreSQL (different conversations commit in parallel there).
+    /// PostgreSQL (different conversations commit in parallel there) where the kind of
+    /// write allows it.
     pub(crate) fn start(write: W, engine: Engine) -> GroupCommit<W> {
         let (queue, waiting) = mpsc::channel(MAX_WAITING);
         let waiting = Arc::new(Mutex::new(waiting));
         let write = Arc::new(write);
         let writers = match engine {
             Engine::Sqlite => 1,
-            Engine::Postgres => 4,
+            Engine::Postgres if W::PARALLEL => 4,
+            Engine::Postgres => 1,
         };
         for _ in 0..writers {
             // Ends by itself once every sender (the service) is gone and the queue is empty.
