@@ -49,6 +49,36 @@ async fn ready(ws: &mut Ws) {
     assert_eq!(ws.frame().await["type"], "ready");
 }
 
+/// A group "g" of Alice (its creator), Bob and Carol, each with a live connection past
+/// `ready`: the group's id and the three connections.
+async fn group_of_three(app: &TestApp, a: &str, b: &str, c: &str) -> (String, Ws, Ws, Ws) {
+    let g = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let conv = g.body["id"].as_str().unwrap().to_owned();
+    let mut alice = app.ws(a).await;
+    ready(&mut alice).await;
+    let mut bob = app.ws(b).await;
+    ready(&mut bob).await;
+    let mut carol = app.ws(c).await;
+    ready(&mut carol).await;
+    (conv, alice, bob, carol)
+}
+
+/// Each connection's next `n` frames are messages.
+async fn everyone_gets<const N: usize>(n: usize, connections: [&mut Ws; N]) {
+    for ws in connections {
+        for _ in 0..n {
+            expect(ws, "message").await;
+        }
+    }
+}
+
 /// The next frame, which must be of `kind`.
 async fn expect(ws: &mut Ws, kind: &str) -> Value {
     let f = ws.frame().await;
@@ -839,21 +869,7 @@ async fn stickers_from_the_hosted_pack() {
 async fn group_receipts_go_to_the_sender_only() {
     let app = TestApp::spawn().await;
     let (a, b, c) = users(&app).await;
-    let g = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(&a),
-            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
-        )
-        .await;
-    let conv = g.body["id"].as_str().unwrap().to_owned();
-    let mut alice = app.ws(&a).await;
-    ready(&mut alice).await;
-    let mut bob = app.ws(&b).await;
-    ready(&mut bob).await;
-    let mut carol = app.ws(&c).await;
-    ready(&mut carol).await;
+    let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &b, &conv, "b1", "hello group").await;
     for ws in [&mut alice, &mut bob, &mut carol] {
         expect(ws, "message").await;
@@ -881,28 +897,10 @@ async fn group_receipts_go_to_the_sender_only() {
 async fn acks_arriving_together_each_reach_their_message_sender() {
     let app = TestApp::spawn().await;
     let (a, b, c) = users(&app).await;
-    let g = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(&a),
-            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
-        )
-        .await;
-    let conv = g.body["id"].as_str().unwrap().to_owned();
-    let mut alice = app.ws(&a).await;
-    ready(&mut alice).await;
-    let mut bob = app.ws(&b).await;
-    ready(&mut bob).await;
-    let mut carol = app.ws(&c).await;
-    ready(&mut carol).await;
+    let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &a, &conv, "a1", "from alice").await;
     say(&app, &b, &conv, "b2", "from bob").await;
-    for _ in 0..2 {
-        for ws in [&mut alice, &mut bob, &mut carol] {
-            expect(ws, "message").await;
-        }
-    }
+    everyone_gets(2, [&mut alice, &mut bob, &mut carol]).await;
     // At once (likely one commit): Bob acks Alice's message; Alice and Carol ack Bob's.
     let ack = |seq: u64| json!({ "type": "ack", "conversation_id": conv, "seq": seq }).to_string();
     bob.send_text(&ack(1)).await;
@@ -975,28 +973,10 @@ async fn messages_follow_membership_changes_at_once() {
 async fn a_sender_who_left_the_group_hears_no_receipts() {
     let app = TestApp::spawn().await;
     let (a, b, c) = users(&app).await;
-    let g = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(&a),
-            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
-        )
-        .await;
-    let conv = g.body["id"].as_str().unwrap().to_owned();
-    let mut alice = app.ws(&a).await;
-    ready(&mut alice).await;
-    let mut bob = app.ws(&b).await;
-    ready(&mut bob).await;
-    let mut carol = app.ws(&c).await;
-    ready(&mut carol).await;
+    let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &b, &conv, "b1", "from bob").await;
     say(&app, &a, &conv, "a2", "from alice").await;
-    for _ in 0..2 {
-        for ws in [&mut alice, &mut bob, &mut carol] {
-            expect(ws, "message").await;
-        }
-    }
+    everyone_gets(2, [&mut alice, &mut bob, &mut carol]).await;
     let r = app
         .send(
             Method::DELETE,

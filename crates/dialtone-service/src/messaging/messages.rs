@@ -449,15 +449,8 @@ impl MessagingService {
         conversation_id: &str,
         actor: &UserRecord,
     ) -> ServiceResult<Vec<String>> {
-        let others: Vec<String> = self
-            .store
-            .messages
-            .members(conversation_id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .filter(|id| *id != actor.id)
-            .collect();
+        let mut others = self.member_ids(conversation_id).await?;
+        others.retain(|id| *id != actor.id);
         self.who_may_see(actor, &others).await
     }
 

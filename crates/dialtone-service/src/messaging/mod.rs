@@ -132,6 +132,18 @@ impl MessagingService {
         }
     }
 
+    /// A conversation by id, or "not found".
+    async fn conversation_record(
+        &self,
+        conversation_id: &str,
+    ) -> ServiceResult<ConversationRecord> {
+        self.store
+            .messages
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::ConversationNotFound)
+    }
+
     /// The conversation and the caller's membership; "not found" for non-members too, so
     /// ids of other people's conversations reveal nothing.
     async fn membership(
@@ -139,12 +151,7 @@ impl MessagingService {
         user: &UserRecord,
         conversation_id: &str,
     ) -> ServiceResult<(ConversationRecord, Vec<MemberRecord>, MemberRecord)> {
-        let conversation = self
-            .store
-            .messages
-            .conversation(conversation_id)
-            .await?
-            .ok_or(ServiceError::ConversationNotFound)?;
+        let conversation = self.conversation_record(conversation_id).await?;
         let members = self.store.messages.members(conversation_id).await?;
         let me = members
             .iter()
@@ -168,12 +175,7 @@ impl MessagingService {
             .member(conversation_id, &user.id)
             .await?
             .ok_or(ServiceError::ConversationNotFound)?;
-        let conversation = self
-            .store
-            .messages
-            .conversation(conversation_id)
-            .await?
-            .ok_or(ServiceError::ConversationNotFound)?;
+        let conversation = self.conversation_record(conversation_id).await?;
         Ok((conversation, me))
     }
 
@@ -184,12 +186,7 @@ impl MessagingService {
         user: &UserRecord,
         conversation_id: &str,
     ) -> ServiceResult<Arc<Roster>> {
-        let conversation = self
-            .store
-            .messages
-            .conversation(conversation_id)
-            .await?
-            .ok_or(ServiceError::ConversationNotFound)?;
+        let conversation = self.conversation_record(conversation_id).await?;
         let kept = self
             .rosters
             .lock()
@@ -203,14 +200,7 @@ impl MessagingService {
             None => {
                 // Read after the version: at least as new as it (if newer, the next send
                 // sees another version and reads again).
-                let ids: Vec<String> = self
-                    .store
-                    .messages
-                    .members(conversation_id)
-                    .await?
-                    .into_iter()
-                    .map(|m| m.user_id)
-                    .collect();
+                let ids = self.member_ids(conversation_id).await?;
                 let mut users = self.users(&ids).await?;
                 let members = ids
                     .iter()
@@ -242,6 +232,18 @@ impl MessagingService {
             return Err(ServiceError::ConversationNotFound);
         }
         Ok(roster)
+    }
+
+    /// The user ids of a conversation's members.
+    async fn member_ids(&self, conversation_id: &str) -> ServiceResult<Vec<String>> {
+        Ok(self
+            .store
+            .messages
+            .members(conversation_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect())
     }
 
     /// Users by id, for the members of a conversation (one query per 500).
