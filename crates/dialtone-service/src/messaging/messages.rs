@@ -294,15 +294,8 @@ impl MessagingService {
             .await?
             .ok_or(ServiceError::MessageNotFound)?;
         let withheld = self.store.messages.withheld_from(&record.id).await?;
-        let to = self
-            .store
-            .messages
-            .members(conversation_id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .filter(|id| !withheld.contains(id))
-            .collect();
+        let mut to = self.member_ids(conversation_id).await?;
+        to.retain(|id| !withheld.contains(id));
         let view = message_view(record, user);
         self.announce(Event::MessageChanged {
             conversation_id: conversation_id.to_owned(),
