@@ -50,6 +50,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The human text.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 401.
     pub fn unauthorized() -> Self {
         Self::new(

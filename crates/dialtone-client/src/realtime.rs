@@ -5,7 +5,7 @@
 //! `ready` frame, so a returned connection is registered and what comes next is the
 //! catch-up (messages this device has not acknowledged) and then live traffic. Frames come
 //! typed ([`LiveConnection::recv`]) or raw ([`LiveConnection::recv_value`]); the client
-//! sends `ack`, `typing` and `ping`.
+//! sends `ack`, `typing`, `ping` and messages (`send`).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::messaging::Message;
+use crate::messaging::{Message, NewMessage};
 use crate::{Client, ClientError, ClientResult, api_error};
 
 /// A contact's presence as the caller may see it (in `ready` and `presence` frames).
@@ -93,12 +93,28 @@ pub enum ServerFrame {
     },
     /// The answer to [`LiveConnection::ping`].
     Pong,
+    /// The answer to [`LiveConnection::send_message`]: the message is on disk.
+    Sent {
+        /// The `client_id` of the send this answers.
+        client_id: String,
+        /// `false` when that `client_id` had been sent before: `message` is the first one.
+        created: bool,
+        /// The message.
+        message: Message,
+    },
     /// A frame the client sent could not be handled; the connection stays open.
     Error {
-        /// Stable code (`malformed_frame`, `conversation_not_found`, ...).
+        /// Stable code (`malformed_frame`, `conversation_not_found`, ...; for a failed
+        /// send, the code the HTTP API gives the same failure).
         code: String,
         /// Human text.
         message: String,
+        /// The `client_id` of a failed send.
+        #[serde(default)]
+        client_id: Option<String>,
+        /// The conversation the failed frame named.
+        #[serde(default)]
+        conversation_id: Option<String>,
     },
     /// Any other frame, as JSON.
     #[serde(skip_deserializing)]
@@ -225,6 +241,23 @@ impl LiveConnection {
     pub async fn ack(&mut self, conversation_id: &str, seq: u64) -> ClientResult<()> {
         self.send_value(&json!({ "type": "ack", "conversation_id": conversation_id, "seq": seq }))
             .await
+    }
+
+    /// Sends a message over the live connection instead of an HTTP request. The server
+    /// answers with [`ServerFrame::Sent`] once it is on disk, or [`ServerFrame::Error`]
+    /// carrying the same `client_id`; a connection's sends are handled in the order sent.
+    /// If the connection drops before the answer, send again with the same `client_id`
+    /// (here or over HTTP): the first message comes back, never a copy.
+    pub async fn send_message(
+        &mut self,
+        conversation_id: &str,
+        message: &NewMessage,
+    ) -> ClientResult<()> {
+        let mut frame = serde_json::to_value(message)
+            .map_err(|e| ClientError::Decode(format!("a message that is not JSON: {e}")))?;
+        frame["type"] = json!("send");
+        frame["conversation_id"] = json!(conversation_id);
+        self.send_value(&frame).await
     }
 
     /// Tells the other members the user is typing (not stored).

@@ -382,3 +382,61 @@ async fn api_errors_surface_with_their_codes() {
     assert_eq!((status, code.as_str()), (401, "unauthorized"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn messages_sent_over_the_live_connection() {
+    let server = Server::start().await;
+    let alice = server.user(ALICE).await;
+    let bob = server.user(BOB).await;
+    let conv = alice.create_direct(BOB).await.unwrap().value;
+    let mut alice_live = alice.connect_live().await.unwrap();
+    let mut bob_live = bob.connect_live().await.unwrap();
+
+    alice_live
+        .send_message(&conv.id, &NewMessage::text("s-1", "over the socket"))
+        .await
+        .unwrap();
+    alice_live
+        .send_message(&conv.id, &NewMessage::sticker("s-2", "basic/smile"))
+        .await
+        .unwrap();
+    for (client_id, seq, kind) in [("s-1", 1, "text"), ("s-2", 2, "sticker")] {
+        let (id, created, message) = wait_for(&mut alice_live, |f| match f {
+            ServerFrame::Sent {
+                client_id,
+                created,
+                message,
+            } => Some((client_id, created, message)),
+            _ => None,
+        })
+        .await;
+        assert_eq!(
+            (id.as_str(), created, message.seq, message.kind.as_str()),
+            (client_id, true, seq, kind)
+        );
+        let got = wait_for(&mut bob_live, |f| match f {
+            ServerFrame::Message { message } => Some(message),
+            _ => None,
+        })
+        .await;
+        assert_eq!((got.seq, got.sender.as_str()), (seq, ALICE));
+    }
+
+    // A failed send names its client_id, with the HTTP API's code.
+    bob_live
+        .send_message("no-such-conversation", &NewMessage::text("b-1", "hello?"))
+        .await
+        .unwrap();
+    let (code, client_id) = wait_for(&mut bob_live, |f| match f {
+        ServerFrame::Error {
+            code, client_id, ..
+        } => Some((code, client_id)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (code.as_str(), client_id.as_deref()),
+        ("conversation_not_found", Some("b-1"))
+    );
+    server.stop().await;
+}

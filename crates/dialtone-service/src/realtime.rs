@@ -91,12 +91,28 @@ pub enum ServerFrame {
     },
     /// Answer to a client `ping`.
     Pong,
-    /// A frame from the client could not be understood; the connection stays open.
+    /// Answer to a client `send`: the message is on disk (as a 201 or, for a retried
+    /// `client_id`, a 200 of `POST /v1/conversations/{id}/messages`).
+    Sent {
+        /// The client's idempotency key of the send this answers.
+        client_id: String,
+        /// `false` when the `client_id` had been sent before: `message` is the first one.
+        created: bool,
+        /// The message (a `MessageFrame`).
+        message: serde_json::Value,
+    },
+    /// A frame from the client could not be handled; the connection stays open.
     Error {
-        /// Stable code.
+        /// Stable code (the HTTP API's codes for the same failure).
         code: String,
         /// Human text.
         message: String,
+        /// For a failed `send`: its `client_id`, so the client knows which.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        /// The conversation of the failed frame, when it named one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<String>,
     },
 }
 
@@ -443,6 +459,27 @@ impl Hub {
         self.messaging
             .ack(&conn.user, &conn.session_id, conversation_id, seq)
             .await
+    }
+
+    /// A client sends a message over its live connection (as `POST
+    /// /v1/conversations/{id}/messages`); the `sent` frame that answers it, once the
+    /// message is on disk.
+    pub async fn client_send(
+        &self,
+        conn: &Connection,
+        conversation_id: &str,
+        message: crate::messaging::OutgoingMessage,
+    ) -> ServiceResult<ServerFrame> {
+        let client_id = message.client_id.clone();
+        let (view, created) = self
+            .messaging
+            .send(&conn.user, conversation_id, message)
+            .await?;
+        Ok(ServerFrame::Sent {
+            client_id,
+            created,
+            message: crate::messaging::wire_of(&view),
+        })
     }
 
     /// A client is typing in a conversation.

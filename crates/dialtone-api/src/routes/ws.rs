@@ -1,8 +1,16 @@
 //! `GET /v1/ws`: the live connection. JSON text frames with a `type`. The server sends
 //! `ready` first, then `presence` (and later `message`, `receipt`, `typing`) frames; the
-//! client may send `ping`, `ack` and `typing`. A frame that cannot be understood gets an
-//! `error` frame back and the connection stays open. Heartbeats: the server pings every
-//! 20 s and closes a connection silent for 60 s (configurable: `connections`).
+//! client may send `ping`, `ack`, `typing` and `send`. A frame that cannot be handled gets
+//! an `error` frame back (with the HTTP API's code for the same failure) and the
+//! connection stays open. Heartbeats: the server pings every 20 s and closes a connection
+//! silent for 60 s (configurable: `connections`).
+//!
+//! `send` `{conversation_id, client_id, kind, text?, attachment_id?, reply_to?}` is
+//! `POST /v1/conversations/{id}/messages` without a request per message: once the message
+//! is on disk the server answers `sent` `{client_id, created, message}`, or `error` with
+//! the `client_id`. A connection's sends are handled one after the other, in the order
+//! sent, so a device's messages keep their order; the `message` frame of one's own
+//! message may come before its `sent`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,8 +21,10 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
+use dialtone_service::messaging::OutgoingMessage;
 use dialtone_service::realtime::{CloseReason, Connection, Hub, ServerFrame};
 use serde::Deserialize;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,13 +34,18 @@ use crate::{ApiError, AppState};
 
 /// Read and write buffer of a connection (the library's default read buffer is 128 KiB).
 const CONNECTION_BUFFER: usize = 8 * 1024;
-/// Largest frame a client may send.
-const MAX_CLIENT_FRAME: usize = 64 * 1024;
+/// Largest frame a client may send: a `send` of the longest text (64 KiB) even if every
+/// byte of it is written as a 6-byte JSON escape, with the frame's other fields.
+const MAX_CLIENT_FRAME: usize = 400 * 1024;
 
 /// How long an ack may wait to be merged with later acks of the same conversation. A
 /// client acks every message it gets; under a burst (a busy group) this turns many acks
 /// into one store write and at most one receipt per conversation.
 const ACK_COALESCE: Duration = Duration::from_millis(50);
+
+/// Sends a connection may have waiting; past it the connection stops reading frames until
+/// one is done (the client feels it as TCP back-pressure).
+const SEND_QUEUE: usize = 64;
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSING_HANDSHAKE: Duration = Duration::from_secs(5);
@@ -122,6 +137,7 @@ async fn serve(
     let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
     let mut last_heard = Instant::now();
     let mut acks = PendingAcks::default();
+    let mut sends = Sends::default();
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
@@ -138,14 +154,15 @@ async fn serve(
                 last_heard = Instant::now();
                 match message {
                     Message::Text(text) => {
-                        if let Some(reply) = client_frame(hub, conn, &mut acks, text.as_str()).await
+                        if let Some(reply) =
+                            client_frame(hub, conn, &mut acks, &mut sends, text.as_str()).await
                             && send(socket, &reply).await.is_err()
                         {
                             break;
                         }
                     }
                     Message::Binary(_) => {
-                        let reply = error_frame("binary_frame", "frames are JSON text");
+                        let reply = error_frame("binary_frame", "frames are JSON text", None);
                         if send(socket, &reply).await.is_err() {
                             break;
                         }
@@ -233,23 +250,35 @@ async fn record_acks(hub: &Hub, conn: &Connection, acks: &mut PendingAcks) -> Ve
     acks.due = None;
     let mut replies = Vec::new();
     for (conversation_id, seq) in std::mem::take(&mut acks.by_conversation) {
-        replies.extend(outcome(hub.client_ack(conn, &conversation_id, seq).await));
+        replies.extend(outcome(
+            hub.client_ack(conn, &conversation_id, seq).await,
+            &conversation_id,
+        ));
     }
     replies
 }
 
 /// The error frame for a failed ack or typing frame, if it failed.
-fn outcome(done: Result<(), dialtone_service::ServiceError>) -> Option<ServerFrame> {
-    match done {
-        Ok(()) => None,
-        Err(dialtone_service::ServiceError::ConversationNotFound) => Some(error_frame(
-            "conversation_not_found",
-            "no such conversation",
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "client frame failed");
-            Some(error_frame("internal_error", "could not handle the frame"))
-        }
+fn outcome(
+    done: Result<(), dialtone_service::ServiceError>,
+    conversation_id: &str,
+) -> Option<ServerFrame> {
+    done.err().map(|e| failure(e, None, conversation_id))
+}
+
+/// The error frame of a frame that failed in the service: the code and text the HTTP API
+/// gives the same failure.
+fn failure(
+    e: dialtone_service::ServiceError,
+    client_id: Option<String>,
+    conversation_id: &str,
+) -> ServerFrame {
+    let error = ApiError::from(e);
+    ServerFrame::Error {
+        code: error.code().to_owned(),
+        message: error.message().to_owned(),
+        client_id,
+        conversation_id: Some(conversation_id.to_owned()),
     }
 }
 
@@ -264,10 +293,12 @@ async fn send_text(socket: &mut WebSocket, text: Bytes) -> Result<(), axum::Erro
     socket.send(Message::Text(text)).await
 }
 
-fn error_frame(code: &str, message: &str) -> ServerFrame {
+fn error_frame(code: &str, message: &str, client_id: Option<String>) -> ServerFrame {
     ServerFrame::Error {
         code: code.to_owned(),
         message: message.to_owned(),
+        client_id,
+        conversation_id: None,
     }
 }
 
@@ -277,17 +308,73 @@ struct ConversationFrame {
     seq: Option<u64>,
 }
 
-/// Handles a client frame; the answer, if it needs one.
+/// A client's `send` frame.
+#[derive(Deserialize)]
+struct SendFrame {
+    conversation_id: String,
+    client_id: String,
+    kind: String,
+    text: Option<String>,
+    attachment_id: Option<String>,
+    reply_to: Option<String>,
+}
+
+/// The connection's sends waiting to be handled, in order, by a task of their own (made at
+/// the first send: most connections never send and keep no task).
+#[derive(Default)]
+struct Sends {
+    queue: Option<mpsc::Sender<SendFrame>>,
+}
+
+impl Sends {
+    /// Queues a send; waits while `SEND_QUEUE` sends are waiting already.
+    async fn push(&mut self, hub: &Arc<Hub>, conn: &Arc<Connection>, frame: SendFrame) {
+        let queue = self
+            .queue
+            .get_or_insert_with(|| start_sending(hub.clone(), conn.clone()));
+        // The task ends only when the queue's sender is dropped, so this cannot fail.
+        let _ = queue.send(frame).await;
+    }
+}
+
+/// The task that handles a connection's sends one after the other and answers each with
+/// `sent` or `error` through the connection's queue. It ends when the connection has gone
+/// and the sends it left are done (their answers are lost with the socket; the client
+/// retries with the same `client_id` and gets the first message).
+fn start_sending(hub: Arc<Hub>, conn: Arc<Connection>) -> mpsc::Sender<SendFrame> {
+    let (queue, mut waiting) = mpsc::channel::<SendFrame>(SEND_QUEUE);
+    tokio::spawn(async move {
+        while let Some(frame) = waiting.recv().await {
+            let message = OutgoingMessage {
+                client_id: frame.client_id.clone(),
+                kind: frame.kind,
+                text: frame.text,
+                attachment_id: frame.attachment_id,
+                reply_to: frame.reply_to,
+            };
+            let reply = hub
+                .client_send(&conn, &frame.conversation_id, message)
+                .await
+                .unwrap_or_else(|e| failure(e, Some(frame.client_id), &frame.conversation_id));
+            conn.send(reply);
+        }
+    });
+    queue
+}
+
+/// Handles a client frame; the answer, if it needs one now.
 async fn client_frame(
-    hub: &Hub,
-    conn: &Connection,
+    hub: &Arc<Hub>,
+    conn: &Arc<Connection>,
     acks: &mut PendingAcks,
+    sends: &mut Sends,
     text: &str,
 ) -> Option<ServerFrame> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
         return Some(error_frame(
             "malformed_frame",
             "a frame is a JSON object with a type",
+            None,
         ));
     };
     let kind = value
@@ -296,26 +383,53 @@ async fn client_frame(
         .map(str::to_owned);
     match kind.as_deref() {
         Some("ping") => Some(ServerFrame::Pong),
+        Some("send") => {
+            let client_id = value
+                .get("client_id")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned);
+            match serde_json::from_value::<SendFrame>(value) {
+                Ok(frame) => {
+                    sends.push(hub, conn, frame).await;
+                    None
+                }
+                Err(_) => Some(error_frame(
+                    "malformed_frame",
+                    "a send needs conversation_id, client_id and kind, and text, \
+                     attachment_id and reply_to are strings when present",
+                    client_id,
+                )),
+            }
+        }
         Some(kind @ ("ack" | "typing")) => {
             let Ok(frame) = serde_json::from_value::<ConversationFrame>(value) else {
-                return Some(error_frame("malformed_frame", "needs a conversation_id"));
+                return Some(error_frame(
+                    "malformed_frame",
+                    "needs a conversation_id",
+                    None,
+                ));
             };
             match (kind, frame.seq) {
                 ("ack", Some(seq)) => {
                     acks.add(frame.conversation_id, seq);
                     None
                 }
-                ("ack", None) => Some(error_frame("malformed_frame", "an ack needs a seq")),
-                _ => outcome(hub.client_typing(conn, &frame.conversation_id).await),
+                ("ack", None) => Some(error_frame("malformed_frame", "an ack needs a seq", None)),
+                _ => outcome(
+                    hub.client_typing(conn, &frame.conversation_id).await,
+                    &frame.conversation_id,
+                ),
             }
         }
         Some(other) => Some(error_frame(
             "unknown_frame",
             &format!("unknown frame type {other:?}"),
+            None,
         )),
         None => Some(error_frame(
             "malformed_frame",
             "a frame needs a string type",
+            None,
         )),
     }
 }

@@ -13,3 +13,4 @@ mod messages;
 mod realtime;
 mod server;
 mod social;
+mod ws_send;

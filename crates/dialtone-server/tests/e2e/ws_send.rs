@@ -1,0 +1,358 @@
+//! Sending over the live connection (`send` → `sent`): the same message, idempotency,
+//! errors and privacy as `POST /v1/conversations/{id}/messages`, in the order sent.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, Ws};
+
+const ALICE: &str = "+8613800138000";
+const BOB: &str = "+8613800138001";
+const CAROL: &str = "+8613800138002";
+
+async fn direct(app: &TestApp, token: &str, peer: &str) -> String {
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(token),
+            Some(json!({ "kind": "direct", "peer": peer })),
+        )
+        .await;
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn connected(app: &TestApp, token: &str) -> Ws {
+    let mut ws = app.ws(token).await;
+    assert_eq!(ws.frame().await["type"], "ready");
+    ws
+}
+
+async fn send(ws: &mut Ws, conversation_id: &str, client_id: &str, text: &str) {
+    ws.send_text(
+        &json!({
+            "type": "send",
+            "conversation_id": conversation_id,
+            "client_id": client_id,
+            "kind": "text",
+            "text": text,
+        })
+        .to_string(),
+    )
+    .await;
+}
+
+/// The next frame of `kind`, passing over `message` frames (one's own messages come back
+/// as `message` frames too, before or after their `sent`).
+async fn next_of(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let f = ws.frame().await;
+        if f["type"] == kind {
+            return f;
+        }
+        assert_eq!(f["type"], "message", "waiting for {kind}: {f}");
+    }
+}
+
+/// The next frame, which must be a message: the message.
+async fn message(ws: &mut Ws) -> Value {
+    let f = ws.frame().await;
+    assert_eq!(f["type"], "message", "{f}");
+    f["message"].clone()
+}
+
+#[tokio::test]
+async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "phone").await;
+    let b = app.code_login(BOB, "phone").await;
+    let conv = direct(&app, &a, BOB).await;
+    let mut alice = connected(&app, &a).await;
+    let mut alice_laptop = connected(&app, &app.code_login(ALICE, "laptop").await).await;
+    let mut bob = connected(&app, &b).await;
+
+    // Sent back to back, without waiting: answered in the order sent, seqs to match.
+    for i in 1..=5 {
+        send(
+            &mut alice,
+            &conv,
+            &format!("ws-{i}"),
+            &format!("text {i} 🙂"),
+        )
+        .await;
+    }
+    let mut ids = Vec::new();
+    for i in 1..=5u64 {
+        let f = next_of(&mut alice, "sent").await;
+        assert_eq!(
+            (
+                f["client_id"].as_str(),
+                f["created"].as_bool(),
+                f["message"]["seq"].as_u64(),
+                f["message"]["sender"].as_str(),
+                f["message"]["conversation_id"].as_str(),
+            ),
+            (
+                Some(format!("ws-{i}").as_str()),
+                Some(true),
+                Some(i),
+                Some(ALICE),
+                Some(conv.as_str())
+            ),
+            "{f}"
+        );
+        assert_eq!(f["message"]["text"], format!("text {i} 🙂"));
+        ids.push(f["message"]["id"].as_str().unwrap().to_owned());
+    }
+    // Bob and Alice's other device get each once, in order.
+    for ws in [&mut bob, &mut alice_laptop] {
+        for (i, id) in ids.iter().enumerate() {
+            let m = message(ws).await;
+            assert_eq!(
+                (m["id"].as_str(), m["seq"].as_u64()),
+                (Some(id.as_str()), Some(i as u64 + 1))
+            );
+        }
+    }
+
+    // A retried client_id, over the socket or over HTTP, is the first message.
+    send(&mut alice, &conv, "ws-2", "text 2 again").await;
+    let f = next_of(&mut alice, "sent").await;
+    assert_eq!(
+        (
+            f["created"].as_bool(),
+            f["message"]["id"].as_str(),
+            f["message"]["text"].as_str()
+        ),
+        (Some(false), Some(ids[1].as_str()), Some("text 2 🙂"))
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&a),
+            Some(json!({ "client_id": "ws-3", "kind": "text", "text": "x" })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["id"].as_str()),
+        (StatusCode::OK, Some(ids[2].as_str()))
+    );
+
+    // Stored: history has the five, and Bob's list counts them unread.
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &b)
+        .await;
+    let seqs: Vec<u64> = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    let list = app.get_auth("/v1/conversations", &b).await;
+    assert_eq!(list.body["conversations"][0]["unread"], 5);
+
+    // Receipts work as for messages posted over HTTP.
+    bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 5 }).to_string())
+        .await;
+    let f = next_of(&mut alice, "receipt").await;
+    assert_eq!(
+        (f["phone"].as_str(), f["seq"].as_u64(), f["status"].as_str()),
+        (Some(BOB), Some(5), Some("delivered"))
+    );
+
+    // Bob answers over his socket, replying to the first one.
+    bob.send_text(
+        &json!({
+            "type": "send", "conversation_id": conv, "client_id": "b-1",
+            "kind": "text", "text": "got them", "reply_to": ids[0],
+        })
+        .to_string(),
+    )
+    .await;
+    let f = next_of(&mut bob, "sent").await;
+    assert_eq!(
+        (
+            f["message"]["seq"].as_u64(),
+            f["message"]["reply_to"].as_str()
+        ),
+        (Some(6), Some(ids[0].as_str()))
+    );
+    let m = message(&mut alice).await;
+    assert_eq!(
+        (m["sender"].as_str(), m["seq"].as_u64()),
+        (Some(BOB), Some(6))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "phone").await;
+    app.code_login(BOB, "phone").await;
+    let c = app.code_login(CAROL, "phone").await;
+    let conv = direct(&app, &a, BOB).await;
+    let mut alice = connected(&app, &a).await;
+    let mut carol = connected(&app, &c).await;
+
+    let frame = |client_id: &str, rest: Value| {
+        let mut f = json!({ "type": "send", "conversation_id": conv, "client_id": client_id });
+        for (k, v) in rest.as_object().unwrap() {
+            f[k] = v.clone();
+        }
+        f.to_string()
+    };
+    // The codes `POST /v1/conversations/{id}/messages` gives the same bodies.
+    let cases = [
+        (
+            frame(
+                "long",
+                json!({ "kind": "text", "text": "x".repeat(64 * 1024 + 1) }),
+            ),
+            "text_too_long",
+        ),
+        (
+            frame("empty", json!({ "kind": "text", "text": "  " })),
+            "invalid_input",
+        ),
+        (
+            frame("holo", json!({ "kind": "hologram", "text": "x" })),
+            "invalid_input",
+        ),
+        (
+            frame(
+                "img",
+                json!({ "kind": "image", "attachment_id": "someone-elses" }),
+            ),
+            "attachment_not_found",
+        ),
+        (
+            frame("stk", json!({ "kind": "sticker", "text": "no/such" })),
+            "invalid_input",
+        ),
+        (
+            frame(
+                "re",
+                json!({ "kind": "text", "text": "x", "reply_to": "made-up" }),
+            ),
+            "invalid_input",
+        ),
+        (
+            json!({ "type": "send", "conversation_id": "nope", "client_id": "nope",
+                    "kind": "text", "text": "x" })
+            .to_string(),
+            "conversation_not_found",
+        ),
+    ];
+    for (text, code) in &cases {
+        alice.send_text(text).await;
+        let f = next_of(&mut alice, "error").await;
+        let sent: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (f["code"].as_str(), &f["client_id"], &f["conversation_id"]),
+            (Some(*code), &sent["client_id"], &sent["conversation_id"]),
+            "{f}"
+        );
+    }
+    // Frames that are not a send: malformed, with the client_id when there is one.
+    for (text, client_id) in [
+        (
+            json!({ "type": "send", "conversation_id": conv, "kind": "text", "text": "x" }),
+            None,
+        ),
+        (
+            json!({ "type": "send", "client_id": "no-conv", "kind": "text", "text": "x" }),
+            Some("no-conv"),
+        ),
+        (
+            json!({ "type": "send", "conversation_id": conv, "client_id": "n", "kind": "text",
+                    "text": 5 }),
+            Some("n"),
+        ),
+    ] {
+        alice.send_text(&text.to_string()).await;
+        let f = next_of(&mut alice, "error").await;
+        assert_eq!(
+            (f["code"].as_str(), f["client_id"].as_str()),
+            (Some("malformed_frame"), client_id),
+            "{f}"
+        );
+    }
+    // Carol is not a member: what an unknown conversation gets.
+    carol
+        .send_text(&frame(
+            "c-1",
+            json!({ "kind": "text", "text": "let me in" }),
+        ))
+        .await;
+    let f = next_of(&mut carol, "error").await;
+    assert_eq!(f["code"], "conversation_not_found", "{f}");
+
+    // Nothing was stored, and the connection still works.
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &a)
+        .await;
+    assert_eq!(
+        h.body["messages"].as_array().unwrap().len(),
+        0,
+        "{}",
+        h.body
+    );
+    send(&mut alice, &conv, "fine", "this one is fine").await;
+    let f = next_of(&mut alice, "sent").await;
+    assert_eq!(f["message"]["seq"], 1);
+}
+
+#[tokio::test]
+async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "phone").await;
+    let b = app.code_login(BOB, "phone").await;
+    let c = app.code_login(CAROL, "phone").await;
+    let conv = direct(&app, &a, BOB).await;
+    let carol_bob = direct(&app, &c, BOB).await;
+    let mut alice = connected(&app, &a).await;
+    let mut bob = connected(&app, &b).await;
+    let mut carol = connected(&app, &c).await;
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/v1/blocklist/{ALICE}"),
+            Some(&b),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+
+    send(&mut alice, &conv, "blocked-1", "can you hear me?").await;
+    let f = next_of(&mut alice, "sent").await;
+    assert_eq!(
+        (f["created"].as_bool(), f["message"]["seq"].as_u64()),
+        (Some(true), Some(1)),
+        "accepted as usual: {f}"
+    );
+    // Bob's next frame is Carol's message: Alice's never arrives, nor is it his history.
+    send(&mut carol, &carol_bob, "c-1", "from carol").await;
+    next_of(&mut carol, "sent").await;
+    let m = message(&mut bob).await;
+    assert_eq!(m["sender"], CAROL, "{m}");
+    let h = app
+        .get_auth(&format!("/v1/conversations/{conv}/messages"), &b)
+        .await;
+    assert!(
+        h.body["messages"].as_array().unwrap().is_empty(),
+        "{}",
+        h.body
+    );
+    // No receipt reaches Alice, even when Bob's device acks up to her seq: her next frame
+    // is her own `pong`.
+    bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    alice
+        .send_text(&json!({ "type": "ping" }).to_string())
+        .await;
+    let f = next_of(&mut alice, "pong").await;
+    assert_eq!(f["type"], "pong");
+}
