@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use dialtone_client::{Client, ClientError, LiveConnection, LiveOptions, NewMessage, ServerFrame};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -65,6 +65,15 @@ pub enum Phase {
     Group,
 }
 
+/// How the throughput and rate phases send messages.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendOver {
+    /// `POST /v1/conversations/{id}/messages`, answered 201.
+    Http,
+    /// A `send` frame on the sender's live connection, answered `sent`.
+    Ws,
+}
+
 /// Options of `dialtone-bench messages`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -86,6 +95,9 @@ pub struct Args {
     /// Requests each client has in flight at once in the throughput phase.
     #[arg(long, default_value_t = 2)]
     pub inflight: usize,
+    /// How the throughput and rate phases send (the group phase posts over HTTP).
+    #[arg(long, value_enum, default_value = "http")]
+    pub send: SendOver,
     /// Messages per second of the rate phase (open loop). When the throughput phase
     /// measured a lower ceiling, half that ceiling is measured too.
     #[arg(long, default_value_t = 10_000.0)]
@@ -308,7 +320,7 @@ impl Recorder {
     }
 }
 
-/// Outcome of the HTTP sends of a phase.
+/// Outcome of the sends of a phase.
 struct Sent {
     /// 201 answers, and those within the sending window.
     accepted: AtomicU64,
@@ -346,6 +358,25 @@ impl Sent {
         format!("{total} ({})", kinds.join(", "))
     }
 
+    /// Counts a send that started at `started`: its latency when accepted, else why not.
+    /// Whether it was accepted.
+    fn record(&self, started: Instant, outcome: Result<(), String>) -> bool {
+        match outcome {
+            Ok(()) => {
+                self.latencies
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .record(started.elapsed());
+                self.accepted.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(why) => {
+                self.fail(why);
+                false
+            }
+        }
+    }
+
     fn summary(&self) -> Summary {
         self.latencies
             .lock()
@@ -354,47 +385,79 @@ impl Sent {
     }
 }
 
-/// Posts one text message; records the answer.
+/// A message for a client's live connection to send, and where its answer goes.
+struct Outgoing {
+    conversation_id: String,
+    message: NewMessage,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// The server's answer to a `send` frame: `sent` (with `created`) or an error's code.
+type Answer = Result<bool, String>;
+
+/// How each client sends: over HTTP, or through the reader task of its live connection.
+struct Senders {
+    users: Arc<Vec<User>>,
+    /// Per client, when sending over the live connection.
+    outboxes: Option<Vec<mpsc::Sender<Outgoing>>>,
+}
+
+impl Senders {
+    /// Sends one text message as client `i`; records the answer.
+    async fn send(
+        &self,
+        i: usize,
+        conversation_id: &str,
+        client_id: &str,
+        text: &str,
+        sent: &Sent,
+    ) -> bool {
+        let started = Instant::now();
+        let message = NewMessage::text(client_id, text);
+        let outcome = match (&self.outboxes, self.users.get(i)) {
+            (Some(outboxes), _) => {
+                let Some(outbox) = outboxes.get(i) else {
+                    return false;
+                };
+                let (answer, answered) = oneshot::channel();
+                let outgoing = Outgoing {
+                    conversation_id: conversation_id.to_owned(),
+                    message,
+                    answer,
+                };
+                if outbox.send(outgoing).await.is_err() {
+                    Err("socket closed".to_owned())
+                } else {
+                    match answered.await {
+                        Ok(Ok(true)) => Ok(()),
+                        Ok(Ok(false)) => Err("sent, not created ?".to_owned()),
+                        Ok(Err(code)) => Err(format!("error {code}")),
+                        Err(_) => Err("socket closed before the answer".to_owned()),
+                    }
+                }
+            }
+            (None, Some(user)) => post_message(&user.client, conversation_id, &message).await,
+            (None, None) => return false,
+        };
+        sent.record(started, outcome)
+    }
+}
+
+/// Posts one message over HTTP: `Ok` for a 201, else what came instead.
 async fn post_message(
     client: &Client,
     conversation_id: &str,
-    client_id: &str,
-    text: &str,
-    sent: &Sent,
-) -> bool {
-    let started = Instant::now();
-    let message = NewMessage::text(client_id, text);
-    match client.send_message(conversation_id, &message).await {
-        Ok(posted) if posted.created => {
-            sent.latencies
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record(started.elapsed());
-            sent.accepted.fetch_add(1, Ordering::Relaxed);
-            true
-        }
-        Ok(_) => {
-            // A 200: the server already had this client_id (counted as a failure, as any
-            // answer but 201).
-            sent.fail("200 ?".into());
-            false
-        }
-        Err(ClientError::Api { status, code, .. }) => {
-            sent.fail(format!("{status} {code}"));
-            false
-        }
-        Err(ClientError::Http(e)) if e.is_connect() => {
-            sent.fail("connect error".into());
-            false
-        }
-        Err(ClientError::Decode(_)) => {
-            sent.fail("undecodable answer".into());
-            false
-        }
-        Err(_) => {
-            sent.fail("transport error".into());
-            false
-        }
+    message: &NewMessage,
+) -> Result<(), String> {
+    match client.send_message(conversation_id, message).await {
+        Ok(posted) if posted.created => Ok(()),
+        // A 200: the server already had this client_id (counted as a failure, as any
+        // answer but 201).
+        Ok(_) => Err("200 ?".into()),
+        Err(ClientError::Api { status, code, .. }) => Err(format!("{status} {code}")),
+        Err(ClientError::Http(e)) if e.is_connect() => Err("connect error".into()),
+        Err(ClientError::Decode(_)) => Err("undecodable answer".into()),
+        Err(_) => Err("transport error".into()),
     }
 }
 
@@ -455,15 +518,18 @@ async fn connect_all(
 }
 
 /// Reads a client's frames: records every message from someone else, and acknowledges
-/// the latest seq of each conversation every `ack` (if any).
+/// the latest seq of each conversation every `ack` (if any). Sends what comes in
+/// `outgoing` as `send` frames and hands each its answer.
 async fn read_frames(
     mut socket: Socket,
     phone: String,
     recorder: Arc<Recorder>,
     ack: Option<Duration>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
 ) {
     let mut latest: HashMap<String, u64> = HashMap::new();
     let mut acked: HashMap<String, u64> = HashMap::new();
+    let mut waiting: HashMap<String, oneshot::Sender<Answer>> = HashMap::new();
     let mut tick = tokio::time::interval(ack.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -480,6 +546,16 @@ async fn read_frames(
                         let seq = latest.entry(m.conversation_id).or_default();
                         *seq = (*seq).max(m.seq);
                     }
+                    Ok(ServerFrame::Sent { client_id, created, .. }) => {
+                        if let Some(answer) = waiting.remove(&client_id) {
+                            let _ = answer.send(Ok(created));
+                        }
+                    }
+                    Ok(ServerFrame::Error { client_id: Some(client_id), code, .. }) => {
+                        if let Some(answer) = waiting.remove(&client_id) {
+                            let _ = answer.send(Err(code));
+                        }
+                    }
                     // Other frames, and text that is not JSON.
                     Ok(_) | Err(ClientError::Decode(_)) => {}
                     Err(e) => {
@@ -487,6 +563,14 @@ async fn read_frames(
                         return;
                     }
                 }
+            }
+            Some(out) = outgoing.recv() => {
+                let client_id = out.message.client_id.clone();
+                if socket.send_message(&out.conversation_id, &out.message).await.is_err() {
+                    recorder.closed_by(0);
+                    return;
+                }
+                waiting.insert(client_id, out.answer);
             }
             _ = tick.tick(), if ack.is_some() => {
                 for (conversation, seq) in &latest {
@@ -780,21 +864,29 @@ async fn measure(
     let sockets = connect_all(users, args.sources, args.concurrency).await?;
     let ack = (args.ack_ms > 0).then(|| Duration::from_millis(args.ack_ms));
     let mut readers = JoinSet::new();
+    let mut outboxes = Vec::new();
     for (socket, user) in sockets.into_iter().zip(users) {
+        let (outbox, outgoing) = mpsc::channel(args.inflight.max(args.rate_inflight));
+        outboxes.push(outbox);
         readers.spawn(read_frames(
             socket,
             user.phone.clone(),
             recorder.clone(),
             ack,
+            outgoing,
         ));
     }
     let conversations: Arc<Vec<String>> = Arc::new(conversations);
     let users = Arc::new(users.to_vec());
+    let senders = Arc::new(Senders {
+        users: users.clone(),
+        outboxes: (args.send == SendOver::Ws).then_some(outboxes),
+    });
 
     let mut ceiling = None;
     if has(Phase::Throughput) {
         settle(server.pid).await;
-        let run = throughput(args, server.pid, &users, &conversations, &recorder).await?;
+        let run = throughput(args, server.pid, &senders, &conversations, &recorder).await?;
         ceiling = Some(run.ceiling());
         figures.profile = args.profile.as_ref().map(|p| p.display().to_string());
         figures.throughput = Some(run);
@@ -809,7 +901,16 @@ async fn measure(
         rates.push(args.rate);
         for (i, rate) in rates.into_iter().enumerate() {
             settle(server.pid).await;
-            let run = at_rate(args, server.pid, &users, &conversations, &recorder, i, rate).await?;
+            let run = at_rate(
+                args,
+                server.pid,
+                &senders,
+                &conversations,
+                &recorder,
+                i,
+                rate,
+            )
+            .await?;
             figures.rates.push(run);
         }
     }
@@ -943,14 +1044,14 @@ fn start_profile(args: &Args, pid: u32, seconds: f64) -> Option<std::process::Ch
 async fn throughput(
     args: &Args,
     pid: u32,
-    users: &Arc<Vec<User>>,
+    senders: &Arc<Senders>,
     conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
 ) -> anyhow::Result<RunFigures> {
     let tag = "t";
     eprintln!(
         "[throughput] {} clients sending to their peers, {} in flight each, {} s",
-        users.len(),
+        senders.users.len(),
         args.inflight,
         args.seconds
     );
@@ -962,17 +1063,17 @@ async fn throughput(
     let end = start + window;
     recorder.set_window_end(tag, end);
     let mut perf = start_profile(args, pid, args.seconds);
-    let mut senders = JoinSet::new();
-    for i in 0..users.len() {
+    let mut workers = JoinSet::new();
+    for i in 0..senders.users.len() {
         for w in 0..args.inflight {
-            let (users, conversations, sent, recorder) = (
-                users.clone(),
+            let (senders, conversations, sent, recorder) = (
+                senders.clone(),
                 conversations.clone(),
                 sent.clone(),
                 recorder.clone(),
             );
-            senders.spawn(async move {
-                let (Some(user), Some(conversation)) = (users.get(i), conversations.get(i)) else {
+            workers.spawn(async move {
+                let Some(conversation) = conversations.get(i) else {
                     return;
                 };
                 let mut n = 0u64;
@@ -981,7 +1082,10 @@ async fn throughput(
                     let text = format!("{tag} {}", recorder.nanos(now));
                     let client_id = format!("{tag}{i}-{w}-{n}");
                     n += 1;
-                    if !post_message(&user.client, conversation, &client_id, &text, &sent).await {
+                    if !senders
+                        .send(i, conversation, &client_id, &text, &sent)
+                        .await
+                    {
                         // Do not spin on a failing server.
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
@@ -989,7 +1093,7 @@ async fn throughput(
             });
         }
     }
-    while senders.join_next().await.is_some() {}
+    while workers.join_next().await.is_some() {}
     let sending_secs = start.elapsed().as_secs_f64();
     let cpu_text = split_text(cpu, CpuSplit::take(pid));
     let accepted = sent.accepted.load(Ordering::Relaxed);
@@ -1041,7 +1145,7 @@ async fn drain(recorder: &Recorder, tag: &str, expected: u64, seconds: f64) {
 async fn at_rate(
     args: &Args,
     pid: u32,
-    users: &Arc<Vec<User>>,
+    senders: &Arc<Senders>,
     conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
     run_index: usize,
@@ -1072,9 +1176,9 @@ async fn at_rate(
         while k < total.min(due + 1) {
             let scheduled = start + Duration::from_secs_f64(k as f64 / rate);
             late = late.max(now.saturating_duration_since(scheduled));
-            let i = usize::try_from(k % users.len() as u64).unwrap_or(0);
-            let (users, conversations, sent, slots) = (
-                users.clone(),
+            let i = usize::try_from(k % senders.users.len() as u64).unwrap_or(0);
+            let (senders, conversations, sent, slots) = (
+                senders.clone(),
                 conversations.clone(),
                 sent.clone(),
                 slots.clone(),
@@ -1085,8 +1189,10 @@ async fn at_rate(
                 let Ok(_slot) = slots.acquire_owned().await else {
                     return;
                 };
-                if let (Some(user), Some(conversation)) = (users.get(i), conversations.get(i)) {
-                    post_message(&user.client, conversation, &client_id, &text, &sent).await;
+                if let Some(conversation) = conversations.get(i) {
+                    senders
+                        .send(i, conversation, &client_id, &text, &sent)
+                        .await;
                 }
             });
             k += 1;
@@ -1180,7 +1286,8 @@ async fn group(
         let index = round as u64;
         let at = Instant::now();
         let text = format!("{tag} {} {index}", recorder.nanos(at));
-        let ok = post_message(&creator.client, &id, &format!("g-{round}"), &text, &sent).await;
+        let message = NewMessage::text(format!("g-{round}"), text);
+        let ok = sent.record(at, post_message(&creator.client, &id, &message).await);
         let answered = at.elapsed();
         anyhow::ensure!(ok, "group message {round} refused: {}", sent.failed_text());
         let deadline = at + GROUP_WAIT;
@@ -1279,6 +1386,17 @@ fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String
         args.ack_ms,
         if args.ack_ms == 0 { " (never)" } else { "" }
     ));
+    out.push_str(match args.send {
+        SendOver::Http => {
+            "- Throughput and rate: messages posted over HTTP (`POST \
+             /v1/conversations/{id}/messages`; \"POST answered\" is the 201).\n"
+        }
+        SendOver::Ws => {
+            "- Throughput and rate: messages sent over each client's live connection (`send` \
+             frames; \"POST answered\" is the `sent` answer, written after the commit). The \
+             group phase posts over HTTP.\n"
+        }
+    });
     out.push_str(
         "- Latency runs from the send (throughput, group) or the scheduled send (rate) to \
          the recipient's reader task having the `message` frame; the time travels in the \
