@@ -10,6 +10,7 @@
 
 mod attachments;
 mod messaging;
+mod privacy_cache;
 mod quota;
 mod records;
 mod social;
@@ -129,6 +130,21 @@ impl<T> AllRepos for T where
 
 impl Store {
     /// Every repository served by one database.
+    /// Keeps privacy facts in memory (see `privacy_cache`): only for a database no other
+    /// process writes.
+    fn with_privacy_cache(mut self) -> Store {
+        let cache = Arc::new(privacy_cache::PrivacyCache::default());
+        self.privacy = Arc::new(privacy_cache::CachedPrivacy {
+            inner: self.privacy,
+            cache: cache.clone(),
+        });
+        self.contacts = Arc::new(privacy_cache::CachedContacts {
+            inner: self.contacts,
+            cache,
+        });
+        self
+    }
+
     fn over<T: AllRepos>(db: Arc<T>, engine: Engine) -> Store {
         Store {
             accounts: db.clone(),
@@ -169,7 +185,7 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store::over(Arc::new(sql::SqliteDb(pool)), Engine::Sqlite))
+        Ok(Store::over(Arc::new(sql::SqliteDb(pool)), Engine::Sqlite).with_privacy_cache())
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }

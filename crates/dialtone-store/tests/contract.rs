@@ -284,6 +284,126 @@ async fn rate_limits(store: Store) {
     assert_eq!(n, 2);
 }
 
+/// Every read form of the privacy facts, from `viewer` to "t": the single relation, the
+/// small and the crowd batch, the fan-out form, and the settings both ways.
+async fn all_facts(store: &Store, viewer: &PhoneNumber) -> (RelationFacts, PrivacySettings) {
+    let single = store.privacy.relation("t", viewer, "mac-v").await.unwrap();
+    let few = vec!["t".to_owned(), "v".to_owned()];
+    let small = store
+        .privacy
+        .relations_to(&few, viewer, "mac-v")
+        .await
+        .unwrap();
+    let mut crowd: Vec<String> = (0..100).map(|i| format!("absent{i}")).collect();
+    crowd.push("t".into());
+    let large = store
+        .privacy
+        .relations_to(&crowd, viewer, "mac-v")
+        .await
+        .unwrap();
+    let fan_out = store
+        .privacy
+        .relations_from("t", &[(viewer.clone(), "mac-v".to_owned())])
+        .await
+        .unwrap();
+    assert_eq!(small["t"], single, "small batch");
+    assert_eq!(large["t"], single, "crowd batch");
+    assert_eq!(fan_out[viewer.as_str()], single, "fan-out form");
+    let settings = store.privacy.settings("t").await.unwrap();
+    let many = store.privacy.settings_many(&few).await.unwrap();
+    assert_eq!(many["t"], settings);
+    (single, settings)
+}
+
+/// Whatever a store keeps in memory, each write to the facts is seen by the next read of
+/// every form (each step reads the facts twice before the write, so a kept answer would
+/// be the one read).
+async fn privacy_writes_are_seen_at_once(store: Store) {
+    two_users(&store).await;
+    let viewer = phone("+8613800138011");
+    let none = RelationFacts::default();
+    let mut expected = (none, PrivacySettings::default());
+    for step in 0..10 {
+        for _ in 0..2 {
+            assert_eq!(
+                all_facts(&store, &viewer).await,
+                expected,
+                "before step {step}"
+            );
+        }
+        let p = &store.privacy;
+        match step {
+            0 => {
+                p.add_phone("t", ListKind::Block, &viewer).await.unwrap();
+                expected.0.blocked = true;
+            }
+            1 => {
+                p.remove_phone("t", ListKind::Block, &viewer).await.unwrap();
+                expected.0.blocked = false;
+            }
+            2 => {
+                p.add_phone("t", ListKind::Allow, &viewer).await.unwrap();
+                expected.0.allowlisted = true;
+            }
+            3 => {
+                p.remove_phone("t", ListKind::Allow, &viewer).await.unwrap();
+                p.create_group(&ContactGroupRecord {
+                    id: "g".into(),
+                    owner_id: "t".into(),
+                    name: "g".into(),
+                    phones: vec![viewer.clone()],
+                    created_at: now(),
+                })
+                .await
+                .unwrap();
+                expected.0.allowlisted = false;
+            }
+            4 => {
+                p.add_group("t", ListKind::Block, "g").await.unwrap();
+                expected.0.blocked = true;
+            }
+            5 => {
+                p.remove_group("t", ListKind::Block, "g").await.unwrap();
+                expected.0.blocked = false;
+            }
+            6 => {
+                store
+                    .contacts
+                    .upsert("t", &[contact("t", "mac-v", "sealed")])
+                    .await
+                    .unwrap();
+                expected.0.in_target_contacts = true;
+            }
+            7 => {
+                store.contacts.delete("t", "mac-v").await.unwrap();
+                expected.0.in_target_contacts = false;
+            }
+            8 => {
+                store
+                    .contacts
+                    .replace("t", &[contact("t", "mac-v", "sealed")])
+                    .await
+                    .unwrap();
+                expected.0.in_target_contacts = true;
+            }
+            _ => {
+                let strict = PrivacySettings {
+                    visibility: Visibility::Allowlist,
+                    discoverable: Audience::Nobody,
+                    last_seen: Audience::Nobody,
+                };
+                p.set_settings("t", &strict).await.unwrap();
+                expected.1 = strict;
+            }
+        }
+    }
+    assert_eq!(
+        all_facts(&store, &viewer).await,
+        expected,
+        "after the last step"
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1051,6 +1171,7 @@ contract!(
     verifications,
     rate_limits,
     privacy,
+    privacy_writes_are_seen_at_once,
     contacts,
     presence,
     discovery_quota
