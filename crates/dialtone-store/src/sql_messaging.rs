@@ -1,10 +1,10 @@
 //! The SQL of conversations and messages, compiled for both engines like `sql.rs`.
 //!
-//! Seqs: `append` first bumps `conversations.last_seq` (taking the write lock on SQLite
-//! and the row lock on PostgreSQL), then checks the client id and inserts, all in one
-//! transaction, so concurrent senders get contiguous seqs and a retried send finds the
-//! first copy. `append_batch` does the same for many messages in one transaction (group
-//! commit).
+//! Seqs: `append_batch` (group commit; `append` is a batch of one) locks the batch's
+//! conversations (the write lock on SQLite; their rows, in id order, on PostgreSQL), finds
+//! retried client ids, moves each conversation's `last_seq` by its new messages and
+//! inserts them, in one transaction and a few statements whatever the batch's size, so
+//! concurrent senders get contiguous seqs and a retried send finds the first copy.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,6 +103,17 @@ const BUMP_MEMBERS_VERSION: &str =
 /// engines' parameter limits).
 const ROWS_PER_STATEMENT: usize = 300;
 
+/// `n` rows of `width` parameters for a multi-row `VALUES`: `($1, $2), ($3, $4)`.
+fn rows(n: usize, width: usize) -> String {
+    (0..n)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Moves a member's delivered or read mark ($2 conversation, $3 user) forward to $1.
 fn advance_mark_sql(read: bool) -> String {
     let column = if read { "read_seq" } else { "delivered_seq" };
@@ -117,69 +128,178 @@ const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
 
 macro_rules! impl_messaging {
-    ($db:ty, $engine:ty) => {
+    ($db:ty, $engine:ty, $begin:expr, $lock:expr) => {
         impl $db {
-            /// One append inside `tx`: bump the conversation's seq (taking its lock), then
-            /// either find the sender's earlier copy (and undo the bump: the lock is still
-            /// ours, so nothing else moved it) or insert.
+            /// Appends a batch inside `tx` in a few statements whatever its size: lock the
+            /// conversations, find the messages sent before (a retried `client_id`), move
+            /// each conversation's last seq by its new messages at once, insert them all.
+            /// Results in batch order; seqs follow batch order within a conversation.
             async fn append_in(
                 tx: &mut sqlx::Transaction<'_, $engine>,
-                m: &MessageRecord,
-                withheld: &[String],
-            ) -> StoreResult<(MessageRecord, bool)> {
-                let (next,): (i64,) = sqlx::query_as(
-                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
-                     RETURNING last_seq",
-                )
-                .bind(&m.conversation_id)
-                .fetch_one(&mut **tx)
-                .await?;
-                let sql = format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 \
-                     AND m.sender_id = $2 AND m.client_id = $3"
-                );
-                let existing = sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(&m.conversation_id)
-                    .bind(&m.sender_id)
-                    .bind(&m.client_id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                if let Some(first) = existing {
-                    sqlx::query("UPDATE conversations SET last_seq = last_seq - 1 WHERE id = $1")
-                        .bind(&m.conversation_id)
-                        .execute(&mut **tx)
-                        .await?;
-                    return Ok((first.into_record()?, false));
+                batch: &[(MessageRecord, Vec<String>)],
+            ) -> StoreResult<Vec<(MessageRecord, bool)>> {
+                let mut conversations: Vec<&str> =
+                    batch.iter().map(|(m, _)| m.conversation_id.as_str()).collect();
+                conversations.sort_unstable();
+                conversations.dedup();
+                if let Some(lock) = $lock {
+                    // In id order, so concurrent batches (PostgreSQL has several writers)
+                    // cannot deadlock on each other's conversations; held to the commit,
+                    // so no other batch appends to them or inserts their client ids.
+                    for chunk in conversations.chunks(CHUNK) {
+                        let sql = lock.replace("IDS", &placeholders(1, chunk.len()));
+                        let mut query = sqlx::query(&sql);
+                        for id in chunk {
+                            query = query.bind(*id);
+                        }
+                        query.execute(&mut **tx).await?;
+                    }
                 }
-                let stored = MessageRecord {
-                    seq: seq(next),
-                    ..m.clone()
-                };
-                sqlx::query(
-                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, \
-                     text, attachment_id, reply_to, sent_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&stored.id)
-                .bind(&stored.conversation_id)
-                .bind(next)
-                .bind(&stored.sender_id)
-                .bind(&stored.client_id)
-                .bind(&stored.kind)
-                .bind(&stored.text)
-                .bind(&stored.attachment_id)
-                .bind(&stored.reply_to)
-                .bind(ms(stored.sent_at))
-                .execute(&mut **tx)
-                .await?;
-                for user_id in withheld {
-                    sqlx::query("INSERT INTO withheld (message_id, user_id) VALUES ($1, $2)")
-                        .bind(&stored.id)
-                        .bind(user_id)
-                        .execute(&mut **tx)
-                        .await?;
+                // Sent before: by (conversation, sender, client id).
+                let mut earlier: HashMap<(String, String, String), MessageRecord> = HashMap::new();
+                for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM (VALUES {}) AS v JOIN messages m \
+                         ON m.conversation_id = v.column1 AND m.sender_id = v.column2 \
+                         AND m.client_id = v.column3",
+                        rows(chunk.len(), 3)
+                    );
+                    let mut query = sqlx::query_as::<_, MessageRow>(&sql);
+                    for (m, _) in chunk {
+                        query = query.bind(&m.conversation_id).bind(&m.sender_id).bind(&m.client_id);
+                    }
+                    for row in query.fetch_all(&mut **tx).await? {
+                        let r = row.into_record()?;
+                        earlier.insert(
+                            (r.conversation_id.clone(), r.sender_id.clone(), r.client_id.clone()),
+                            r,
+                        );
+                    }
                 }
-                Ok((stored, true))
+                // The new ones (a client id twice in the batch: the first copy counts).
+                let mut fresh: Vec<usize> = Vec::new();
+                let mut first_in_batch: HashMap<(&str, &str, &str), usize> = HashMap::new();
+                let mut counts: HashMap<&str, i64> = HashMap::new();
+                for (i, (m, _)) in batch.iter().enumerate() {
+                    let key = (
+                        m.conversation_id.as_str(),
+                        m.sender_id.as_str(),
+                        m.client_id.as_str(),
+                    );
+                    let known = earlier.contains_key(&(
+                        m.conversation_id.clone(),
+                        m.sender_id.clone(),
+                        m.client_id.clone(),
+                    ));
+                    if known || first_in_batch.contains_key(&key) {
+                        continue;
+                    }
+                    first_in_batch.insert(key, i);
+                    fresh.push(i);
+                    *counts.entry(m.conversation_id.as_str()).or_default() += 1;
+                }
+                // Each conversation's last seq moves by its new messages.
+                let mut next: HashMap<String, u64> = HashMap::new();
+                let mut counts: Vec<(&str, i64)> = counts.into_iter().collect();
+                counts.sort_unstable();
+                for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "UPDATE conversations SET last_seq = last_seq + v.column2 \
+                         FROM (VALUES {}) AS v WHERE conversations.id = v.column1 \
+                         RETURNING conversations.id, conversations.last_seq",
+                        rows(chunk.len(), 2)
+                    );
+                    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for (id, n) in chunk {
+                        query = query.bind(*id).bind(*n);
+                    }
+                    for (id, last) in query.fetch_all(&mut **tx).await? {
+                        let n = counts
+                            .binary_search_by(|(c, _)| (*c).cmp(id.as_str()))
+                            .ok()
+                            .and_then(|k| counts.get(k))
+                            .map_or(0, |(_, n)| *n);
+                        // The first new seq of the conversation.
+                        next.insert(id, seq(last - n + 1));
+                    }
+                }
+                let mut stored: Vec<Option<MessageRecord>> = vec![None; batch.len()];
+                for &i in &fresh {
+                    let m = &batch[i].0;
+                    let at = next
+                        .get_mut(&m.conversation_id)
+                        .ok_or(sqlx::Error::RowNotFound)?;
+                    stored[i] = Some(MessageRecord {
+                        seq: *at,
+                        ..m.clone()
+                    });
+                    *at += 1;
+                }
+                let inserted: Vec<&MessageRecord> = stored.iter().flatten().collect();
+                for chunk in inserted.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, \
+                         kind, text, attachment_id, reply_to, sent_at) VALUES {}",
+                        rows(chunk.len(), 10)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for m in chunk {
+                        query = query
+                            .bind(&m.id)
+                            .bind(&m.conversation_id)
+                            .bind(signed(m.seq))
+                            .bind(&m.sender_id)
+                            .bind(&m.client_id)
+                            .bind(&m.kind)
+                            .bind(&m.text)
+                            .bind(&m.attachment_id)
+                            .bind(&m.reply_to)
+                            .bind(ms(m.sent_at));
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+                let withheld: Vec<(&str, &str)> = fresh
+                    .iter()
+                    .flat_map(|&i| {
+                        let id = batch[i].0.id.as_str();
+                        batch[i].1.iter().map(move |u| (id, u.as_str()))
+                    })
+                    .collect();
+                for chunk in withheld.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO withheld (message_id, user_id) VALUES {}",
+                        rows(chunk.len(), 2)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for (message, user) in chunk {
+                        query = query.bind(*message).bind(*user);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+                // Results in batch order.
+                let mut out = Vec::with_capacity(batch.len());
+                for (i, (m, _)) in batch.iter().enumerate() {
+                    if let Some(new) = stored[i].take() {
+                        out.push((new, true));
+                        continue;
+                    }
+                    let key = (m.conversation_id.clone(), m.sender_id.clone(), m.client_id.clone());
+                    let first = match earlier.get(&key) {
+                        Some(r) => r.clone(),
+                        None => {
+                            // The first copy is earlier in this batch.
+                            let k = first_in_batch
+                                .get(&(key.0.as_str(), key.1.as_str(), key.2.as_str()))
+                                .copied()
+                                .ok_or(sqlx::Error::RowNotFound)?;
+                            out.get(k)
+                                .map(|(r, _): &(MessageRecord, bool)| r.clone())
+                                .ok_or(sqlx::Error::RowNotFound)?
+                        }
+                    };
+                    out.push((first, false));
+                }
+                Ok(out)
             }
         }
 
@@ -361,29 +481,21 @@ macro_rules! impl_messaging {
                 m: &MessageRecord,
                 withheld: &[String],
             ) -> StoreResult<(MessageRecord, bool)> {
-                let mut tx = self.0.begin().await?;
-                let appended = Self::append_in(&mut tx, m, withheld).await?;
-                tx.commit().await?;
-                Ok(appended)
+                let batch = [(m.clone(), withheld.to_vec())];
+                self.append_batch(&batch)
+                    .await?
+                    .pop()
+                    .ok_or_else(|| sqlx::Error::RowNotFound.into())
             }
 
             async fn append_batch(
                 &self,
                 batch: &[(MessageRecord, Vec<String>)],
             ) -> StoreResult<Vec<(MessageRecord, bool)>> {
-                // Conversations are locked in id order (a stable sort keeps each one's
-                // messages in order), so concurrent batches (PostgreSQL has several
-                // writers) cannot deadlock on each other's conversation rows.
-                let mut order: Vec<usize> = (0..batch.len()).collect();
-                order.sort_by(|a, b| batch[*a].0.conversation_id.cmp(&batch[*b].0.conversation_id));
-                let mut tx = self.0.begin().await?;
-                let mut appended: Vec<Option<(MessageRecord, bool)>> = vec![None; batch.len()];
-                for i in order {
-                    let (m, withheld) = &batch[i];
-                    appended[i] = Some(Self::append_in(&mut tx, m, withheld).await?);
-                }
+                let mut tx = self.0.begin_with($begin).await?;
+                let appended = Self::append_in(&mut tx, batch).await?;
                 tx.commit().await?;
-                Ok(appended.into_iter().flatten().collect())
+                Ok(appended)
             }
 
             async fn messages(
@@ -482,7 +594,7 @@ macro_rules! impl_messaging {
             async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>> {
                 // Set-based, so a batch holds the write lock for a few statements whatever
                 // its size (a 1,000-member group acks each message at about once).
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.0.begin_with($begin).await?;
                 // Members and their conversations' kind and last seq.
                 let mut conversations: Vec<&str> =
                     acks.iter().map(|a| a.conversation_id.as_str()).collect();
@@ -680,5 +792,14 @@ macro_rules! impl_messaging {
     };
 }
 
-impl_messaging!(SqliteDb, sqlx::Sqlite);
-impl_messaging!(PgDb, sqlx::Postgres);
+// The batches begin by taking the write lock on SQLite (one writer at a time: it locks
+// everything), rather than at their first write: a transaction that read first could not
+// write after another had committed (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits
+// out). PostgreSQL locks the batch's conversation rows, in id order.
+impl_messaging!(SqliteDb, sqlx::Sqlite, "BEGIN IMMEDIATE", None::<&str>);
+impl_messaging!(
+    PgDb,
+    sqlx::Postgres,
+    "BEGIN",
+    Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE")
+);

@@ -1064,6 +1064,45 @@ async fn batched_appends(store: Store) {
     ];
     assert!(repo.append_batch(&bad).await.is_err());
     assert_eq!(repo.conversation("b2").await.unwrap().unwrap().last_seq, 1);
+    // More rows than one statement holds, retries of stored messages among them.
+    let mut big: Vec<(MessageRecord, Vec<String>)> = (0..700)
+        .map(|i| {
+            let conv = if i % 2 == 0 { "b1" } else { "b2" };
+            let withheld = if i % 3 == 0 {
+                vec!["v".to_owned()]
+            } else {
+                vec![]
+            };
+            (
+                message(&format!("z{i}"), conv, "t", &format!("big{i}")),
+                withheld,
+            )
+        })
+        .collect();
+    big.insert(350, (message("again", "b1", "t", "k3"), vec![]));
+    let got = repo.append_batch(&big).await.unwrap();
+    assert_eq!(got.len(), 701);
+    assert_eq!(
+        (got[350].0.id.as_str(), got[350].0.seq, got[350].1),
+        ("x6", 4, false),
+        "a stored client id is its first copy"
+    );
+    let b1: Vec<u64> = got
+        .iter()
+        .filter(|(m, new)| *new && m.conversation_id == "b1")
+        .map(|(m, _)| m.seq)
+        .collect();
+    assert_eq!(
+        b1,
+        (5..5 + 350).collect::<Vec<u64>>(),
+        "in batch order, no gaps"
+    );
+    assert_eq!(
+        repo.conversation("b2").await.unwrap().unwrap().last_seq,
+        351
+    );
+    let seen_by_v = repo.messages("b2", "v", Some(1), None, 500).await.unwrap();
+    assert_eq!(seen_by_v.len(), 350 - 117, "a third withheld from v");
 }
 
 /// Acks in one transaction: device acks never move back; each delivered mark moves
