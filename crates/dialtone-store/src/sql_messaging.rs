@@ -128,7 +128,7 @@ const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
 
 macro_rules! impl_messaging {
-    ($db:ty, $engine:ty, $begin:expr, $lock:expr) => {
+    ($db:ty, $engine:ty, $begin:expr, $lock:expr, $positional:expr) => {
         impl $db {
             /// Appends a batch inside `tx` in a few statements whatever its size: lock the
             /// conversations, find the messages sent before (a retried `client_id`), move
@@ -164,6 +164,7 @@ macro_rules! impl_messaging {
                          AND m.client_id = v.column3",
                         rows(chunk.len(), 3)
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query_as::<_, MessageRow>(&sql);
                     for (m, _) in chunk {
                         query = query.bind(&m.conversation_id).bind(&m.sender_id).bind(&m.client_id);
@@ -209,6 +210,7 @@ macro_rules! impl_messaging {
                          RETURNING conversations.id, conversations.last_seq",
                         rows(chunk.len(), 2)
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
                     for (id, n) in chunk {
                         query = query.bind(*id).bind(*n);
@@ -242,6 +244,7 @@ macro_rules! impl_messaging {
                          kind, text, attachment_id, reply_to, sent_at) VALUES {}",
                         rows(chunk.len(), 10)
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query(&sql);
                     for m in chunk {
                         query = query
@@ -270,6 +273,7 @@ macro_rules! impl_messaging {
                         "INSERT INTO withheld (message_id, user_id) VALUES {}",
                         rows(chunk.len(), 2)
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query(&sql);
                     for (message, user) in chunk {
                         query = query.bind(*message).bind(*user);
@@ -609,6 +613,7 @@ macro_rules! impl_messaging {
                          WHERE cm.conversation_id IN ({})",
                         placeholders(1, chunk.len())
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
                     for id in chunk {
                         query = query.bind(*id);
@@ -657,6 +662,7 @@ macro_rules! impl_messaging {
                          SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
                          THEN excluded.acked_seq ELSE device_acks.acked_seq END"
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query(&sql);
                     for ((session, conversation), at) in chunk {
                         query = query.bind(*session).bind(*conversation).bind(signed(*at));
@@ -680,6 +686,7 @@ macro_rules! impl_messaging {
                          RETURNING conversation_members.conversation_id, \
                          conversation_members.user_id, conversation_members.delivered_seq"
                     );
+                    let sql = $positional(sql);
                     let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
                     for ((conversation, user), at) in chunk {
                         query = query.bind(*conversation).bind(*user).bind(signed(*at));
@@ -796,10 +803,18 @@ macro_rules! impl_messaging {
 // everything), rather than at their first write: a transaction that read first could not
 // write after another had committed (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits
 // out). PostgreSQL locks the batch's conversation rows, in id order.
-impl_messaging!(SqliteDb, sqlx::Sqlite, "BEGIN IMMEDIATE", None::<&str>);
+// SQLite binds the batches' multi-row statements by position (`sql::positional`).
+impl_messaging!(
+    SqliteDb,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    None::<&str>,
+    crate::sql::positional
+);
 impl_messaging!(
     PgDb,
     sqlx::Postgres,
     "BEGIN",
-    Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE")
+    Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE"),
+    std::convert::identity::<String>
 );
