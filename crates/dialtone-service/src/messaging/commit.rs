@@ -180,7 +180,15 @@ async fn writer<W: BatchWrite>(write: Arc<W>, waiting: Arc<Mutex<mpsc::Receiver<
             }
             continue;
         }
-        match write.write_batch(&items).await {
+        let started = std::time::Instant::now();
+        let written = write.write_batch(&items).await;
+        tracing::debug!(
+            size = items.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            kind = std::any::type_name::<W>(),
+            "batch written"
+        );
+        match written {
             Ok(done) => {
                 for (answer, one) in answers.into_iter().zip(done) {
                     let _ = answer.send(Ok(one));
