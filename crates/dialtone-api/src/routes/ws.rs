@@ -44,7 +44,7 @@ const MAX_CLIENT_FRAME: usize = 400 * 1024;
 const ACK_COALESCE: Duration = Duration::from_millis(50);
 
 /// Sends a connection may have waiting; past it the connection stops reading frames until
-/// one is done (the client feels it as TCP back-pressure).
+/// one is done (the client feels it as TCP back-pressure), while it goes on writing.
 const SEND_QUEUE: usize = 64;
 
 /// How long a closing connection waits for the client's close frame.
@@ -149,7 +149,10 @@ async fn serve(
                     break;
                 }
             }
-            incoming = socket.recv() => {
+            // While the connection's sends are all waiting, its frames are not read (the
+            // client feels TCP back-pressure) but its queue goes on being written: each
+            // send done queues an answer, which wakes this loop to read again.
+            incoming = socket.recv(), if sends.has_room() => {
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 match message {
@@ -327,7 +330,13 @@ struct Sends {
 }
 
 impl Sends {
-    /// Queues a send; waits while `SEND_QUEUE` sends are waiting already.
+    /// Whether another send may be queued without waiting.
+    fn has_room(&self) -> bool {
+        self.queue.as_ref().is_none_or(|q| q.capacity() > 0)
+    }
+
+    /// Queues a send; waits while `SEND_QUEUE` sends are waiting already (the loop reads
+    /// frames only when there is room, so it does not wait in practice).
     async fn push(&mut self, hub: &Arc<Hub>, conn: &Arc<Connection>, frame: SendFrame) {
         let queue = self
             .queue

@@ -356,3 +356,26 @@ async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered() {
     let f = next_of(&mut alice, "pong").await;
     assert_eq!(f["type"], "pong");
 }
+
+#[tokio::test]
+async fn a_long_burst_of_sends_is_answered_in_full_without_closing_the_connection() {
+    const N: u64 = 600;
+    // A short queue: what waits to be written must be written while the sends wait.
+    let app = TestApp::spawn_with(|c| c.connections.queue = 8).await;
+    let a = app.code_login(ALICE, "phone").await;
+    app.code_login(BOB, "phone").await;
+    let conv = direct(&app, &a, BOB).await;
+    let mut alice = connected(&app, &a).await;
+    // Written without reading anything back: far more answers and echoes than the
+    // connection's queue holds, had it stopped writing while the sends waited.
+    for i in 1..=N {
+        send(&mut alice, &conv, &format!("b-{i}"), &format!("burst {i}")).await;
+    }
+    for i in 1..=N {
+        let f = next_of(&mut alice, "sent").await;
+        assert_eq!(
+            (f["client_id"].as_str(), f["message"]["seq"].as_u64()),
+            (Some(format!("b-{i}").as_str()), Some(i))
+        );
+    }
+}
