@@ -145,7 +145,7 @@ async fn serve(
             }
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
-                if send_text(socket, frame).await.is_err() {
+                if write_queued(socket, frame, &mut frames).await.is_err() {
                     break;
                 }
             }
@@ -283,6 +283,31 @@ fn failure(
         client_id,
         conversation_id: Some(conversation_id.to_owned()),
     }
+}
+
+/// Frames written before one flush: under load a connection's queued frames go out in
+/// one write to the socket, not one each.
+const FRAMES_PER_FLUSH: usize = 64;
+
+/// Writes `first` and whatever else is queued already (up to `FRAMES_PER_FLUSH`), then
+/// flushes once.
+async fn write_queued(
+    socket: &mut WebSocket,
+    first: Bytes,
+    frames: &mut mpsc::Receiver<Bytes>,
+) -> Result<(), axum::Error> {
+    use futures::SinkExt;
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(text) = next.take() {
+        let text = Utf8Bytes::try_from(text).map_err(axum::Error::new)?;
+        socket.feed(Message::Text(text)).await?;
+        written += 1;
+        if written < FRAMES_PER_FLUSH {
+            next = frames.try_recv().ok();
+        }
+    }
+    socket.flush().await
 }
 
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
