@@ -69,18 +69,6 @@ async fn fetch(app: &TestApp, token: &str, path: &str, range: Option<&str>) -> r
     r.send().await.unwrap()
 }
 
-async fn direct(app: &TestApp, token: &str, peer: &str) -> String {
-    let r = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(token),
-            Some(json!({ "kind": "direct", "peer": peer })),
-        )
-        .await;
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 async fn send(app: &TestApp, token: &str, conv: &str, body: Value) -> crate::harness::Reply {
     app.send(
         Method::POST,
@@ -121,7 +109,7 @@ async fn images_go_to_members_only_with_thumbnails_and_ranges() {
         StatusCode::NOT_FOUND
     );
 
-    let conv = direct(&app, &a, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
     let r = send(
         &app,
         &a,
@@ -285,7 +273,7 @@ async fn bad_uploads_and_attachment_messages() {
         .as_str()
         .unwrap()
         .to_owned();
-    let conv = direct(&app, &a, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
     let cases = [
         (
             json!({ "client_id": "1", "kind": "image", "attachment_id": bobs }),

@@ -156,6 +156,35 @@ impl TestApp {
             .await
     }
 
+    /// The id of the direct conversation of `token`'s user with `peer` (made if new).
+    pub async fn direct_id(&self, token: &str, peer: &str) -> String {
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                "/v1/conversations",
+                Some(token),
+                Some(serde_json::json!({ "kind": "direct", "peer": peer })),
+            )
+            .await;
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The seqs of a conversation's history as `token`'s user sees it (up to 200).
+    pub async fn history_seqs(&self, conv: &str, token: &str) -> Vec<u64> {
+        let h = self
+            .get_auth(
+                &format!("/v1/conversations/{conv}/messages?limit=200"),
+                token,
+            )
+            .await;
+        h.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect()
+    }
+
     /// All SMS the development outbox holds, as (to, body).
     pub fn outbox(&self) -> Vec<(String, String)> {
         let Ok(text) = std::fs::read_to_string(self.config.outbox_path()) else {

@@ -557,16 +557,10 @@ async fn concurrent_senders_get_gap_free_seqs() {
     for s in sends {
         assert_eq!(s.await.unwrap(), StatusCode::CREATED);
     }
-    let h = app
-        .get_auth(&format!("/v1/conversations/{conv}/messages?limit=200"), &a)
-        .await;
-    let seqs: Vec<u64> = h.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(seqs, (1..=30).collect::<Vec<u64>>());
+    assert_eq!(
+        app.history_seqs(&conv, &a).await,
+        (1..=30).collect::<Vec<u64>>()
+    );
 }
 
 #[tokio::test]

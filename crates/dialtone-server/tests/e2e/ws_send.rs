@@ -10,18 +10,6 @@ const ALICE: &str = "+8613800138000";
 const BOB: &str = "+8613800138001";
 const CAROL: &str = "+8613800138002";
 
-async fn direct(app: &TestApp, token: &str, peer: &str) -> String {
-    let r = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(token),
-            Some(json!({ "kind": "direct", "peer": peer })),
-        )
-        .await;
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 async fn connected(app: &TestApp, token: &str) -> Ws {
     let mut ws = app.ws(token).await;
     assert_eq!(ws.frame().await["type"], "ready");
@@ -66,7 +54,7 @@ async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempo
     let app = TestApp::spawn().await;
     let a = app.code_login(ALICE, "phone").await;
     let b = app.code_login(BOB, "phone").await;
-    let conv = direct(&app, &a, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
     let mut alice = connected(&app, &a).await;
     let mut alice_laptop = connected(&app, &app.code_login(ALICE, "laptop").await).await;
     let mut bob = connected(&app, &b).await;
@@ -140,16 +128,7 @@ async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempo
     );
 
     // Stored: history has the five, and Bob's list counts them unread.
-    let h = app
-        .get_auth(&format!("/v1/conversations/{conv}/messages"), &b)
-        .await;
-    let seqs: Vec<u64> = h.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(app.history_seqs(&conv, &b).await, vec![1, 2, 3, 4, 5]);
     let list = app.get_auth("/v1/conversations", &b).await;
     assert_eq!(list.body["conversations"][0]["unread"], 5);
 
@@ -192,7 +171,7 @@ async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_s
     let a = app.code_login(ALICE, "phone").await;
     app.code_login(BOB, "phone").await;
     let c = app.code_login(CAROL, "phone").await;
-    let conv = direct(&app, &a, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
     let mut alice = connected(&app, &a).await;
     let mut carol = connected(&app, &c).await;
 
@@ -310,8 +289,8 @@ async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered() {
     let a = app.code_login(ALICE, "phone").await;
     let b = app.code_login(BOB, "phone").await;
     let c = app.code_login(CAROL, "phone").await;
-    let conv = direct(&app, &a, BOB).await;
-    let carol_bob = direct(&app, &c, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
+    let carol_bob = app.direct_id(&c, BOB).await;
     let mut alice = connected(&app, &a).await;
     let mut bob = connected(&app, &b).await;
     let mut carol = connected(&app, &c).await;
@@ -364,7 +343,7 @@ async fn a_long_burst_of_sends_is_answered_in_full_without_closing_the_connectio
     let app = TestApp::spawn_with(|c| c.connections.queue = 8).await;
     let a = app.code_login(ALICE, "phone").await;
     app.code_login(BOB, "phone").await;
-    let conv = direct(&app, &a, BOB).await;
+    let conv = app.direct_id(&a, BOB).await;
     let mut alice = connected(&app, &a).await;
     // Written without reading anything back: far more answers and echoes than the
     // connection's queue holds, had it stopped writing while the sends waited.
