@@ -182,10 +182,17 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store::over(Arc::new(sql::SqliteDb(pool)), Engine::Sqlite).with_privacy_cache())
+        let batches = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(
+            Store::over(Arc::new(sql::SqliteDb(pool, batches)), Engine::Sqlite)
+                .with_privacy_cache(),
+        )
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }

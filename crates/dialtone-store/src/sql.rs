@@ -11,8 +11,9 @@ use crate::{
     VerificationRecord, VerificationRepo,
 };
 
-/// SQLite-backed repositories.
-pub struct SqliteDb(pub sqlx::SqlitePool);
+/// SQLite-backed repositories: the pool, and one connection of its own for the group
+/// commit's batches (they never wait behind reads for a connection).
+pub struct SqliteDb(pub sqlx::SqlitePool, pub sqlx::SqlitePool);
 
 /// PostgreSQL-backed repositories.
 pub struct PgDb(pub sqlx::PgPool);

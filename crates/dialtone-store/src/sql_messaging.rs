@@ -128,7 +128,7 @@ const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
 
 macro_rules! impl_messaging {
-    ($db:ty, $engine:ty, $begin:expr, $lock:expr, $positional:expr) => {
+    ($db:ty, $engine:ty, $batches:tt, $begin:expr, $lock:expr, $positional:expr) => {
         impl $db {
             /// Appends a batch inside `tx` in a few statements whatever its size: lock the
             /// conversations, find the messages sent before (a retried `client_id`), move
@@ -496,7 +496,7 @@ macro_rules! impl_messaging {
                 &self,
                 batch: &[(MessageRecord, Vec<String>)],
             ) -> StoreResult<Vec<(MessageRecord, bool)>> {
-                let mut tx = self.0.begin_with($begin).await?;
+                let mut tx = self.$batches.begin_with($begin).await?;
                 let appended = Self::append_in(&mut tx, batch).await?;
                 tx.commit().await?;
                 Ok(appended)
@@ -598,7 +598,7 @@ macro_rules! impl_messaging {
             async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>> {
                 // Set-based, so a batch holds the write lock for a few statements whatever
                 // its size (a 1,000-member group acks each message at about once).
-                let mut tx = self.0.begin_with($begin).await?;
+                let mut tx = self.$batches.begin_with($begin).await?;
                 // Members and their conversations' kind and last seq.
                 let mut conversations: Vec<&str> =
                     acks.iter().map(|a| a.conversation_id.as_str()).collect();
@@ -807,6 +807,7 @@ macro_rules! impl_messaging {
 impl_messaging!(
     SqliteDb,
     sqlx::Sqlite,
+    1,
     "BEGIN IMMEDIATE",
     None::<&str>,
     crate::sql::positional
@@ -814,6 +815,7 @@ impl_messaging!(
 impl_messaging!(
     PgDb,
     sqlx::Postgres,
+    0,
     "BEGIN",
     Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE"),
     std::convert::identity::<String>
