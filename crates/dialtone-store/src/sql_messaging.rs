@@ -103,6 +103,11 @@ const BUMP_MEMBERS_VERSION: &str =
 /// engines' parameter limits).
 const ROWS_PER_STATEMENT: usize = 300;
 
+/// What makes a retried send the same message: (conversation, sender, client id).
+fn key(m: &MessageRecord) -> (&str, &str, &str) {
+    (&m.conversation_id, &m.sender_id, &m.client_id)
+}
+
 /// `n` rows of `width` parameters for a multi-row `VALUES`: `($1, $2), ($3, $4)`.
 fn rows(n: usize, width: usize) -> String {
     (0..n)
@@ -155,8 +160,14 @@ macro_rules! impl_messaging {
                         query.execute(&mut **tx).await?;
                     }
                 }
-                // Sent before: by (conversation, sender, client id).
-                let mut earlier: HashMap<(String, String, String), MessageRecord> = HashMap::new();
+                // Where the first copy of each (conversation, sender, client id) is in the
+                // batch: later copies are retries of it.
+                let mut first_at: HashMap<(&str, &str, &str), usize> = HashMap::new();
+                for (i, (m, _)) in batch.iter().enumerate() {
+                    first_at.entry(key(m)).or_insert(i);
+                }
+                // Sent before this batch: the stored copy, by its first copy's position.
+                let mut earlier: HashMap<usize, MessageRecord> = HashMap::new();
                 for chunk in batch.chunks(ROWS_PER_STATEMENT) {
                     let sql = format!(
                         "SELECT {MESSAGE_COLUMNS} FROM (VALUES {}) AS v JOIN messages m \
@@ -171,39 +182,29 @@ macro_rules! impl_messaging {
                     }
                     for row in query.fetch_all(&mut **tx).await? {
                         let r = row.into_record()?;
-                        earlier.insert(
-                            (r.conversation_id.clone(), r.sender_id.clone(), r.client_id.clone()),
-                            r,
-                        );
+                        if let Some(&i) = first_at.get(&key(&r)) {
+                            earlier.insert(i, r);
+                        }
                     }
                 }
-                // The new ones (a client id twice in the batch: the first copy counts).
-                let mut fresh: Vec<usize> = Vec::new();
-                let mut first_in_batch: HashMap<(&str, &str, &str), usize> = HashMap::new();
+                // The new ones: first copies not sent before.
+                let fresh: Vec<usize> = batch
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, (m, _))| {
+                        first_at.get(&key(m)) == Some(i) && !earlier.contains_key(i)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
                 let mut counts: HashMap<&str, i64> = HashMap::new();
-                for (i, (m, _)) in batch.iter().enumerate() {
-                    let key = (
-                        m.conversation_id.as_str(),
-                        m.sender_id.as_str(),
-                        m.client_id.as_str(),
-                    );
-                    let known = earlier.contains_key(&(
-                        m.conversation_id.clone(),
-                        m.sender_id.clone(),
-                        m.client_id.clone(),
-                    ));
-                    if known || first_in_batch.contains_key(&key) {
-                        continue;
-                    }
-                    first_in_batch.insert(key, i);
-                    fresh.push(i);
-                    *counts.entry(m.conversation_id.as_str()).or_default() += 1;
+                for &i in &fresh {
+                    *counts.entry(batch[i].0.conversation_id.as_str()).or_default() += 1;
                 }
                 // Each conversation's last seq moves by its new messages.
                 let mut next: HashMap<String, u64> = HashMap::new();
-                let mut counts: Vec<(&str, i64)> = counts.into_iter().collect();
-                counts.sort_unstable();
-                for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+                let mut by_id: Vec<(&str, i64)> = counts.iter().map(|(c, n)| (*c, *n)).collect();
+                by_id.sort_unstable();
+                for chunk in by_id.chunks(ROWS_PER_STATEMENT) {
                     let sql = format!(
                         "UPDATE conversations SET last_seq = last_seq + v.column2 \
                          FROM (VALUES {}) AS v WHERE conversations.id = v.column1 \
@@ -216,11 +217,7 @@ macro_rules! impl_messaging {
                         query = query.bind(*id).bind(*n);
                     }
                     for (id, last) in query.fetch_all(&mut **tx).await? {
-                        let n = counts
-                            .binary_search_by(|(c, _)| (*c).cmp(id.as_str()))
-                            .ok()
-                            .and_then(|k| counts.get(k))
-                            .map_or(0, |(_, n)| *n);
+                        let n = counts.get(id.as_str()).copied().unwrap_or(0);
                         // The first new seq of the conversation.
                         next.insert(id, seq(last - n + 1));
                     }
@@ -280,28 +277,20 @@ macro_rules! impl_messaging {
                     }
                     query.execute(&mut **tx).await?;
                 }
-                // Results in batch order.
-                let mut out = Vec::with_capacity(batch.len());
+                // Results in batch order: a retry gets its first copy, stored before or
+                // earlier in this batch.
+                let mut out: Vec<(MessageRecord, bool)> = Vec::with_capacity(batch.len());
                 for (i, (m, _)) in batch.iter().enumerate() {
                     if let Some(new) = stored[i].take() {
                         out.push((new, true));
                         continue;
                     }
-                    let key = (m.conversation_id.clone(), m.sender_id.clone(), m.client_id.clone());
-                    let first = match earlier.get(&key) {
+                    let first = first_at.get(&key(m)).copied().ok_or(sqlx::Error::RowNotFound)?;
+                    let copy = match earlier.get(&first) {
                         Some(r) => r.clone(),
-                        None => {
-                            // The first copy is earlier in this batch.
-                            let k = first_in_batch
-                                .get(&(key.0.as_str(), key.1.as_str(), key.2.as_str()))
-                                .copied()
-                                .ok_or(sqlx::Error::RowNotFound)?;
-                            out.get(k)
-                                .map(|(r, _): &(MessageRecord, bool)| r.clone())
-                                .ok_or(sqlx::Error::RowNotFound)?
-                        }
+                        None => out.get(first).ok_or(sqlx::Error::RowNotFound)?.0.clone(),
                     };
-                    out.push((first, false));
+                    out.push((copy, false));
                 }
                 Ok(out)
             }
@@ -652,10 +641,7 @@ macro_rules! impl_messaging {
                 let mut devices: Vec<((&str, &str), u64)> = devices.into_iter().collect();
                 devices.sort_unstable();
                 for chunk in devices.chunks(ROWS_PER_STATEMENT) {
-                    let rows = (0..chunk.len())
-                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let rows = rows(chunk.len(), 3);
                     let sql = format!(
                         "INSERT INTO device_acks (session_id, conversation_id, acked_seq) \
                          VALUES {rows} ON CONFLICT (session_id, conversation_id) DO UPDATE \
@@ -673,10 +659,7 @@ macro_rules! impl_messaging {
                 marks.sort_unstable();
                 let mut moved: HashMap<(String, String), u64> = HashMap::new();
                 for chunk in marks.chunks(ROWS_PER_STATEMENT) {
-                    let rows = (0..chunk.len())
-                        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let rows = rows(chunk.len(), 3);
                     let sql = format!(
                         "UPDATE conversation_members SET delivered_seq = v.column3 \
                          FROM (VALUES {rows}) AS v \
