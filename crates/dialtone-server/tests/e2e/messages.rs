@@ -947,6 +947,9 @@ async fn messages_follow_membership_changes_at_once() {
     let member = format!("/v1/conversations/{conv}/members/{CAROL}");
     let r = app.send(Method::DELETE, &member, Some(&a), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // The group's members were kept from the first send: her removal is seen at once.
+    let r = say(&app, &c, &conv, "c1", "still in?").await;
+    assert_eq!(r.code(), "conversation_not_found");
     say(&app, &a, &conv, "m2", "not for carol").await;
     let r = app
         .send(

@@ -19,7 +19,7 @@ use super::receipts::{Moved, Receipts};
 use crate::{ServiceError, ServiceResult};
 
 /// Most writes in one transaction.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 1024;
 /// Writes that may wait for a writer before callers wait to queue.
 const MAX_WAITING: usize = 4096;
 
@@ -132,6 +132,12 @@ impl<W: BatchWrite> GroupCommit<W> {
             Engine::Postgres if W::PARALLEL => 4,
             Engine::Postgres => 1,
         };
+        if engine == Engine::Sqlite {
+            match own_thread(write.clone(), waiting.clone()) {
+                Ok(()) => return GroupCommit { queue },
+                Err(e) => tracing::warn!(error = %e, "no thread for the writer; on the runtime"),
+            }
+        }
         for _ in 0..writers {
             // Ends by itself once every sender (the service) is gone and the queue is empty.
             tokio::spawn(writer(write.clone(), waiting.clone()));
@@ -151,6 +157,23 @@ impl<W: BatchWrite> GroupCommit<W> {
             .map_err(|_| ServiceError::Internal("the writer dropped a write".into()))?;
         Ok(done?)
     }
+}
+
+/// Runs SQLite's one writer on a thread of its own. A batch is several statements, each a
+/// round trip to sqlx's connection thread; on the shared runtime the writer waited behind
+/// every connection's task to take up each answer, and the batch held the database's
+/// write lock meanwhile.
+fn own_thread<W: BatchWrite>(
+    write: Arc<W>,
+    waiting: Arc<Mutex<mpsc::Receiver<Waiting<W>>>>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("dialtone-writer".into())
+        .spawn(move || runtime.block_on(writer(write, waiting)))?;
+    Ok(())
 }
 
 /// One writer: takes everything waiting (up to `MAX_BATCH`), writes it in one

@@ -260,10 +260,9 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        self.store
-            .messages
-            .add_members(id, &new, self.now())
-            .await?;
+        let added = self.store.messages.add_members(id, &new, self.now()).await;
+        self.members_changed(id);
+        added?;
         self.conversation(user, id).await
     }
 
@@ -311,7 +310,9 @@ impl MessagingService {
                 .map(|u| u.id)
                 .ok_or(ServiceError::MemberNotFound)?
         };
-        if !self.store.messages.remove_member(id, &target).await? {
+        let removed = self.store.messages.remove_member(id, &target).await;
+        self.members_changed(id);
+        if !removed? {
             return Err(ServiceError::MemberNotFound);
         }
         Ok(())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use dialtone_bus::{Event, EventBus};
 use dialtone_core::{Clock, PhoneNumber};
-use dialtone_store::{ConversationRecord, MemberRecord, MessageRecord, Store, UserRecord};
+use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, Store, UserRecord};
 
 pub use conversations::ConversationView;
 pub use messages::{MessageView, OutgoingMessage};
@@ -65,16 +65,32 @@ pub struct MessagingService {
     acks: commit::GroupCommit<commit::Acks>,
     receipts: Arc<receipts::Receipts>,
     rosters: std::sync::Mutex<Rosters>,
+    /// This process is the database's only writer (embedded SQLite), so a kept roster
+    /// stays true until this service changes the conversation's members, which forgets it:
+    /// sends use it without reading the conversation again.
+    sole_writer: bool,
 }
 
 /// Members of conversations with their accounts, as sending needs them, kept per
-/// conversation under its members version (read with the conversation on every send, so a
-/// change made through any node is seen at the next send).
+/// conversation under its members version. On PostgreSQL the version is read with the
+/// conversation on every send, so a change made through any node is seen at the next
+/// send; on SQLite (`sole_writer`) changes of members forget the conversation's roster
+/// after they are written and before they return.
 #[derive(Default)]
 struct Rosters {
     by_conversation: HashMap<String, Arc<Roster>>,
     /// Members held in all, to bound the memory: past `ROSTER_MEMBERS_KEPT` it starts over.
     held: usize,
+    /// Moves at every change of members: a roster read before one is not kept after it.
+    generation: u64,
+}
+
+impl Rosters {
+    fn remove(&mut self, conversation_id: &str) {
+        if let Some(old) = self.by_conversation.remove(conversation_id) {
+            self.held = self.held.saturating_sub(old.members.len());
+        }
+    }
 }
 
 /// Members held by the roster cache before it is emptied.
@@ -110,6 +126,7 @@ impl MessagingService {
             store.engine,
         );
         Self {
+            sole_writer: store.engine == Engine::Sqlite,
             social,
             store,
             bus,
@@ -179,18 +196,40 @@ impl MessagingService {
         Ok((conversation, me))
     }
 
+    fn rosters(&self) -> std::sync::MutexGuard<'_, Rosters> {
+        self.rosters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets the kept roster of a conversation whose members this service has just
+    /// changed (called after the write, before the change returns).
+    fn members_changed(&self, conversation_id: &str) {
+        let mut rosters = self.rosters();
+        rosters.generation += 1;
+        rosters.remove(conversation_id);
+    }
+
     /// The members of a conversation the caller is a member of ("not found" otherwise, as
-    /// `membership`): one one-row read while the members have not changed.
+    /// `membership`): while the members have not changed, one one-row read, or none at all
+    /// when this process is the only writer.
     pub(crate) async fn roster(
         &self,
         user: &UserRecord,
         conversation_id: &str,
     ) -> ServiceResult<Arc<Roster>> {
+        let generation = {
+            let rosters = self.rosters();
+            if self.sole_writer
+                && let Some(roster) = rosters.by_conversation.get(conversation_id)
+            {
+                let roster = roster.clone();
+                drop(rosters);
+                return Self::as_member(user, roster);
+            }
+            rosters.generation
+        };
         let conversation = self.conversation_record(conversation_id).await?;
         let kept = self
-            .rosters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .rosters()
             .by_conversation
             .get(conversation_id)
             .filter(|r| r.version == conversation.members_version)
@@ -214,20 +253,27 @@ impl MessagingService {
                     version: conversation.members_version,
                     members,
                 });
-                let mut rosters = self.rosters.lock().unwrap_or_else(|e| e.into_inner());
-                if rosters.held + roster.members.len() > ROSTER_MEMBERS_KEPT {
-                    *rosters = Rosters::default();
-                }
-                rosters.held += roster.members.len();
-                if let Some(old) = rosters
-                    .by_conversation
-                    .insert(conversation_id.to_owned(), roster.clone())
-                {
-                    rosters.held = rosters.held.saturating_sub(old.members.len());
+                let mut rosters = self.rosters();
+                // Not kept if members changed while it was read (it may predate that).
+                if rosters.generation == generation {
+                    if rosters.held + roster.members.len() > ROSTER_MEMBERS_KEPT {
+                        rosters.by_conversation.clear();
+                        rosters.held = 0;
+                    }
+                    rosters.remove(conversation_id);
+                    rosters.held += roster.members.len();
+                    rosters
+                        .by_conversation
+                        .insert(conversation_id.to_owned(), roster.clone());
                 }
                 roster
             }
         };
+        Self::as_member(user, roster)
+    }
+
+    /// The roster, if `user` is in it; "not found" otherwise.
+    fn as_member(user: &UserRecord, roster: Arc<Roster>) -> ServiceResult<Arc<Roster>> {
         if !roster.members.iter().any(|m| m.id == user.id) {
             return Err(ServiceError::ConversationNotFound);
         }
