@@ -534,6 +534,11 @@ struct Quiet {
     recheck: String,
 }
 
+/// Whether `url` names a PostgreSQL server (anything else is taken as SQLite).
+pub(crate) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// The database the server runs on.
 pub(crate) struct Database {
     /// `None`: the server's default, SQLite in its data directory.
@@ -553,7 +558,7 @@ impl Database {
                 detail: "SQLite file in a fresh temporary directory".into(),
                 created: None,
             }),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Some(url) if is_postgres(url) => {
                 let name = format!(
                     "dialtone_bench_{}_{}",
                     chrono::Utc::now().format("%Y%m%d%H%M%S"),

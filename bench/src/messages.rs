@@ -18,6 +18,10 @@
 //!
 //! Conversations, messages, sockets and acks all go through `dialtone-client`, as any
 //! client of the public API would; only one HTTP connection pool is shared by all users.
+//!
+//! With `--nodes N` the server is N processes on one PostgreSQL database and a NATS bus;
+//! client i talks to node i mod N, so the two clients of each conversation (2k, 2k+1) are
+//! on different nodes and every direct message crosses the bus.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -32,6 +36,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::accounts::is_postgres;
 use crate::machine::Machine;
 use crate::results;
 use crate::serverproc::{self, ChildServer, CpuSplit, split_text};
@@ -143,6 +148,15 @@ pub struct Args {
     /// afterwards) on that server. Unset: SQLite in a temporary directory.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Server processes (nodes). More than one needs a PostgreSQL --database-url: the
+    /// nodes share that database and a NATS bus (--nats-url), clients are spread over them
+    /// round-robin, and the two clients of every conversation are on different nodes.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// The NATS server the nodes talk over, with --nodes above 1 (each run uses a subject
+    /// of its own). Unused with one node.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
     /// Added to the section heading (`## Messages — SQLite — VARIANT`), to keep runs with
     /// other options apart.
     #[arg(long)]
@@ -611,7 +625,8 @@ async fn hold(mut socket: Socket, recorder: Arc<Recorder>) {
     }
 }
 
-/// Registers `phones` by code only, `concurrency` at a time.
+/// Registers `phones` by code only, `concurrency` at a time, through node 1; the users'
+/// clients talk to node 1.
 async fn register_all(
     server: &ChildServer,
     http: &reqwest::Client,
@@ -624,8 +639,8 @@ async fn register_all(
     for _ in 0..concurrency.max(1) {
         let (phones, next) = (phones.clone(), next.clone());
         let provider = server.provider.clone();
-        let client = Client::new(&server.base);
-        let shared = Client::from_http(&server.base, http.clone());
+        let client = Client::new(&server.head.base);
+        let shared = Client::from_http(&server.head.base, http.clone());
         workers.spawn(async move {
             let mut users = Vec::new();
             loop {
@@ -653,16 +668,15 @@ async fn register_all(
     Ok(users.into_iter().map(|(_, u)| u).collect())
 }
 
-/// Waits until no rustc runs and the server is quiet (at most 5% of one core over a
-/// second), up to two minutes.
-async fn settle(pid: u32) {
+/// Waits until no rustc runs and the server is quiet (every node together at most 5% of
+/// one core over a second), up to two minutes.
+async fn settle(pids: &[u32]) {
     setup::wait_for_no_rustc().await;
-    let pid = pid.to_string();
     let start = Instant::now();
-    let mut before = serverproc::cpu_ticks(&pid);
+    let mut before = serverproc::server_ticks(pids);
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = serverproc::cpu_ticks(&pid);
+        let now = serverproc::server_ticks(pids);
         let (Some(b), Some(n)) = (before, now) else {
             return;
         };
@@ -743,6 +757,14 @@ struct GroupFigures {
     cpu: String,
 }
 
+/// How the server ran, for the report.
+struct Topology {
+    /// Every node's `http://127.0.0.1:PORT`, node 1 first.
+    bases: Vec<String>,
+    /// The NATS URL and this run's subject, with several nodes.
+    bus: Option<(String, String)>,
+}
+
 #[derive(Default)]
 struct Figures {
     setup_secs: f64,
@@ -760,6 +782,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(args.inflight > 0, "--inflight must be at least 1");
     anyhow::ensure!(args.rate > 0.0, "--rate must be positive");
+    anyhow::ensure!(args.nodes >= 1, "--nodes must be at least 1");
+    anyhow::ensure!(
+        args.nodes == 1 || args.database_url.as_deref().is_some_and(is_postgres),
+        "--nodes {} needs --database-url postgres://…: the nodes share one PostgreSQL \
+         database (an SQLite file belongs to one process)",
+        args.nodes
+    );
     let has = |p: Phase| args.phases.contains(&p);
     let messaging = has(Phase::Throughput) || has(Phase::Rate) || has(Phase::Group);
     let clients = if messaging { args.clients / 2 * 2 } else { 0 };
@@ -797,13 +826,41 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some(bin) => bin.clone(),
         None => serverproc::default_binary()?,
     };
-    let mut server = ChildServer::start(&bin, args.database_url.as_deref()).await?;
-    eprintln!(
-        "server pid {} on {}, {} database",
-        server.pid, server.base, server.database.label
-    );
+    let mut server = ChildServer::start(
+        &bin,
+        args.database_url.as_deref(),
+        args.nodes,
+        &args.nats_url,
+    )
+    .await?;
+    let topology = Topology {
+        bases: server.bases(),
+        bus: server
+            .bus
+            .as_ref()
+            .map(|b| (b.url.clone(), b.subject.clone())),
+    };
+    match &topology.bus {
+        None => eprintln!(
+            "server pid {} on {}, {} database",
+            server.head.pid, server.head.base, server.database.label
+        ),
+        Some((url, subject)) => {
+            eprintln!(
+                "{} nodes on one {} database, NATS bus {url} subject {subject}",
+                server.count(),
+                server.database.label
+            );
+            for (i, node) in server.nodes().enumerate() {
+                eprintln!("  node {}: pid {} on {}", i + 1, node.pid, node.base);
+            }
+        }
+    }
     let outcome = measure(&args, &mut server, clients, idle, fd_limit).await;
-    let label = server.database.label;
+    let label = match server.count() {
+        1 => server.database.label.to_owned(),
+        n => format!("{n} nodes on {} + NATS", server.database.label),
+    };
     let detail = server.database.detail.clone();
     let stopped = server.stop().await;
     let figures = outcome?;
@@ -813,7 +870,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some(v) => format!("## Messages — {label} — {v}"),
         None => format!("## Messages — {label}"),
     };
-    let body = report(&args, &machine, &detail, &figures);
+    let body = report(&args, &machine, &detail, &topology, &figures);
     println!("{heading}\n\n{body}");
     if !args.no_write {
         let file = setup::results_file(args.results.as_ref());
@@ -849,6 +906,7 @@ async fn measure(
     figures.setup_secs = started.elapsed().as_secs_f64();
     eprintln!("      registered in {:.1} s", figures.setup_secs);
     let recorder = Recorder::new();
+    let pids = server.pids();
 
     if has(Phase::Idle) {
         figures.idle = Some(idle_phase(args, server, &users[..idle], &recorder).await?);
@@ -857,7 +915,8 @@ async fn measure(
         figures.closed = recorder.closed_text();
         return Ok(figures);
     }
-    let users = &users[..clients];
+    let users = spread(&users[..clients], &server.bases(), &http);
+    let users = &users[..];
 
     eprintln!("[messages] connecting {clients} clients and pairing them");
     let conversations = pair(users, args.concurrency).await?;
@@ -885,8 +944,8 @@ async fn measure(
 
     let mut ceiling = None;
     if has(Phase::Throughput) {
-        settle(server.pid).await;
-        let run = throughput(args, server.pid, &senders, &conversations, &recorder).await?;
+        settle(&pids).await;
+        let run = throughput(args, &pids, &senders, &conversations, &recorder).await?;
         ceiling = Some(run.ceiling());
         figures.profile = args.profile.as_ref().map(|p| p.display().to_string());
         figures.throughput = Some(run);
@@ -900,30 +959,43 @@ async fn measure(
         }
         rates.push(args.rate);
         for (i, rate) in rates.into_iter().enumerate() {
-            settle(server.pid).await;
-            let run = at_rate(
-                args,
-                server.pid,
-                &senders,
-                &conversations,
-                &recorder,
-                i,
-                rate,
-            )
-            .await?;
+            settle(&pids).await;
+            let run = at_rate(args, &pids, &senders, &conversations, &recorder, i, rate).await?;
             figures.rates.push(run);
         }
     }
     if has(Phase::Group) {
-        settle(server.pid).await;
-        figures.group = Some(group(args, server, &users, &recorder).await?);
+        settle(&pids).await;
+        figures.group = Some(group(args, &pids, &users, &recorder).await?);
     }
     readers.abort_all();
     figures.closed = recorder.closed_text();
-    if !server.alive() {
-        eprintln!("the server exited during the run");
+    match (server.count(), server.exited().as_slice()) {
+        (_, []) => {}
+        (1, _) => eprintln!("the server exited during the run"),
+        (_, nodes) => eprintln!("nodes {nodes:?} exited during the run"),
     }
     Ok(figures)
+}
+
+/// The same users, user i's client talking to node i mod N (`bases`, node 1 first): with
+/// several nodes, clients 2k and 2k+1, the two ends of a conversation (`pair`), are always
+/// on different nodes, so every direct message crosses the bus.
+fn spread(users: &[User], bases: &[String], http: &reqwest::Client) -> Vec<User> {
+    users
+        .iter()
+        .zip(bases.iter().cycle())
+        .map(|(user, base)| {
+            let client = Client::from_http(base, http.clone());
+            User {
+                phone: user.phone.clone(),
+                client: match user.client.token() {
+                    Some(token) => client.with_token(token),
+                    None => client,
+                },
+            }
+        })
+        .collect()
 }
 
 /// Pairs clients 2k and 2k+1 into a direct conversation; each client's conversation id.
@@ -973,9 +1045,12 @@ async fn idle_phase(
     users: &[User],
     recorder: &Arc<Recorder>,
 ) -> anyhow::Result<IdleFigures> {
-    let pid = server.pid.to_string();
+    // With several nodes, every idle socket goes to node 1 (whose memory is read); the
+    // CPU is every node's.
+    let pid = server.head.pid.to_string();
+    let pids = server.pids();
     eprintln!("[idle] {} idle authenticated connections", users.len());
-    settle(server.pid).await;
+    settle(&pids).await;
     let server_before =
         serverproc::rss_kib(&pid).ok_or_else(|| anyhow!("cannot read the server's memory"))?;
     let generator_before = serverproc::rss_kib("self").map_or(0, |r| r.0);
@@ -987,14 +1062,14 @@ async fn idle_phase(
         holders.spawn(hold(socket, recorder.clone()));
     }
     eprintln!("      connected in {connect_secs:.1} s; waiting for the server to settle");
-    settle(server.pid).await;
+    settle(&pids).await;
     let server_after =
         serverproc::rss_kib(&pid).ok_or_else(|| anyhow!("cannot read the server's memory"))?;
     let generator_after = serverproc::rss_kib("self").map_or(0, |r| r.0);
     // Ten seconds of idling: what the connections cost when nothing happens.
-    let cpu_before = CpuSplit::take(server.pid);
+    let cpu_before = CpuSplit::take(&pids);
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let idle_cpu = split_text(cpu_before, CpuSplit::take(server.pid));
+    let idle_cpu = split_text(cpu_before, CpuSplit::take(&pids));
     let server_later = serverproc::rss_kib(&pid).map_or(0, |r| r.0);
     let per = (server_after.0.saturating_sub(server_before.0)) as f64 / users.len().max(1) as f64;
     eprintln!(
@@ -1005,7 +1080,7 @@ async fn idle_phase(
     holders.abort_all();
     while holders.join_next().await.is_some() {}
     eprintln!("      closed; waiting for the server to record the disconnections");
-    settle(server.pid).await;
+    settle(&pids).await;
     Ok(IdleFigures {
         connections: users.len(),
         connect_secs,
@@ -1018,14 +1093,15 @@ async fn idle_phase(
     })
 }
 
-/// Starts `perf record` on the server for `seconds`, if asked.
-fn start_profile(args: &Args, pid: u32, seconds: f64) -> Option<std::process::Child> {
+/// Starts `perf record` on the server (every node) for `seconds`, if asked.
+fn start_profile(args: &Args, pids: &[u32], seconds: f64) -> Option<std::process::Child> {
     let file = args.profile.as_ref()?;
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
     let child = std::process::Command::new("perf")
         .args(["record", "-F", "499", "-e", "cpu-clock", "-g", "-o"])
         .arg(file)
         .arg("-p")
-        .arg(pid.to_string())
+        .arg(pids.join(","))
         .arg("--")
         .arg("sleep")
         .arg(format!("{seconds:.0}"))
@@ -1043,7 +1119,7 @@ fn start_profile(args: &Args, pid: u32, seconds: f64) -> Option<std::process::Ch
 
 async fn throughput(
     args: &Args,
-    pid: u32,
+    pids: &[u32],
     senders: &Arc<Senders>,
     conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
@@ -1058,11 +1134,11 @@ async fn throughput(
     let sent = Sent::new()?;
     let window = Duration::from_secs_f64(args.seconds);
     recorder.open(tag, None)?;
-    let cpu = CpuSplit::take(pid);
+    let cpu = CpuSplit::take(pids);
     let start = Instant::now();
     let end = start + window;
     recorder.set_window_end(tag, end);
-    let mut perf = start_profile(args, pid, args.seconds);
+    let mut perf = start_profile(args, pids, args.seconds);
     let mut workers = JoinSet::new();
     for i in 0..senders.users.len() {
         for w in 0..args.inflight {
@@ -1095,7 +1171,7 @@ async fn throughput(
     }
     while workers.join_next().await.is_some() {}
     let sending_secs = start.elapsed().as_secs_f64();
-    let cpu_text = split_text(cpu, CpuSplit::take(pid));
+    let cpu_text = split_text(cpu, CpuSplit::take(pids));
     let accepted = sent.accepted.load(Ordering::Relaxed);
     drain(recorder, tag, accepted, args.drain_seconds).await;
     if let Some(p) = perf.as_mut() {
@@ -1144,7 +1220,7 @@ async fn drain(recorder: &Recorder, tag: &str, expected: u64, seconds: f64) {
 #[allow(clippy::too_many_arguments)]
 async fn at_rate(
     args: &Args,
-    pid: u32,
+    pids: &[u32],
     senders: &Arc<Senders>,
     conversations: &Arc<Vec<String>>,
     recorder: &Arc<Recorder>,
@@ -1161,7 +1237,7 @@ async fn at_rate(
     let total = (rate * args.rate_seconds).round() as u64;
     let slots = Arc::new(Semaphore::new(args.rate_inflight.max(1)));
     recorder.open(&tag, None)?;
-    let cpu = CpuSplit::take(pid);
+    let cpu = CpuSplit::take(pids);
     let start = Instant::now();
     recorder.set_window_end(&tag, start + window);
     let mut tasks = JoinSet::new();
@@ -1200,7 +1276,7 @@ async fn at_rate(
         // Reap finished tasks so the set stays small.
         while tasks.try_join_next().is_some() {}
     }
-    let cpu_text = split_text(cpu, CpuSplit::take(pid));
+    let cpu_text = split_text(cpu, CpuSplit::take(pids));
     // Requests not yet answered get until the drain deadline; then they are dropped.
     let deadline = Instant::now() + Duration::from_secs_f64(args.drain_seconds);
     while !tasks.is_empty() && Instant::now() < deadline {
@@ -1254,7 +1330,7 @@ async fn at_rate(
 
 async fn group(
     args: &Args,
-    server: &ChildServer,
+    pids: &[u32],
     users: &Arc<Vec<User>>,
     recorder: &Arc<Recorder>,
 ) -> anyhow::Result<GroupFigures> {
@@ -1268,7 +1344,7 @@ async fn group(
         .await
         .context("creating the group")?;
     let id = created.id;
-    settle(server.pid).await;
+    settle(pids).await;
     let tag = "g";
     recorder.open(tag, None)?;
     let sent = Sent::new()?;
@@ -1280,7 +1356,7 @@ async fn group(
     for round in 0..GROUP_WARMUPS + args.group_messages {
         let measured = round >= GROUP_WARMUPS;
         if round == GROUP_WARMUPS {
-            cpu = CpuSplit::take(server.pid);
+            cpu = CpuSplit::take(pids);
             recorder.open(tag, None)?;
         }
         let index = round as u64;
@@ -1329,7 +1405,7 @@ async fn group(
         }
         tokio::time::sleep(GROUP_PAUSE).await;
     }
-    let cpu = split_text(cpu, CpuSplit::take(server.pid));
+    let cpu = split_text(cpu, CpuSplit::take(pids));
     let (deliveries, _, all_latencies, _) = recorder
         .phase(tag)
         .ok_or_else(|| anyhow!("group phase not recorded"))?;
@@ -1359,7 +1435,14 @@ fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "not met" }
 }
 
-fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String {
+fn report(
+    args: &Args,
+    machine: &Machine,
+    database: &str,
+    topology: &Topology,
+    f: &Figures,
+) -> String {
+    let nodes = topology.bases.len();
     let command: Vec<String> = std::env::args().skip(1).collect();
     let mut out = String::new();
     out.push_str(&format!(
@@ -1372,14 +1455,41 @@ fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String
         command.join(" "),
         f.fd_limit
     ));
-    out.push_str(&format!("- Database: {database}\n"));
+    let server = match &topology.bus {
+        None => "`dialtone serve` as a child process (same release build), configured as the \
+                 other benchmarks' server (rate limits lifted, SMS to the bench's mock \
+                 provider); generator and server share the 2 cores"
+            .to_owned(),
+        Some((url, subject)) => {
+            let addresses: Vec<&str> = topology
+                .bases
+                .iter()
+                .map(|b| b.trim_start_matches("http://"))
+                .collect();
+            format!(
+                "{nodes} nodes, each `dialtone serve` as a child process (same release build) \
+                 with its own data directory and port ({}), configured as the other \
+                 benchmarks' server (rate limits lifted, SMS to the bench's mock provider), \
+                 all with the same server key, on the one database and the NATS bus at \
+                 `{url}`, subject `{subject}` (this run's own); generator and nodes share the \
+                 2 cores, and \"server\" in the CPU figures is every node together",
+                addresses.join(", ")
+            )
+        }
+    };
+    let (shared, through) = if nodes > 1 {
+        (
+            format!(", shared by the {nodes} nodes"),
+            "node 1 of the API",
+        )
+    } else {
+        (String::new(), "the API")
+    };
+    out.push_str(&format!("- Database: {database}{shared}\n"));
     out.push_str(&format!(
-        "- Server: `dialtone serve` as a child process (same release build), configured as \
-         the other benchmarks' server (rate limits lifted, SMS to the bench's mock \
-         provider); generator and server share the 2 cores. {} users registered through \
-         the API (code only) in {:.1} s. Client sockets come from {} source addresses \
-         (127.0.0.2 on); clients acknowledge the latest seq of each conversation every {} \
-         ms{}.\n",
+        "- Server: {server}. {} users registered through {through} (code only) in {:.1} s. \
+         Client sockets come from {} source addresses (127.0.0.2 on); clients acknowledge the \
+         latest seq of each conversation every {} ms{}.\n",
         f.registered,
         f.setup_secs,
         args.sources,
@@ -1402,6 +1512,21 @@ fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String
          the recipient's reader task having the `message` frame; the time travels in the \
          message text. p50 / p90 / p99 / max in ms.\n",
     );
+    if nodes > 1 {
+        out.push_str(&format!(
+            "- Nodes: the throughput and rate clients are spread round-robin (client i on node \
+             i mod {nodes}); the two clients of each conversation (2k and 2k+1) are on \
+             different nodes, so every direct message is committed by the sender's node and \
+             reaches the recipient's over the bus. Group members are spread the same way (the \
+             creator, client 0, on node 1).{}\n",
+            if f.idle.is_some() {
+                " The idle phase opens every socket on node 1 and reads node 1's memory (the \
+                 CPU is every node's)."
+            } else {
+                ""
+            }
+        ));
+    }
 
     if let Some(i) = &f.idle {
         let delta = i.server_after.0.saturating_sub(i.server_before.0);
@@ -1527,13 +1652,23 @@ fn report(args: &Args, machine: &Machine, database: &str, f: &Figures) -> String
         out.push_str(&format!(
             "\n### Group fan-out, {} members all connected\n\n{} warm-up then {} measured \
              messages from the creator, one at a time ({} ms apart); each waits until every \
-             other member's reader has it (up to {} s). CPU: {}.\n\n",
+             other member's reader has it (up to {} s). CPU: {}.{}\n\n",
             g.members,
             GROUP_WARMUPS,
             args.group_messages,
             GROUP_PAUSE.as_millis(),
             GROUP_WAIT.as_secs(),
-            g.cpu
+            g.cpu,
+            if nodes > 1 {
+                let remote = (1..g.members).filter(|i| i % nodes != 0).count();
+                format!(
+                    " Members are spread over the {nodes} nodes: {remote} of the {} others \
+                     are not on the creator's node 1 and get each message over the bus.",
+                    g.members - 1
+                )
+            } else {
+                String::new()
+            }
         ));
         out.push_str("| Measure | p50 / p90 / p99 / max (ms) |\n| --- | --- |\n");
         out.push_str(&format!(

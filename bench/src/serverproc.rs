@@ -1,8 +1,10 @@
-//! A dialtone server run as a child process (`dialtone serve --config FILE`), so its
+//! A dialtone server run as child processes (`dialtone serve --config FILE`), so its
 //! memory and CPU can be read apart from the load generator's: the same configuration as
 //! the in-process server of `setup.rs` (mock SMS provider, lifted rate limits), written as
-//! a TOML file.
+//! a TOML file. One node, or several sharing one PostgreSQL database and a NATS bus, as a
+//! deployment of several processes runs (`crates/dialtone/tests/two_nodes.rs`).
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -30,70 +32,175 @@ pub fn default_binary() -> anyhow::Result<PathBuf> {
     Ok(dir.join("dialtone"))
 }
 
-/// A server running as a child process.
-pub struct ChildServer {
+/// The NATS bus of a run with several nodes.
+pub struct Bus {
+    /// `nats://host:port`.
+    pub url: String,
+    /// A subject of this run's own, so two runs on one NATS server never hear each other.
+    pub subject: String,
+    /// The server key every node shares (hex), as one deployment's processes must.
+    key: String,
+}
+
+impl Bus {
+    /// A fresh subject and server key for a run on `url`.
+    fn fresh(url: &str) -> anyhow::Result<Bus> {
+        Ok(Bus {
+            url: url.to_owned(),
+            subject: format!("dialtone.bench.{}", random_hex(8)?),
+            key: random_hex(32)?,
+        })
+    }
+}
+
+/// `bytes` random bytes from the kernel, in hex.
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("reading /dev/urandom")?;
+    Ok(buf.iter().fold(String::new(), |mut hex, b| {
+        hex.push_str(&format!("{b:02x}"));
+        hex
+    }))
+}
+
+/// One `dialtone serve` process.
+pub struct Node {
     child: Child,
     /// Its process id.
     pub pid: u32,
     /// `http://127.0.0.1:PORT`, where it listens.
     pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The server of a run: one node, or several on one PostgreSQL database and a NATS bus.
+pub struct ChildServer {
+    /// Node 1, the one registrations and other setup go through.
+    pub head: Node,
+    /// Nodes 2 … N.
+    pub rest: Vec<Node>,
+    /// The bus between the nodes; `None` with one node (in-process events, as deployed
+    /// alone).
+    pub bus: Option<Bus>,
     pub provider: Arc<MockProvider>,
     pub database: Database,
-    _dir: tempfile::TempDir,
 }
 
 impl ChildServer {
     /// Prepares the database (a fresh one on PostgreSQL), starts the mock provider and
-    /// `bin serve` with every rate limit lifted, and waits until it answers.
-    pub async fn start(bin: &Path, database_url: Option<&str>) -> anyhow::Result<ChildServer> {
+    /// `nodes` × `bin serve` with every rate limit lifted, and waits until each answers.
+    /// With more than one node, they share the database, a fresh subject on the NATS
+    /// server at `nats_url`, and the server key; each has its own data directory and port.
+    pub async fn start(
+        bin: &Path,
+        database_url: Option<&str>,
+        nodes: usize,
+        nats_url: &str,
+    ) -> anyhow::Result<ChildServer> {
         anyhow::ensure!(
             bin.exists(),
             "server binary {} not found: build it with `cargo build --release -p dialtone` \
              (same target directory) or pass --server-bin",
             bin.display()
         );
+        anyhow::ensure!(nodes >= 1, "at least one node");
+        let bus = if nodes > 1 {
+            Some(Bus::fresh(nats_url)?)
+        } else {
+            None
+        };
         let provider = Arc::new(MockProvider::start().await?);
         let database = Database::prepare(database_url).await?;
-        match spawn(bin, &provider, &database).await {
-            Ok((child, pid, addr, dir)) => Ok(ChildServer {
-                child,
-                pid,
-                base: format!("http://{addr}"),
-                provider,
-                database,
-                _dir: dir,
-            }),
-            Err(e) => {
-                database.remove().await;
-                Err(e)
+        // Started one after the other; a failure drops (and kills) those already running.
+        let mut started = Vec::with_capacity(nodes);
+        for _ in 0..nodes {
+            match spawn(bin, &provider, &database, bus.as_ref()).await {
+                Ok(node) => started.push(node),
+                Err(e) => {
+                    drop(started);
+                    database.remove().await;
+                    return Err(e);
+                }
             }
         }
+        let mut started = started.into_iter();
+        let head = started.next().ok_or_else(|| anyhow!("no node started"))?;
+        Ok(ChildServer {
+            head,
+            rest: started.collect(),
+            bus,
+            provider,
+            database,
+        })
     }
 
-    /// Stops the child (SIGTERM, then SIGKILL after 20 s), the provider, and drops the
+    /// Every node, node 1 first.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        std::iter::once(&self.head).chain(&self.rest)
+    }
+
+    /// How many nodes run.
+    pub fn count(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Every node's process id, node 1 first.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes().map(|n| n.pid).collect()
+    }
+
+    /// Every node's base URL, node 1 first.
+    pub fn bases(&self) -> Vec<String> {
+        self.nodes().map(|n| n.base.clone()).collect()
+    }
+
+    /// Stops every node (SIGTERM, then SIGKILL after 20 s), the provider, and drops the
     /// database made for the run.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid.to_string())
-            .status();
-        let stopped = match tokio::time::timeout(STOP_WAIT, self.child.wait()).await {
-            Ok(status) => status.map(|_| ()).context("waiting for the server"),
-            Err(_) => {
-                eprintln!("server did not stop within {STOP_WAIT:?}; killing it");
-                self.child.kill().await.context("killing the server")
-            }
-        };
-        self.database.remove().await;
-        if let Ok(provider) = Arc::try_unwrap(self.provider) {
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let ChildServer {
+            head,
+            rest,
+            provider,
+            database,
+            ..
+        } = self;
+        let mut nodes: Vec<Node> = std::iter::once(head).chain(rest).collect();
+        for node in &nodes {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(node.pid.to_string())
+                .status();
+        }
+        let mut stopped = Ok(());
+        for node in &mut nodes {
+            let outcome = match tokio::time::timeout(STOP_WAIT, node.child.wait()).await {
+                Ok(status) => status.map(|_| ()).context("waiting for the server"),
+                Err(_) => {
+                    eprintln!(
+                        "server pid {} did not stop within {STOP_WAIT:?}; killing it",
+                        node.pid
+                    );
+                    node.child.kill().await.context("killing the server")
+                }
+            };
+            stopped = stopped.and(outcome);
+        }
+        database.remove().await;
+        if let Ok(provider) = Arc::try_unwrap(provider) {
             provider.stop();
         }
         stopped
     }
 
-    /// Whether the child is still running.
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    /// The numbers (1 …) of the nodes that are no longer running.
+    pub fn exited(&mut self) -> Vec<usize> {
+        std::iter::once(&mut self.head)
+            .chain(&mut self.rest)
+            .enumerate()
+            .filter_map(|(i, n)| (!matches!(n.child.try_wait(), Ok(None))).then_some(i + 1))
+            .collect()
     }
 }
 
@@ -101,7 +208,8 @@ async fn spawn(
     bin: &Path,
     provider: &MockProvider,
     database: &Database,
-) -> anyhow::Result<(Child, u32, SocketAddr, tempfile::TempDir)> {
+    bus: Option<&Bus>,
+) -> anyhow::Result<Node> {
     let dir = tempfile::tempdir().context("temporary data directory")?;
     // A free port: bound, read, released (the child binds it a moment later).
     let addr = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -113,6 +221,11 @@ async fn spawn(
         ..Config::default()
     };
     config.database.url = database.url.clone();
+    if let Some(bus) = bus {
+        config.bus.url = Some(bus.url.clone());
+        config.bus.subject = bus.subject.clone();
+        config.secrets.key = Some(bus.key.clone());
+    }
     config.sms.gateway = GatewayKind::Http;
     config.sms.http.base_url = provider.base_url();
     config.sms.http.account = "ACdialtonebench".into();
@@ -156,7 +269,12 @@ async fn spawn(
         if let Ok(r) = http.get(&health).send().await
             && r.status().is_success()
         {
-            return Ok((child, pid, addr, dir));
+            return Ok(Node {
+                child,
+                pid,
+                base: format!("http://{addr}"),
+                _dir: dir,
+            });
         }
         anyhow::ensure!(
             tokio::time::Instant::now() < deadline,
@@ -201,7 +319,13 @@ pub fn machine_ticks() -> Option<(u64, u64)> {
     Some((busy, busy + field(3) + field(4)))
 }
 
-/// Where the machine's CPU went between two moments: the server, this generator, others.
+/// CPU clock ticks the server's processes have used together; `None` if one cannot be read.
+pub fn server_ticks(pids: &[u32]) -> Option<u64> {
+    pids.iter().map(|pid| cpu_ticks(&pid.to_string())).sum()
+}
+
+/// Where the machine's CPU went between two moments: the server (every node together),
+/// this generator, others.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuSplit {
     server: u64,
@@ -212,10 +336,10 @@ pub struct CpuSplit {
 
 impl CpuSplit {
     /// Counters now; `None` where `/proc` cannot be read.
-    pub fn take(server_pid: u32) -> Option<CpuSplit> {
+    pub fn take(server_pids: &[u32]) -> Option<CpuSplit> {
         let (busy, total) = machine_ticks()?;
         Some(CpuSplit {
-            server: cpu_ticks(&server_pid.to_string())?,
+            server: server_ticks(server_pids)?,
             generator: cpu_ticks("self")?,
             busy,
             total,
