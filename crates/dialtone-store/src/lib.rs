@@ -180,13 +180,17 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // An embedded connection cannot have gone away: no round trip to test it before
+        // each use (it was one of every read's two hand-offs to the connection's thread).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let batches = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(
