@@ -16,6 +16,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     retry_after: Option<u64>,
+    /// Another header the status calls for (`Content-Range` on 416).
+    header: Option<(header::HeaderName, String)>,
 }
 
 /// The body of every error response.
@@ -42,7 +44,14 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            header: None,
         }
+    }
+
+    /// The same error with a header its status calls for.
+    pub fn with_header(mut self, name: header::HeaderName, value: String) -> Self {
+        self.header = Some((name, value));
+        self
     }
 
     /// 400 with a code.
@@ -84,6 +93,7 @@ impl From<ServiceError> for ApiError {
                     code: "rate_limited",
                     message,
                     retry_after: Some(*retry_after_secs),
+                    header: None,
                 };
             }
             E::VerificationNotFound => (StatusCode::NOT_FOUND, "verification_not_found"),
@@ -111,7 +121,14 @@ impl From<ServiceError> for ApiError {
             E::AttachmentNotFound => (StatusCode::BAD_REQUEST, "attachment_not_found"),
             E::MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found"),
             E::AttachmentTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large"),
-            E::BadRange => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+            E::BadRange { size } => {
+                return Self::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    message,
+                )
+                .with_header(header::CONTENT_RANGE, format!("bytes */{size}"));
+            }
             E::WrongKind(_) => (StatusCode::BAD_REQUEST, "wrong_kind"),
             E::NotYourMessage => (StatusCode::FORBIDDEN, "not_your_message"),
             E::TooLate => (StatusCode::CONFLICT, "too_late"),
@@ -142,6 +159,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some((name, value)) = self.header
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            response.headers_mut().insert(name, value);
         }
         response
     }

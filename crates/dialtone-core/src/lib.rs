@@ -8,6 +8,7 @@ pub mod clock;
 pub mod phone;
 pub mod presence;
 pub mod privacy;
+pub mod text;
 pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -136,5 +136,33 @@ pub fn view(settings: &PrivacySettings, relation: &Relation) -> View {
     }
 }
 
+/// What passes from one user (the actor) to another (the recipient).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flow {
+    /// Something the actor sends on purpose: a message, or a line the actor's action puts
+    /// in a conversation. The recipient's side alone decides: whoever the recipient blocks
+    /// (or does not allow) reaches them with nothing.
+    Message,
+    /// Something that shows the actor to the recipient: presence, typing, receipts, call
+    /// signalling. Both sides decide: the recipient must accept the actor (as for a
+    /// message), and the actor must let the recipient see them.
+    Signal,
+}
+
+/// Whether a `flow` from an actor reaches a recipient. `reach` is what the actor may see
+/// of, and send to, the recipient ([`view`] under the recipient's settings, the actor as
+/// viewer): the recipient's side. `seen` is what the recipient may see of the actor
+/// ([`view`] under the actor's settings, the recipient as viewer): the actor's side.
+///
+/// Every frame and event that goes from one user to another is decided here, from the
+/// recipient's side first: a typing frame once leaked because it was decided by the
+/// typist's settings alone.
+pub fn reaches(flow: Flow, reach: View, seen: View) -> bool {
+    match flow {
+        Flow::Message => reach.visible,
+        Flow::Signal => reach.visible && seen.visible,
+    }
+}
+
 #[cfg(test)]
 mod tests;

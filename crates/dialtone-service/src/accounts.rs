@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use dialtone_bus::{Event, EventBus};
+use dialtone_core::text::one_line;
 use dialtone_core::verification::{RESET_WINDOW, VERIFICATION_LIFETIME};
 use dialtone_core::{Clock, PhoneNumber, Region};
 use dialtone_sms::SmsGateway;
@@ -205,8 +206,8 @@ impl AccountService {
         verified_at: Option<DateTime<Utc>>,
     ) -> ServiceResult<SessionRecord> {
         let now = self.now();
-        let name = device_name.map(str::trim).filter(|n| !n.is_empty());
-        let name = name.unwrap_or("unnamed device");
+        let name = device_name.map(one_line).filter(|n| !n.is_empty());
+        let name = name.as_deref().unwrap_or("unnamed device");
         if name.chars().count() > MAX_DEVICE_NAME_CHARS {
             return Err(ServiceError::InvalidInput(format!(
                 "device_name is longer than {MAX_DEVICE_NAME_CHARS} characters"
@@ -374,7 +375,7 @@ impl AccountService {
     ) -> ServiceResult<UserRecord> {
         let mut user = auth.user.clone();
         if let Some(name) = update.display_name {
-            let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            let name = name.map(|n| one_line(&n)).filter(|n| !n.is_empty());
             if name
                 .as_ref()
                 .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME_CHARS)

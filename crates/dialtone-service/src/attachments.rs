@@ -62,7 +62,7 @@ fn media(e: MediaError) -> ServiceError {
     match e {
         MediaError::TooLarge { limit } => ServiceError::AttachmentTooLarge(limit),
         MediaError::NotFound | MediaError::InvalidId => ServiceError::AttachmentNotFound,
-        MediaError::BadRange => ServiceError::BadRange,
+        MediaError::BadRange => ServiceError::BadRange { size: 0 },
         MediaError::Image(m) => ServiceError::InvalidInput(format!("unreadable image: {m}")),
         MediaError::Io(e) => ServiceError::Internal(e.to_string()),
     }
@@ -230,12 +230,19 @@ impl AttachmentService {
             Some(ByteRange::From { start, end }) => Some((start, end)),
             Some(ByteRange::Last(n)) => {
                 if n == 0 {
-                    return Err(ServiceError::BadRange);
+                    return Err(ServiceError::BadRange { size: total });
                 }
                 Some((total.saturating_sub(n), None))
             }
         };
-        let (reader, len) = self.blobs.open_range(&sha, wanted).await.map_err(media)?;
+        let (reader, len) = self
+            .blobs
+            .open_range(&sha, wanted)
+            .await
+            .map_err(|e| match e {
+                MediaError::BadRange => ServiceError::BadRange { size: total },
+                other => media(other),
+            })?;
         let range = wanted.map(|(start, _)| (start, start + len.saturating_sub(1)));
         Ok(Download {
             record,

@@ -97,9 +97,12 @@ pub enum ServiceError {
     /// An upload over the size limit.
     #[error("an attachment has at most {0} bytes")]
     AttachmentTooLarge(u64),
-    /// A byte range that cannot be served.
-    #[error("the range is outside the file")]
-    BadRange,
+    /// A byte range that cannot be served, for a file of `size` bytes.
+    #[error("the range is outside the file of {size} bytes")]
+    BadRange {
+        /// The whole file's size (for `Content-Range: bytes */<size>`).
+        size: u64,
+    },
     /// The attachment's type does not fit the message kind.
     #[error("{0}")]
     WrongKind(String),

@@ -541,7 +541,11 @@ impl Hub {
 
     async fn handle(&self, event: &Event) -> ServiceResult<()> {
         match event {
-            Event::PresenceChanged { user_id } | Event::PrivacyChanged { user_id } => {
+            Event::PresenceChanged { user_id } => self.refresh_watchers_of(user_id, false).await,
+            Event::PrivacyChanged { user_id } => {
+                // Both sides change: what others may see of the user, and what reaches
+                // the user from those they now block or no longer allow.
+                self.resync_user(user_id).await?;
                 self.refresh_watchers_of(user_id, false).await
             }
             Event::ContactsChanged { user_id } => {

@@ -22,7 +22,7 @@ use dialtone_core::privacy::PrivacySettings;
 
 use crate::StoreResult;
 use crate::social::{
-    ContactGroupRecord, ContactRecord, ContactRepo, ListKind, PrivacyRepo, RelationFacts,
+    ContactGroupRecord, ContactRecord, ContactRepo, Hidden, ListKind, PrivacyRepo, RelationFacts,
 };
 
 /// Facts kept before the cache starts over (each a few dozen bytes).
@@ -310,12 +310,22 @@ impl PrivacyRepo for CachedPrivacy {
 
 #[async_trait]
 impl ContactRepo for CachedContacts {
-    async fn replace(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
-        writing(&self.cache, self.inner.replace(owner, entries)).await
+    async fn replace(
+        &self,
+        owner: &str,
+        entries: &[ContactRecord],
+        hidden: Hidden,
+    ) -> StoreResult<()> {
+        writing(&self.cache, self.inner.replace(owner, entries, hidden)).await
     }
 
-    async fn upsert(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
-        writing(&self.cache, self.inner.upsert(owner, entries)).await
+    async fn upsert(
+        &self,
+        owner: &str,
+        entries: &[ContactRecord],
+        hidden: Hidden,
+    ) -> StoreResult<()> {
+        writing(&self.cache, self.inner.upsert(owner, entries, hidden)).await
     }
 
     async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>> {
@@ -326,12 +336,22 @@ impl ContactRepo for CachedContacts {
         self.inner.get_many(owner, macs).await
     }
 
-    async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool> {
-        writing(&self.cache, self.inner.delete(owner, mac)).await
+    async fn delete(&self, owner: &str, mac: &str, hidden: Hidden) -> StoreResult<bool> {
+        writing(&self.cache, self.inner.delete(owner, mac, hidden)).await
     }
 
-    async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool> {
-        writing(&self.cache, self.inner.set_hidden(owner, mac, hidden)).await
+    async fn set_hidden(
+        &self,
+        owner: &str,
+        mac: &str,
+        value: bool,
+        hidden: Hidden,
+    ) -> StoreResult<bool> {
+        writing(
+            &self.cache,
+            self.inner.set_hidden(owner, mac, value, hidden),
+        )
+        .await
     }
 
     async fn owners_of(&self, mac: &str) -> StoreResult<Vec<(String, bool)>> {

@@ -137,22 +137,50 @@ pub trait PrivacyRepo: Send + Sync {
     ) -> StoreResult<RelationFacts>;
 }
 
+/// What a write to an address book may do to its hidden entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// The vault is open: hidden entries are written like any other (their flag kept).
+    Follows,
+    /// The vault is closed: hidden entries are as if not there, and nothing changes them.
+    Untouched,
+}
+
 /// Address books.
 #[async_trait]
 pub trait ContactRepo: Send + Sync {
-    /// Replaces the owner's whole address book, in one transaction.
-    async fn replace(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()>;
-    /// Adds or updates entries (the hidden flag of existing ones is kept), in one
-    /// transaction.
-    async fn upsert(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()>;
+    /// Replaces the owner's address book, in one transaction. Hidden entries keep their
+    /// flag where the new book has their number; with `Hidden::Untouched` they stay
+    /// exactly as they are whether or not it does (a re-sync without the vault open).
+    async fn replace(
+        &self,
+        owner: &str,
+        entries: &[ContactRecord],
+        hidden: Hidden,
+    ) -> StoreResult<()>;
+    /// Adds or updates entries (the hidden flag of existing ones is kept; with
+    /// `Hidden::Untouched` hidden entries are not updated at all), in one transaction.
+    async fn upsert(
+        &self,
+        owner: &str,
+        entries: &[ContactRecord],
+        hidden: Hidden,
+    ) -> StoreResult<()>;
     /// The owner's entries.
     async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>>;
     /// Some of the owner's entries, by number hash.
     async fn get_many(&self, owner: &str, macs: &[String]) -> StoreResult<Vec<ContactRecord>>;
-    /// Deletes one entry; whether it was there.
-    async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool>;
-    /// Sets the hidden flag; whether the entry exists.
-    async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool>;
+    /// Deletes one entry (a hidden one only with `Hidden::Follows`); whether it was there.
+    async fn delete(&self, owner: &str, mac: &str, hidden: Hidden) -> StoreResult<bool>;
+    /// Sets the hidden flag (of an entry already hidden only with `Hidden::Follows`);
+    /// whether the entry was there to set.
+    async fn set_hidden(
+        &self,
+        owner: &str,
+        mac: &str,
+        value: bool,
+        hidden: Hidden,
+    ) -> StoreResult<bool>;
     /// Who has this number hash in their address book, and whether they hid it.
     async fn owners_of(&self, mac: &str) -> StoreResult<Vec<(String, bool)>>;
     /// Takes `wanted` tokens from the owner's discovery bucket (which holds at most

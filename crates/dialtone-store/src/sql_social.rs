@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::sql::{CHUNK, PgDb, SqliteDb, ms, phone, placeholders, time};
 use crate::{
-    ContactGroupRecord, ContactRecord, ContactRepo, ListKind, PresenceRecord, PresenceRepo,
+    ContactGroupRecord, ContactRecord, ContactRepo, Hidden, ListKind, PresenceRecord, PresenceRepo,
     PrivacyRepo, RelationFacts, StoreError, StoreResult,
 };
 
@@ -105,18 +105,24 @@ const CONTACT_COLUMNS: &str = "owner_id, phone_mac, sealed, hidden, created_at";
 macro_rules! impl_social {
     ($db:ty, $engine:ty) => {
         impl $db {
+            /// Inserts entries; an entry already there gets the new sealed name and keeps
+            /// its hidden flag, and a hidden one is left as it is unless the vault is open.
             async fn insert_contacts(
                 tx: &mut sqlx::Transaction<'_, $engine>,
                 owner: &str,
                 entries: &[ContactRecord],
-                keep_hidden: bool,
+                hidden: Hidden,
             ) -> StoreResult<()> {
                 // Many rows per statement: an address book is thousands of entries.
                 const ROWS: usize = 100;
-                let tail = if keep_hidden {
-                    " ON CONFLICT (owner_id, phone_mac) DO UPDATE SET sealed = excluded.sealed"
-                } else {
-                    ""
+                let tail = match hidden {
+                    Hidden::Follows => {
+                        " ON CONFLICT (owner_id, phone_mac) DO UPDATE SET sealed = excluded.sealed"
+                    }
+                    Hidden::Untouched => {
+                        " ON CONFLICT (owner_id, phone_mac) DO UPDATE SET sealed = excluded.sealed \
+                         WHERE NOT contacts.hidden"
+                    }
                 };
                 for chunk in entries.chunks(ROWS) {
                     let values: Vec<String> = (0..chunk.len())
@@ -522,20 +528,49 @@ macro_rules! impl_social {
 
         #[async_trait]
         impl ContactRepo for $db {
-            async fn replace(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
+            async fn replace(
+                &self,
+                owner: &str,
+                entries: &[ContactRecord],
+                hidden: Hidden,
+            ) -> StoreResult<()> {
                 let mut tx = self.0.begin().await?;
-                sqlx::query("DELETE FROM contacts WHERE owner_id = $1")
+                sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND NOT hidden")
                     .bind(owner)
                     .execute(&mut *tx)
                     .await?;
-                Self::insert_contacts(&mut tx, owner, entries, false).await?;
+                if hidden == Hidden::Follows {
+                    // Hidden entries whose numbers left the book go too.
+                    let kept: HashSet<&str> = entries.iter().map(|e| e.phone_mac.as_str()).collect();
+                    let hidden_macs: Vec<(String,)> = sqlx::query_as(
+                        "SELECT phone_mac FROM contacts WHERE owner_id = $1 AND hidden",
+                    )
+                    .bind(owner)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (mac,) in hidden_macs {
+                        if !kept.contains(mac.as_str()) {
+                            sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND phone_mac = $2")
+                                .bind(owner)
+                                .bind(&mac)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                Self::insert_contacts(&mut tx, owner, entries, hidden).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn upsert(&self, owner: &str, entries: &[ContactRecord]) -> StoreResult<()> {
+            async fn upsert(
+                &self,
+                owner: &str,
+                entries: &[ContactRecord],
+                hidden: Hidden,
+            ) -> StoreResult<()> {
                 let mut tx = self.0.begin().await?;
-                Self::insert_contacts(&mut tx, owner, entries, true).await?;
+                Self::insert_contacts(&mut tx, owner, entries, hidden).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -569,22 +604,34 @@ macro_rules! impl_social {
                 Ok(found)
             }
 
-            async fn delete(&self, owner: &str, mac: &str) -> StoreResult<bool> {
-                let done = sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND phone_mac = $2")
-                    .bind(owner)
-                    .bind(mac)
-                    .execute(&self.0)
-                    .await?;
+            async fn delete(&self, owner: &str, mac: &str, hidden: Hidden) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM contacts WHERE owner_id = $1 AND phone_mac = $2 \
+                     AND (NOT hidden OR $3)",
+                )
+                .bind(owner)
+                .bind(mac)
+                .bind(hidden == Hidden::Follows)
+                .execute(&self.0)
+                .await?;
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn set_hidden(&self, owner: &str, mac: &str, hidden: bool) -> StoreResult<bool> {
+            async fn set_hidden(
+                &self,
+                owner: &str,
+                mac: &str,
+                value: bool,
+                hidden: Hidden,
+            ) -> StoreResult<bool> {
                 let done = sqlx::query(
-                    "UPDATE contacts SET hidden = $1 WHERE owner_id = $2 AND phone_mac = $3",
+                    "UPDATE contacts SET hidden = $1 WHERE owner_id = $2 AND phone_mac = $3 \
+                     AND (NOT hidden OR $4)",
                 )
-                .bind(hidden)
+                .bind(value)
                 .bind(owner)
                 .bind(mac)
+                .bind(hidden == Hidden::Follows)
                 .execute(&self.0)
                 .await?;
                 Ok(done.rows_affected() > 0)

@@ -7,7 +7,7 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
-    AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, ListKind,
+    AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, ListKind,
     MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store, StoreError, UserRecord,
     VerificationRecord,
 };
@@ -369,19 +369,23 @@ async fn privacy_writes_are_seen_at_once(store: Store) {
             6 => {
                 store
                     .contacts
-                    .upsert("t", &[contact("t", "mac-v", "sealed")])
+                    .upsert("t", &[contact("t", "mac-v", "sealed")], Hidden::Follows)
                     .await
                     .unwrap();
                 expected.0.in_target_contacts = true;
             }
             7 => {
-                store.contacts.delete("t", "mac-v").await.unwrap();
+                store
+                    .contacts
+                    .delete("t", "mac-v", Hidden::Follows)
+                    .await
+                    .unwrap();
                 expected.0.in_target_contacts = false;
             }
             8 => {
                 store
                     .contacts
-                    .replace("t", &[contact("t", "mac-v", "sealed")])
+                    .replace("t", &[contact("t", "mac-v", "sealed")], Hidden::Follows)
                     .await
                     .unwrap();
                 expected.0.in_target_contacts = true;
@@ -545,7 +549,7 @@ async fn privacy(store: Store) {
         .unwrap();
     store
         .contacts
-        .upsert("t", &[contact("t", "mac-v", "sealed")])
+        .upsert("t", &[contact("t", "mac-v", "sealed")], Hidden::Follows)
         .await
         .unwrap();
     assert_eq!(
@@ -617,26 +621,52 @@ async fn contacts(store: Store) {
     two_users(&store).await;
     store
         .contacts
-        .replace("t", &[contact("t", "a", "A1"), contact("t", "b", "B1")])
+        .replace(
+            "t",
+            &[contact("t", "a", "A1"), contact("t", "b", "B1")],
+            Hidden::Follows,
+        )
         .await
         .unwrap();
-    assert!(store.contacts.set_hidden("t", "a", true).await.unwrap());
-    assert!(!store.contacts.set_hidden("t", "zzz", true).await.unwrap());
+    assert!(
+        store
+            .contacts
+            .set_hidden("t", "a", true, Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .contacts
+            .set_hidden("t", "zzz", true, Hidden::Follows)
+            .await
+            .unwrap()
+    );
     // Upsert keeps the hidden flag and updates the sealed value.
     store
         .contacts
-        .upsert("t", &[contact("t", "a", "A2"), contact("t", "c", "C1")])
+        .upsert(
+            "t",
+            &[contact("t", "a", "A2"), contact("t", "c", "C1")],
+            Hidden::Follows,
+        )
         .await
         .unwrap();
-    let mut all = store.contacts.list("t").await.unwrap();
-    all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
-    let got: Vec<(&str, &str, bool)> = all
-        .iter()
-        .map(|c| (c.phone_mac.as_str(), c.sealed.as_str(), c.hidden))
-        .collect();
+    let book = |store: Store| async move {
+        let mut all = store.contacts.list("t").await.unwrap();
+        all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
+        all.iter()
+            .map(|c| (c.phone_mac.clone(), c.sealed.clone(), c.hidden))
+            .collect::<Vec<_>>()
+    };
+    let row = |mac: &str, sealed: &str, hidden: bool| (mac.to_owned(), sealed.to_owned(), hidden);
     assert_eq!(
-        got,
-        vec![("a", "A2", true), ("b", "B1", false), ("c", "C1", false)]
+        book(store.clone()).await,
+        vec![
+            row("a", "A2", true),
+            row("b", "B1", false),
+            row("c", "C1", false)
+        ]
     );
     assert_eq!(
         store
@@ -650,7 +680,7 @@ async fn contacts(store: Store) {
 
     store
         .contacts
-        .upsert("v", &[contact("v", "a", "A-of-v")])
+        .upsert("v", &[contact("v", "a", "A-of-v")], Hidden::Follows)
         .await
         .unwrap();
     let mut owners = store.contacts.owners_of("a").await.unwrap();
@@ -661,15 +691,105 @@ async fn contacts(store: Store) {
         "t hid it"
     );
 
+    // With the vault closed, nothing touches a hidden entry: not a merge, not a replace
+    // that has its number or one that lacks it, not a delete, not setting its flag.
+    store
+        .contacts
+        .upsert("t", &[contact("t", "a", "A3")], Hidden::Untouched)
+        .await
+        .unwrap();
+    store
+        .contacts
+        .replace(
+            "t",
+            &[contact("t", "a", "A4"), contact("t", "b", "B2")],
+            Hidden::Untouched,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        book(store.clone()).await,
+        vec![row("a", "A2", true), row("b", "B2", false)],
+        "the hidden entry survives a re-sync without the vault, unchanged"
+    );
+    store
+        .contacts
+        .replace("t", &[], Hidden::Untouched)
+        .await
+        .unwrap();
+    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    assert!(
+        !store
+            .contacts
+            .delete("t", "a", Hidden::Untouched)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .contacts
+            .set_hidden("t", "a", false, Hidden::Untouched)
+            .await
+            .unwrap()
+    );
+    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    // A visible entry can be hidden with the vault closed (that is how hiding starts).
+    store
+        .contacts
+        .upsert("t", &[contact("t", "b", "B3")], Hidden::Untouched)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .contacts
+            .set_hidden("t", "b", true, Hidden::Untouched)
+            .await
+            .unwrap()
+    );
+    // With the vault open, a re-sync keeps hidden entries hidden where the book has them
+    // and drops the others.
+    store
+        .contacts
+        .replace(
+            "t",
+            &[contact("t", "b", "B4"), contact("t", "c", "C2")],
+            Hidden::Follows,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        book(store.clone()).await,
+        vec![row("b", "B4", true), row("c", "C2", false)]
+    );
+    assert!(
+        store
+            .contacts
+            .set_hidden("t", "b", false, Hidden::Follows)
+            .await
+            .unwrap()
+    );
+
     // Replace drops what is not in the new book.
     store
         .contacts
-        .replace("t", &[contact("t", "c", "C2")])
+        .replace("t", &[contact("t", "c", "C2")], Hidden::Follows)
         .await
         .unwrap();
     assert_eq!(store.contacts.list("t").await.unwrap().len(), 1);
-    assert!(store.contacts.delete("t", "c").await.unwrap());
-    assert!(!store.contacts.delete("t", "c").await.unwrap());
+    assert!(
+        store
+            .contacts
+            .delete("t", "c", Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .contacts
+            .delete("t", "c", Hidden::Follows)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.contacts.owners_of("a").await.unwrap(),
         vec![("v".to_owned(), false)]

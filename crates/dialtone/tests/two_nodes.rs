@@ -262,6 +262,13 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     )
     .await;
     assert_eq!(v, json!({ "state": "offline" }));
+    // Nor does Alice's presence reach Bob, who blocks her (decided from his side).
+    let f = frame(&mut on_b, second).await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(ALICE), Some("offline")),
+        "{f}"
+    );
     let (status, _) = call(
         &node_b,
         reqwest::Method::DELETE,
@@ -272,6 +279,12 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     .await;
     assert_eq!(status, 204);
     assert_eq!(frame(&mut on_a, second).await["state"], "busy");
+    let f = frame(&mut on_b, second).await;
+    assert_eq!(
+        (f["phone"].as_str(), f["state"].as_str()),
+        (Some(ALICE), Some("available")),
+        "{f}"
+    );
 
     // A message sent on node A reaches Bob on node B, and his reply comes back.
     let (status, conv) = call(

@@ -1,6 +1,8 @@
 //! `POST /v1/attachments` (upload, streamed) and `GET /v1/attachments/{id}` (whole, by
 //! `Range`, or `?thumbnail=true`).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -96,17 +98,36 @@ async fn upload(
     Query(query): Query<UploadQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentBody>), ApiError> {
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    // A body that breaks off or is malformed (a bad chunk size, a chunk longer than said,
+    // fewer bytes than `Content-Length`) is the client's fault: 400, and the blob store
+    // keeps nothing of it. Its error comes out of the blob store as an I/O error, so it is
+    // told apart by where it started.
+    let broken: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let seen = broken.clone();
+    let stream = body.into_data_stream().map_err(move |e| {
+        let mut slot = seen.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| e.to_string());
+        std::io::Error::other(e)
+    });
     let mut reader = StreamReader::new(stream);
-    let record = state
+    let uploaded = state
         .attachments
         .upload(&auth.user, query.filename, &mut reader)
-        .await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+        .await;
+    let cause = broken.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (uploaded, cause) {
+        (Ok(record), None) => Ok((StatusCode::CREATED, Json(record.into()))),
+        (_, Some(cause)) => Err(ApiError::bad_request(
+            "invalid_body",
+            format!("the request body could not be read: {cause}"),
+        )),
+        (Err(e), None) => Err(e.into()),
+    }
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n`; anything else (several ranges included) is
-/// ignored and the whole file is sent, as HTTP allows.
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n`; anything else (several ranges, or an invalid one
+/// such as the reversed `bytes=100-50`) is ignored and the whole file is sent, as RFC 9110
+/// allows. A valid range past the end is the service's 416.
 fn parse_range(headers: &HeaderMap) -> Option<ByteRange> {
     let value = headers.get(header::RANGE)?.to_str().ok()?.trim();
     let spec = value.strip_prefix("bytes=")?;
@@ -124,6 +145,9 @@ fn parse_range(headers: &HeaderMap) -> Option<ByteRange> {
     } else {
         Some(end.parse().ok()?)
     };
+    if end.is_some_and(|end| end < start) {
+        return None;
+    }
     Some(ByteRange::From { start, end })
 }
 

@@ -201,7 +201,8 @@ async fn list_contacts(
     }))
 }
 
-/// Removes a number from my address book.
+/// Removes a number from my address book (a hidden one only with `X-Vault-Token`;
+/// without it a hidden number answers 404 as one not in the book).
 #[utoipa::path(delete, path = "/v1/contacts/{phone}", tag = "contacts",
     security(("bearer" = [])),
     params(("phone" = String, Path, description = "E.164 number")),
@@ -209,14 +210,20 @@ async fn list_contacts(
 async fn delete_contact(
     State(state): State<AppState>,
     Auth(auth): Auth,
+    headers: HeaderMap,
     Path(phone): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let phone = path_phone(&phone)?;
-    state.social.delete_contact(&auth.user, &phone).await?;
+    let open = vault_open(&state, &auth, &headers);
+    state
+        .social
+        .delete_contact(&auth.user, &phone, open)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Hides or shows a contact.
+/// Hides or shows a contact. Un-hiding needs `X-Vault-Token`: without it a hidden number
+/// answers 404 as one not in the book.
 #[utoipa::path(put, path = "/v1/contacts/{phone}/hidden", tag = "contacts",
     security(("bearer" = [])),
     params(("phone" = String, Path, description = "E.164 number")),
@@ -225,13 +232,15 @@ async fn delete_contact(
 async fn set_hidden(
     State(state): State<AppState>,
     Auth(auth): Auth,
+    headers: HeaderMap,
     Path(phone): Path<String>,
     JsonBody(body): JsonBody<SetHidden>,
 ) -> Result<StatusCode, ApiError> {
     let phone = path_phone(&phone)?;
+    let open = vault_open(&state, &auth, &headers);
     state
         .social
-        .set_contact_hidden(&auth.user, &phone, body.hidden)
+        .set_contact_hidden(&auth.user, &phone, body.hidden, open)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -165,7 +165,8 @@ pub struct Page {
     pub after_seq: Option<u64>,
     /// Messages before this seq (the newest of them).
     pub before_seq: Option<u64>,
-    /// At most this many (default 50, at most 200).
+    /// At most this many: 1 to 200 (default 50; more is cut to 200; 0 is a 400
+    /// `invalid_input`, not an empty page).
     pub limit: Option<u32>,
 }
 
@@ -382,7 +383,11 @@ async fn send(
 /// A page of history in seq order.
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path), Page),
-    responses((status = 200, body = MessageList), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = MessageList),
+        (status = 400, body = ErrorBody, description = "invalid_input: limit=0"),
+        (status = 404, body = ErrorBody),
+    ))]
 async fn history(
     State(state): State<AppState>,
     Auth(auth): Auth,

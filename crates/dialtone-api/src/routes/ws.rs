@@ -153,7 +153,23 @@ async fn serve(
             // client feels TCP back-pressure) but its queue goes on being written: each
             // send done queues an answer, which wakes this loop to read again.
             incoming = socket.recv(), if sends.has_room() => {
-                let Some(Ok(message)) = incoming else { break };
+                let message = match incoming {
+                    Some(Ok(message)) => message,
+                    Some(Err(e)) => {
+                        // Say why before going: a frame over the limit is 1009, a
+                        // malformed one 1002 or 1007 (not the 1005 of a silent drop).
+                        let (code, why) = read_failure(e);
+                        if socket
+                            .send(Message::Close(Some(CloseFrame { code, reason: why.into() })))
+                            .await
+                            .is_ok()
+                        {
+                            closing_handshake(socket).await;
+                        }
+                        break;
+                    }
+                    None => break,
+                };
                 last_heard = Instant::now();
                 match message {
                     Message::Text(text) => {
@@ -201,6 +217,19 @@ async fn serve(
     }
     // What the client acknowledged before it left still counts (no one to tell of errors).
     record_acks(hub, conn, &mut acks).await;
+}
+
+/// The close code and reason for a frame the socket could not read (RFC 6455 7.4.1).
+fn read_failure(e: axum::Error) -> (u16, &'static str) {
+    use tungstenite::error::{CapacityError, Error as WsError};
+    match e.into_inner().downcast::<WsError>().map(|e| *e) {
+        Ok(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
+            (1009, "frame over the size limit (400 KiB)")
+        }
+        Ok(WsError::Capacity(_)) => (1009, "frame too large"),
+        Ok(WsError::Utf8(_)) => (1007, "text frame is not UTF-8"),
+        _ => (1002, "malformed frame"),
+    }
 }
 
 /// After the server's close frame: lets the client read what is still on its way and

@@ -167,3 +167,75 @@ fn last_seen_table() {
         assert_eq!(view(&s, &relation).last_seen, shown, "{audience:?}");
     }
 }
+
+/// Both sides of a pair: the recipient's settings with the actor as viewer (`reach`),
+/// the actor's with the recipient as viewer (`seen`); never the same person.
+fn pair() -> impl Strategy<Value = ((PrivacySettings, Relation), (PrivacySettings, Relation))> {
+    ((settings(), relation()), (settings(), relation())).prop_map(
+        |((rs, mut rr), (as_, mut ar))| {
+            rr.is_self = false;
+            ar.is_self = false;
+            ((rs, rr), (as_, ar))
+        },
+    )
+}
+
+fn flows() -> impl Strategy<Value = Flow> {
+    prop_oneof![Just(Flow::Message), Just(Flow::Signal)]
+}
+
+proptest! {
+    /// Nothing of any kind reaches a recipient from someone they block, whatever the
+    /// actor's settings say.
+    #[test]
+    fn nothing_reaches_a_blocker(((rs, mut rr), (as_, ar)) in pair(), flow in flows()) {
+        rr.blocked = true;
+        prop_assert!(!reaches(flow, view(&rs, &rr), view(&as_, &ar)));
+    }
+
+    /// A recipient in allow-list mode gets nothing from someone not on the list.
+    #[test]
+    fn nothing_reaches_the_allowlisted_from_the_unlisted(
+        ((mut rs, mut rr), (as_, ar)) in pair(),
+        flow in flows(),
+    ) {
+        rs.visibility = Visibility::Allowlist;
+        rr.allowlisted = false;
+        prop_assert!(!reaches(flow, view(&rs, &rr), view(&as_, &ar)));
+    }
+
+    /// The recipient's side is decided by the recipient's settings alone: however open the
+    /// actor's settings, a recipient who does not accept the actor hears nothing.
+    #[test]
+    fn the_recipient_decides(((rs, rr), (_, ar)) in pair(), flow in flows()) {
+        let open = PrivacySettings::default();
+        let mut ar = ar;
+        ar.blocked = false;
+        ar.warm = true;
+        let reach = view(&rs, &rr);
+        if !reach.visible {
+            prop_assert!(!reaches(flow, reach, view(&open, &ar)));
+        }
+    }
+
+    /// What shows the actor never goes where the actor's messages would not, and never to
+    /// someone the actor does not let see them.
+    #[test]
+    fn signals_are_narrower_than_messages(((rs, rr), (as_, ar)) in pair()) {
+        let (reach, seen) = (view(&rs, &rr), view(&as_, &ar));
+        if reaches(Flow::Signal, reach, seen) {
+            prop_assert!(reaches(Flow::Message, reach, seen));
+            prop_assert!(seen.visible);
+        }
+    }
+
+    /// A message depends on the recipient's side only.
+    #[test]
+    fn messages_ignore_the_actors_side(((rs, rr), (as_, ar)) in pair(), (as2, ar2) in (settings(), relation())) {
+        let reach = view(&rs, &rr);
+        prop_assert_eq!(
+            reaches(Flow::Message, reach, view(&as_, &ar)),
+            reaches(Flow::Message, reach, view(&as2, &ar2))
+        );
+    }
+}

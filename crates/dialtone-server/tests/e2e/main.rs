@@ -5,8 +5,11 @@
 
 mod accounts;
 mod attachments;
+mod audience;
 mod bad_input;
+mod broken_input;
 mod harness;
+mod hidden;
 mod import;
 mod limits;
 mod messages;

@@ -135,13 +135,13 @@ impl MessagingService {
     }
 
     fn group_name(name: &str) -> ServiceResult<String> {
-        let name = name.trim();
+        let name = dialtone_core::text::one_line(name);
         if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
             return Err(ServiceError::InvalidInput(format!(
                 "a group name has 1 to {MAX_GROUP_NAME_CHARS} characters"
             )));
         }
-        Ok(name.to_owned())
+        Ok(name)
     }
 
     /// Creates a group with the caller as admin. Numbers that are not registered, or whose

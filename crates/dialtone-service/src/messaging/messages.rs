@@ -3,6 +3,7 @@
 
 use dialtone_bus::Event;
 use dialtone_core::PhoneNumber;
+use dialtone_core::privacy::Flow;
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::receipts::Moved;
@@ -152,8 +153,9 @@ impl MessagingService {
         &self,
         user: &UserRecord,
         conversation_id: &str,
-        message: OutgoingMessage,
+        mut message: OutgoingMessage,
     ) -> ServiceResult<(MessageView, bool)> {
+        message.text = message.text.map(|t| dialtone_core::text::multi_line(&t));
         let roster = self.roster(user, conversation_id).await?;
         self.check(&message)?;
         self.check_attachment(user, &message).await?;
@@ -162,7 +164,7 @@ impl MessagingService {
         }
         let views = self
             .social
-            .views_in_conversation(user, &roster.members)
+            .audience(user, &roster.members, Flow::Message, true)
             .await?;
         let withheld: Vec<String> = roster
             .members
@@ -213,6 +215,7 @@ impl MessagingService {
         message_id: &str,
         text: &str,
     ) -> ServiceResult<MessageView> {
+        let text = &dialtone_core::text::multi_line(text);
         let record = self.own_message(user, conversation_id, message_id).await?;
         if record.kind != "text" {
             return Err(ServiceError::InvalidInput(
@@ -315,6 +318,12 @@ impl MessagingService {
         before: Option<u64>,
         limit: Option<u32>,
     ) -> ServiceResult<Vec<MessageView>> {
+        if limit == Some(0) {
+            return Err(ServiceError::InvalidInput(format!(
+                "limit is 1 to {} (an empty page is never asked for)",
+                self.limits.max_page
+            )));
+        }
         let (_, members, _) = self.membership(user, conversation_id).await?;
         let limit = limit.unwrap_or(50).clamp(1, self.limits.max_page);
         let records = self
@@ -436,7 +445,8 @@ impl MessagingService {
     }
 
     /// Who hears about something `actor` does in a conversation (typing): the other
-    /// members who may see the actor there (user ids).
+    /// members it may reach, decided from their side, who may also see the actor there
+    /// (user ids).
     async fn audience(
         &self,
         conversation_id: &str,
@@ -444,21 +454,14 @@ impl MessagingService {
     ) -> ServiceResult<Vec<String>> {
         let mut others = self.member_ids(conversation_id).await?;
         others.retain(|id| *id != actor.id);
-        self.who_may_see(actor, &others).await
-    }
-
-    /// Those of `candidates` (user ids) who may see `actor` inside a conversation they
-    /// share.
-    async fn who_may_see(
-        &self,
-        actor: &UserRecord,
-        candidates: &[String],
-    ) -> ServiceResult<Vec<String>> {
-        if candidates.is_empty() {
+        if others.is_empty() {
             return Ok(Vec::new());
         }
-        let watchers: Vec<UserRecord> = self.users(candidates).await?.into_values().collect();
-        let views = self.social.watchers_views(actor, &watchers, true).await?;
+        let watchers: Vec<UserRecord> = self.users(&others).await?.into_values().collect();
+        let views = self
+            .social
+            .audience(actor, &watchers, Flow::Signal, true)
+            .await?;
         Ok(watchers
             .into_iter()
             .filter(|w| views.get(&w.id).is_some_and(|v| v.visible))

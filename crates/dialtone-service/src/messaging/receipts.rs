@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use dialtone_bus::{Event, EventBus};
+use dialtone_core::privacy::Flow;
 use dialtone_store::{Store, UserRecord};
 
 use crate::ServiceResult;
@@ -41,8 +42,9 @@ impl Receipts {
     /// Announces a receipt for each mark that moved, to those who get it: in a direct
     /// conversation the other member; in a group only the sender of the message at that
     /// seq, while still a member (as messengers do: every member hearing every member's
-    /// receipts would be quadratic). Only if they may see the member, as the privacy
-    /// policy decides inside a conversation. Nothing is announced when nobody gets it.
+    /// receipts would be quadratic). Only where the privacy policy lets the receipt flow:
+    /// the watcher accepts the member (their own lists) and may see them inside the
+    /// conversation. Nothing is announced when nobody gets it.
     pub(crate) async fn announce(&self, moved: &[Moved]) -> ServiceResult<()> {
         let messages = &self.store.messages;
         // Who would get each receipt, before privacy.
@@ -101,7 +103,10 @@ impl Receipts {
         if !watcher_ids.is_empty() {
             for watcher in self.store.accounts.users_by_ids(&watcher_ids).await? {
                 let actors = &actors_of[&watcher.id];
-                let views = self.social.views_in_conversation(&watcher, actors).await?;
+                let views = self
+                    .social
+                    .sources(&watcher, actors, Flow::Signal, true)
+                    .await?;
                 for actor in actors {
                     if views.get(&actor.id).is_some_and(|v| v.visible) {
                         may_see.insert((watcher.id.clone(), actor.id.clone()));

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use dialtone_bus::Event;
 use dialtone_core::{PhoneError, PhoneNumber};
-use dialtone_store::{ContactRecord, UserRecord};
+use dialtone_store::{ContactRecord, Hidden, UserRecord};
 
 use super::{PresenceView, SocialService};
 use crate::{ServiceError, ServiceResult};
@@ -63,6 +63,15 @@ pub struct UploadResult {
     pub rejected: Vec<RejectedEntry>,
 }
 
+/// What a write to the book may do to hidden entries, by whether the vault is open.
+fn hidden_rule(vault_open: bool) -> Hidden {
+    if vault_open {
+        Hidden::Follows
+    } else {
+        Hidden::Untouched
+    }
+}
+
 fn reason(e: &PhoneError) -> &'static str {
     match e {
         PhoneError::NotANumber => "not_a_number",
@@ -93,7 +102,7 @@ impl SocialService {
         let mut book: BTreeMap<PhoneNumber, String> = BTreeMap::new();
         let mut rejected = Vec::new();
         for entry in entries {
-            let name = entry.name.trim().to_owned();
+            let name = dialtone_core::text::one_line(&entry.name);
             if name.chars().count() > limits.max_name_chars {
                 rejected.push(RejectedEntry {
                     input: name.chars().take(64).collect(),
@@ -171,9 +180,12 @@ impl SocialService {
                 retry_after_secs: wait,
             });
         }
+        // Without the vault a hidden entry is as if not there, and nothing may change it:
+        // a phone re-syncing its book neither shows, un-hides nor drops it.
+        let hidden = hidden_rule(vault_open);
         match mode {
-            UploadMode::Replace => store.contacts.replace(&owner.id, &records).await?,
-            UploadMode::Merge => store.contacts.upsert(&owner.id, &records).await?,
+            UploadMode::Replace => store.contacts.replace(&owner.id, &records, hidden).await?,
+            UploadMode::Merge => store.contacts.upsert(&owner.id, &records, hidden).await?,
         }
         self.announce(Event::ContactsChanged {
             user_id: owner.id.clone(),
@@ -213,7 +225,8 @@ impl SocialService {
             .collect();
         let targets: Vec<UserRecord> = users.values().cloned().collect();
         let views = self.views_of(owner, &targets).await?;
-        let mut presences = self.presences_under(&targets, &views).await?;
+        // Presence flows to the owner only from those the owner accepts, too.
+        let mut presences = self.presences_seen_by(owner, &targets).await?;
         let mut views_out = Vec::with_capacity(entries.len());
         for (phone, name, hidden) in entries {
             let mut view = ContactView {
@@ -244,17 +257,19 @@ impl SocialService {
         Ok(views)
     }
 
-    /// Removes a number from the owner's book.
+    /// Removes a number from the owner's book; a hidden one only with the vault open
+    /// (without it, a hidden number answers as one not in the book).
     pub async fn delete_contact(
         &self,
         owner: &UserRecord,
         phone: &PhoneNumber,
+        vault_open: bool,
     ) -> ServiceResult<()> {
         if !self
             .deps
             .store
             .contacts
-            .delete(&owner.id, &self.sealer.mac(phone))
+            .delete(&owner.id, &self.sealer.mac(phone), hidden_rule(vault_open))
             .await?
         {
             return Err(ServiceError::ContactNotFound);
@@ -266,20 +281,32 @@ impl SocialService {
         Ok(())
     }
 
-    /// Hides or shows a contact (hidden ones need the vault to be listed).
+    /// Hides or shows a contact (hidden ones need the vault to be listed). Without the
+    /// vault open a hidden number answers as one not in the book: it can be neither
+    /// un-hidden nor told apart from a number that is not there.
     pub async fn set_contact_hidden(
         &self,
         owner: &UserRecord,
         phone: &PhoneNumber,
         hidden: bool,
+        vault_open: bool,
     ) -> ServiceResult<()> {
         if self
             .deps
             .store
             .contacts
-            .set_hidden(&owner.id, &self.sealer.mac(phone), hidden)
+            .set_hidden(
+                &owner.id,
+                &self.sealer.mac(phone),
+                hidden,
+                hidden_rule(vault_open),
+            )
             .await?
         {
+            self.announce(Event::ContactsChanged {
+                user_id: owner.id.clone(),
+            })
+            .await;
             Ok(())
         } else {
             Err(ServiceError::ContactNotFound)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use dialtone_bus::{Event, EventBus};
 use dialtone_core::presence::PresenceState;
-use dialtone_core::privacy::{Relation, View, view};
+use dialtone_core::privacy::{Flow, Relation, View, reaches, view};
 use dialtone_core::{Clock, PhoneNumber, Region};
 use dialtone_store::{Store, UserRecord};
 
@@ -141,14 +141,79 @@ impl SocialService {
         self.views(viewer, targets, false).await
     }
 
-    /// What `viewer` may see of, and send to, each target inside a conversation they share
-    /// (not cold: discoverability no longer applies; blocks and allow-lists still do).
-    pub async fn views_in_conversation(
+    /// Who hears of something `actor` sends or shows, decided from each recipient's side
+    /// ([`dialtone_core::privacy::reaches`]): by recipient id, the view the recipient gets of
+    /// the actor, [`View::UNREGISTERED`] where nothing may reach them. `in_conversation`:
+    /// the actor is seen inside a conversation they share (typing, receipts), else as a
+    /// contact (presence; discoverability applies). For a message only the recipients'
+    /// side is read. The one door for every frame that goes from one user to another.
+    pub async fn audience(
         &self,
-        viewer: &UserRecord,
-        targets: &[UserRecord],
+        actor: &UserRecord,
+        recipients: &[UserRecord],
+        flow: Flow,
+        in_conversation: bool,
     ) -> ServiceResult<HashMap<String, View>> {
-        self.views(viewer, targets, true).await
+        // The recipients' side: may the actor reach each of them (their lists; a recipient
+        // is never reached "cold" by what they watch or share a conversation in).
+        let reach = self.views(actor, recipients, true).await?;
+        let seen = match flow {
+            Flow::Message => None,
+            Flow::Signal => Some(
+                self.watchers_views(actor, recipients, in_conversation)
+                    .await?,
+            ),
+        };
+        Ok(recipients
+            .iter()
+            .map(|r| {
+                let reach = reach.get(&r.id).copied().unwrap_or(View::UNREGISTERED);
+                let seen = match &seen {
+                    Some(seen) => seen.get(&r.id).copied().unwrap_or(View::UNREGISTERED),
+                    None => reach,
+                };
+                let got = if reaches(flow, reach, seen) {
+                    seen
+                } else {
+                    View::UNREGISTERED
+                };
+                (r.id.clone(), got)
+            })
+            .collect())
+    }
+
+    /// What reaches `recipient` from each of `actors` (the same decision as
+    /// [`Self::audience`], gathered for one recipient): by actor id, the view the recipient
+    /// gets of that actor, [`View::UNREGISTERED`] where nothing of theirs may reach them.
+    pub async fn sources(
+        &self,
+        recipient: &UserRecord,
+        actors: &[UserRecord],
+        flow: Flow,
+        in_conversation: bool,
+    ) -> ServiceResult<HashMap<String, View>> {
+        // The recipient's own side: may each actor reach them.
+        let reach = self.watchers_views(recipient, actors, true).await?;
+        let seen = match flow {
+            Flow::Message => None,
+            Flow::Signal => Some(self.views(recipient, actors, in_conversation).await?),
+        };
+        Ok(actors
+            .iter()
+            .map(|a| {
+                let reach = reach.get(&a.id).copied().unwrap_or(View::UNREGISTERED);
+                let seen = match &seen {
+                    Some(seen) => seen.get(&a.id).copied().unwrap_or(View::UNREGISTERED),
+                    None => reach,
+                };
+                let got = if reaches(flow, reach, seen) {
+                    seen
+                } else {
+                    View::UNREGISTERED
+                };
+                (a.id.clone(), got)
+            })
+            .collect())
     }
 
     /// The only door to the privacy policy. Reads the facts for all targets in a few
@@ -199,7 +264,7 @@ impl SocialService {
         watchers: &[UserRecord],
     ) -> ServiceResult<HashMap<String, (View, PresenceView)>> {
         let store = &self.deps.store;
-        let views = self.watchers_views(target, watchers, false).await?;
+        let views = self.audience(target, watchers, Flow::Signal, false).await?;
         let record = store.presence.get(&target.id).await?;
         let online = !store
             .presence
@@ -281,13 +346,15 @@ impl SocialService {
         Ok(seen.remove(&target.id).unwrap_or_else(PresenceView::hidden))
     }
 
-    /// The presence of each target as `viewer` may see it, by target id.
+    /// The presence of each target as `viewer` may see it, by target id: nothing of a
+    /// target who does not let the viewer see them, nor of one the viewer does not accept
+    /// (blocked, or not on the viewer's allow-list).
     pub async fn presences_seen_by(
         &self,
         viewer: &UserRecord,
         targets: &[UserRecord],
     ) -> ServiceResult<HashMap<String, PresenceView>> {
-        let views = self.views_of(viewer, targets).await?;
+        let views = self.sources(viewer, targets, Flow::Signal, false).await?;
         self.presences_under(targets, &views).await
     }
 

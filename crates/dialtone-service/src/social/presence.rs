@@ -19,7 +19,10 @@ impl SocialService {
         setting: PresenceSetting,
         text: Option<&str>,
     ) -> ServiceResult<()> {
-        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        let text = text
+            .map(dialtone_core::text::one_line)
+            .filter(|t| !t.is_empty());
+        let text = text.as_deref();
         if text.is_some_and(|t| t.chars().count() > MAX_STATUS_CHARS) {
             return Err(ServiceError::InvalidInput(format!(
                 "the status text has at most {MAX_STATUS_CHARS} characters"

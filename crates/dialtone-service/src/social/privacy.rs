@@ -119,7 +119,8 @@ impl SocialService {
         phones: &[String],
         region: Option<&str>,
     ) -> ServiceResult<ContactGroupRecord> {
-        let name = name.trim();
+        let name = dialtone_core::text::one_line(name);
+        let name = name.as_str();
         if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
             return Err(ServiceError::InvalidInput(format!(
                 "a group name has 1 to {MAX_GROUP_NAME_CHARS} characters"
