@@ -2,8 +2,9 @@
 //!
 //! Parsing and validation are libphonenumber's (through the `rlibphonenumber` port); this
 //! module adds the forms Chinese address books use that libphonenumber does not know
-//! (extensions written `转 123` or `分机 123`) and wraps the result in types that can only
-//! hold valid values.
+//! (extensions written `转 123` or `分机 123`), mends one gap of the port (the full-width
+//! tilde `～`, see [`prepare`]), and wraps the result in types that can only hold valid
+//! values.
 
 use std::fmt;
 use std::str::FromStr;
@@ -179,7 +180,7 @@ impl PhoneNumber {
         if input.chars().count() > MAX_INPUT_CHARS {
             return Err(PhoneError::TooLong);
         }
-        let prepared = mark_chinese_extensions(input.trim());
+        let prepared = prepare(input.trim());
         let parsed = PHONE_NUMBER_UTIL
             .parse(&prepared, region.map(|r| r.0))
             .map_err(|e| classify_parse_error(&e.to_string()))?;
@@ -271,6 +272,18 @@ impl<'de> Deserialize<'de> for PhoneNumber {
         let s = String::deserialize(d)?;
         PhoneNumber::parse_e164(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// What the parser is given: the input with Chinese extension words rewritten and the
+/// full-width tilde made ASCII.
+///
+/// libphonenumber lists `～` (U+FF5E) beside `~` wherever it knows the tilde: as punctuation
+/// between digit groups (`138～0013 8000`) and as a label before an extension
+/// (`138～0013～8000` is `1380013` extension `8000`). `rlibphonenumber` 2.2.15 left it out of
+/// its punctuation class only, so a number typed with it on a Chinese keyboard was "not a
+/// number". As `~` it reads exactly as in libphonenumber.
+fn prepare(input: &str) -> String {
+    mark_chinese_extensions(input).replace('\u{FF5E}', "~")
 }
 
 /// Rewrites Chinese extension words into the `ext.` libphonenumber understands.

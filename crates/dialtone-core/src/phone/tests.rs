@@ -139,6 +139,34 @@ fn refuses_what_is_not_a_number() {
     assert!(PhoneNumber::parse(&"1".repeat(300), cn()).is_err());
 }
 
+/// The full-width tilde reads as libphonenumber reads it (issue 12, item 10): punctuation
+/// between groups, and a label before a trailing extension (which can leave too few digits
+/// for a number, as here with `138～0013～8000`).
+#[test]
+fn full_width_tilde_reads_as_libphonenumber_reads_it() {
+    type NumberAndExtension<'a> = (&'a str, Option<&'a str>);
+    let table: &[(&str, Result<NumberAndExtension, PhoneError>)] = &[
+        ("138～0013 8000", Ok(("+8613800138000", None))),
+        ("021～6888 8888", Ok(("+862168888888", None))),
+        ("＋86～10～6234 5678", Ok(("+861062345678", None))),
+        (
+            "（010）6234～5678 转 8001",
+            Ok(("+861062345678", Some("8001"))),
+        ),
+        ("138～0013～8000", Err(PhoneError::Invalid)),
+        ("010～6234～5678", Err(PhoneError::Invalid)),
+        ("～", Err(PhoneError::NotANumber)),
+    ];
+    for (input, want) in table {
+        let got = PhoneNumber::parse_detailed(input, cn());
+        let got = got
+            .as_ref()
+            .map(|p| (p.number.as_str(), p.extension.as_deref()))
+            .map_err(Clone::clone);
+        assert_eq!(&got, want, "input {input:?}");
+    }
+}
+
 #[test]
 fn national_form_needs_a_region() {
     assert!(PhoneNumber::parse("13800138000", None).is_err());
