@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::headers::{Role, role};
 use crate::labels;
-use crate::record::{NameParts, Parsed, RawPhone, RawRecord, RawValue};
+use crate::record::{NameParts, Parsed, RawPhone, RawRecord, RawValue, split_numbers};
 use crate::{ImportError, Limits};
 
 /// How far into the text the delimiter sniffer looks for the end of the header row.
@@ -77,13 +77,15 @@ pub(crate) fn header(
     Ok(roles.iter().any(Role::is_known).then_some(roles))
 }
 
-/// Splits a cell holding several numbers (`:::` from Google, `;`, `、`, new lines).
+/// Separators between the numbers of one cell.
+const CELL_SEPARATORS: [char; 6] = [';', '；', '、', '\n', '\r', '|'];
+
+/// Splits a cell holding several numbers (`:::` from Google, `;`, `、`, new lines), keeping
+/// a `tel:` URI's `;ext=` and `;phone-context=` with it (see [`split_numbers`]).
 pub(crate) fn split_multi(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(":::")
-        .flat_map(|v| v.split([';', '；', '、', '\n', '\r', '|']))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+        .flat_map(|v| split_numbers(v, &CELL_SEPARATORS))
 }
 
 /// Reads every row after the header into records.

@@ -100,6 +100,66 @@ pub(crate) fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Parameters a number may carry after `;` even outside a `tel:` URI (vCard values and
+/// copied URIs write `+1 201 555 0123;ext=12`): RFC 3966's extension, sub-address and phone
+/// context, the three libphonenumber reads.
+const NUMBER_PARAMETERS: [&str; 3] = ["ext", "isub", "phone-context"];
+
+/// Splits text holding several numbers at `separators`, except at a `;` that opens a URI
+/// parameter of the number before it: `tel:2015550123;phone-context=+1;ext=12` is one
+/// number, whose parameters decide its country and extension.
+///
+/// A piece after `;` stays with the piece before when it is a parameter: `name=value`
+/// (RFC 3966's `pname`, which starts with a letter here so that a second number is never
+/// taken for one; a value without spaces) after a `tel:` URI, or one of
+/// [`NUMBER_PARAMETERS`] after any number. Pieces come back trimmed, empty ones dropped.
+pub(crate) fn split_numbers<'a>(text: &'a str, separators: &[char]) -> Vec<&'a str> {
+    // Byte ranges of the numbers found so far, each with the parameters glued to it.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    let mut after_semicolon = false;
+    let ends = text
+        .match_indices(separators)
+        .chain(std::iter::once((text.len(), "")));
+    for (at, separator) in ends {
+        let piece = text.get(start..at).unwrap_or_default();
+        match runs.last_mut() {
+            Some(run)
+                if after_semicolon
+                    && is_parameter_of(text.get(run.0..run.1).unwrap_or_default(), piece) =>
+            {
+                run.1 = at;
+            }
+            _ => runs.push((start, at)),
+        }
+        start = at + separator.len();
+        after_semicolon = separator == ";";
+    }
+    runs.into_iter()
+        .filter_map(|(from, to)| text.get(from..to))
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty())
+        .collect()
+}
+
+/// True when `piece` (what follows a `;`) is a URI parameter of the number `run`.
+fn is_parameter_of(run: &str, piece: &str) -> bool {
+    let run = run.trim();
+    let Some((name, value)) = piece.trim().split_once('=') else {
+        return false;
+    };
+    let is_pname = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if run.is_empty() || !is_pname || value.is_empty() || value.contains(char::is_whitespace) {
+        return false;
+    }
+    let in_tel_uri = run.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("tel:"));
+    in_tel_uri
+        || NUMBER_PARAMETERS
+            .iter()
+            .any(|p| name.eq_ignore_ascii_case(p))
+}
+
 fn is_cjk(s: &str) -> bool {
     s.chars().any(|c| {
         matches!(c as u32,
@@ -139,5 +199,58 @@ impl Parsed {
         }
         self.records.push(record);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEPARATORS: [char; 3] = [';', '；', '、'];
+
+    /// URI parameters stay with their number (issue 12, item 8); other `;` still split.
+    #[test]
+    fn numbers_split_outside_uri_parameters() {
+        let table: &[(&str, &[&str])] = &[
+            ("13800138000;13900139000", &["13800138000", "13900139000"]),
+            (
+                "13800138000； 13900139000、 ",
+                &["13800138000", "13900139000"],
+            ),
+            (
+                "tel:+86-10-6234-5678;ext=12",
+                &["tel:+86-10-6234-5678;ext=12"],
+            ),
+            (
+                "tel:2015550123;phone-context=+1",
+                &["tel:2015550123;phone-context=+1"],
+            ),
+            (
+                "TEL:2015550123;EXT=7;phone-context=+1;13800138000",
+                &["TEL:2015550123;EXT=7;phone-context=+1", "13800138000"],
+            ),
+            (
+                "tel:+12015550123;ext=12; tel:+12015550124;ext=13",
+                &["tel:+12015550123;ext=12", "tel:+12015550124;ext=13"],
+            ),
+            ("+1 201 555 0123;ext=12", &["+1 201 555 0123;ext=12"]),
+            // Any parameter of a tel: URI is the URI's; outside one only the three
+            // libphonenumber knows are.
+            ("tel:+12015550123;foo=bar", &["tel:+12015550123;foo=bar"]),
+            ("+12015550123;foo=bar", &["+12015550123", "foo=bar"]),
+            // A second number after a URI, or a parameter on nothing, is its own piece.
+            (
+                "tel:+12015550123;2015550124",
+                &["tel:+12015550123", "2015550124"],
+            ),
+            ("tel:+12015550123;home", &["tel:+12015550123", "home"]),
+            (";ext=12", &["ext=12"]),
+            ("tel:+12015550123；ext=12", &["tel:+12015550123", "ext=12"]),
+            ("tel:+12015550123;ext=1 2", &["tel:+12015550123", "ext=1 2"]),
+            ("", &[]),
+        ];
+        for (text, want) in table {
+            assert_eq!(split_numbers(text, &SEPARATORS), *want, "text {text:?}");
+        }
     }
 }

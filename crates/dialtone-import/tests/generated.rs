@@ -1,6 +1,6 @@
 //! Files built in the test itself: an xlsx written by rust_xlsxwriter (numbers typed as
 //! numbers, as users do), WAB files with ANSI (GBK) and multi-valued properties, a vCard
-//! 2.1 in GB2312, and multi-file imports.
+//! 2.1 in GB2312, multi-file imports, and `tel:` URIs in CSV and xlsx cells.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -97,6 +97,72 @@ fn xlsx_sheet_without_header_is_read_as_a_list() {
             ("", &[("+16502530000", None, None)])
         ])
     );
+}
+
+/// Phone cells holding `tel:` URIs, read with region CN (issue 12, item 8), as
+/// (cell, numbers as `E.164` or `E.164;ext=N`, rejected inputs): a URI's `;ext=` and
+/// `;phone-context=` belong to it, a `;` between numbers still separates them.
+const TEL_URI_CELLS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "tel:+86-10-6234-5678;ext=12",
+        &["+861062345678;ext=12"],
+        &[],
+    ),
+    ("tel:2015550123;phone-context=+1", &["+12015550123"], &[]),
+    ("tel:61234567;phone-context=+852", &["+85261234567"], &[]),
+    (
+        "tel:2015550123;ext=12;phone-context=+1",
+        &["+12015550123;ext=12"],
+        &[],
+    ),
+    (
+        "13800138000;tel:+1-201-555-0123;ext=9",
+        &["+8613800138000", "+12015550123;ext=9"],
+        &[],
+    ),
+    ("+1 201 555 0123;ext=7", &["+12015550123;ext=7"], &[]),
+    // Not a parameter: the second piece is a number of its own, here an invalid one.
+    ("tel:+12015550123;2015550", &["+12015550123"], &["2015550"]),
+];
+
+/// What a one-contact import holds, in the form of [`TEL_URI_CELLS`].
+fn numbers_and_rejections(report: &dialtone_import::ImportReport) -> (Vec<String>, Vec<String>) {
+    let numbers = report
+        .contacts
+        .iter()
+        .flat_map(|c| &c.phones)
+        .map(|p| match &p.extension {
+            Some(ext) => format!("{};ext={ext}", p.number),
+            None => p.number.to_string(),
+        })
+        .collect();
+    let rejected = report.rejected.iter().map(|r| r.input.clone()).collect();
+    (numbers, rejected)
+}
+
+#[test]
+fn tel_uri_parameters_stay_with_their_number_in_csv_and_xlsx() {
+    for (cell, numbers, rejections) in TEL_URI_CELLS {
+        let want = (
+            numbers.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+            rejections
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>(),
+        );
+        let csv = format!("Name,Phone\r\nAlice,\"{cell}\"\r\n");
+        let report = import(csv.as_bytes(), &opts("CN")).unwrap();
+        assert_eq!(numbers_and_rejections(&report), want, "csv cell {cell:?}");
+
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "Name").unwrap();
+        sheet.write_string(0, 1, "Phone").unwrap();
+        sheet.write_string(1, 0, "Alice").unwrap();
+        sheet.write_string(1, 1, *cell).unwrap();
+        let report = import(&book.save_to_buffer().unwrap(), &opts("CN")).unwrap();
+        assert_eq!(numbers_and_rejections(&report), want, "xlsx cell {cell:?}");
+    }
 }
 
 /// Builds a WAB file: records of (kind, properties), each property (tag, values, multi).
