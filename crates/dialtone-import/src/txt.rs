@@ -4,7 +4,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::record::{NameParts, Parsed, RawPhone, RawRecord, RawValue, clean};
+use crate::record::{NameParts, Parsed, RawPhone, RawRecord, RawValue, clean, split_numbers};
 use crate::{ImportError, Limits};
 
 /// A field or token needs this many digits to be taken for a number.
@@ -33,11 +33,12 @@ fn is_number_token(t: &str) -> bool {
         || n.to_ascii_lowercase().starts_with("tel:")
 }
 
-/// Splits one line into a name and its numbers.
+/// Splits one line into a name and its numbers. A `;` inside a `tel:` URI's parameters
+/// does not separate fields (see [`split_numbers`]).
 fn split_line(line: &str) -> (String, Vec<String>) {
-    let fields: Vec<&str> = line
-        .split(FIELD_SEPARATORS)
-        .map(|f| f.trim().trim_matches(['"', '\'']).trim())
+    let fields: Vec<&str> = split_numbers(line, &FIELD_SEPARATORS)
+        .into_iter()
+        .map(|f| f.trim_matches(['"', '\'']).trim())
         .filter(|f| !f.is_empty())
         .collect();
     if fields.len() > 1 {
@@ -161,5 +162,36 @@ mod tests {
             split_line("王五\t（010）6234 5678"),
             ("王五".into(), vec!["（010）6234 5678".into()])
         );
+    }
+
+    /// A `tel:` URI keeps its parameters (issue 12, item 8): `ext=12` is neither a name
+    /// nor a number of its own.
+    #[test]
+    fn tel_uri_parameters_stay_with_their_number() {
+        let table: &[(&str, &str, &[&str])] = &[
+            (
+                "Alice; tel:+86-10-6234-5678;ext=12",
+                "Alice",
+                &["tel:+86-10-6234-5678;ext=12"],
+            ),
+            (
+                "Bob, tel:2015550123;phone-context=+1;ext=7, 13900139000",
+                "Bob",
+                &["tel:2015550123;phone-context=+1;ext=7", "13900139000"],
+            ),
+            (
+                "tel:61234567;phone-context=+852",
+                "",
+                &["tel:61234567;phone-context=+852"],
+            ),
+        ];
+        for (line, name, numbers) in table {
+            let want: Vec<String> = numbers.iter().map(|n| (*n).to_owned()).collect();
+            assert_eq!(
+                split_line(line),
+                ((*name).to_owned(), want),
+                "line {line:?}"
+            );
+        }
     }
 }
