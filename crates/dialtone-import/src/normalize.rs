@@ -4,7 +4,8 @@
 //! On top of `PhoneNumber::parse_detailed` (full-width digits, `0086`, `(010)`, `tel:`,
 //! `;ext=`, `转 123`) this adds what address-book files need: spreadsheet floats made whole
 //! (`13800138000.0`, `1.38001380E10`), Excel's `="0123"` and `'0123` text markers, and a
-//! trailing `-8001` after a complete landline kept as an extension instead of glued on.
+//! trailing `-8001` after a complete landline kept as an extension instead of glued on
+//! (where libphonenumber finds no valid number; otherwise its reading stands).
 
 use std::collections::HashMap;
 
@@ -17,8 +18,16 @@ use crate::{ImportedContact, ImportedPhone, Reason, Rejected, Stats};
 /// notation (`1.38001E+10`); a mantissa this short has lost the number's last digits.
 const EXCEL_GENERAL_DIGITS: usize = 6;
 
-/// Separators that may stand between a landline and a trailing extension.
-const EXTENSION_SEPARATORS: [char; 7] = ['-', '–', '—', '－', ' ', '#', '/'];
+/// Dashes that may stand between a landline and a trailing extension group. (`#` needs no
+/// rule here: libphonenumber reads it as an extension label.)
+const EXTENSION_DASHES: [char; 4] = ['-', '–', '—', '－'];
+
+/// The fewest digits of a whole subscriber number written as one group (a landline without
+/// its area code: 7 or 8 digits in China, 7 in the US, 8 in Hong Kong).
+const MIN_SUBSCRIBER_DIGITS: usize = 7;
+
+/// The most digits an extension group may have.
+const MAX_EXTENSION_DIGITS: usize = 6;
 
 /// Parses one stored value into a number, or says why not.
 pub(crate) fn parse_value(value: &RawValue, region: Option<Region>) -> Result<ParsedPhone, Reason> {
@@ -100,76 +109,75 @@ fn expand_scientific(s: &str) -> Option<Result<String, Reason>> {
     Some(Ok(format!("{int}{frac}{}", "0".repeat(zeros))))
 }
 
-/// Parses text: the whole first; failing that (or when the whole reads as a landline with
-/// the extension glued on) a trailing digit group split off as the extension.
+/// Parses text as libphonenumber reads it. Only when that gives no valid number is a
+/// trailing dash group taken as the extension of a complete landline before it (see
+/// [`landline_with_extension`]).
 pub(crate) fn parse_text(text: &str, region: Option<Region>) -> Result<ParsedPhone, Reason> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Reason::NotANumber);
     }
-    let whole = PhoneNumber::parse_detailed(text, region);
-    let split = split_trailing_group(text);
-    match whole {
-        Ok(parsed) => {
-            // `0755-2345678-1` reads as a valid 12-digit number; the author meant a landline
-            // and extension 1 when the groups say so.
-            if let Some((head, ext)) = split
-                && prefers_split(text, ext)
-                && let Ok(mut p) = PhoneNumber::parse_detailed(head, region)
-                && p.kind == NumberKind::FixedLine
-                && p.extension.is_none()
-            {
-                p.extension = Some(ext.to_owned());
-                return Ok(p);
-            }
-            Ok(parsed)
-        }
-        Err(err) => {
-            if let Some((head, ext)) = split
-                && let Ok(mut p) = PhoneNumber::parse_detailed(head, region)
-                && p.extension.is_none()
-                && matches!(
-                    p.kind,
-                    NumberKind::FixedLine
-                        | NumberKind::FixedLineOrMobile
-                        | NumberKind::TollFree
-                        | NumberKind::Uan
-                )
-            {
-                p.extension = Some(ext.to_owned());
-                return Ok(p);
-            }
-            Err(reason(&err))
-        }
-    }
+    PhoneNumber::parse_detailed(text, region)
+        .or_else(|err| landline_with_extension(text, region).ok_or_else(|| reason(&err)))
 }
 
-/// Splits `head<sep>1–6 digits` at the last separator.
-fn split_trailing_group(text: &str) -> Option<(&str, &str)> {
-    let idx = text.rfind(EXTENSION_SEPARATORS)?;
-    let head = text.get(..idx)?.trim_end();
-    let sep_len = text.get(idx..)?.chars().next()?.len_utf8();
-    let tail = text.get(idx + sep_len..)?.trim();
-    let digits = tail.chars().count();
-    if (1..=6).contains(&digits) && tail.chars().all(|c| c.is_ascii_digit()) && !head.is_empty() {
-        Some((head, tail))
-    } else {
-        None
+/// `010-62345678-8001`, the `区号-号码-分机` form of Chinese offices: a landline, a dash,
+/// its extension. libphonenumber reads the digits as one (invalid) number; the author
+/// meant the landline and extension 8001.
+///
+/// Only a complete landline takes an extension this way, so that an invalid number is
+/// never turned into a shorter valid one: the group before the dash must hold a whole
+/// subscriber number ([`MIN_SUBSCRIBER_DIGITS`]; `0 891 12 34 56` or `021 2345 67899` are
+/// numbers with a digit too many, not `0891 1234` extension 56), nothing but digits and
+/// punctuation may remain (a word left there would be read as vanity letters:
+/// `5123 4567 ext: 43393` is not `+86 5123 4567 398`), and the number before it must be a
+/// valid landline without an extension of its own.
+fn landline_with_extension(text: &str, region: Option<Region>) -> Option<ParsedPhone> {
+    let (head, extension) = split_extension_group(text)?;
+    let mut parsed = PhoneNumber::parse_detailed(head, region).ok()?;
+    let landline = matches!(
+        parsed.kind,
+        NumberKind::FixedLine
+            | NumberKind::FixedLineOrMobile
+            | NumberKind::TollFree
+            | NumberKind::Uan
+    );
+    if !landline || parsed.extension.is_some() {
+        return None;
     }
+    parsed.extension = Some(extension);
+    Some(parsed)
 }
 
-/// True when the dash groups look like `area-subscriber-ext`: the group before the last
-/// holds a complete subscriber number (7+ digits) and the last is a short extension.
-fn prefers_split(text: &str, ext: &str) -> bool {
-    let groups: Vec<&str> = text.split(['-', '－']).map(str::trim).collect();
-    if groups.len() < 3 || ext.len() > 4 {
-        return false;
+/// Splits `head-1234` at the last dash into the head and the group's digits (ASCII), when
+/// the group is 1–[`MAX_EXTENSION_DIGITS`] digits, the head holds no letters and its last
+/// digit group at least [`MIN_SUBSCRIBER_DIGITS`].
+fn split_extension_group(text: &str) -> Option<(&str, String)> {
+    let at = text.rfind(EXTENSION_DASHES)?;
+    let head = text.get(..at)?.trim_end();
+    let dash_len = text.get(at..)?.chars().next()?.len_utf8();
+    let group = text.get(at + dash_len..)?.trim();
+    let extension: String = group.chars().map(ascii_digit).collect::<Option<_>>()?;
+    if !(1..=MAX_EXTENSION_DIGITS).contains(&extension.len())
+        || head.chars().any(char::is_alphabetic)
+    {
+        return None;
     }
-    groups
-        .len()
-        .checked_sub(2)
-        .and_then(|i| groups.get(i))
-        .is_some_and(|g| g.chars().filter(char::is_ascii_digit).count() >= 7)
+    let last_group = head
+        .chars()
+        .rev()
+        .take_while(|c| ascii_digit(*c).is_some())
+        .count();
+    (last_group >= MIN_SUBSCRIBER_DIGITS).then_some((head, extension))
+}
+
+/// An ASCII or full-width digit as ASCII.
+fn ascii_digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')),
+        _ => None,
+    }
 }
 
 fn reason(err: &PhoneError) -> Reason {
@@ -387,6 +395,58 @@ mod tests {
             t("+86 10 6234 5678 ext. 9"),
             ("+861062345678".into(), Some("9".into()))
         );
+    }
+
+    /// A trailing group is an extension only after a complete landline, with no words left
+    /// (issue 12, item 9); anywhere else libphonenumber's reading stands, valid or not.
+    #[test]
+    fn a_trailing_group_never_makes_an_invalid_number_valid() {
+        type Outcome = Result<(&'static str, Option<&'static str>), Reason>;
+        let table: &[(&str, &str, Outcome)] = &[
+            // Extensions after a whole subscriber number.
+            (
+                "CN",
+                "010-62345678-8001",
+                Ok(("+861062345678", Some("8001"))),
+            ),
+            (
+                "CN",
+                "０１０－６２３４５６７８－８００１",
+                Ok(("+861062345678", Some("8001"))),
+            ),
+            (
+                "CN",
+                "(010) 62345678 - 12",
+                Ok(("+861062345678", Some("12"))),
+            ),
+            ("HK", "21234567-8001", Ok(("+85221234567", Some("8001")))),
+            ("US", "201-5550123-8001", Ok(("+12015550123", Some("8001")))),
+            // A digit too many is an invalid number, not a shorter one and an extension.
+            ("CN", "0 891 12 34 56", Err(Reason::InvalidNumber)),
+            ("IR", "021 2345 67899", Err(Reason::InvalidNumber)),
+            ("CN", "0891-12-34-56", Err(Reason::InvalidNumber)),
+            ("CN", "010-6234-5678-8001", Err(Reason::InvalidNumber)),
+            ("CN", "010-62345678 8001", Err(Reason::InvalidNumber)),
+            // Words are not vanity letters of a number before an extension.
+            ("CN", "5123 4567  ext: 43393", Err(Reason::InvalidNumber)),
+            ("CN", "08-12 52 29 int 43499", Err(Reason::InvalidNumber)),
+            ("CN", "office 62345678-12", Err(Reason::InvalidNumber)),
+            // Mobiles take no extension; a valid whole (a German direct dial) stays whole.
+            ("CN", "138-00138000-1", Err(Reason::InvalidNumber)),
+            ("DE", "030-12345678-8001", Ok(("+4930123456788001", None))),
+        ];
+        let wrong: Vec<String> = table
+            .iter()
+            .filter_map(|(region, input, want)| {
+                let got = parse_text(input, Region::parse(region));
+                let got = got
+                    .as_ref()
+                    .map(|p| (p.number.as_str(), p.extension.as_deref()))
+                    .map_err(|r| *r);
+                (got != *want).then(|| format!("{region} {input:?}: {got:?}, want {want:?}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]
