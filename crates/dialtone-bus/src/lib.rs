@@ -86,6 +86,19 @@ pub enum Event {
         /// The users (ids) it goes to.
         to: Vec<String>,
     },
+    /// A group's members, admins or name changed. Carries the conversation as its members
+    /// all see it (a `ConversationFrame`), who they are now, and who just stopped being
+    /// one, so fan-out reads nothing.
+    ConversationChanged {
+        /// The conversation.
+        conversation_id: String,
+        /// Its members now (user ids).
+        to: Vec<String>,
+        /// Members removed or gone by this change (user ids).
+        removed: Vec<String>,
+        /// The conversation's shared state.
+        conversation: serde_json::Value,
+    },
     /// A device was logged out; its live connections must close.
     SessionRevoked {
         /// The device (session) id.

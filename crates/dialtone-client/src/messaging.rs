@@ -43,6 +43,10 @@ pub struct Message {
     /// Deleted for everyone: text and attachment are gone, the seq stays.
     #[serde(default)]
     pub deleted: bool,
+    /// Kind `system` (a line the server writes when a group changes): what happened,
+    /// `{action: added | removed | left | renamed | admin, phones?, name?}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<serde_json::Value>,
 }
 
 /// A conversation as the caller sees it.

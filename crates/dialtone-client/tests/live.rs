@@ -315,7 +315,7 @@ async fn groups_members_and_attachments() {
         ("file", Some(attachment.id.as_str()), Some("notes"))
     );
     let got = wait_for(&mut carol_live, |f| match f {
-        ServerFrame::Message { message } => Some(message),
+        ServerFrame::Message { message } if message.kind == "file" => Some(message),
         _ => None,
     })
     .await;

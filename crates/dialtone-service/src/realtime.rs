@@ -89,6 +89,18 @@ pub enum ServerFrame {
         /// Who types.
         phone: String,
     },
+    /// A group the user is in changed: members added or gone, admins, name. Carries its
+    /// state as every member sees it; the change itself is also a `system` message.
+    Conversation {
+        /// The conversation (a `ConversationFrame`).
+        conversation: serde_json::Value,
+    },
+    /// The user is no longer a member of a conversation (removed, or left from another
+    /// device): it is read-only from now on.
+    ConversationRemoved {
+        /// The conversation.
+        conversation_id: String,
+    },
     /// Answer to a client `ping`.
     Pong,
     /// Answer to a client `send`: the message is on disk (as a 201 or, for a retried
@@ -148,6 +160,28 @@ pub struct MessageFrame {
     /// Deleted for everyone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// What a `system` message says happened (who added, removed, renamed...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<crate::messaging::SystemEvent>,
+}
+
+/// A conversation's state as all its members see it (the shared part of the contract's
+/// conversation: no read marks, unread counts or last message, which are each member's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConversationFrame {
+    /// Id.
+    pub id: String,
+    /// `direct` or `group`.
+    pub kind: String,
+    /// A group's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Members' numbers (E.164), longest-standing first.
+    pub members: Vec<String>,
+    /// Admins' numbers.
+    pub admins: Vec<String>,
+    /// When created (RFC 3339).
+    pub created_at: String,
 }
 
 impl From<&MessageView> for MessageFrame {
@@ -160,7 +194,12 @@ impl From<&MessageView> for MessageFrame {
             sender: m.sender.to_string(),
             client_id: r.client_id.clone(),
             kind: r.kind.clone(),
-            text: r.text.clone(),
+            // A system message's text is its stored event, given as `system` instead.
+            text: r
+                .text
+                .clone()
+                .filter(|_| r.kind != crate::messaging::SYSTEM_KIND),
+            system: crate::messaging::SystemEvent::of(r),
             attachment: r.attachment_id.clone(),
             reply_to: r.reply_to.clone(),
             sent_at: r
@@ -593,6 +632,22 @@ impl Hub {
                     phone: phone.clone(),
                 };
                 self.send_to(to, &frame).await;
+                Ok(())
+            }
+            Event::ConversationChanged {
+                conversation_id,
+                to,
+                removed,
+                conversation,
+            } => {
+                let frame = ServerFrame::Conversation {
+                    conversation: conversation.clone(),
+                };
+                self.send_to(to, &frame).await;
+                let frame = ServerFrame::ConversationRemoved {
+                    conversation_id: conversation_id.clone(),
+                };
+                self.send_to(removed, &frame).await;
                 Ok(())
             }
             Event::SessionRevoked { session_id } => {

@@ -35,6 +35,13 @@ pub struct MemberRecord {
     pub delivered_seq: u64,
 }
 
+/// What removing a member changed besides.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberRemoved {
+    /// The member made admin because the last admin left (user id).
+    pub promoted: Option<String>,
+}
+
 /// A message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
@@ -96,8 +103,14 @@ pub trait MessageRepo: Send + Sync {
         members: &[(String, String)],
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Removes a member; whether they were one.
-    async fn remove_member(&self, conversation_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Removes a member, in one transaction; `None` when they were not one. When the last
+    /// admin goes, the longest-standing member left becomes admin (a group never stays
+    /// without one), and is named in the answer.
+    async fn remove_member(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<MemberRemoved>>;
     /// Appends a message with the next seq, withheld from `withheld` members, in one
     /// transaction. When the sender already sent this `client_id`, nothing is written and
     /// the first message comes back with `false`.

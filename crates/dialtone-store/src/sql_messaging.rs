@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use crate::sql::{CHUNK, PgDb, SqliteDb, ms, placeholders, time};
 use crate::{
-    AckDone, ConversationRecord, DeviceAck, MemberRecord, MessageRecord, MessageRepo, StoreResult,
+    AckDone, ConversationRecord, DeviceAck, MemberRecord, MemberRemoved, MessageRecord,
+    MessageRepo, StoreResult,
 };
 
 fn seq(n: i64) -> u64 {
@@ -449,24 +450,62 @@ macro_rules! impl_messaging {
                 Ok(())
             }
 
-            async fn remove_member(&self, conversation_id: &str, user_id: &str) -> StoreResult<bool> {
+            async fn remove_member(
+                &self,
+                conversation_id: &str,
+                user_id: &str,
+            ) -> StoreResult<Option<MemberRemoved>> {
                 let mut tx = self.0.begin().await?;
-                let done = sqlx::query(
-                    "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+                // The conversation's row first: it serialises changes of its members (two
+                // admins leaving at once must not both think the other stays).
+                sqlx::query(BUMP_MEMBERS_VERSION)
+                    .bind(conversation_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let role: Option<(String,)> = sqlx::query_as(
+                    "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 \
+                     RETURNING role",
                 )
                 .bind(conversation_id)
                 .bind(user_id)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                let removed = done.rows_affected() > 0;
-                if removed {
-                    sqlx::query(BUMP_MEMBERS_VERSION)
+                let Some((role,)) = role else {
+                    // Not a member: nothing changed (the version bump is rolled back).
+                    return Ok(None);
+                };
+                let mut removed = MemberRemoved::default();
+                if role == "admin" {
+                    let (admins,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM conversation_members \
+                         WHERE conversation_id = $1 AND role = 'admin'",
+                    )
+                    .bind(conversation_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if admins == 0 {
+                        let eldest: Option<(String,)> = sqlx::query_as(
+                            "SELECT user_id FROM conversation_members WHERE conversation_id = $1 \
+                             ORDER BY joined_at, user_id LIMIT 1",
+                        )
                         .bind(conversation_id)
-                        .execute(&mut *tx)
+                        .fetch_optional(&mut *tx)
                         .await?;
+                        if let Some((eldest,)) = eldest {
+                            sqlx::query(
+                                "UPDATE conversation_members SET role = 'admin' \
+                                 WHERE conversation_id = $1 AND user_id = $2",
+                            )
+                            .bind(conversation_id)
+                            .bind(&eldest)
+                            .execute(&mut *tx)
+                            .await?;
+                            removed.promoted = Some(eldest);
+                        }
+                    }
                 }
                 tx.commit().await?;
-                Ok(removed)
+                Ok(Some(removed))
             }
 
             async fn append(

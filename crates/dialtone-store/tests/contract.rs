@@ -8,8 +8,8 @@ use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
     AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, ListKind,
-    MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store, StoreError, UserRecord,
-    VerificationRecord,
+    MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store, StoreError,
+    UserRecord, VerificationRecord,
 };
 
 fn now() -> chrono::DateTime<Utc> {
@@ -796,6 +796,88 @@ async fn contacts(store: Store) {
     );
 }
 
+async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
+    two_users(&store).await;
+    store
+        .accounts
+        .create_user_with_session(&user("w", "+8613800138012"), &session("sw", "w"))
+        .await
+        .unwrap();
+    let repo = &store.messages;
+    let group = ConversationRecord {
+        id: "g".into(),
+        kind: "group".into(),
+        name: Some("g".into()),
+        last_seq: 0,
+        created_at: now(),
+        members_version: 0,
+    };
+    repo.create_conversation(&group, &[("t".to_owned(), "admin".to_owned())], None)
+        .await
+        .unwrap();
+    // w joins before v: w is the longest-standing member after the admin.
+    let t0 = now();
+    repo.add_members("g", &[("w".to_owned(), "member".to_owned())], t0)
+        .await
+        .unwrap();
+    repo.add_members(
+        "g",
+        &[("v".to_owned(), "member".to_owned())],
+        t0 + Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let roles = || async {
+        let mut roles: Vec<(String, String)> = repo
+            .members("g")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.user_id, m.role))
+            .collect();
+        roles.sort();
+        roles
+    };
+    // A member leaving changes no roles.
+    assert_eq!(
+        repo.remove_member("g", "v").await.unwrap(),
+        Some(MemberRemoved::default())
+    );
+    repo.add_members(
+        "g",
+        &[("v".to_owned(), "member".to_owned())],
+        t0 + Duration::seconds(2),
+    )
+    .await
+    .unwrap();
+    // The only admin leaving makes the eldest member admin.
+    assert_eq!(
+        repo.remove_member("g", "t").await.unwrap(),
+        Some(MemberRemoved {
+            promoted: Some("w".into())
+        })
+    );
+    assert_eq!(
+        roles().await,
+        vec![
+            ("v".to_owned(), "member".to_owned()),
+            ("w".to_owned(), "admin".to_owned())
+        ]
+    );
+    // So does the next one; the last member leaving promotes nobody.
+    assert_eq!(
+        repo.remove_member("g", "w").await.unwrap(),
+        Some(MemberRemoved {
+            promoted: Some("v".into())
+        })
+    );
+    assert_eq!(
+        repo.remove_member("g", "v").await.unwrap(),
+        Some(MemberRemoved::default())
+    );
+    assert!(roles().await.is_empty());
+}
+
 async fn presence(store: Store) {
     two_users(&store).await;
     assert_eq!(
@@ -1062,10 +1144,13 @@ async fn messaging(store: Store) {
         }
     };
     let before = version(&store).await;
-    assert!(repo.remove_member("c1", "v").await.unwrap());
+    assert_eq!(
+        repo.remove_member("c1", "v").await.unwrap(),
+        Some(MemberRemoved::default())
+    );
     assert!(repo.conversations_of("v").await.unwrap().is_empty());
     assert_eq!(version(&store).await, before + 1, "a member left");
-    assert!(!repo.remove_member("c1", "v").await.unwrap());
+    assert_eq!(repo.remove_member("c1", "v").await.unwrap(), None);
     assert_eq!(version(&store).await, before + 1, "nobody left");
     repo.add_members("c1", &[("v".to_owned(), "member".to_owned())], now())
         .await
@@ -1332,6 +1417,7 @@ contract!(
     privacy,
     privacy_writes_are_seen_at_once,
     contacts,
+    the_last_admin_leaving_promotes_the_eldest_member,
     presence,
     discovery_quota
 );

@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use dialtone_core::{PhoneNumber, Region};
 use dialtone_service::Authenticated;
-use dialtone_service::messaging::{ConversationView, MessageView, OutgoingMessage};
+use dialtone_service::messaging::{
+    ConversationView, MessageView, OutgoingMessage, SYSTEM_KIND, SystemAction, SystemEvent,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +47,8 @@ pub struct MessageBody {
     pub sender: String,
     /// The sender's idempotency key.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`; `system` for a line the
+    /// server writes when a group changes (see `system`).
     pub kind: String,
     /// Text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,19 +67,56 @@ pub struct MessageBody {
     /// Deleted for everyone (text and attachment are gone).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Kind `system` only: the change of the group it tells of (its sender did it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemBody>,
+}
+
+/// What a `system` message tells of.
+#[derive(Serialize, ToSchema)]
+pub struct SystemBody {
+    /// `added`, `removed`, `left`, `renamed` or `admin` (became admin because the last
+    /// admin left).
+    pub action: String,
+    /// Whom it happened to (E.164).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<String>,
+    /// The new name (`renamed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl From<SystemEvent> for SystemBody {
+    fn from(e: SystemEvent) -> Self {
+        let action = match e.action {
+            SystemAction::Added => "added",
+            SystemAction::Removed => "removed",
+            SystemAction::Left => "left",
+            SystemAction::Renamed => "renamed",
+            SystemAction::Admin => "admin",
+        };
+        Self {
+            action: action.to_owned(),
+            phones: e.phones,
+            name: e.name,
+        }
+    }
 }
 
 impl From<MessageView> for MessageBody {
     fn from(m: MessageView) -> Self {
+        let system = SystemEvent::of(&m.record).map(SystemBody::from);
         let r = m.record;
+        let text = r.text.filter(|_| r.kind != SYSTEM_KIND);
         Self {
+            system,
             id: r.id,
             conversation_id: r.conversation_id,
             seq: r.seq,
             sender: m.sender.to_string(),
             client_id: r.client_id,
             kind: r.kind,
-            text: r.text,
+            text,
             attachment: r.attachment_id,
             reply_to: r.reply_to,
             sent_at: rfc3339(r.sent_at),

@@ -947,6 +947,8 @@ async fn messages_follow_membership_changes_at_once() {
     let member = format!("/v1/conversations/{conv}/members/{CAROL}");
     let r = app.send(Method::DELETE, &member, Some(&a), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let f = expect(&mut carol, "conversation_removed").await;
+    assert_eq!(f["conversation_id"], conv.as_str());
     // The group's members were kept from the first send: her removal is seen at once.
     let r = say(&app, &c, &conv, "c1", "still in?").await;
     assert_eq!(r.code(), "conversation_not_found");
@@ -961,7 +963,18 @@ async fn messages_follow_membership_changes_at_once() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     say(&app, &a, &conv, "m3", "carol again").await;
-    // The message sent while she was out never reached her; the next one did.
+    // The message sent while she was out never reached her; the line saying she was added
+    // and the next message did.
+    let f = expect(&mut carol, "message").await;
+    assert_eq!(
+        (f["message"]["kind"].as_str(), &f["message"]["system"]),
+        (
+            Some("system"),
+            &json!({ "action": "added", "phones": [CAROL] })
+        ),
+        "{f}"
+    );
+    expect(&mut carol, "conversation").await;
     let f = expect(&mut carol, "message").await;
     assert_eq!(f["message"]["client_id"], "m3", "{f}");
 }
@@ -983,6 +996,16 @@ async fn a_sender_who_left_the_group_hears_no_receipts() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // The others see the line saying he left, and the group without him.
+    for ws in [&mut alice, &mut carol] {
+        let f = expect(ws, "message").await;
+        assert_eq!(f["message"]["system"]["action"], "left", "{f}");
+        expect(ws, "conversation").await;
+    }
+    assert_eq!(
+        expect(&mut bob, "conversation_removed").await["conversation_id"],
+        conv.as_str()
+    );
     // Carol acknowledges Bob's message, then (after the coalescing window) Alice's.
     carol
         .send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
@@ -996,7 +1019,7 @@ async fn a_sender_who_left_the_group_hears_no_receipts() {
         (f["phone"].as_str(), f["seq"].as_u64()),
         (Some(CAROL), Some(2))
     );
-    // Bob, no longer a member, was told nothing: his next frame answers his ping.
+    // Bob, no longer a member, was told nothing more: his next frame answers his ping.
     bob.send_text(r#"{"type":"ping"}"#).await;
     let f = bob.frame().await;
     assert_eq!(f["type"], "pong", "{f}");

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use dialtone_core::PhoneNumber;
 use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
 
-use super::{MessageView, MessagingService, message_view};
+use super::{MessageView, MessagingService, SystemAction, SystemEvent, message_view};
 use crate::crypto::new_id;
 use crate::{ServiceError, ServiceResult};
 
@@ -247,22 +247,31 @@ impl MessagingService {
         if me.role != "admin" {
             return Err(ServiceError::NotAdmin);
         }
-        let new: Vec<(String, String)> = self
+        let joining: Vec<UserRecord> = self
             .reachable(user, phones)
             .await?
             .into_iter()
             .filter(|u| !members.iter().any(|m| m.user_id == u.id))
-            .map(|u| (u.id, "member".to_owned()))
             .collect();
-        if members.len() + new.len() > self.limits.max_group_members {
+        if members.len() + joining.len() > self.limits.max_group_members {
             return Err(ServiceError::InvalidInput(format!(
                 "a group has at most {} members",
                 self.limits.max_group_members
             )));
         }
+        let new: Vec<(String, String)> = joining
+            .iter()
+            .map(|u| (u.id.clone(), "member".to_owned()))
+            .collect();
         let added = self.store.messages.add_members(id, &new, self.now()).await;
         self.members_changed(id);
         added?;
+        if !joining.is_empty() {
+            let phones = joining.iter().map(|u| u.phone.to_string()).collect();
+            self.post_system(user, id, SystemEvent::new(SystemAction::Added, phones))
+                .await;
+            self.announce_conversation(id, Vec::new()).await;
+        }
         self.conversation(user, id).await
     }
 
@@ -281,7 +290,13 @@ impl MessagingService {
             return Err(ServiceError::NotAdmin);
         }
         let name = Self::group_name(name)?;
-        self.store.messages.rename(id, &name).await?;
+        if record.name.as_deref() != Some(name.as_str()) {
+            self.store.messages.rename(id, &name).await?;
+            let mut event = SystemEvent::new(SystemAction::Renamed, Vec::new());
+            event.name = Some(name);
+            self.post_system(user, id, event).await;
+            self.announce_conversation(id, Vec::new()).await;
+        }
         self.conversation(user, id).await
     }
 
@@ -296,25 +311,38 @@ impl MessagingService {
         if record.kind != "group" {
             return Err(ServiceError::NotAGroup);
         }
-        let target = if *phone == user.phone {
+        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let users = self.users(&ids).await?;
+        let leaving = *phone == user.phone;
+        let target = if leaving {
             user.id.clone()
         } else {
             if me.role != "admin" {
                 return Err(ServiceError::NotAdmin);
             }
-            let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
-            self.users(&ids)
-                .await?
-                .into_values()
+            users
+                .values()
                 .find(|u| u.phone == *phone)
-                .map(|u| u.id)
+                .map(|u| u.id.clone())
                 .ok_or(ServiceError::MemberNotFound)?
         };
         let removed = self.store.messages.remove_member(id, &target).await;
         self.members_changed(id);
-        if !removed? {
+        let Some(removed) = removed? else {
             return Err(ServiceError::MemberNotFound);
+        };
+        let event = if leaving {
+            SystemEvent::new(SystemAction::Left, vec![user.phone.to_string()])
+        } else {
+            SystemEvent::new(SystemAction::Removed, vec![phone.to_string()])
+        };
+        self.post_system(user, id, event).await;
+        // The last admin left: the longest-standing member took over, and says so.
+        if let Some(promoted) = removed.promoted.and_then(|p| users.get(&p).cloned()) {
+            let event = SystemEvent::new(SystemAction::Admin, vec![promoted.phone.to_string()]);
+            self.post_system(&promoted, id, event).await;
         }
+        self.announce_conversation(id, vec![target]).await;
         Ok(())
     }
 }

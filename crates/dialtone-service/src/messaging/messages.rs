@@ -162,16 +162,6 @@ impl MessagingService {
         if let Some(reply) = &message.reply_to {
             self.check_reply(user, conversation_id, reply).await?;
         }
-        let views = self
-            .social
-            .audience(user, &roster.members, Flow::Message, true)
-            .await?;
-        let withheld: Vec<String> = roster
-            .members
-            .iter()
-            .filter(|r| r.id != user.id && !views.get(&r.id).is_some_and(|v| v.visible))
-            .map(|r| r.id.clone())
-            .collect();
         let record = MessageRecord {
             id: new_id(),
             conversation_id: conversation_id.to_owned(),
@@ -186,8 +176,30 @@ impl MessagingService {
             edited_at: None,
             deleted: false,
         };
+        self.append_and_announce(user, &roster, record).await
+    }
+
+    /// Appends a message from `sender` (on disk when this returns) and announces it to
+    /// the members it may reach; the others have it withheld, on every path.
+    pub(crate) async fn append_and_announce(
+        &self,
+        sender: &UserRecord,
+        roster: &super::Roster,
+        record: MessageRecord,
+    ) -> ServiceResult<(MessageView, bool)> {
+        let views = self
+            .social
+            .audience(sender, &roster.members, Flow::Message, true)
+            .await?;
+        let withheld: Vec<String> = roster
+            .members
+            .iter()
+            .filter(|r| r.id != sender.id && !views.get(&r.id).is_some_and(|v| v.visible))
+            .map(|r| r.id.clone())
+            .collect();
+        let conversation_id = record.conversation_id.clone();
         let (stored, created) = self.commits.write((record, withheld.clone())).await?;
-        let view = message_view(stored, user);
+        let view = message_view(stored, sender);
         if created {
             let to = roster
                 .members
@@ -196,7 +208,7 @@ impl MessagingService {
                 .filter(|id| !withheld.contains(id))
                 .collect();
             self.announce(Event::MessageCreated {
-                conversation_id: conversation_id.to_owned(),
+                conversation_id,
                 seq: view.record.seq,
                 to,
                 message: super::wire_of(&view),
@@ -267,7 +279,8 @@ impl MessagingService {
             .messages
             .message_by_id(conversation_id, message_id)
             .await?
-            .filter(|m| !m.deleted)
+            // A system line belongs to the conversation, not to whoever caused it.
+            .filter(|m| !m.deleted && m.kind != super::SYSTEM_KIND)
             .ok_or(ServiceError::MessageNotFound)?;
         if record.sender_id != user.id {
             return Err(ServiceError::NotYourMessage);

@@ -4,6 +4,7 @@
 //! may not be reached by its sender is stored (the sender gets 201 as usual) and withheld
 //! from them, on every path, with no receipt.
 
+mod changes;
 mod commit;
 mod conversations;
 mod messages;
@@ -17,6 +18,7 @@ use dialtone_bus::{Event, EventBus};
 use dialtone_core::{Clock, PhoneNumber};
 use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, Store, UserRecord};
 
+pub use changes::{SYSTEM_KIND, SystemAction, SystemEvent};
 pub use conversations::ConversationView;
 pub use messages::{MessageView, OutgoingMessage};
 
@@ -216,14 +218,18 @@ impl MessagingService {
         user: &UserRecord,
         conversation_id: &str,
     ) -> ServiceResult<Arc<Roster>> {
+        let roster = self.kept_roster(conversation_id).await?;
+        Self::as_member(user, roster)
+    }
+
+    /// The members of a conversation, kept as `roster` explains, whoever asks.
+    pub(crate) async fn kept_roster(&self, conversation_id: &str) -> ServiceResult<Arc<Roster>> {
         let generation = {
             let rosters = self.rosters();
             if self.sole_writer
                 && let Some(roster) = rosters.by_conversation.get(conversation_id)
             {
-                let roster = roster.clone();
-                drop(rosters);
-                return Self::as_member(user, roster);
+                return Ok(roster.clone());
             }
             rosters.generation
         };
@@ -269,7 +275,7 @@ impl MessagingService {
                 roster
             }
         };
-        Self::as_member(user, roster)
+        Ok(roster)
     }
 
     /// The roster, if `user` is in it; "not found" otherwise.

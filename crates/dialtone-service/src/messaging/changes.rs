@@ -1,0 +1,160 @@
+//! Changes of a group (members added, removed or gone, a new admin, a new name) as
+//! everyone in it sees them: a `system` line in the conversation, through the same path as
+//! any message (a seq, withheld from members who do not accept its author, catch-up,
+//! history, every device), and a `conversation` frame with the group's new state to its
+//! members (`conversation_removed` to whoever is no longer one, whose chat turns read-only
+//! at once).
+
+use dialtone_bus::Event;
+use dialtone_store::{MessageRecord, UserRecord};
+use serde::{Deserialize, Serialize};
+
+use super::MessagingService;
+use crate::crypto::new_id;
+use crate::realtime::ConversationFrame;
+use crate::{ServiceError, ServiceResult};
+
+/// The kind of the messages the server writes for changes of a group.
+pub const SYSTEM_KIND: &str = "system";
+
+/// What a `system` message says happened. Its sender is who did it (for `admin`, who
+/// became admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemEvent {
+    /// What happened.
+    pub action: SystemAction,
+    /// Whom it happened to (E.164): who was added or removed, who left, who became admin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<String>,
+    /// The group's new name (`renamed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The changes a `system` message tells of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemAction {
+    /// The sender added `phones`.
+    Added,
+    /// The sender removed `phones`.
+    Removed,
+    /// The sender left.
+    Left,
+    /// The sender renamed the group to `name`.
+    Renamed,
+    /// `phones` became admin (the last admin left; the longest-standing member took over).
+    Admin,
+}
+
+impl SystemEvent {
+    /// The event a stored message tells of, if it is a system message.
+    pub fn of(record: &MessageRecord) -> Option<Self> {
+        if record.kind != SYSTEM_KIND || record.deleted {
+            return None;
+        }
+        record
+            .text
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+    }
+
+    /// An event of `action` about `phones`.
+    pub fn new(action: SystemAction, phones: Vec<String>) -> Self {
+        Self {
+            action,
+            phones,
+            name: None,
+        }
+    }
+}
+
+impl MessagingService {
+    /// Puts a line telling of `event`, by `actor`, in the conversation. The change it tells
+    /// of is already stored: a failure here is logged, not returned (the `conversation`
+    /// frame and the conversation's own state still say what happened).
+    pub(crate) async fn post_system(
+        &self,
+        actor: &UserRecord,
+        conversation_id: &str,
+        event: SystemEvent,
+    ) {
+        if let Err(e) = self.try_post_system(actor, conversation_id, &event).await {
+            tracing::warn!(error = %e, conversation_id, ?event, "system line not written");
+        }
+    }
+
+    async fn try_post_system(
+        &self,
+        actor: &UserRecord,
+        conversation_id: &str,
+        event: &SystemEvent,
+    ) -> ServiceResult<()> {
+        let roster = self.kept_roster(conversation_id).await?;
+        let text =
+            serde_json::to_string(event).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let record = MessageRecord {
+            id: new_id(),
+            conversation_id: conversation_id.to_owned(),
+            seq: 0,
+            sender_id: actor.id.clone(),
+            client_id: new_id(),
+            kind: SYSTEM_KIND.to_owned(),
+            text: Some(text),
+            attachment_id: None,
+            reply_to: None,
+            sent_at: self.now(),
+            edited_at: None,
+            deleted: false,
+        };
+        self.append_and_announce(actor, &roster, record).await?;
+        Ok(())
+    }
+
+    /// Tells the members of a conversation its new state, and `removed` (user ids) that
+    /// they are no longer in it. Logged, not returned, on failure, as `post_system`.
+    pub(crate) async fn announce_conversation(&self, conversation_id: &str, removed: Vec<String>) {
+        match self.conversation_frame(conversation_id).await {
+            Ok((to, frame)) => match serde_json::to_value(&frame) {
+                Ok(conversation) => {
+                    self.announce(Event::ConversationChanged {
+                        conversation_id: conversation_id.to_owned(),
+                        to,
+                        removed,
+                        conversation,
+                    })
+                    .await;
+                }
+                Err(e) => tracing::warn!(error = %e, "conversation frame not written"),
+            },
+            Err(e) => tracing::warn!(error = %e, conversation_id, "conversation not announced"),
+        }
+    }
+
+    /// The conversation as all its members see it, and their ids.
+    async fn conversation_frame(
+        &self,
+        conversation_id: &str,
+    ) -> ServiceResult<(Vec<String>, ConversationFrame)> {
+        let record = self.conversation_record(conversation_id).await?;
+        let members = self.store.messages.members(conversation_id).await?;
+        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let users = self.users(&ids).await?;
+        let phone = |id: &str| users.get(id).map(|u| u.phone.to_string());
+        let frame = ConversationFrame {
+            id: record.id,
+            kind: record.kind,
+            name: record.name,
+            members: members.iter().filter_map(|m| phone(&m.user_id)).collect(),
+            admins: members
+                .iter()
+                .filter(|m| m.role == "admin")
+                .filter_map(|m| phone(&m.user_id))
+                .collect(),
+            created_at: record
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        Ok((ids, frame))
+    }
+}
