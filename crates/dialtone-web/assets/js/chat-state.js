@@ -2,7 +2,9 @@
 // typing, and sending (optimistic, retried by client_id). Views read it and redraw on
 // store events: 'conversations', 'messages' {conversation_id}, 'receipt'
 // {conversation_id}, 'typing' {conversation_id}, 'upload' {conversation_id, client_id,
-// progress} and 'unread-total' (a number, the nav badge).
+// progress} and 'unread-total' (a number, the nav badge). A group's changes come as
+// `conversation` frames (its new members, admins and name) and, for whoever is out of it,
+// `conversation_removed` (the conversation stays, marked `removed`: read-only).
 //
 // This module wires the socket to the model (chat/model.js), the outbox (chat/outbox.js)
 // and the marks (chat/marks.js), and re-exports what views use.
@@ -10,7 +12,7 @@ import { live } from './live.js';
 import { store } from './store.js';
 import {
   conversations, threads, pending, whenLoaded, refreshConversations, receive, onUpdated, catchUp, newestSeq,
-  emitTotal, setInitial, isStarted, listAge, resetModel,
+  emitTotal, setInitial, isStarted, listAge, resetModel, applyConversation, markRemoved,
 } from './chat/model.js';
 import { retryOffline, resetOutbox } from './chat/outbox.js';
 import { loadReceipts, onReceipt, onTyping, stopTyping, clearTyping, resetMarks } from './chat/marks.js';
@@ -77,6 +79,9 @@ export function start() {
     });
     live.on('message_updated', (f) => { if (f.message) enqueue(() => onUpdated(f.message)); });
     live.on('receipt', onReceipt);
+    // Changes of a group: its new state, or that I am out of it (read-only at once).
+    live.on('conversation', (f) => enqueue(async () => { await whenLoaded(); applyConversation(f.conversation); }));
+    live.on('conversation_removed', (f) => enqueue(async () => { await whenLoaded(); markRemoved(f.conversation_id); }));
     live.on('typing', onTyping);
     live.on('ready', () => { onReady(); });
     // The nav badge is rebuilt with the layout: give it the total after every route change.

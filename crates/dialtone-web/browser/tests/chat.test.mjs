@@ -296,6 +296,43 @@ test('a group made on the new-group screen: everyone sees everyone, and its info
   for (const { context } of [ada, bea, cy]) await context.close();
 });
 
+test('group changes are live: a line says who did what, and a removed member is read-only at once', async () => {
+  const [a, b, c] = await people('Ada', 'Bea', 'Cy');
+  const group = await server.api('/v1/conversations', { method: 'POST', token: a.token,
+    body: { kind: 'group', name: 'Book club', members: [b.phone, c.phone] } });
+  const hash = `#/chat/${group.id}`;
+  const bea = await openApp(browser, server, { session: b, hash });
+  const cy = await openApp(browser, server, { session: c, hash });
+  for (const { page } of [bea, cy]) {
+    await page.waitForSelector(`${$('chat-title')} >> text=Book club`);
+    await page.waitForSelector($('composer'));
+  }
+  assert.match(await bea.page.textContent($('group-info')), /3 members/);
+
+  // Ada removes Cy: Bea sees the line and the new count; Cy's chat turns read-only.
+  await server.api(`/v1/conversations/${group.id}/members/${encodeURIComponent(c.phone)}`, { method: 'DELETE', token: a.token });
+  await bea.page.waitForSelector(`${$('system-line')}[data-action="removed"] >> text=Ada removed Cy`);
+  await waitFor(async () => /2 members/.test(await bea.page.textContent($('group-info'))), 10000, 'the new member count');
+  await cy.page.waitForSelector(`${$('removed-notice')}:not([hidden])`);
+  assert.equal(await cy.page.isVisible($('composer')), false, 'a removed member has no composer');
+
+  // A rename and the only admin leaving: Bea, the one left, becomes admin.
+  await server.api(`/v1/conversations/${group.id}`, { method: 'PATCH', token: a.token, body: { name: 'Reading club' } });
+  await bea.page.waitForSelector(`${$('system-line')} >> text=Ada renamed the group to “Reading club”`);
+  await bea.page.waitForSelector(`${$('chat-title')} >> text=Reading club`);
+  await server.api(`/v1/conversations/${group.id}/members/${encodeURIComponent(a.phone)}`, { method: 'DELETE', token: a.token });
+  await bea.page.waitForSelector(`${$('system-line')} >> text=Ada left`);
+  await bea.page.waitForSelector(`${$('system-line')} >> text=You are now an admin`);
+  await waitFor(async () => /1 member\b/.test(await bea.page.textContent($('group-info'))), 10000, 'one member left');
+  await screenshot(bea.page, 'group-changes');
+  await screenshot(cy.page, 'group-removed');
+  // The chat list previews the last line as it is, with no "name:" in front.
+  await bea.page.goto(`${server.url}/#/chats`);
+  await bea.page.waitForSelector(`${$('last-message')} >> text=You are now an admin`);
+  for (const { page } of [bea, cy]) assert.deepEqual(page.problems, []);
+  for (const { context } of [bea, cy]) await context.close();
+});
+
 test('a long history loads page by page when scrolling up', async () => {
   const [a, b] = await people('Hal', 'Ida');
   const conv = await direct(a, b);

@@ -103,7 +103,14 @@ function build(id, initialConv, el, offs) {
     onclick: () => { stick = true; box.scrollTo({ top: box.scrollHeight, behavior: 'smooth' }); } },
   h('span', { class: 'ci ci-down', 'aria-hidden': 'true' }));
   const input = composer(id, { onSent: () => { stick = true; requestAnimationFrame(toBottom); } });
-  el.append(header, box, jump, typingLine, input.el);
+  // Once I am out of a group its chat is read-only: no composer, a line saying why.
+  const removedNotice = h('p', { class: 'removed-notice', 'data-test': 'removed-notice', role: 'status', hidden: true },
+    t('chat.removed_notice'));
+  function drawComposer() {
+    input.el.hidden = Boolean(conv.removed);
+    removedNotice.hidden = !conv.removed;
+  }
+  el.append(header, box, jump, typingLine, input.el, removedNotice);
 
   const nearBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
   function toBottom() { box.scrollTop = box.scrollHeight; }
@@ -274,6 +281,7 @@ function build(id, initialConv, el, offs) {
       conv = now;
       headerKey = `${titleOf(conv)}|${conv.members.length}`;
       if (headerKey !== before) { drawHeader(); drawTicks(); }
+      drawComposer();
     }),
     store.on('upload', (e) => {
       if (e?.conversation_id !== id) return;
@@ -285,6 +293,7 @@ function build(id, initialConv, el, offs) {
   );
 
   drawHeader();
+  drawComposer();
   drawTyping();
   draw();
   chat.loadLatest(id).catch((e) => {

@@ -3,6 +3,7 @@ import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { store } from '../store.js';
 import { me, peerOf } from '../chat-state.js';
+import { systemText } from './system.js';
 
 /** What a conversation is called: the peer's name in my book, or the group's name. */
 export function titleOf(conv) {
@@ -21,6 +22,7 @@ export function kindText(msg) {
     case 'voice': return t('chat.kind_voice');
     case 'video': return t('chat.kind_video');
     case 'file': return msg.text ? t('chat.kind_file_named', { name: msg.text }) : t('chat.kind_file');
+    case 'system': return systemText(msg);
     default: return t('chat.kind_unknown');
   }
 }
@@ -29,6 +31,7 @@ export function kindText(msg) {
 export function preview(conv, msg) {
   if (!msg) return '';
   const text = kindText(msg).replace(/\s+/g, ' ');
+  if (msg.kind === 'system') return text;
   if (msg.sender === me()) return t('chat.preview_mine', { text });
   if (conv.kind === 'group') return t('chat.preview_group', { name: store.nameOf(msg.sender), text });
   return text;

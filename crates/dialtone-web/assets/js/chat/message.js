@@ -7,6 +7,7 @@ import { me } from '../chat-state.js';
 import { kindText, clockTime, fileSize } from './format.js';
 import { imageUrl, attachmentUrl, attachmentSize, whenNear, fill, showImage, download } from './media.js';
 import { stickerUrl, stickerAlt, loadPacks } from './stickers.js';
+import { systemText } from './system.js';
 import { chatErrorText } from './ui.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/gi;
@@ -114,6 +115,14 @@ function quote(ctx, replyTo) {
  * jumpTo(id), menu(msg, button), retry(msg), discard(msg), stick()}.
  */
 export function renderMessage(msg, ctx) {
+  if (msg.kind === 'system') {
+    // A change of the group: a centred line, nobody's bubble (no menu, no ticks).
+    const line = h('div', { class: 'msg system-line', 'data-test': 'system-line', 'data-seq': String(msg.seq),
+      'data-id': msg.id ?? null, 'data-action': msg.system?.action ?? '', role: 'note' },
+    h('span', { dir: 'auto' }, systemText(msg)));
+    line.tick = null;
+    return line;
+  }
   const mine = msg.sender === me();
   const pendingOne = Boolean(msg.status);
   const bubble = h('div', { class: `bubble kind-${msg.kind}${msg.deleted ? ' deleted' : ''}` });
@@ -169,5 +178,5 @@ export function setTick(tick, status) {
 
 /** What makes a bubble look different (its tick aside, which is updated in place). */
 export function versionOf(msg) {
-  return [msg.edited_at, msg.deleted, msg.status, msg.attachment_id, msg.text].join('|');
+  return [msg.edited_at, msg.deleted, msg.status, msg.attachment_id, msg.text, msg.kind].join('|');
 }

@@ -77,6 +77,29 @@ function upsert(body) {
   return merged;
 }
 
+/**
+ * A `conversation` frame: a group I am in changed (members, admins, name). Its shared state
+ * replaces ours; a group new to this tab (I was just added) comes with the list.
+ */
+export function applyConversation(shared) {
+  const local = conversations.get(shared?.id);
+  if (!local) {
+    refreshConversations().catch(() => {});
+    return;
+  }
+  conversations.set(shared.id, { ...local, name: shared.name, members: shared.members, admins: shared.admins,
+    removed: false });
+  changedList();
+}
+
+/** A `conversation_removed` frame: I am no longer a member; the chat turns read-only. */
+export function markRemoved(id) {
+  const local = conversations.get(id);
+  if (!local) return;
+  conversations.set(id, { ...local, removed: true, members: (local.members ?? []).filter((p) => p !== me()) });
+  changedList();
+}
+
 /** GET /v1/conversations: the list with last messages and unread counts. */
 export function refreshConversations() {
   if (refreshing) return refreshing;
@@ -85,8 +108,11 @@ export function refreshConversations() {
       const { conversations: list } = await api('/v1/conversations');
       const seen = new Set();
       for (const c of list) { upsert(c); seen.add(c.id); }
-      // Left groups and (with the vault locked) hidden contacts' chats are gone.
-      for (const id of [...conversations.keys()]) if (!seen.has(id)) conversations.delete(id);
+      // Left groups and (with the vault locked) hidden contacts' chats are gone; one this
+      // tab saw me removed from stays, read-only, until the page is left.
+      for (const id of [...conversations.keys()]) {
+        if (!seen.has(id) && !conversations.get(id)?.removed) conversations.delete(id);
+      }
       listError = null;
       refreshedAt = Date.now();
       changedList();
