@@ -51,6 +51,10 @@ pub enum Event {
         seq: u64,
         /// The members (user ids) it goes to.
         to: Vec<String>,
+        /// The members (user ids) it is withheld from: their devices' order moves past its
+        /// seq without a database read.
+        #[serde(default)]
+        withheld: Vec<String>,
         /// The message frame's content.
         message: serde_json::Value,
     },
@@ -99,6 +103,10 @@ pub enum Event {
         /// The conversation's shared state.
         conversation: serde_json::Value,
     },
+    /// Server processes stopped beating (found dead by the sweep): events of commits they
+    /// made may never have been published, so every node checks its connections against
+    /// the database.
+    NodesDied,
     /// A device was logged out; its live connections must close.
     SessionRevoked {
         /// The device (session) id.

@@ -202,11 +202,13 @@ impl Running {
         let dead_after = chrono::TimeDelta::seconds(
             i64::try_from(config.nodes.dead_after_secs.max(2)).unwrap_or(30),
         );
+        let recheck_every = Duration::from_secs(config.connections.recheck_secs.max(1));
         let heartbeat = {
             let hub = hub.clone();
             let mut stop = shutdown.subscribe();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(heartbeat_every);
+                let mut recheck = tokio::time::interval(recheck_every);
                 loop {
                     tokio::select! {
                         _ = every.tick() => {
@@ -214,6 +216,8 @@ impl Running {
                                 tracing::warn!(error = %e, "node heartbeat failed");
                             }
                         }
+                        // Commits whose event never came reach their devices anyway.
+                        _ = recheck.tick() => hub.recheck_all().await,
                         () = stopped(&mut stop) => break,
                     }
                 }

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use dialtone_bus::Event;
 use dialtone_core::presence::PresenceState;
-use dialtone_store::UserRecord;
+use dialtone_store::{HighWater, UserRecord};
 use serde::Serialize;
 use tokio::sync::{Notify, RwLock, broadcast, mpsc};
 
@@ -51,6 +51,8 @@ pub enum ServerFrame {
     Ready {
         /// Their presence.
         presence: Vec<PresenceFrame>,
+        /// Messages this device has not acknowledged follow, then `caught_up`.
+        catching_up: bool,
     },
     /// A contact's presence as this user may see it changed.
     Presence(PresenceFrame),
@@ -101,6 +103,9 @@ pub enum ServerFrame {
         /// The conversation.
         conversation_id: String,
     },
+    /// Catch-up is complete: every message this device had not acknowledged when it
+    /// connected has been sent (live ones follow as they come).
+    CaughtUp,
     /// Answer to a client `ping`.
     Pong,
     /// Answer to a client `send`: the message is on disk (as a 201 or, for a retried
@@ -213,6 +218,34 @@ impl From<&MessageView> for MessageFrame {
     }
 }
 
+/// What the hub queues for a connection. Messages are not frames yet: the connection's
+/// own task puts them in seq order per conversation ([`crate::delivery::Orderer`]) before
+/// they go out.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A frame as JSON text, to write as it is.
+    Frame(Bytes),
+    /// A `message` frame of a conversation, at its seq.
+    Message {
+        /// The conversation.
+        conversation_id: Arc<str>,
+        /// The message's seq.
+        seq: u64,
+        /// The frame as JSON text.
+        text: Bytes,
+    },
+    /// A seq of a conversation withheld from this user: the order moves past it.
+    Withheld {
+        /// The conversation.
+        conversation_id: Arc<str>,
+        /// The seq.
+        seq: u64,
+    },
+    /// Compare every conversation's last seq with what was sent, and send what is missing
+    /// (commits whose event never came: a node died between its commit and the publish).
+    Recheck,
+}
+
 /// Why the server ends a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -232,8 +265,8 @@ pub struct Connection {
     pub user: UserRecord,
     /// The device.
     pub session_id: String,
-    /// Frames as JSON text, ready to write.
-    sender: mpsc::Sender<Bytes>,
+    /// What goes out, in the order queued.
+    sender: mpsc::Sender<Outgoing>,
     /// What this connection was last shown of each contact.
     shown: Mutex<HashMap<String, PresenceFrame>>,
     close: Notify,
@@ -282,12 +315,30 @@ impl Connection {
     }
 
     fn push(&self, text: Bytes) {
-        if self.sender.try_send(text).is_err() {
+        if self.ready.load(Ordering::Acquire) {
+            self.push_item(Outgoing::Frame(text));
+        }
+    }
+
+    /// Queues an item (messages from the moment the connection is known: whatever the
+    /// catch-up read has too is sent once, by seq).
+    fn push_item(&self, item: Outgoing) {
+        if self.sender.try_send(item).is_err() {
             self.close_with(CloseReason::SlowConsumer);
         }
     }
 
-    fn send_ready(&self, presence: Vec<PresenceFrame>) {
+    /// Asks the connection to compare what it sent with the database (never closes it: a
+    /// full queue has its own reason to close).
+    fn recheck(&self) {
+        if self.ready.load(Ordering::Acquire) {
+            let _ = self.sender.try_send(Outgoing::Recheck);
+        }
+    }
+
+    /// The `ready` frame, written first by the connection's task; from now on frames are
+    /// queued.
+    fn make_ready(&self, presence: Vec<PresenceFrame>, catching_up: bool) -> Bytes {
         {
             let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
             shown.clear();
@@ -295,8 +346,12 @@ impl Connection {
                 shown.insert(f.phone.clone(), f.clone());
             }
         }
-        self.push(encode(&ServerFrame::Ready { presence }));
+        let ready = encode(&ServerFrame::Ready {
+            presence,
+            catching_up,
+        });
         self.ready.store(true, Ordering::Release);
+        ready
     }
 
     /// Sends `frame` only if it differs from what was last shown for its phone (a missing
@@ -351,6 +406,10 @@ pub struct Heartbeat {
     /// Frames a connection may have waiting to be written before it counts as a slow
     /// consumer and is closed (4008); it catches up when it reconnects.
     pub queue: usize,
+    /// Seconds between checks of every connection against the database, which deliver
+    /// commits whose event never came (a node that died between commit and publish is
+    /// also caught at once by the heartbeat sweep).
+    pub recheck_secs: u64,
 }
 
 impl Default for Heartbeat {
@@ -359,8 +418,22 @@ impl Default for Heartbeat {
             ping_secs: 20,
             dead_after_secs: 60,
             queue: CONNECTION_QUEUE,
+            recheck_secs: 30,
         }
     }
+}
+
+/// A connection just made: what its task writes first (`ready`), then catch-up from
+/// `plan`, then `items` as they come.
+pub struct Connected {
+    /// The connection.
+    pub conn: Arc<Connection>,
+    /// What is queued for it.
+    pub items: mpsc::Receiver<Outgoing>,
+    /// The `ready` frame.
+    pub ready: Bytes,
+    /// Where the device stood in each conversation when it connected.
+    pub plan: Vec<HighWater>,
 }
 
 /// The live connections of this process.
@@ -400,11 +473,7 @@ impl Hub {
 
     /// Registers a connection: records it (the user is online), queues the `ready` frame
     /// and returns the receiver of its frames.
-    pub async fn connect(
-        &self,
-        user: UserRecord,
-        session_id: String,
-    ) -> ServiceResult<(Arc<Connection>, mpsc::Receiver<Bytes>)> {
+    pub async fn connect(&self, user: UserRecord, session_id: String) -> ServiceResult<Connected> {
         let (sender, receiver) = mpsc::channel(self.heartbeat.queue.max(1));
         let conn = Arc::new(Connection {
             id: new_id(),
@@ -435,7 +504,10 @@ impl Hub {
                 ready.push(frame(contact.phone.as_str(), view));
             }
         }
-        conn.send_ready(ready);
+        // Read after the connection is known: a message committed later comes as an event.
+        let plan = self.high_water(&conn).await?;
+        let catching_up = plan.iter().any(|w| w.last_seq > w.acked_seq);
+        let ready = conn.make_ready(ready, catching_up);
         if conn.missed.load(Ordering::Acquire) {
             self.resync_user(&user.id).await?;
         }
@@ -444,24 +516,71 @@ impl Hub {
                 .announce(Event::PresenceChanged { user_id: user.id })
                 .await;
         }
-        Ok((conn, receiver))
+        Ok(Connected {
+            conn,
+            items: receiver,
+            ready,
+            plan,
+        })
     }
 
-    /// What a device missed: a `message` frame for every message it has not acknowledged,
-    /// oldest first. The connection writes these itself right after `ready`, at the
-    /// socket's pace, rather than through its bounded queue, which a long absence would
-    /// overflow. A message arriving meanwhile may come twice; clients drop duplicates
-    /// (delivery is at least once).
-    pub async fn catch_up(&self, conn: &Connection) -> ServiceResult<Vec<ServerFrame>> {
+    /// Where this device stands in each of its conversations (last seq, acked seq): what
+    /// catch-up and a recheck start from.
+    pub async fn high_water(&self, conn: &Connection) -> ServiceResult<Vec<HighWater>> {
         Ok(self
-            .messaging
-            .catch_up(&conn.user, &conn.session_id)
+            .social
+            .store()
+            .messages
+            .high_water(&conn.user.id, &conn.session_id)
+            .await?)
+    }
+
+    /// The device's acked seq in one conversation (0 if none, or not a member).
+    pub async fn acked(&self, conn: &Connection, conversation_id: &str) -> ServiceResult<u64> {
+        Ok(self
+            .high_water(conn)
             .await?
+            .into_iter()
+            .find(|w| w.conversation_id == conversation_id)
+            .map_or(0, |w| w.acked_seq))
+    }
+
+    /// The messages of `(after, upto]` this user may see, at most `limit`, as `message`
+    /// frames with their seqs, and the seq the read covers (every seq up to it is done:
+    /// `upto` unless the page was full). Nothing, covering all, once the user is not a
+    /// member any more.
+    pub async fn fill(
+        &self,
+        conn: &Connection,
+        conversation_id: &str,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> ServiceResult<(Vec<(u64, Bytes)>, u64)> {
+        let (page, covered) = match self
+            .messaging
+            .range(&conn.user, conversation_id, after, upto, limit)
+            .await
+        {
+            Ok(read) => read,
+            Err(crate::ServiceError::ConversationNotFound) => return Ok((Vec::new(), upto)),
+            Err(e) => return Err(e),
+        };
+        let frames = page
             .iter()
-            .map(|message| ServerFrame::Message {
-                message: crate::messaging::wire_of(message),
+            .map(|m| {
+                let frame = ServerFrame::Message {
+                    message: crate::messaging::wire_of(m),
+                };
+                (m.record.seq, encode(&frame))
             })
-            .collect())
+            .collect();
+        Ok((frames, covered))
+    }
+
+    /// Messages read per page of catch-up or of a gap.
+    pub fn page(&self) -> u32 {
+        self.messaging.catch_up_page()
     }
 
     /// Forgets a connection; the user goes offline when it was their last.
@@ -545,7 +664,12 @@ impl Hub {
         let store = self.social.store();
         let now = self.social.now();
         store.presence.heartbeat(&self.node_id, now).await?;
-        for user_id in store.presence.sweep_dead_nodes(now - dead_after).await? {
+        let gone = store.presence.sweep_dead_nodes(now - dead_after).await?;
+        if !gone.is_empty() {
+            // Their node may have died between a commit and its publish.
+            self.social.announce(Event::NodesDied).await;
+        }
+        for user_id in gone {
             store.presence.set_last_seen(&user_id, now).await?;
             self.social
                 .announce(Event::PresenceChanged { user_id })
@@ -592,11 +716,39 @@ impl Hub {
                 self.refresh_watchers_of(user_id, false).await
             }
             Event::UserRegistered { user_id } => self.refresh_watchers_of(user_id, true).await,
-            Event::MessageCreated { to, message, .. } => {
-                let frame = ServerFrame::Message {
+            Event::MessageCreated {
+                conversation_id,
+                seq,
+                to,
+                withheld,
+                message,
+            } => {
+                let text = encode(&ServerFrame::Message {
                     message: message.clone(),
-                };
-                self.send_to(to, &frame).await;
+                });
+                let conversation: Arc<str> = conversation_id.as_str().into();
+                let local = self.local.read().await;
+                for user_id in to {
+                    for conn in local.get(user_id).into_iter().flatten() {
+                        conn.push_item(Outgoing::Message {
+                            conversation_id: conversation.clone(),
+                            seq: *seq,
+                            text: text.clone(),
+                        });
+                    }
+                }
+                for user_id in withheld {
+                    for conn in local.get(user_id).into_iter().flatten() {
+                        conn.push_item(Outgoing::Withheld {
+                            conversation_id: conversation.clone(),
+                            seq: *seq,
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Event::NodesDied => {
+                self.recheck_all().await;
                 Ok(())
             }
             Event::MessageChanged { to, message, .. } => {
@@ -748,12 +900,19 @@ impl Hub {
         let users: Vec<String> = self.local.read().await.keys().cloned().collect();
         for user in users {
             self.resync_user(&user).await?;
-            for conn in self.local_conns(&user).await {
-                for frame in self.catch_up(&conn).await? {
-                    conn.send(frame);
-                }
+        }
+        self.recheck_all().await;
+        Ok(())
+    }
+
+    /// Every local connection compares what it sent with the database and sends what is
+    /// missing: run periodically, and at once when a node was found dead or the fan-out
+    /// fell behind (events may be lost; commits are not).
+    pub async fn recheck_all(&self) {
+        for conns in self.local.read().await.values() {
+            for conn in conns {
+                conn.recheck();
             }
         }
-        Ok(())
     }
 }

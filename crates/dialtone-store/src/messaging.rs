@@ -35,6 +35,17 @@ pub struct MemberRecord {
     pub delivered_seq: u64,
 }
 
+/// Where a device stands in one conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HighWater {
+    /// The conversation.
+    pub conversation_id: String,
+    /// Its last seq.
+    pub last_seq: u64,
+    /// The highest seq the device acknowledged (0: none).
+    pub acked_seq: u64,
+}
+
 /// What removing a member changed besides.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberRemoved {
@@ -144,6 +155,10 @@ pub trait MessageRepo: Send + Sync {
     ) -> StoreResult<Option<MessageRecord>>;
     /// Members a message is withheld from.
     async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<String>>;
+    /// Where a device stands in each of its user's conversations: (conversation id, last
+    /// seq, the device's acked seq), for catch-up and the check for commits whose event
+    /// never came.
+    async fn high_water(&self, user_id: &str, session_id: &str) -> StoreResult<Vec<HighWater>>;
     /// Messages of all the user's conversations that this device has not acknowledged,
     /// in conversation and seq order, at most `limit`.
     async fn unacked(

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::sql::{CHUNK, PgDb, SqliteDb, ms, placeholders, time};
 use crate::{
-    AckDone, ConversationRecord, DeviceAck, MemberRecord, MemberRemoved, MessageRecord,
+    AckDone, ConversationRecord, DeviceAck, HighWater, MemberRecord, MemberRemoved, MessageRecord,
     MessageRepo, StoreResult,
 };
 
@@ -585,6 +585,32 @@ macro_rules! impl_messaging {
                         .fetch_all(&self.0)
                         .await?;
                 Ok(rows.into_iter().map(|(u,)| u).collect())
+            }
+
+            async fn high_water(
+                &self,
+                user_id: &str,
+                session_id: &str,
+            ) -> StoreResult<Vec<HighWater>> {
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT c.id, c.last_seq, COALESCE(a.acked_seq, 0) \
+                     FROM conversation_members cm \
+                     JOIN conversations c ON c.id = cm.conversation_id \
+                     LEFT JOIN device_acks a ON a.conversation_id = c.id AND a.session_id = $2 \
+                     WHERE cm.user_id = $1 ORDER BY c.id",
+                )
+                .bind(user_id)
+                .bind(session_id)
+                .fetch_all(&self.0)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(conversation_id, last, acked)| HighWater {
+                        conversation_id,
+                        last_seq: seq(last),
+                        acked_seq: seq(acked),
+                    })
+                    .collect())
             }
 
             async fn unacked(

@@ -7,9 +7,9 @@ use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
 use dialtone_store::{
-    AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, ListKind,
-    MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store, StoreError,
-    UserRecord, VerificationRecord,
+    AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, HighWater,
+    ListKind, MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store,
+    StoreError, UserRecord, VerificationRecord,
 };
 
 fn now() -> chrono::DateTime<Utc> {
@@ -1089,6 +1089,19 @@ async fn messaging(store: Store) {
         seqs(repo.unacked("dev-v2", "v", 100).await.unwrap()),
         vec![1, 3]
     );
+    // Where each device stands: the conversation's last seq and its own ack.
+    let water = |session: &'static str| {
+        let repo = repo.clone();
+        async move { repo.high_water("v", session).await.unwrap() }
+    };
+    let at = |acked| HighWater {
+        conversation_id: "c1".into(),
+        last_seq: 3,
+        acked_seq: acked,
+    };
+    assert_eq!(water("dev-v").await, vec![at(1)]);
+    assert_eq!(water("dev-v2").await, vec![at(0)]);
+    assert!(repo.high_water("stranger", "s").await.unwrap().is_empty());
 
     assert!(repo.advance_mark("c1", "v", true, 3).await.unwrap());
     assert!(!repo.advance_mark("c1", "v", true, 2).await.unwrap());

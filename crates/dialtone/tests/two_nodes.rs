@@ -359,3 +359,131 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     let _ = on_a.send(Message::Close(None)).await;
     drop(on_b);
 }
+
+/// Two nodes on a fresh database and NATS subject, node B set to die right after it
+/// commits the message with client id `boom`, before publishing it; node A checking its
+/// connections against the database every `recheck_secs`.
+async fn nodes_with_a_fault(recheck_secs: u64) -> Option<(tempfile::TempDir, Node, Node)> {
+    let database = dialtone_store::testing::fresh_postgres_url("two_nodes_fault")
+        .await
+        .unwrap()?;
+    let nats =
+        std::env::var("DIALTONE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let mut subject_bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut subject_bytes);
+    let env = vec![
+        ("DIALTONE_DATABASE__URL", database),
+        ("DIALTONE_BUS__URL", nats),
+        (
+            "DIALTONE_BUS__SUBJECT",
+            format!("dialtone.test.{}", hex::encode(subject_bytes)),
+        ),
+        ("DIALTONE_SECRETS__KEY", hex::encode(key)),
+        // No sweep during the test: only the path under test delivers.
+        ("DIALTONE_NODES__DEAD_AFTER_SECS", "3600".into()),
+        (
+            "DIALTONE_CONNECTIONS__RECHECK_SECS",
+            recheck_secs.to_string(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let node_a = start_node(dir.path(), "a", &env).await;
+    let mut faulty = env.clone();
+    faulty.push(("DIALTONE_FAULT_ABORT_AFTER_COMMIT", "boom".into()));
+    let node_b = start_node(dir.path(), "b", &faulty).await;
+    Some((dir, node_a, node_b))
+}
+
+/// Alice and Bob registered, each in the other's book, and their direct conversation.
+async fn alice_and_bob(node_a: &Node, node_b: &Node) -> (String, String, String) {
+    let alice = register(node_a, ALICE).await;
+    let bob = register(node_b, BOB).await;
+    let (status, conv) = call(
+        node_b,
+        reqwest::Method::POST,
+        "/v1/conversations",
+        Some(&bob),
+        Some(json!({ "kind": "direct", "peer": ALICE })),
+    )
+    .await;
+    assert_eq!(status, 201, "{conv}");
+    (alice, bob, conv["id"].as_str().unwrap().to_owned())
+}
+
+/// Sends a text as `client_id`; the HTTP status, or `None` when the node died answering.
+async fn post(node: &Node, token: &str, conv: &str, client_id: &str) -> Option<u16> {
+    reqwest::Client::new()
+        .post(format!("{}/v1/conversations/{conv}/messages", node.base))
+        .bearer_auth(token)
+        .json(&json!({ "client_id": client_id, "kind": "text", "text": client_id }))
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+/// The next `message` frame's (seq, client id), other frames skipped.
+async fn next_message(socket: &mut Socket, wait: Duration) -> (u64, String) {
+    loop {
+        let f = frame(socket, wait).await;
+        if f["type"] == "message" {
+            return (
+                f["message"]["seq"].as_u64().unwrap(),
+                f["message"]["client_id"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_node_died_before_publishing_comes_before_the_next_one() {
+    let Some((_dir, node_a, mut node_b)) = nodes_with_a_fault(3600).await else {
+        return;
+    };
+    let (alice, bob, conv) = alice_and_bob(&node_a, &node_b).await;
+    let mut on_a = connect(&node_a, &alice).await;
+    let wait = Duration::from_secs(10);
+    assert_eq!(frame(&mut on_a, wait).await["type"], "ready");
+    assert_eq!(post(&node_b, &bob, &conv, "first").await, Some(201));
+    assert_eq!(next_message(&mut on_a, wait).await, (1, "first".into()));
+    // Node B commits "boom" and dies before publishing it.
+    assert_eq!(post(&node_b, &bob, &conv, "boom").await, None);
+    let _ = node_b.child.wait();
+    // Bob goes on through node A: Alice gets the lost one first, then his next.
+    let bob_on_a = register(&node_a, BOB).await;
+    assert_eq!(post(&node_a, &bob_on_a, &conv, "after").await, Some(201));
+    assert_eq!(next_message(&mut on_a, wait).await, (2, "boom".into()));
+    assert_eq!(next_message(&mut on_a, wait).await, (3, "after".into()));
+    let (_, history) = call(
+        &node_a,
+        reqwest::Method::GET,
+        &format!("/v1/conversations/{conv}/messages"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let ids: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["first", "boom", "after"], "committed once, in order");
+}
+
+#[tokio::test]
+async fn a_message_whose_node_died_before_publishing_is_delivered_by_the_recheck() {
+    let Some((_dir, node_a, mut node_b)) = nodes_with_a_fault(1).await else {
+        return;
+    };
+    let (alice, bob, conv) = alice_and_bob(&node_a, &node_b).await;
+    let mut on_a = connect(&node_a, &alice).await;
+    let wait = Duration::from_secs(10);
+    assert_eq!(frame(&mut on_a, wait).await["type"], "ready");
+    assert_eq!(post(&node_b, &bob, &conv, "boom").await, None);
+    let _ = node_b.child.wait();
+    // Nothing else is sent: node A's check against the database finds it.
+    assert_eq!(next_message(&mut on_a, wait).await, (1, "boom".into()));
+}

@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod stickers;
 pub mod verifications;
 pub mod ws;
+mod ws_delivery;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dialtone_core::PhoneNumber;

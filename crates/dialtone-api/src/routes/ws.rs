@@ -11,6 +11,12 @@
 //! the `client_id`. A connection's sends are handled one after the other, in the order
 //! sent, so a device's messages keep their order; the `message` frame of one's own
 //! message may come before its `sent`.
+//!
+//! Messages reach each device in seq order per conversation, live and in catch-up alike,
+//! and catch-up is complete: every message not acknowledged, page by page (`ready` says
+//! `catching_up` when any follow), then, for a client that connected with
+//! `?caught_up=true`, a `caught_up` frame (`ws_delivery`). An ack counts only up to what
+//! the connection was sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +28,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use dialtone_service::messaging::OutgoingMessage;
-use dialtone_service::realtime::{CloseReason, Connection, Hub, ServerFrame};
+use dialtone_service::realtime::{CloseReason, Connected, Connection, Hub, ServerFrame};
+
+use super::ws_delivery::Delivery;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -60,6 +68,9 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 #[derive(Deserialize)]
 struct TokenQuery {
     token: Option<String>,
+    /// `true`: end catch-up with a `caught_up` frame (clients that show "syncing").
+    #[serde(default)]
+    caught_up: bool,
 }
 
 /// The live-connection route.
@@ -70,7 +81,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Upgrades to a WebSocket. The token comes in `Authorization: Bearer` or `?token=`; a
 /// missing, bad or revoked token gets 401 before the upgrade.
 #[utoipa::path(get, path = "/v1/ws", tag = "realtime",
-    params(("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers")),
+    params(
+        ("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers"),
+        ("caught_up" = Option<bool>, Query, description = "true: when `ready` says `catching_up`, a `caught_up` frame follows the last message of catch-up"),
+    ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, body = ErrorBody),
@@ -87,6 +101,7 @@ async fn ws(
         .ok_or_else(ApiError::unauthorized)?;
     let auth = state.accounts.authenticate(&token).await?;
     let hub = state.hub.clone();
+    let report_caught_up = query.caught_up;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         // Small buffers: idle connections are most of a server's connections.
@@ -94,8 +109,9 @@ async fn ws(
         .write_buffer_size(CONNECTION_BUFFER)
         .on_upgrade(move |mut socket| async move {
             match hub.connect(auth.user, auth.session.id).await {
-                Ok((conn, frames)) => {
-                    serve(&mut socket, &hub, &conn, frames).await;
+                Ok(connected) => {
+                    let conn = connected.conn.clone();
+                    serve(&mut socket, &hub, connected, report_caught_up).await;
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
                     if let Err(e) = hub.disconnect(&conn).await {
@@ -112,26 +128,22 @@ async fn ws(
 async fn serve(
     socket: &mut WebSocket,
     hub: &Arc<Hub>,
-    conn: &Arc<Connection>,
-    mut frames: tokio::sync::mpsc::Receiver<Bytes>,
+    connected: Connected,
+    report_caught_up: bool,
 ) {
-    // `ready` first (the first frame queued), then what this device missed, written at
-    // the socket's pace.
-    if let Some(ready) = frames.recv().await
-        && send_text(socket, ready).await.is_err()
-    {
+    let Connected {
+        conn,
+        items: mut frames,
+        ready,
+        plan,
+    } = connected;
+    let conn = &conn;
+    // `ready` first, then what this device missed, a page at a time between live frames,
+    // in seq order per conversation (`ws_delivery`).
+    if send_text(socket, ready).await.is_err() {
         return;
     }
-    match hub.catch_up(conn).await {
-        Ok(missed) => {
-            for frame in &missed {
-                if send(socket, frame).await.is_err() {
-                    return;
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "catch-up failed; the client gets it on reconnect"),
-    }
+    let mut delivery = Delivery::new(plan, report_caught_up);
     let heartbeat = hub.heartbeat();
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
     let mut ping = tokio::time::interval(Duration::from_secs(heartbeat.ping_secs.max(1)));
@@ -143,9 +155,15 @@ async fn serve(
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
                 flush_acks(hub, conn, &mut acks);
             }
-            frame = frames.recv() => {
-                let Some(frame) = frame else { break };
-                if write_queued(socket, frame, &mut frames).await.is_err() {
+            item = frames.recv() => {
+                let Some(item) = item else { break };
+                if delivery.write_queued(socket, hub, conn, item, &mut frames).await.is_err() {
+                    break;
+                }
+            }
+            // Catch-up (and rechecks): a page at a time, taking turns with the rest.
+            () = std::future::ready(()), if delivery.has_work() => {
+                if delivery.work_page(socket, hub, conn).await.is_err() {
                     break;
                 }
             }
@@ -174,7 +192,7 @@ async fn serve(
                 match message {
                     Message::Text(text) => {
                         if let Some(reply) =
-                            client_frame(hub, conn, &mut acks, &mut sends, text.as_str()).await
+                            client_frame(hub, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
                             && send(socket, &reply).await.is_err()
                         {
                             break;
@@ -314,31 +332,6 @@ fn failure(
     }
 }
 
-/// Frames written before one flush: under load a connection's queued frames go out in
-/// one write to the socket, not one each.
-const FRAMES_PER_FLUSH: usize = 64;
-
-/// Writes `first` and whatever else is queued already (up to `FRAMES_PER_FLUSH`), then
-/// flushes once.
-async fn write_queued(
-    socket: &mut WebSocket,
-    first: Bytes,
-    frames: &mut mpsc::Receiver<Bytes>,
-) -> Result<(), axum::Error> {
-    use futures::SinkExt;
-    let mut next = Some(first);
-    let mut written = 0;
-    while let Some(text) = next.take() {
-        let text = Utf8Bytes::try_from(text).map_err(axum::Error::new)?;
-        socket.feed(Message::Text(text)).await?;
-        written += 1;
-        if written < FRAMES_PER_FLUSH {
-            next = frames.try_recv().ok();
-        }
-    }
-    socket.flush().await
-}
-
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
     send_text(socket, dialtone_service::realtime::encode(frame)).await
 }
@@ -429,6 +422,7 @@ fn start_sending(hub: Arc<Hub>, conn: Arc<Connection>) -> mpsc::Sender<SendFrame
 async fn client_frame(
     hub: &Arc<Hub>,
     conn: &Arc<Connection>,
+    delivery: &Delivery,
     acks: &mut PendingAcks,
     sends: &mut Sends,
     text: &str,
@@ -474,6 +468,8 @@ async fn client_frame(
             };
             match (kind, frame.seq) {
                 ("ack", Some(seq)) => {
+                    // Never past what this connection sent: a gap is always sent again.
+                    let seq = seq.min(delivery.sent(&frame.conversation_id));
                     acks.add(frame.conversation_id, seq);
                     None
                 }

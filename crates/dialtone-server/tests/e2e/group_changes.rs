@@ -148,6 +148,13 @@ async fn group_changes_are_live_and_leave_a_line() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // Her device goes on in seq order from where it was: the line of her removal first.
+    line(
+        &mut carol,
+        ALICE,
+        json!({ "action": "removed", "phones": [CAROL] }),
+    )
+    .await;
     for ws in [&mut alice, &mut bob, &mut carol] {
         line(ws, ALICE, json!({ "action": "added", "phones": [CAROL] })).await;
         assert_eq!(sorted(&state(ws).await["members"]), vec![ALICE, BOB, CAROL]);

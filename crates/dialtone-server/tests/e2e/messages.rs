@@ -963,8 +963,13 @@ async fn messages_follow_membership_changes_at_once() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     say(&app, &a, &conv, "m3", "carol again").await;
-    // The message sent while she was out never reached her; the line saying she was added
-    // and the next message did.
+    // Nothing reached her while she was out. Back in, her device gets the conversation in
+    // seq order from where it was, as her history shows it: the line of her removal, the
+    // message sent meanwhile, the line saying she was added, the next message.
+    let f = expect(&mut carol, "message").await;
+    assert_eq!(f["message"]["system"]["action"], "removed", "{f}");
+    let f = expect(&mut carol, "message").await;
+    assert_eq!(f["message"]["client_id"], "m2", "{f}");
     let f = expect(&mut carol, "message").await;
     assert_eq!(
         (f["message"]["kind"].as_str(), &f["message"]["system"]),

@@ -200,6 +200,7 @@ impl MessagingService {
         let conversation_id = record.conversation_id.clone();
         let (stored, created) = self.commits.write((record, withheld.clone())).await?;
         let view = message_view(stored, sender);
+        // A retry's first copy was announced already.
         if created {
             let to = roster
                 .members
@@ -207,10 +208,12 @@ impl MessagingService {
                 .map(|m| m.id.clone())
                 .filter(|id| !withheld.contains(id))
                 .collect();
+            crate::fault::after_commit(&view.record.client_id);
             self.announce(Event::MessageCreated {
                 conversation_id,
                 seq: view.record.seq,
                 to,
+                withheld,
                 message: super::wire_of(&view),
             })
             .await;
@@ -337,31 +340,29 @@ impl MessagingService {
                 self.limits.max_page
             )));
         }
-        let (_, members, _) = self.membership(user, conversation_id).await?;
+        self.member_of(user, conversation_id).await?;
         let limit = limit.unwrap_or(50).clamp(1, self.limits.max_page);
         let records = self
             .store
             .messages
             .messages(conversation_id, &user.id, after, before, limit)
             .await?;
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
-        let mut users = self.users(&ids).await?;
-        let mut views = Vec::with_capacity(records.len());
-        for record in records {
-            let sender = match users.get(&record.sender_id) {
-                Some(u) => u.clone(),
-                // A former member: look them up once.
-                None => match self.store.accounts.user_by_id(&record.sender_id).await? {
-                    Some(u) => {
-                        users.insert(u.id.clone(), u.clone());
-                        u
-                    }
-                    None => continue,
-                },
-            };
-            views.push(message_view(record, &sender));
-        }
-        Ok(views)
+        self.with_senders(records).await
+    }
+
+    /// Messages with their senders' numbers (former members too), looked up once each.
+    async fn with_senders(&self, records: Vec<MessageRecord>) -> ServiceResult<Vec<MessageView>> {
+        let mut ids: Vec<String> = records.iter().map(|r| r.sender_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let users = self.users(&ids).await?;
+        Ok(records
+            .into_iter()
+            .filter_map(|r| {
+                let sender = users.get(&r.sender_id)?.clone();
+                Some(message_view(r, &sender))
+            })
+            .collect())
     }
 
     /// Marks the conversation read up to `seq`; the senders hear of it.
@@ -438,23 +439,40 @@ impl MessagingService {
         Ok(())
     }
 
-    /// What a device missed: messages it has not acknowledged, oldest first.
-    pub async fn catch_up(
+    /// The messages of `(after, upto]` the caller may see, oldest first, at most `limit`,
+    /// and the seq the read covers (every seq up to it was read: `upto` unless the page is
+    /// full): what catch-up and a gap in live delivery read ("not found" for non-members).
+    pub async fn range(
         &self,
         user: &UserRecord,
-        session_id: &str,
-    ) -> ServiceResult<Vec<MessageView>> {
+        conversation_id: &str,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> ServiceResult<(Vec<MessageView>, u64)> {
+        self.member_of(user, conversation_id).await?;
         let records = self
             .store
             .messages
-            .unacked(session_id, &user.id, self.limits.catch_up)
+            .messages(
+                conversation_id,
+                &user.id,
+                Some(after),
+                Some(upto.saturating_add(1)),
+                limit.max(1),
+            )
             .await?;
-        let ids: Vec<String> = records.iter().map(|r| r.sender_id.clone()).collect();
-        let users = self.users(&ids).await?;
-        Ok(records
-            .into_iter()
-            .filter_map(|r| users.get(&r.sender_id).map(|u| message_view(r.clone(), u)))
-            .collect())
+        let full = records.len() >= usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let covered = match records.last() {
+            Some(last) if full => last.seq,
+            _ => upto,
+        };
+        Ok((self.with_senders(records).await?, covered))
+    }
+
+    /// Messages a page of reading may send, per read.
+    pub fn catch_up_page(&self) -> u32 {
+        self.limits.catch_up.max(1)
     }
 
     /// Who hears about something `actor` does in a conversation (typing): the other

@@ -35,7 +35,8 @@ pub struct MessageLimits {
     pub max_group_members: usize,
     /// Messages in one history page.
     pub max_page: u32,
-    /// Unacknowledged messages sent to a device when it connects (it pages the rest).
+    /// Messages read per page when a device catches up on connecting (every message it
+    /// has not acknowledged is sent, page after page) or fills a gap.
     pub catch_up: u32,
     /// Seconds after sending during which the sender may edit a message.
     pub edit_window_secs: u64,

@@ -1,0 +1,229 @@
+//! What a live connection writes, in order: per conversation every message this device
+//! may see, seq after seq, never one below a seq already sent, whether it came live, from
+//! catch-up or from a read of a gap (the order itself is `dialtone_service::delivery`).
+//!
+//! On connecting, the device's place in each conversation (its acked seq) starts the
+//! order, and everything after it up to the conversation's last seq is catch-up work, read
+//! a page at a time at the socket's pace, between live frames; when that work is done the
+//! connection says `caught_up`. A live message that comes before a lower seq (concurrent
+//! senders publish in any order) waits while the seqs below it are read from the database,
+//! which has them all (a seq is committed only after the lower ones). A `Recheck` (periodic,
+//! or a node found dead) compares each conversation's last seq with what was sent: a commit
+//! whose event never came is read and sent. Acks are cut to what was sent, so an ack can
+//! never pass a message this device did not get.
+
+use std::collections::VecDeque;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
+use dialtone_service::delivery::Orderer;
+use dialtone_service::realtime::{Connection, Hub, Outgoing, ServerFrame};
+use dialtone_store::HighWater;
+use tokio::sync::mpsc;
+
+/// Items written before one flush: under load a connection's queued frames go out in one
+/// write to the socket, not one each.
+const ITEMS_PER_FLUSH: usize = 64;
+
+/// One connection's delivery state.
+#[derive(Default)]
+pub(super) struct Delivery {
+    order: Orderer,
+    /// Conversations to read up to a seq (catch-up, rechecks), a page at a time.
+    work: VecDeque<(String, u64)>,
+    /// Whether `caught_up` went out.
+    caught_up: bool,
+}
+
+impl Delivery {
+    /// Where the device stood in each conversation when it connected; what it had not
+    /// acknowledged is catch-up work (and `caught_up` ends it, as `ready` announced).
+    /// `report`: the client asked for `caught_up` (others never see it).
+    pub(super) fn new(plan: Vec<HighWater>, report: bool) -> Self {
+        let mut delivery = Self::default();
+        delivery.plan(plan);
+        delivery.caught_up = !report || delivery.work.is_empty();
+        delivery
+    }
+
+    /// Starts the order at each conversation's ack and queues what is missing.
+    fn plan(&mut self, water: Vec<HighWater>) {
+        for w in water {
+            self.order.start(&w.conversation_id, w.acked_seq);
+            if w.last_seq > self.order.sent(&w.conversation_id)
+                && !self.work.iter().any(|(c, _)| *c == w.conversation_id)
+            {
+                self.work.push_back((w.conversation_id, w.last_seq));
+            }
+        }
+    }
+
+    /// Whether catch-up or recheck work is waiting (or `caught_up` is still to say).
+    pub(super) fn has_work(&self) -> bool {
+        !self.work.is_empty() || !self.caught_up
+    }
+
+    /// The highest seq of a conversation that went out on this connection: what an ack of
+    /// it may say at most (0 for a conversation nothing was sent of).
+    pub(super) fn sent(&self, conversation_id: &str) -> u64 {
+        self.order.sent(conversation_id)
+    }
+
+    /// Queues a read of every conversation whose last seq is past what was sent.
+    async fn recheck(&mut self, hub: &Hub, conn: &Connection) {
+        match hub.high_water(conn).await {
+            Ok(water) => self.plan(water),
+            Err(e) => tracing::warn!(error = %e, "recheck failed; the next one tries again"),
+        }
+    }
+
+    /// Writes one page of the waiting work, then `caught_up` once all of it is done.
+    pub(super) async fn work_page(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+    ) -> Result<(), axum::Error> {
+        use futures::SinkExt;
+        if let Some((conversation_id, upto)) = self.work.pop_front() {
+            let after = self.order.sent(&conversation_id);
+            if after < upto {
+                match hub
+                    .fill(conn, &conversation_id, after, upto, hub.page())
+                    .await
+                {
+                    Ok((rows, covered)) => {
+                        for text in self.order.filled(&conversation_id, covered, rows) {
+                            feed(socket, text).await?;
+                        }
+                        if covered < upto {
+                            self.work.push_front((conversation_id, upto));
+                        }
+                    }
+                    Err(e) => {
+                        // Left for the next recheck; catch-up goes on with the others.
+                        tracing::warn!(error = %e, conversation_id, "catch-up read failed");
+                    }
+                }
+            }
+        }
+        if self.work.is_empty() && !self.caught_up {
+            self.caught_up = true;
+            feed(
+                socket,
+                dialtone_service::realtime::encode(&ServerFrame::CaughtUp),
+            )
+            .await?;
+        }
+        socket.flush().await
+    }
+
+    /// Writes `first` and whatever else is queued already (up to `ITEMS_PER_FLUSH`), each
+    /// in its place, then flushes once.
+    pub(super) async fn write_queued(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+        first: Outgoing,
+        items: &mut mpsc::Receiver<Outgoing>,
+    ) -> Result<(), axum::Error> {
+        use futures::SinkExt;
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(item) = next.take() {
+            self.write_item(socket, hub, conn, item).await?;
+            handled += 1;
+            if handled < ITEMS_PER_FLUSH {
+                next = items.try_recv().ok();
+            }
+        }
+        socket.flush().await
+    }
+
+    async fn write_item(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+        item: Outgoing,
+    ) -> Result<(), axum::Error> {
+        match item {
+            Outgoing::Frame(text) => feed(socket, text).await,
+            Outgoing::Message {
+                conversation_id,
+                seq,
+                text,
+            } => {
+                self.deliver(socket, hub, conn, &conversation_id, seq, Some(text))
+                    .await
+            }
+            Outgoing::Withheld {
+                conversation_id,
+                seq,
+            } => {
+                self.deliver(socket, hub, conn, &conversation_id, seq, None)
+                    .await
+            }
+            Outgoing::Recheck => {
+                self.recheck(hub, conn).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// A live message (or a seq withheld from this user) in its place: now if every seq
+    /// below it went out, else after the gap is read.
+    async fn deliver(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+        conversation_id: &str,
+        seq: u64,
+        text: Option<Bytes>,
+    ) -> Result<(), axum::Error> {
+        if !self.order.knows(conversation_id) {
+            // A conversation that began after this connection did (or that it was added
+            // to): its place is the device's ack.
+            match hub.acked(conn, conversation_id).await {
+                Ok(acked) => self.order.start(conversation_id, acked),
+                Err(e) => {
+                    tracing::warn!(error = %e, conversation_id, "no place yet; left to the recheck");
+                    return Ok(());
+                }
+            }
+        }
+        let ready = self
+            .order
+            .offer(conversation_id, seq, text)
+            .unwrap_or_default();
+        for text in ready {
+            feed(socket, text).await?;
+        }
+        while let Some((after, upto)) = self.order.gap(conversation_id) {
+            match hub
+                .fill(conn, conversation_id, after, upto, hub.page())
+                .await
+            {
+                Ok((rows, covered)) => {
+                    for text in self.order.filled(conversation_id, covered, rows) {
+                        feed(socket, text).await?;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, conversation_id, "gap not read; left to the recheck");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Queues a frame on the socket without flushing.
+async fn feed(socket: &mut WebSocket, text: Bytes) -> Result<(), axum::Error> {
+    use futures::SinkExt;
+    let text = Utf8Bytes::try_from(text).map_err(axum::Error::new)?;
+    socket.feed(Message::Text(text)).await
+}
