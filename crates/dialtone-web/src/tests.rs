@@ -123,3 +123,74 @@ async fn manifest_names_the_app_in_the_readers_language() {
         assert_eq!(status, StatusCode::OK, "{src}");
     }
 }
+
+async fn get_bytes(path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, body.to_vec())
+}
+
+fn decode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(bytes, 4096)
+            .read_to_end(&mut out)
+            .unwrap(),
+        "gzip" => flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap(),
+        other => panic!("unexpected encoding {other}"),
+    };
+    out
+}
+
+#[tokio::test]
+async fn assets_are_precompressed_as_asked_and_revalidate_in_any_encoding() {
+    let path = "/assets/js/main.js";
+    let (_, plain_headers, original) = get_bytes(path, &[]).await;
+    assert!(!plain_headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(plain_headers[header::VARY], "Accept-Encoding");
+    for (asked, encoding) in [
+        ("br", "br"),
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        let (status, headers, body) = get_bytes(path, &[("accept-encoding", asked)]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_ENCODING], encoding, "{asked}");
+        assert_eq!(headers[header::VARY], "Accept-Encoding");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert!(
+            body.len() < original.len() / 2,
+            "{asked}: {} bytes",
+            body.len()
+        );
+        assert_eq!(decode(encoding, &body), original, "{asked}");
+        // Its own tag, and the plain one, both revalidate.
+        let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+        assert_ne!(etag, plain_headers[header::ETAG].to_str().unwrap());
+        for tag in [etag.as_str(), plain_headers[header::ETAG].to_str().unwrap()] {
+            let (status, _, body) =
+                get_bytes(path, &[("accept-encoding", asked), ("if-none-match", tag)]).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED, "{asked} {tag}");
+            assert!(body.is_empty());
+        }
+    }
+    let (_, headers, body) = get_bytes(path, &[("accept-encoding", "identity")]).await;
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(body, original);
+}
