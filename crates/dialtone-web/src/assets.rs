@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 /// Everything under `assets/`: JavaScript modules, styles, icons, message catalogues.
 #[derive(rust_embed::Embed)]
@@ -158,6 +159,12 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Response {
         file.data.into_owned(),
         request_headers,
     )
+}
+
+/// Serves bytes made on the server (the service worker with its file list), as an asset.
+pub fn serve_generated(path: &str, data: Vec<u8>, request_headers: &HeaderMap) -> Response {
+    let hash: [u8; 32] = Sha256::digest(&data).into();
+    serve_bytes(content_type(path), hash, data, request_headers)
 }
 
 fn serve_bytes(

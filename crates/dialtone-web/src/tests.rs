@@ -62,6 +62,15 @@ async fn shell_speaks_the_browsers_language_and_the_cookie_overrides_it() {
     )
     .await;
     assert!(html.contains("<html lang=\"en\">"));
+
+    // `?lang=` wins over both (the service worker's copy of each language).
+    let (_, headers, html) = get_page(
+        "/?lang=zh-CN",
+        &[("accept-language", "en"), ("cookie", "lang=en")],
+    )
+    .await;
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert_eq!(headers[header::CONTENT_LANGUAGE], "zh-CN");
 }
 
 #[tokio::test]
@@ -193,4 +202,51 @@ async fn assets_are_precompressed_as_asked_and_revalidate_in_any_encoding() {
     let (_, headers, body) = get_bytes(path, &[("accept-encoding", "identity")]).await;
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert_eq!(body, original);
+}
+
+#[tokio::test]
+async fn the_service_worker_is_given_every_file_of_the_shell() {
+    let (status, headers, body) = get_page("/sw.js", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(
+        !body.contains("const FILES = [];"),
+        "the list was not filled in"
+    );
+    assert!(!body.contains("const VERSION = 'dev';"));
+    let line = body
+        .lines()
+        .find(|l| l.starts_with("const FILES = "))
+        .unwrap();
+    let files: Vec<String> = serde_json::from_str(
+        line.trim_start_matches("const FILES = ")
+            .trim_end_matches(';'),
+    )
+    .unwrap();
+    assert_eq!(files, shell_files());
+    for needed in [
+        "/",
+        "/manifest.webmanifest",
+        "/assets/js/main.js",
+        "/assets/js/views/contacts.js",
+        "/assets/js/chat/conversation.js",
+        "/assets/css/chat.css",
+        "/assets/icons/icon.svg",
+    ] {
+        assert!(files.iter().any(|f| f == needed), "{needed} is not cached");
+    }
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("/assets/i18n/") || f == "/assets/js/sw.js")
+    );
+    // Every file on the list is there to be cached (a missing one fails the install).
+    for file in &files {
+        let (status, _, _) = get_bytes(file, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+    }
+    assert!(body.contains("const LANGUAGES = [\"zh-CN\",\"en\"];"));
 }
