@@ -60,6 +60,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::attachments::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
+        .merge(routes::phones::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

@@ -1,6 +1,7 @@
 // What an address-book file holds (the server's preview), and adding it to the book.
 import { h, toast } from '../dom.js';
 import { t } from '../i18n.js';
+import { phoneEl } from '../phones.js';
 import { go } from '../app.js';
 import { store } from '../store.js';
 import { errorText } from '../views/auth.js';
@@ -9,7 +10,7 @@ import { formatName, rejectReason } from './reasons.js';
 
 const number = new Intl.NumberFormat();
 /** Rows drawn at a time: a file may hold 100,000 contacts. */
-const PAGE = 200;
+export const PAGE = 200;
 
 /** "line 12", "record 3 (line 40)", "sheet Sheet1 row 5" from the server, in the reader's language. */
 export function locationText(location) {
@@ -40,7 +41,7 @@ function contactItem(c) {
     h('span', { class: c.name ? 'import-name' : 'import-name muted' }, c.name || t('import.no_name')),
     h('ul', { class: 'import-phones' }, details.map((d) => {
       const label = labelText(d.label);
-      return h('li', {}, h('span', { dir: 'ltr' }, d.number),
+      return h('li', {}, phoneEl(d.number),
         d.extension ? h('span', { class: 'muted' }, ' ', t('import.extension', { ext: d.extension })) : null,
         label ? h('span', { class: 'muted' }, ' · ', label) : null);
     })));

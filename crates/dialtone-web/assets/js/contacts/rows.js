@@ -3,20 +3,12 @@
 import { h } from '../dom.js';
 import { t, ago, lang } from '../i18n.js';
 import { store } from '../store.js';
+import { avatarLetter } from '../avatar.js';
+import { phoneText } from '../phones.js';
 
-const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(lang, { granularity: 'grapheme' }) : null;
-
-/** The name shown for a contact: my name for it, else its number. */
+/** The name shown for a contact: my name for it, else its number as people write it. */
 export function displayName(contact) {
-  return contact.name?.trim() || contact.phone;
-}
-
-/** The avatar's letter: the first grapheme (a whole emoji or Chinese character). */
-export function initial(name) {
-  const text = (name || '').trim();
-  if (!text || text.startsWith('+')) return '#';
-  const first = segmenter ? segmenter.segment(text)[Symbol.iterator]().next().value?.segment : [...text][0];
-  return (first || '#').toLocaleUpperCase(lang);
+  return contact.name?.trim() || phoneText(contact.phone);
 }
 
 /**
@@ -66,7 +58,7 @@ export function matches(contact, query) {
 
 /**
  * A row for `contact`; `actions(contact)` gives its buttons. Returns {el, contact,
- * update(contact), refreshPresence()}.
+ * drawn (the number's written form it shows), update(contact), refreshPresence()}.
  */
 export function contactRow(contact, actions) {
   const letter = h('span', { 'aria-hidden': 'true' });
@@ -92,12 +84,14 @@ export function contactRow(contact, actions) {
       const shown = displayName(next);
       el.dataset.phone = next.phone;
       el.dataset.registered = String(Boolean(next.registered));
-      letter.textContent = initial(next.name);
+      letter.textContent = avatarLetter(shown);
       name.textContent = shown;
       hidden.hidden = !next.hidden;
       // The number under the name only when the name is not the number already.
-      number.textContent = shown === next.phone ? '' : next.phone;
-      number.hidden = shown === next.phone;
+      const named = Boolean(next.name?.trim());
+      number.textContent = named ? phoneText(next.phone) : '';
+      number.hidden = !named;
+      row.drawn = phoneText(next.phone);
       dot.hidden = !next.registered;
       status.hidden = !next.registered;
       buttons.replaceChildren(...actions(next));

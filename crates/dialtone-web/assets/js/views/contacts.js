@@ -7,6 +7,7 @@ import { go } from '../app.js';
 import { store } from '../store.js';
 import { errorText } from './auth.js';
 import { contactRow, displayName, matches, placeRows, presenceFor, remember, sortContacts } from '../contacts/rows.js';
+import { phoneText } from '../phones.js';
 import { addForm } from '../contacts/add-form.js';
 
 const number = new Intl.NumberFormat();
@@ -127,7 +128,7 @@ export function contacts(main) {
     for (const contact of book) {
       const row = rows.get(contact.phone);
       if (!row) rows.set(contact.phone, contactRow(contact, actions));
-      else if (shape(row.contact) !== shape(contact)) row.update(contact);
+      else if (shape(row.contact) !== shape(contact) || row.drawn !== phoneText(contact.phone)) row.update(contact);
       else row.contact = contact; // same row, fresher presence from the server
     }
     const sorted = sortContacts(book);
