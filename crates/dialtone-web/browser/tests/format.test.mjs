@@ -51,8 +51,8 @@ test('an unnamed number: grouped, one avatar, one clock on every screen', async 
   await page.goto(`${server.url}/#/contacts`);
   const row = `${$('contact')}[data-phone="${other.phone}"]`;
   await page.waitForSelector(row);
-  letters.push(await page.textContent(`${row} .avatar`));
-  assert.equal(await page.textContent(`${row} ${$('contact-name')}`), written);
+  letters.push(await page.textContent(`${$('person')}:has(${row}) .avatar`));
+  assert.equal(await page.textContent(`${$('person')}:has(${row}) ${$('contact-name')}`), written);
   await server.api(`/v1/blocklist/${encodeURIComponent(other.phone)}`, { method: 'PUT', token: me.token });
   await page.goto(`${server.url}/#/privacy`);
   const blocked = `${$('blocked')}[data-phone="${other.phone}"]`;
