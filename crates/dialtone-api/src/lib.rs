@@ -2,6 +2,7 @@
 //! of the services and their results into the responses of the public contract
 //! (`../shared/API.md`), and generates the OpenAPI document from the handlers.
 
+mod compression;
 mod error;
 mod extract;
 mod openapi;
@@ -43,8 +44,8 @@ pub fn app(state: AppState) -> Router {
     app_with(state, Router::new())
 }
 
-/// The API plus `pages` (the web client's routes), which get the same error bodies and
-/// request tracing as the API.
+/// The API plus `pages` (the web client's routes), which get the same error bodies,
+/// compression and request tracing as the API.
 pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let (router, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::routes())
@@ -59,6 +60,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::attachments::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
+        .merge(routes::phones::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router
@@ -70,6 +72,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(error::normalize))
+        .layer(compression::layer())
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 // The path only: a query may carry a token (`/v1/ws?token=`).

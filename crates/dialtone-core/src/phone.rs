@@ -231,6 +231,18 @@ impl PhoneNumber {
         &self.e164
     }
 
+    /// The number as people write it, grouped by libphonenumber's rules for its country:
+    /// `+86 138 0013 8000`, `+1 905-555-1234` (the international format, which reads the
+    /// same wherever the reader is).
+    pub fn international(&self) -> String {
+        match PHONE_NUMBER_UTIL.parse(&self.e164, None) {
+            Ok(parsed) => parsed
+                .format_as(PhoneNumberFormat::International)
+                .into_owned(),
+            Err(_) => self.e164.clone(),
+        }
+    }
+
     /// The kind of line this number is.
     pub fn kind(&self) -> NumberKind {
         self.details()

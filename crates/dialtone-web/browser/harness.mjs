@@ -112,6 +112,10 @@ export async function startServer() {
       if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${text}`);
       return text ? JSON.parse(text) : null;
     },
+    /** `phone` (E.164) as the app writes it, grouped by the server: "+86 139 1234 5678". */
+    async written(phone) {
+      return (await server.api('/v1/phones/format', { method: 'POST', body: { phones: [phone] } })).formatted[phone];
+    },
     /** Registers `phone` over the API (code from the outbox); returns {token, user_id, phone}. */
     async register(phone, { password = 'correct horse battery', name } = {}) {
       const before = (await server.sms()).filter((m) => m.to === phone).length;
@@ -154,10 +158,10 @@ export function launchBrowser() {
 /**
  * A new browser context (its own storage: another person or device) and page.
  * locale: 'en-US' | 'zh-CN'; viewport {width, height}; session: log in as this
- * {token, user_id, phone} without going through the screens.
+ * {token, user_id, phone} without going through the screens; timezoneId: the clock's zone.
  */
-export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '' } = {}) {
-  const context = await browser.newContext({ locale, viewport, extraHTTPHeaders: { 'Accept-Language': locale } });
+export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '', timezoneId } = {}) {
+  const context = await browser.newContext({ locale, viewport, timezoneId, extraHTTPHeaders: { 'Accept-Language': locale } });
   if (session) {
     // Once per tab: a later logout in the test must not be undone by the next page load.
     await context.addInitScript((value) => {

@@ -14,12 +14,13 @@ mod lang;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use dialtone_core::phone::Region;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 pub use lang::Lang;
 
@@ -50,9 +51,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(settings: WebSettings) -> Router
     Router::new()
         .route(
             "/",
-            get(move |headers: HeaderMap| {
+            get(move |Query(query): Query<ShellQuery>, headers: HeaderMap| {
                 let settings = settings.clone();
-                async move { shell(&settings, &headers) }
+                async move { shell(&settings, &headers, query.lang.as_deref()) }
             }),
         )
         .route(
@@ -67,12 +68,19 @@ pub fn router<S: Clone + Send + Sync + 'static>(settings: WebSettings) -> Router
         )
         .route(
             "/sw.js",
-            get(|headers: HeaderMap| async move { assets::serve("js/sw.js", &headers) }),
+            get(|headers: HeaderMap| async move { service_worker(&headers) }),
         )
         .route(
             "/manifest.webmanifest",
             get(|headers: HeaderMap| async move { manifest(&headers) }),
         )
+}
+
+/// `/?lang=zh-CN`: a shell in that language whatever the cookie and `Accept-Language` say
+/// (the service worker keeps one of each for offline use).
+#[derive(Debug, serde::Deserialize)]
+struct ShellQuery {
+    lang: Option<String>,
 }
 
 /// The page's language for this request.
@@ -96,8 +104,10 @@ fn script_json(value: &serde_json::Value) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
-fn shell(settings: &WebSettings, headers: &HeaderMap) -> Response {
-    let lang = lang_of(headers);
+fn shell(settings: &WebSettings, headers: &HeaderMap, asked: Option<&str>) -> Response {
+    let lang = asked
+        .and_then(Lang::from_tag)
+        .unwrap_or_else(|| lang_of(headers));
     let catalogue = match catalogue::load(lang) {
         Ok(catalogue) => catalogue,
         Err(e) => return internal(&e.to_string()),
@@ -145,6 +155,66 @@ fn shell(settings: &WebSettings, headers: &HeaderMap) -> Response {
             .insert(header::CONTENT_LANGUAGE, value);
     }
     response
+}
+
+/// What the service worker keeps for offline use: the shell, the manifest and every
+/// embedded file but the catalogues (they reach the client inside the shell) and the
+/// worker itself. Made from the embedded files, so it cannot go stale.
+pub fn shell_files() -> Vec<String> {
+    let mut files = vec!["/".to_owned(), "/manifest.webmanifest".to_owned()];
+    files.extend(
+        assets::paths_under("")
+            .into_iter()
+            .filter(|path| !path.starts_with("i18n/") && path != "js/sw.js")
+            .map(|path| format!("/assets/{path}")),
+    );
+    files
+}
+
+/// A version of everything the shell is made of (files, catalogues, template): it changes
+/// the worker's bytes, so the browser installs the new worker, which caches the new files.
+fn shell_version() -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(SHELL.as_bytes());
+    for path in assets::paths_under("") {
+        if let Some(file) = assets::file(&path) {
+            hasher.update(path.as_bytes());
+            hasher.update(file.metadata.sha256_hash());
+        }
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// `/sw.js`: `assets/js/sw.js` with the server's list of the shell's files, the languages
+/// and the version written into it.
+fn service_worker(headers: &HeaderMap) -> Response {
+    let Some(file) = assets::file("js/sw.js") else {
+        return not_found();
+    };
+    let source = String::from_utf8_lossy(&file.data);
+    let languages: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+    let fills = [
+        (
+            "const VERSION = 'dev';",
+            format!("const VERSION = {};", json!(shell_version())),
+        ),
+        (
+            "const FILES = [];",
+            format!("const FILES = {};", json!(shell_files())),
+        ),
+        (
+            "const LANGUAGES = [];",
+            format!("const LANGUAGES = {};", json!(languages)),
+        ),
+    ];
+    let mut text = source.into_owned();
+    for (marker, filled) in fills {
+        if !text.contains(marker) {
+            return internal(&format!("sw.js lacks {marker}"));
+        }
+        text = text.replacen(marker, &filled, 1);
+    }
+    assets::serve_generated("sw.js", text.into_bytes(), headers)
 }
 
 /// The web app manifest, in the reader's language, so the installed app has its name.

@@ -62,6 +62,15 @@ async fn shell_speaks_the_browsers_language_and_the_cookie_overrides_it() {
     )
     .await;
     assert!(html.contains("<html lang=\"en\">"));
+
+    // `?lang=` wins over both (the service worker's copy of each language).
+    let (_, headers, html) = get_page(
+        "/?lang=zh-CN",
+        &[("accept-language", "en"), ("cookie", "lang=en")],
+    )
+    .await;
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert_eq!(headers[header::CONTENT_LANGUAGE], "zh-CN");
 }
 
 #[tokio::test]
@@ -122,4 +131,122 @@ async fn manifest_names_the_app_in_the_readers_language() {
         let (status, _, _) = get_page(src, &[]).await;
         assert_eq!(status, StatusCode::OK, "{src}");
     }
+}
+
+async fn get_bytes(path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, body.to_vec())
+}
+
+fn decode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(bytes, 4096)
+            .read_to_end(&mut out)
+            .unwrap(),
+        "gzip" => flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap(),
+        other => panic!("unexpected encoding {other}"),
+    };
+    out
+}
+
+#[tokio::test]
+async fn assets_are_precompressed_as_asked_and_revalidate_in_any_encoding() {
+    let path = "/assets/js/main.js";
+    let (_, plain_headers, original) = get_bytes(path, &[]).await;
+    assert!(!plain_headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(plain_headers[header::VARY], "Accept-Encoding");
+    for (asked, encoding) in [
+        ("br", "br"),
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        let (status, headers, body) = get_bytes(path, &[("accept-encoding", asked)]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_ENCODING], encoding, "{asked}");
+        assert_eq!(headers[header::VARY], "Accept-Encoding");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert!(
+            body.len() < original.len() / 2,
+            "{asked}: {} bytes",
+            body.len()
+        );
+        assert_eq!(decode(encoding, &body), original, "{asked}");
+        // Its own tag, and the plain one, both revalidate.
+        let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+        assert_ne!(etag, plain_headers[header::ETAG].to_str().unwrap());
+        for tag in [etag.as_str(), plain_headers[header::ETAG].to_str().unwrap()] {
+            let (status, _, body) =
+                get_bytes(path, &[("accept-encoding", asked), ("if-none-match", tag)]).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED, "{asked} {tag}");
+            assert!(body.is_empty());
+        }
+    }
+    let (_, headers, body) = get_bytes(path, &[("accept-encoding", "identity")]).await;
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(body, original);
+}
+
+#[tokio::test]
+async fn the_service_worker_is_given_every_file_of_the_shell() {
+    let (status, headers, body) = get_page("/sw.js", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(
+        !body.contains("const FILES = [];"),
+        "the list was not filled in"
+    );
+    assert!(!body.contains("const VERSION = 'dev';"));
+    let line = body
+        .lines()
+        .find(|l| l.starts_with("const FILES = "))
+        .unwrap();
+    let files: Vec<String> = serde_json::from_str(
+        line.trim_start_matches("const FILES = ")
+            .trim_end_matches(';'),
+    )
+    .unwrap();
+    assert_eq!(files, shell_files());
+    for needed in [
+        "/",
+        "/manifest.webmanifest",
+        "/assets/js/main.js",
+        "/assets/js/views/contacts.js",
+        "/assets/js/chat/conversation.js",
+        "/assets/css/chat.css",
+        "/assets/icons/icon.svg",
+    ] {
+        assert!(files.iter().any(|f| f == needed), "{needed} is not cached");
+    }
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("/assets/i18n/") || f == "/assets/js/sw.js")
+    );
+    // Every file on the list is there to be cached (a missing one fails the install).
+    for file in &files {
+        let (status, _, _) = get_bytes(file, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+    }
+    assert!(body.contains("const LANGUAGES = [\"zh-CN\",\"en\"];"));
 }

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod health;
 pub mod import;
+pub mod phones;
 pub mod presence;
 pub mod privacy;
 pub mod sessions;

@@ -218,6 +218,22 @@ fn stored_numbers_are_read_back_by_shape() {
     }
 }
 
+#[test]
+fn written_grouped_as_people_write_them() {
+    let cases = [
+        ("+8613800138000", "+86 138 0013 8000"),
+        ("+861062345678", "+86 10 6234 5678"),
+        ("+19055551234", "+1 905-555-1234"),
+        ("+4915112345678", "+49 1511 2345678"),
+        ("+442079460123", "+44 20 7946 0123"),
+        ("+85291234567", "+852 9123 4567"),
+    ];
+    for (e164, written) in cases {
+        let number = PhoneNumber::parse(e164, None).unwrap();
+        assert_eq!(number.international(), written, "{e164}");
+    }
+}
+
 proptest::proptest! {
     /// Whatever parses reads back from storage as itself.
     #[test]

@@ -146,3 +146,26 @@ async fn the_server_key_lives_in_the_data_dir_and_survives_restarts() {
     running.stop().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn numbers_are_written_grouped_as_libphonenumber_groups_them() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            "/v1/phones/format",
+            json!({ "phones": ["+8613800138000", "+19055551234", "8613800138000", "+86 138", "hello"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["formatted"],
+        json!({ "+8613800138000": "+86 138 0013 8000", "+19055551234": "+1 905-555-1234" })
+    );
+    let too_many: Vec<String> = (0..1001).map(|i| format!("+86138001{i:05}")).collect();
+    let r = app
+        .post("/v1/phones/format", json!({ "phones": too_many }))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "too_many_phones");
+    app.stop().await;
+}

@@ -3,6 +3,8 @@
 
 const TOKEN_KEY = 'dialtone.session';
 const VAULT_KEY = 'dialtone.vault';
+/** Written forms of the numbers this user saw (phones.js); they go with the login. */
+export const PHONE_FORMS_KEY = 'dialtone.phone-forms';
 
 /** A failed call: HTTP status, the contract's stable error code, Retry-After seconds. */
 export class ApiError extends Error {
@@ -27,6 +29,7 @@ export const session = {
   },
   clear() {
     localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(PHONE_FORMS_KEY);
     sessionStorage.removeItem(VAULT_KEY);
   },
   /** The hidden-contacts vault token while it is valid (kept for this tab only). */

@@ -39,16 +39,30 @@ export function regionOptions() {
     .sort((a, b) => collator.compare(a.name, b.name));
 }
 
-const timeFormat = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
+const plurals = new Intl.PluralRules(lang);
+const numbers = new Intl.NumberFormat(lang);
+/** A counted text: `key_one` or `key_other` of the catalogue, with {count} ("1,234"). */
+export function counted(key, count) {
+  return t(`${key}_${plurals.select(count) === 'one' ? 'one' : 'other'}`, { count: numbers.format(count) });
+}
+
+/** The one clock every screen uses: "9:05 AM", "09:05" in Chinese, as the language writes it. */
+const clockFormat = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric' });
 const fullFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
 
-/** "14:05" today, "Nov 3" before. */
+/** The time of day: "9:05 AM". */
+export function clockTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : clockFormat.format(d);
+}
+
+/** "9:05 AM" today, "Nov 3" before. */
 export function shortTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   const now = new Date();
-  return d.toDateString() === now.toDateString() ? timeFormat.format(d) : dayFormat.format(d);
+  return d.toDateString() === now.toDateString() ? clockFormat.format(d) : dayFormat.format(d);
 }
 
 export function fullTime(iso) {

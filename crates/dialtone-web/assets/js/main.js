@@ -25,6 +25,11 @@ const routes = {
 };
 
 const root = document.getElementById('app');
+/**
+ * Toasts have a row of their own in the layout, below the screen (above the tab bar on a
+ * phone): the screen shrinks while one shows, so a toast never covers a button.
+ */
+const toasts = document.getElementById('toasts');
 let cleanup = null;
 let layout = null; // {private, main, nav}
 let rendering = 0;
@@ -44,14 +49,14 @@ function buildLayout(isPrivate) {
   clear(root);
   const main = h('main', { id: 'view', tabindex: '-1' });
   if (!isPrivate) {
-    root.append(h('div', { class: 'public-layout' }, main));
+    root.append(h('div', { class: 'public-layout' }, h('div', { class: 'public-scroll' }, main), toasts));
     return { private: false, main };
   }
   const badge = h('span', { class: 'badge', 'data-test': 'nav-unread', hidden: true });
   const banner = h('div', { class: 'banner', role: 'status', 'data-test': 'connection', hidden: true });
   const nav = h('nav', { class: 'rail', 'aria-label': t('nav.label') },
     navLink('chats', t('nav.chats'), badge), navLink('contacts', t('nav.contacts')), navLink('me', t('nav.me')));
-  root.append(h('div', { class: 'private-layout' }, banner, nav, main));
+  root.append(h('div', { class: 'private-layout' }, banner, nav, main, toasts));
   const showStatus = (status) => {
     banner.hidden = status === 'open';
     banner.textContent = status === 'connecting' ? t('app.connecting') : t('app.offline');

@@ -20,7 +20,8 @@ test('register by typing the texted code, set a password, log in elsewhere with 
   await page.click($('send-code'));
   await page.waitForSelector($('code'));
   assert.equal(await page.getAttribute($('code'), 'autocomplete'), 'one-time-code');
-  assert.match(await page.textContent($('code-sent-to')), new RegExp(`\\${phone}`));
+  // Where the code went, grouped as people write numbers.
+  assert.ok((await page.textContent($('code-sent-to'))).includes(await server.written(phone)));
   await screenshot(page, 'code');
 
   await page.fill($('code'), '000000');

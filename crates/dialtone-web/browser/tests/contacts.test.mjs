@@ -48,6 +48,9 @@ test('a number added by the form shows as registered, its presence changes live'
   await page.click($('add-submit'));
   await page.waitForSelector(row(b.phone));
   assert.equal(await page.getAttribute(row(b.phone), 'data-registered'), 'true');
+  // The number grouped as people write it, not E.164.
+  await page.waitForFunction(([sel, text]) => document.querySelector(sel)?.textContent === text,
+    [`${row(b.phone)} ${$('contact-phone')}`, await server.written(b.phone)]);
   assert.equal(await page.getAttribute(dotOf(b.phone), 'data-state'), 'offline');
   assert.match(await page.textContent(`${row(b.phone)} ${$('presence-text')}`), /Offline|Last seen/);
   assert.ok(await page.isVisible(`${row(b.phone)} ${$('start-chat')}`));
@@ -123,12 +126,18 @@ test('importing a vCard and a CSV: preview, rejects with their line, confirm', a
   assert.equal(await page.locator($('import-row')).count(), 1);
   const vcardRow = await page.textContent($('import-row'));
   assert.match(vcardRow, /John Richter James Doe/);
-  assert.match(vcardRow, /\+19055551234/);
+  assert.match(vcardRow, /\+1 905-555-1234/);
   assert.match(vcardRow, /mobile/);
+  // One person with six numbers, counted so everywhere.
+  assert.equal(await page.textContent($('import-count')), '1');
+  assert.equal(await page.textContent($('import-numbers')), '6');
+  assert.equal(await page.textContent($('import-confirm')), 'Add to my contacts (1)');
   await page.click($('import-confirm'));
   await page.waitForURL(/#\/contacts$/);
   await page.waitForSelector(row('+19055551234'));
-  assert.match(await page.textContent($('toast')), /6 new contacts/);
+  assert.equal(await page.textContent($('toast')), 'Import finished: 1 new contact with 6 numbers.');
+  assert.equal(await page.locator($('person')).count(), 1);
+  assert.equal(await page.locator(`${$('person')} ${$('contact')}`).count(), 6);
 
   // The Android export: every card is unusable, each rejected with its record and line.
   await page.click($('go-import'));
@@ -167,8 +176,10 @@ test('importing a vCard and a CSV: preview, rejects with their line, confirm', a
   const order = await page.$$eval('[data-test="contact"]', (rows) => rows.map((r) => r.dataset.phone));
   assert.equal(order[0], wang.phone);
   assert.equal(order.length, 8);
-  const others = await page.$$eval('[data-test="others-list"] [data-test="contact"]', (rows) => rows.map((r) => r.querySelector('[data-test="contact-name"]').textContent));
-  assert.deepEqual(others, [...Array(6).fill('Mr. John Richter James Doe Sr.'), 'Zhang Wei']);
+  // A row per person: John Doe's six numbers are one row.
+  const others = await page.$$eval('[data-test="others-list"] [data-test="person"]', (rows) => rows.map((r) =>
+    [r.querySelector('[data-test="contact-name"]').textContent, r.querySelectorAll('[data-test="contact"]').length]));
+  assert.deepEqual(others, [['Mr. John Richter James Doe Sr.', 6], ['Zhang Wei', 1]]);
   assert.ok(await page.isVisible(`${row('+8618600001234')} ${$('invite')}`));
   assert.deepEqual(problems(), []);
   await context.close();
@@ -186,7 +197,8 @@ test('search filters as one types; invite copies a text with the app address', a
   const problems = watch(page);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   await page.waitForSelector(row(friend.phone));
-  const visible = () => page.$$eval('[data-test="contact"]', (rows) => rows.filter((r) => !r.hidden).map((r) => r.dataset.phone));
+  const visible = () => page.$$eval('[data-test="person"]', (rows) => rows.filter((r) => !r.hidden)
+    .flatMap((r) => [...r.querySelectorAll('[data-test="contact"]')].map((n) => n.dataset.phone)));
   assert.equal((await visible()).length, 3);
 
   await page.fill($('contact-search'), 'han');
@@ -218,6 +230,116 @@ test('search filters as one types; invite copies a text with the app address', a
   await page.reload();
   await page.waitForSelector(`${row(friend.phone)} ${$('hidden-label')}:visible`);
   assert.ok(await page.isHidden(`${row('+8618900001111')} ${$('hidden-label')}`));
+  assert.deepEqual(problems(), []);
+  await context.close();
+});
+
+test('one person with two numbers: the preview, the toast and the book count people and numbers alike', async () => {
+  const me = await server.register(newPhone(), { name: 'Counter' });
+  const wang = await server.register(newPhone(), { name: 'Wang' });
+  const national = (p) => `${p.slice(3, 6)} ${p.slice(6, 10)} ${p.slice(10)}`;
+  // Wang Fang has a mobile on dialtone and a home number that is not; Zhang Wei one number.
+  const csv = `Name,Mobile Phone,Home Phone\nWang Fang,${national(wang.phone)},010 6234 5678\nZhang Wei,+86 186 0000 4321,\n`;
+  const { page, context } = await openApp(browser, server, { session: me, hash: '#/import' });
+  const problems = watch(page);
+  await page.selectOption($('import-region'), 'CN');
+  await page.setInputFiles($('import-file'), { name: 'two.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForSelector($('import-row'));
+  assert.equal(await page.textContent($('import-count')), '2');
+  assert.equal(await page.textContent($('import-numbers')), '3');
+  assert.equal(await page.textContent($('import-confirm')), 'Add to my contacts (2)');
+  assert.match(await page.textContent(`${$('import-row')} >> nth=0`), /\+86 10 6234 5678/);
+  await page.click($('import-confirm'));
+  await page.waitForURL(/#\/contacts$/);
+  assert.equal(await page.textContent($('toast')), 'Import finished: 2 new contacts with 3 numbers.');
+
+  // One row for Wang Fang, under "On dialtone", listing both numbers and which is on dialtone.
+  await page.waitForSelector(row(wang.phone));
+  const people = await page.$$eval('[data-test="person"]', (rows) => rows.map((r) => ({
+    name: r.querySelector('[data-test="contact-name"]').textContent,
+    list: r.closest('[data-test$="-list"]').dataset.test,
+    numbers: [...r.querySelectorAll('[data-test="contact"]')].map((n) => [n.dataset.phone, n.dataset.registered]),
+  })));
+  assert.deepEqual(people, [
+    { name: 'Wang Fang', list: 'registered-list', numbers: [[wang.phone, 'true'], ['+861062345678', 'false']] },
+    { name: 'Zhang Wei', list: 'others-list', numbers: [['+8618600004321', 'false']] },
+  ]);
+  assert.equal(await page.textContent($('registered-heading')), 'On dialtone (1)');
+  assert.equal(await page.textContent($('others-heading')), 'Invite to dialtone (1)');
+  assert.ok(await page.isVisible(`${row(wang.phone)} ${$('start-chat')}`));
+  assert.ok(await page.isVisible(`${row('+861062345678')} ${$('invite')}`));
+  assert.equal(await page.textContent(`${row('+861062345678')} ${$('not-registered')}`), 'Not on dialtone');
+  assert.equal(await page.textContent(`${row('+861062345678')} ${$('contact-phone')}`), '+86 10 6234 5678');
+  assert.equal(await page.getAttribute(`${row('+861062345678')} ${$('invite')}`, 'aria-label'),
+    'Invite Wang Fang (+86 10 6234 5678) to dialtone');
+  await screenshot(page, 'contacts-person');
+  assert.deepEqual(problems(), []);
+  await context.close();
+});
+
+/** The part of an element's box the reader sees: clipped by the scrolling screen. */
+function seen(box, view) {
+  const top = Math.max(box.top, view.top);
+  const bottom = Math.min(box.bottom, view.bottom);
+  return bottom > top ? { left: box.left, right: box.right, top, bottom } : null;
+}
+const overlap = (a, b) => a && b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+test('on a 360 px phone a number and its buttons never overlap, nor a toast the next button', async () => {
+  const me = await server.register(newPhone(), { name: 'Narrow' });
+  const friend = await server.register(newPhone(), { name: 'Friend' });
+  await server.api('/v1/contacts', { method: 'POST', token: me.token, body: { contacts: [
+    { name: 'Alexandra Konstantinopoulou-Smythe', phones: [friend.phone, '+442079460123'] },
+    { name: 'Jürgen', phones: ['+4915112345678'] },
+    { name: '', phones: ['+8618900003333'] },
+  ] } });
+  const { page, context } = await openApp(browser, server,
+    { session: me, hash: '#/contacts', viewport: { width: 360, height: 740 } });
+  const problems = watch(page);
+  await page.waitForSelector(row(friend.phone));
+  await page.waitForFunction(([sel, text]) => document.querySelector(sel)?.textContent === text,
+    [`${row(friend.phone)} ${$('contact-phone')}`, await server.written(friend.phone)]);
+  const boxes = await page.$$eval('[data-test="contact"]', (items) => items.map((item) => {
+    const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width }; };
+    const phone = item.querySelector('[data-test="contact-phone"]');
+    return {
+      phone: item.dataset.phone,
+      number: phone.hidden ? null : box(phone),
+      buttons: [...item.querySelectorAll('button')].map(box),
+    };
+  }));
+  assert.equal(boxes.length, 4);
+  for (const { phone, number, buttons } of boxes) {
+    assert.equal(buttons.length, 2, phone);
+    if (!number) continue;
+    assert.ok(number.width > 0 && number.right <= 360, `${phone}: the number runs off the screen`);
+    for (const button of buttons) assert.ok(!overlap(number, button), `${phone}: a button covers the number`);
+  }
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the page is ${width}px wide`);
+  await screenshot(page, 'contacts-360');
+
+  // The add form's button at the bottom of the screen, then a toast: it takes room, it covers nothing.
+  await page.fill($('add-name'), 'Toast Test');
+  await page.fill($('add-phone'), '189 0000 4444');
+  await page.$eval($('add-submit'), (el) => el.scrollIntoView({ block: 'end' }));
+  await page.click($('add-submit'));
+  await page.waitForSelector($('toast'));
+  const covered = await page.evaluate(() => {
+    const rect = (el) => el.getBoundingClientRect();
+    const toast = rect(document.querySelector('[data-test="toast"]'));
+    const view = rect(document.getElementById('view'));
+    return [...document.querySelectorAll('button, a.button, input, select')]
+      .filter((el) => el.offsetParent !== null)
+      .map((el) => ({ test: el.dataset.test ?? el.tagName, box: rect(el) }))
+      .filter(({ box }) => {
+        const top = Math.max(box.top, view.top);
+        const bottom = Math.min(box.bottom, view.bottom);
+        return bottom > top && box.left < toast.right && toast.left < box.right && top < toast.bottom && toast.top < bottom;
+      })
+      .map(({ test }) => test);
+  });
+  assert.deepEqual(covered, [], 'the toast covers these');
   assert.deepEqual(problems(), []);
   await context.close();
 });

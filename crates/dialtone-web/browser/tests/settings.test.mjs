@@ -45,7 +45,7 @@ test('presence and status text set on Me reach a contact; invisible shows as off
   const { a, b } = await pair();
   const { page, context } = await openApp(browser, server, { session: a, hash: '#/me' });
   await page.waitForSelector($('presence-state'));
-  assert.equal(await page.textContent($('my-phone')), a.phone);
+  assert.equal(await page.textContent($('my-phone')), await server.written(a.phone));
   assert.equal(await page.textContent($('my-name')), 'Alice');
   // A's page holds the socket: A is online to B.
   await waitFor(async () => (await presenceOf(b, a.phone)).state === 'available', 10000, 'A online');

@@ -1,9 +1,12 @@
 // Words and numbers around messages: titles, previews, sizes, times, avatars.
-import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { store } from '../store.js';
 import { me, peerOf } from '../chat-state.js';
 import { systemText } from './system.js';
+
+// One clock, one plural rule and one avatar for every screen; the chat's modules take them from here.
+export { counted, clockTime } from '../i18n.js';
+export { avatar } from '../avatar.js';
 
 /** What a conversation is called: the peer's name in my book, or the group's name. */
 export function titleOf(conv) {
@@ -37,11 +40,6 @@ export function preview(conv, msg) {
   return text;
 }
 
-const plurals = new Intl.PluralRules(lang);
-/** A counted text: `key_one` or `key_other` of the catalogue, with {count}. */
-export function counted(key, count) {
-  return t(`${key}_${plurals.select(count) === 'one' ? 'one' : 'other'}`, { count });
-}
 
 const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'];
 /** "1.2 MB" in the page's language. */
@@ -58,15 +56,8 @@ export function fileSize(bytes) {
   }
 }
 
-const clock = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
 const dayLong = new Intl.DateTimeFormat(lang, { weekday: 'long', month: 'long', day: 'numeric' });
 const dayYear = new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric' });
-
-/** "14:05": the time on a bubble. */
-export function clockTime(iso) {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : clock.format(d);
-}
 
 /** A day separator's label: Today, Yesterday, "Monday, March 3", "March 3, 2023". */
 export function dayLabel(date) {
@@ -82,13 +73,6 @@ export function dayLabel(date) {
 export function duration(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-/** A round avatar with the first letter of a name (a group gets its own tint). */
-export function avatar(name, { group = false, presence = null } = {}) {
-  const letter = Array.from(String(name).replace(/^[+\s]+/, '').trim())[0]?.toUpperCase() || '#';
-  return h('span', { class: group ? 'avatar avatar-group' : 'avatar', 'aria-hidden': 'true' }, letter,
-    presence ? h('span', { class: 'dot', 'data-state': presence, 'data-test': 'presence-dot' }) : null);
 }
 
 /** "Available", "Last seen 5 minutes ago". */

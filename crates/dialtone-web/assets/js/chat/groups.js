@@ -3,6 +3,7 @@
 import { h, clear, field, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { store } from '../store.js';
+import { phoneEl, phoneText } from '../phones.js';
 import { go } from '../app.js';
 import * as chat from '../chat-state.js';
 import { titleOf, avatar, counted } from './format.js';
@@ -31,8 +32,8 @@ function contactPicker(test, except = []) {
     for (const c of shown) {
       const box = h('input', { type: 'checkbox', 'data-test': test, 'data-phone': c.phone, value: c.phone,
         checked: chosen.has(c.phone), onchange: () => { if (box.checked) chosen.add(c.phone); else chosen.delete(c.phone); drawCount(); } });
-      list.append(h('li', {}, h('label', { class: 'pick' }, box, avatar(c.name || c.phone),
-        h('span', { class: 'pick-text' }, h('span', { class: 'pick-name' }, c.name || c.phone), h('span', { class: 'muted' }, c.phone)))));
+      list.append(h('li', {}, h('label', { class: 'pick' }, box, avatar(c.name || phoneText(c.phone)),
+        h('span', { class: 'pick-text' }, h('span', { class: 'pick-name' }, c.name || phoneText(c.phone)), phoneEl(c.phone, { class: 'muted' })))));
     }
     if (!people.length) {
       list.append(h('li', { class: 'muted' }, t('chat.no_contacts_on_dialtone'), ' ',
@@ -128,7 +129,7 @@ export async function groupInfo(main, ctx) {
         avatar(store.nameOf(phone)),
         h('span', { class: 'pick-text' },
           h('span', { class: 'pick-name' }, isMe ? t('chat.you') : store.nameOf(phone)),
-          h('span', { class: 'muted' }, phone)),
+          phoneEl(phone, { class: 'muted' })),
         conv.admins?.includes(phone) ? h('span', { class: 'admin-badge', 'data-test': 'admin' }, t('chat.admin')) : null,
         admin && !isMe ? h('button', { type: 'button', class: 'danger', 'data-test': 'member-remove',
           'aria-label': t('chat.remove_member', { name: store.nameOf(phone) }), onclick: async () => {

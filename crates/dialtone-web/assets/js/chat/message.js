@@ -91,6 +91,7 @@ function content(msg, stick) {
       if (!msg.size && msg.attachment) attachmentSize(msg.attachment).then((n) => { if (n !== null) size.textContent = fileSize(n); });
       const get = msg.attachment
         ? h('button', { type: 'button', class: 'link file-download', 'data-test': 'file-download',
+          'aria-label': t('chat.download_file', { name }),
           onclick: () => download(msg.attachment, name).catch(() => {}) }, t('chat.download'))
         : null;
       return h('div', { class: 'msg-file', 'data-test': 'message-file' },

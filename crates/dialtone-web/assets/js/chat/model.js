@@ -2,6 +2,7 @@
 // not yet confirmed, and read marks. chat-state.js feeds it from the socket.
 import { api, session } from '../api.js';
 import { store } from '../store.js';
+import { learnPhones } from '../phones.js';
 
 const PAGE = 50;
 
@@ -74,6 +75,7 @@ function upsert(body) {
   // A read mark this tab posted may not be counted in an answer that crossed it.
   if ((readPosted.get(body.id) ?? 0) >= merged.last_seq) merged.unread = 0;
   conversations.set(body.id, merged);
+  learnPhones(merged.members ?? []).catch(() => {});
   return merged;
 }
 

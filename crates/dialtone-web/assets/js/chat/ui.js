@@ -14,7 +14,8 @@ export function confirmDialog(text, okLabel, { danger = true } = {}) {
       onclick: () => done(true) }, okLabel);
     dialog.append(h('p', {}, text), h('div', { class: 'row dialog-buttons' }, cancel, ok));
     dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(false); });
-    document.body.append(dialog);
+    // Inside the page's main landmark, as everything the screen shows.
+    (document.getElementById('view') ?? document.body).append(dialog);
     dialog.showModal();
     cancel.focus();
   });
@@ -47,7 +48,8 @@ export function showMenu(anchor, items, label) {
     else if (e.key === 'ArrowUp') { e.preventDefault(); buttons[(at - 1 + buttons.length) % buttons.length].focus(); }
     else if (e.key === 'Tab') closeMenu();
   });
-  document.body.append(el);
+  // Inside the landmark of what it acts on (a screen reader lists it with the rest).
+  (anchor.closest('main') ?? document.body).append(el);
   // Placed by the anchor, kept inside the window.
   const box = anchor.getBoundingClientRect();
   const width = el.offsetWidth;

@@ -1,6 +1,7 @@
 // What an address-book file holds (the server's preview), and adding it to the book.
 import { h, toast } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, counted } from '../i18n.js';
+import { phoneEl } from '../phones.js';
 import { go } from '../app.js';
 import { store } from '../store.js';
 import { errorText } from '../views/auth.js';
@@ -9,7 +10,7 @@ import { formatName, rejectReason } from './reasons.js';
 
 const number = new Intl.NumberFormat();
 /** Rows drawn at a time: a file may hold 100,000 contacts. */
-const PAGE = 200;
+export const PAGE = 200;
 
 /** "line 12", "record 3 (line 40)", "sheet Sheet1 row 5" from the server, in the reader's language. */
 export function locationText(location) {
@@ -40,7 +41,7 @@ function contactItem(c) {
     h('span', { class: c.name ? 'import-name' : 'import-name muted' }, c.name || t('import.no_name')),
     h('ul', { class: 'import-phones' }, details.map((d) => {
       const label = labelText(d.label);
-      return h('li', {}, h('span', { dir: 'ltr' }, d.number),
+      return h('li', {}, phoneEl(d.number),
         d.extension ? h('span', { class: 'muted' }, ' ', t('import.extension', { ext: d.extension })) : null,
         label ? h('span', { class: 'muted' }, ' · ', label) : null);
     })));
@@ -84,7 +85,8 @@ export function importPreview(preview, { region, signal }) {
     disabled: entries.length === 0 }, t('import.confirm', { count: number.format(preview.contacts.length) }));
   const result = h('div', { class: 'import-result', 'data-test': 'import-result', hidden: true });
   let from = 0;
-  let before = 0;
+  /** The book's numbers before the first part went in. */
+  let before = new Set();
   const rejectedByServer = [];
 
   async function run() {
@@ -97,13 +99,17 @@ export function importPreview(preview, { region, signal }) {
     };
     onProgress(from, entries.length);
     try {
-      if (from === 0) before = (await store.loadContacts()).size;
+      if (from === 0) before = new Set((await store.loadContacts()).keys());
       const outcome = await mergeInParts(entries, { region, from, onProgress, signal });
       rejectedByServer.push(...outcome.rejected);
       from = entries.length;
-      const added = Math.max(0, (outcome.book?.length ?? before) - before);
       await store.loadContacts().catch(() => {});
-      const text = t('import.done', { added: number.format(added) });
+      // Counted as the preview counts: people (the file's contacts) and their numbers.
+      const added = new Set(entries.flatMap((e) => e.phones).filter((p) => !before.has(p) && store.contacts.has(p)));
+      const people = preview.contacts.filter((c) => c.phones.some((p) => added.has(p))).length;
+      const text = added.size
+        ? t('import.done', { people: counted('import.done_people', people), numbers: counted('import.done_numbers', added.size) })
+        : t('import.done_nothing_new');
       if (!rejectedByServer.length) {
         toast(text);
         go('#/contacts');

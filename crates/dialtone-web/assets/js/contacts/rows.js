@@ -1,22 +1,49 @@
-// One address-book row and what it shows: avatar, name, number, presence. Rows are kept
-// and updated in place, so presence changes never redraw (or lose focus in) the list.
+// The address book as people: one row per person, with their avatar and name, then each of
+// their numbers, whether it is on dialtone (with presence) and what to do with it. The book
+// holds one entry per number (API.md); entries with the same name are one person, an entry
+// without a name is a person of its own. Rows are kept and updated in place, so presence
+// changes never redraw (or lose focus in) the list.
 import { h } from '../dom.js';
 import { t, ago, lang } from '../i18n.js';
 import { store } from '../store.js';
+import { avatar } from '../avatar.js';
+import { phoneText } from '../phones.js';
 
-const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(lang, { granularity: 'grapheme' }) : null;
-
-/** The name shown for a contact: my name for it, else its number. */
+/** The name shown for a contact: my name for it, else its number as people write it. */
 export function displayName(contact) {
-  return contact.name?.trim() || contact.phone;
+  return contact.name?.trim() || phoneText(contact.phone);
 }
 
-/** The avatar's letter: the first grapheme (a whole emoji or Chinese character). */
-export function initial(name) {
-  const text = (name || '').trim();
-  if (!text || text.startsWith('+')) return '#';
-  const first = segmenter ? segmenter.segment(text)[Symbol.iterator]().next().value?.segment : [...text][0];
-  return (first || '#').toLocaleUpperCase(lang);
+/** Which person an entry belongs to. */
+export function personKey(contact) {
+  const name = contact.name?.trim();
+  return name ? `name:${name}` : `phone:${contact.phone}`;
+}
+
+/**
+ * The book's entries gathered into people: [{key, name, named, registered, contacts}], each
+ * person's numbers on dialtone first, then in number order.
+ */
+export function peopleOf(contacts) {
+  const people = new Map();
+  for (const contact of contacts) {
+    const key = personKey(contact);
+    if (!people.has(key)) {
+      people.set(key, { key, name: displayName(contact), named: Boolean(contact.name?.trim()), contacts: [] });
+    }
+    people.get(key).contacts.push(contact);
+  }
+  for (const person of people.values()) {
+    person.contacts.sort((a, b) => Number(Boolean(b.registered)) - Number(Boolean(a.registered)) || a.phone.localeCompare(b.phone));
+    person.registered = person.contacts.some((c) => c.registered);
+  }
+  return [...people.values()];
+}
+
+/** One of a person's numbers in words: the name alone when it is their only number, else with the number. */
+export function whoAt(person, contact) {
+  if (person.contacts.length === 1 || !person.named) return displayName(contact);
+  return t('contacts.name_at_number', { name: person.name, number: phoneText(contact.phone) });
 }
 
 /**
@@ -64,64 +91,95 @@ export function matches(contact, query) {
   return phone.includes(digits) || phone.includes(digits.replace(/^0+/, '') || digits);
 }
 
-/**
- * A row for `contact`; `actions(contact)` gives its buttons. Returns {el, contact,
- * update(contact), refreshPresence()}.
- */
-export function contactRow(contact, actions) {
-  const letter = h('span', { 'aria-hidden': 'true' });
-  const dot = h('span', { class: 'dot', 'data-test': 'presence-dot', role: 'img' });
-  const avatar = h('span', { class: 'avatar' }, letter, dot);
-  const name = h('span', { class: 'contact-name', 'data-test': 'contact-name' });
-  const hidden = h('span', { class: 'contact-tag', 'data-test': 'hidden-label' }, t('contacts.hidden'));
-  const number = h('span', { class: 'contact-phone', 'data-test': 'contact-phone', dir: 'ltr' });
+/** One number of a person: the number, on dialtone or not (with presence), its buttons. */
+function numberItem(person, contact, actions) {
+  const number = h('bdi', { class: 'contact-phone', 'data-test': 'contact-phone', dir: 'ltr' }, phoneText(contact.phone));
+  // The number is the name already when the person has none.
+  number.hidden = !person.named;
+  const hidden = contact.hidden ? h('span', { class: 'contact-tag', 'data-test': 'hidden-label' }, t('contacts.hidden')) : null;
+  const dot = h('span', { class: 'dot dot-inline', 'data-test': 'presence-dot', role: 'img' });
   const status = h('span', { class: 'contact-presence', 'data-test': 'presence-text' });
-  const buttons = h('span', { class: 'contact-actions' });
-  const el = h('li', { class: 'contact', 'data-test': 'contact' },
-    avatar,
-    h('span', { class: 'contact-main' },
-      h('span', { class: 'contact-title' }, name, hidden),
-      h('span', { class: 'contact-sub' }, number, status)),
-    buttons);
-
-  const row = {
+  const state = contact.registered
+    ? h('span', { class: 'number-state' }, dot, status)
+    : h('span', { class: 'number-state muted', 'data-test': 'not-registered' }, t('contacts.not_registered'));
+  const el = h('li', { class: 'contact-number', 'data-test': 'contact', 'data-phone': contact.phone,
+    'data-registered': String(Boolean(contact.registered)) },
+  h('span', { class: 'number-text' }, number, hidden, state),
+  h('span', { class: 'contact-actions' }, actions(person, contact)));
+  const item = {
     el,
     contact,
-    update(next) {
-      row.contact = next;
-      const shown = displayName(next);
-      el.dataset.phone = next.phone;
-      el.dataset.registered = String(Boolean(next.registered));
-      letter.textContent = initial(next.name);
-      name.textContent = shown;
-      hidden.hidden = !next.hidden;
-      // The number under the name only when the name is not the number already.
-      number.textContent = shown === next.phone ? '' : next.phone;
-      number.hidden = shown === next.phone;
-      dot.hidden = !next.registered;
-      status.hidden = !next.registered;
-      buttons.replaceChildren(...actions(next));
-      row.refreshPresence();
-    },
+    state: null,
     refreshPresence() {
-      if (!row.contact.registered) return;
-      const p = presenceFor(row.contact);
-      const state = stateName(p.state);
-      dot.dataset.state = state;
-      dot.setAttribute('aria-label', t(`presence.${state}`));
-      status.dataset.state = state;
+      if (!item.contact.registered) return;
+      const p = presenceFor(item.contact);
+      const shown = stateName(p.state);
+      dot.dataset.state = shown;
+      dot.setAttribute('aria-label', t(`presence.${shown}`));
+      status.dataset.state = shown;
       status.textContent = presenceLine(p);
+      item.state = shown;
     },
   };
-  row.update(contact);
+  item.refreshPresence();
+  return item;
+}
+
+/**
+ * A row for `person`; `actions(person, contact)` gives a number's buttons. Returns {el,
+ * person, shape (what it was drawn from), items: Map phone → number item, update(person),
+ * refreshPresence(phone), keep(person)}.
+ */
+export function personRow(person, actions) {
+  const face = h('span', { class: 'person-avatar' });
+  const name = h('span', { class: 'contact-name', 'data-test': 'contact-name' });
+  const numbers = h('ul', { class: 'person-numbers' });
+  const el = h('li', { class: 'person', 'data-test': 'person' },
+    face,
+    h('div', { class: 'person-main' }, h('span', { class: 'contact-title' }, name), numbers));
+  const row = {
+    el,
+    person,
+    items: new Map(),
+    update(next) {
+      row.person = next;
+      row.shape = shapeOf(next);
+      el.dataset.key = next.key;
+      el.dataset.registered = String(next.registered);
+      face.replaceChildren(avatar(next.name));
+      name.textContent = next.name;
+      row.items = new Map(next.contacts.map((c) => [c.phone, numberItem(next, c, actions)]));
+      numbers.replaceChildren(...[...row.items.values()].map((item) => item.el));
+    },
+    /** Presence moved for `phone`: returns [before, after] states of that number. */
+    refreshPresence(phone) {
+      const item = row.items.get(phone);
+      if (!item) return [null, null];
+      const before = item.state;
+      item.refreshPresence();
+      return [before, item.state];
+    },
+    /** Fresh entries of the same shape (newer presence from the server). */
+    keep(next) {
+      row.person = next;
+      for (const c of next.contacts) { const item = row.items.get(c.phone); if (item) item.contact = c; }
+    },
+  };
+  row.update(person);
   return row;
 }
 
+/** What a row draws from (presence aside, numbers' written forms included): a row is redrawn only when this changes. */
+export function shapeOf(person) {
+  return JSON.stringify([person.name, person.named, person.contacts.map((c) =>
+    [c.phone, Boolean(c.registered), Boolean(c.hidden), c.user_id ?? null, phoneText(c.phone)])]);
+}
+
 /** The order of the book: by name in the page's language, numbers last among equals. */
-export function sortContacts(contacts) {
+export function sortPeople(people) {
   const collator = new Intl.Collator(lang, { sensitivity: 'base', numeric: true });
-  return [...contacts].sort((a, b) => collator.compare(displayName(a), displayName(b))
-    || a.phone.localeCompare(b.phone));
+  return [...people].sort((a, b) => collator.compare(a.name, b.name)
+    || a.contacts[0].phone.localeCompare(b.contacts[0].phone));
 }
 
 /** Puts `rows` into `list` in order, moving only the nodes that are out of place (keeps focus). */

@@ -4,6 +4,7 @@ import { h, field, toast } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { api } from '../api.js';
 import { store } from '../store.js';
+import { phoneEl, phoneText } from '../phones.js';
 import { errorText } from '../views/auth.js';
 import { section, switchInput, fill, loading, failure } from './ui.js';
 
@@ -80,7 +81,7 @@ export function groupsSection(state, changed) {
       fill(picker, shown.map((c) => h('li', {}, h('label', { class: 'settings-check' },
         h('input', { type: 'checkbox', 'data-test': 'group-member', 'data-phone': c.phone, checked: chosen.has(c.phone),
           onchange: (e) => { if (e.target.checked) chosen.add(c.phone); else chosen.delete(c.phone); showCount(); } }),
-        h('span', {}, c.name || c.phone), c.name ? h('bdi', { class: 'muted' }, c.phone) : null))));
+        h('span', {}, c.name || phoneText(c.phone)), c.name ? phoneEl(c.phone, { class: 'muted' }) : null))));
       if (!contacts.length) picker.append(h('li', { class: 'muted' }, t('privacy.no_contacts')));
       else if (matching.length > SHOWN) picker.append(h('li', { class: 'muted' }, t('privacy.more_contacts', { count: matching.length - SHOWN })));
     };

@@ -6,7 +6,9 @@ import { api } from '../api.js';
 import { store } from '../store.js';
 import { logout } from '../app.js';
 import { errorText } from '../views/auth.js';
-import { settingsPage, section, switchInput, fill, initials } from './ui.js';
+import { settingsPage, section, switchInput, fill } from './ui.js';
+import { avatar } from '../avatar.js';
+import { phoneText } from '../phones.js';
 import { STATES, savedPresence, setMyPresence, restorePresence } from './presence.js';
 
 export async function me(main) {
@@ -39,12 +41,11 @@ export async function me(main) {
     if (name !== shownName && document.activeElement !== profile.input) profile.input.value = name;
     shownName = name;
     fill(card,
-      h('span', { class: 'avatar settings-avatar', 'aria-hidden': 'true' }, initials(name, account?.phone),
-        h('span', { class: 'dot', 'data-state': mine.state === 'invisible' ? 'offline' : mine.state })),
+      avatar(name || phoneText(account?.phone), { cls: 'settings-avatar', presence: mine.state === 'invisible' ? 'offline' : mine.state }),
       h('div', { class: 'settings-profile-text' },
         h('p', { class: 'settings-profile-name', 'data-test': 'my-name' }, name || t('settings.no_name')),
         h('p', { class: 'muted' }, h('span', { class: 'settings-sr-only' }, t('settings.my_number'), ' '),
-          h('bdi', { 'data-test': 'my-phone' }, account?.phone ?? '')),
+          h('bdi', { 'data-test': 'my-phone', dir: 'ltr' }, phoneText(account?.phone))),
         h('p', { class: 'muted', 'data-test': 'my-status', 'aria-live': 'polite' },
           t(`presence.${mine.state}`), mine.text ? ` · ${mine.text}` : '')));
     fill(passwordLink, h('a', { href: '#/password', 'data-test': 'go-password', class: 'settings-link' },

@@ -5,7 +5,9 @@ import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { store } from '../store.js';
 import { errorText } from '../views/auth.js';
-import { settingsPage, section, failure, loading, fill, initials } from './ui.js';
+import { settingsPage, section, failure, loading, fill } from './ui.js';
+import { avatar } from '../avatar.js';
+import { phoneEl } from '../phones.js';
 import { toE164, PhoneInputError } from './phone.js';
 import { groupsSection } from './groups.js';
 import { vaultSection } from './vault.js';
@@ -141,10 +143,10 @@ export async function privacy(main) {
         }
       });
       return h('li', { 'data-test': names.row, 'data-phone': phone },
-        h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name, phone)),
+        avatar(name),
         h('span', { class: 'settings-grow' },
           h('span', { class: 'settings-name' }, name),
-          name !== phone ? h('bdi', { class: 'muted settings-phone' }, phone) : null),
+          store.contacts.get(phone)?.name ? phoneEl(phone, { class: 'muted settings-phone' }) : null),
         remove);
     });
     const groupCount = list.groups.length;

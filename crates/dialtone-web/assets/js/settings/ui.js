@@ -75,10 +75,3 @@ export function fill(el, ...children) {
   el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
   return el;
 }
-
-/** "A" for "Alice", the last two digits for a bare number. */
-export function initials(name, phone) {
-  const text = (name && name !== phone) ? name.trim() : '';
-  if (text) return Array.from(text)[0].toUpperCase();
-  return (phone || '').slice(-2);
-}

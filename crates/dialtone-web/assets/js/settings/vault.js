@@ -2,14 +2,14 @@
 // this tab see hidden contacts (and chats with them), which every listing on every device
 // leaves out otherwise. The vault token lives in sessionStorage (api.js sends it).
 import { h, field, toast } from '../dom.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, clockTime } from '../i18n.js';
+import { phoneEl, phoneText } from '../phones.js';
 import { api, session } from '../api.js';
 import { store } from '../store.js';
 import { errorText } from '../views/auth.js';
 import { section, switchInput, fill } from './ui.js';
 
 const SHOWN = 60;
-const clock = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
 
 function vaultExpiry() {
   try {
@@ -48,7 +48,7 @@ export function vaultSection() {
         t('vault.lock'));
       return fill(statusBox, h('div', { class: 'settings-add' },
         h('p', { class: 'settings-vault-open', 'data-test': 'vault-status', 'data-state': 'unlocked', role: 'status' },
-          t('vault.unlocked_until', { time: clock.format(until) })), lock));
+          t('vault.unlocked_until', { time: clockTime(until) })), lock));
     }
     const password = h('input', { type: 'password', 'data-test': 'vault-password', autocomplete: 'off', required: true });
     const unlock = h('button', { type: 'submit', class: 'primary', 'data-test': 'vault-unlock' }, t('vault.unlock'));
@@ -107,7 +107,7 @@ export function vaultSection() {
 
   async function setHidden(contact, hidden, input) {
     input.disabled = true;
-    const name = contact.name || contact.phone;
+    const name = contact.name || phoneText(contact.phone);
     try {
       await api(`/v1/contacts/${encodeURIComponent(contact.phone)}/hidden`, { method: 'PUT', body: { hidden } });
       const locked = !session.vaultToken;
@@ -137,13 +137,13 @@ export function vaultSection() {
     const digits = needle.replace(/[^\d]/g, '');
     const matching = contacts.filter((c) => !needle || (c.name || '').toLowerCase().includes(needle) || (digits && c.phone.includes(digits)));
     const rows = matching.slice(0, SHOWN).map((c) => {
-      const name = c.name || c.phone;
+      const name = c.name || phoneText(c.phone);
       const toggle = switchInput(t('vault.hide'), { checked: c.hidden, test: 'hide-contact',
         onchange: (e) => setHidden(c, e.target.checked, e.target) });
       toggle.input.setAttribute('aria-label', t('vault.hide_label', { name }));
       return h('li', { 'data-test': 'vault-contact', 'data-phone': c.phone, 'data-hidden': String(Boolean(c.hidden)) },
         h('span', { class: 'settings-grow' }, h('span', { class: 'settings-name' }, name),
-          c.name ? h('bdi', { class: 'muted settings-phone' }, c.phone) : null),
+          c.name ? phoneEl(c.phone, { class: 'muted settings-phone' }) : null),
         toggle.el);
     });
     note.textContent = session.vaultToken ? t('vault.hidden_note_open') : t('vault.hidden_note_locked');

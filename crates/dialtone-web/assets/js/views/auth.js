@@ -5,6 +5,7 @@ import { t, config, lang, setLanguage, regionOptions } from '../i18n.js';
 import { api, deviceName } from '../api.js';
 import { go, loggedIn } from '../app.js';
 import { store } from '../store.js';
+import { learnPhones, phoneText } from '../phones.js';
 
 /** The message for a failed call, in the reader's language. */
 export function errorText(e) {
@@ -96,6 +97,8 @@ function codeFlow(main, ctx, mode) {
       submit.disabled = true;
       try {
         const verification = await api('/v1/verifications', { method: 'POST', body: { phone, region } });
+        // The screen says where the code went, written as people write numbers.
+        await learnPhones([verification.phone]);
         askCode(verification);
       } catch (err) {
         showError(error, errorText(err));
@@ -174,7 +177,7 @@ function codeFlow(main, ctx, mode) {
     form.addEventListener('submit', (e) => { e.preventDefault(); verify(); });
 
     main.append(card(t('auth.code_title'),
-      h('p', { class: 'lead', 'data-test': 'code-sent-to' }, t('auth.code_sent_to', { phone: verification.phone })),
+      h('p', { class: 'lead', 'data-test': 'code-sent-to' }, t('auth.code_sent_to', { phone: phoneText(verification.phone) })),
       form,
       h('p', { class: 'alt' }, h('button', { type: 'button', class: 'link', 'data-test': 'change-number',
         onclick: () => askNumber() }, t('auth.change_number')))));

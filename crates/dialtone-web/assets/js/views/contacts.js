@@ -1,12 +1,12 @@
-// The address book: who is on dialtone (with live presence) and whom to invite, search,
-// add, delete, start a chat.
+// The address book: who is on dialtone (with live presence) and whom to invite, one row per
+// person with each of their numbers; search, add, delete, start a chat.
 import { h, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { go } from '../app.js';
 import { store } from '../store.js';
 import { errorText } from './auth.js';
-import { contactRow, displayName, matches, placeRows, presenceFor, remember, sortContacts } from '../contacts/rows.js';
+import { matches, peopleOf, personRow, placeRows, remember, shapeOf, sortPeople, whoAt } from '../contacts/rows.js';
 import { addForm } from '../contacts/add-form.js';
 
 const number = new Intl.NumberFormat();
@@ -22,44 +22,43 @@ async function startChat(contact, button) {
   }
 }
 
-async function invite(contact) {
+async function invite(person, contact) {
   const text = t('contacts.invite_text', { url: location.origin });
   try {
     await navigator.clipboard.writeText(text);
-    toast(t('contacts.invite_copied', { name: displayName(contact) }));
+    toast(t('contacts.invite_copied', { name: whoAt(person, contact) }));
   } catch {
     // No clipboard (permission refused, insecure origin): say so rather than fail silently.
     toast(t('contacts.invite_copy_failed'), 'error');
   }
 }
 
-async function remove(contact) {
-  if (!window.confirm(t('contacts.delete_confirm', { name: displayName(contact) }))) return;
+async function remove(person, contact) {
+  const name = whoAt(person, contact);
+  if (!window.confirm(t('contacts.delete_confirm', { name }))) return;
   try {
     await api(`/v1/contacts/${encodeURIComponent(contact.phone)}`, { method: 'DELETE' });
-    toast(t('contacts.deleted', { name: displayName(contact) }));
+    toast(t('contacts.deleted', { name }));
     await store.loadContacts();
   } catch (e) {
     toast(errorText(e), 'error');
   }
 }
 
-function actions(contact) {
-  const name = displayName(contact);
+/** The buttons of one of a person's numbers. */
+function actions(person, contact) {
+  const name = whoAt(person, contact);
   const primary = contact.registered
     ? h('button', { type: 'button', class: 'primary compact', 'data-test': 'start-chat',
       'aria-label': t('contacts.message_label', { name }),
       onclick: (e) => startChat(contact, e.currentTarget) }, t('contacts.message'))
     : h('button', { type: 'button', class: 'compact', 'data-test': 'invite',
-      'aria-label': t('contacts.invite_label', { name }), onclick: () => invite(contact) }, t('contacts.invite'));
+      'aria-label': t('contacts.invite_label', { name }), onclick: () => invite(person, contact) }, t('contacts.invite'));
   const del = h('button', { type: 'button', class: 'icon delete', 'data-test': 'delete-contact',
-    'aria-label': t('contacts.delete_label', { name }), title: t('contacts.delete'), onclick: () => remove(contact) },
+    'aria-label': t('contacts.delete_label', { name }), title: t('contacts.delete'), onclick: () => remove(person, contact) },
   h('span', { class: 'icon-delete', 'aria-hidden': 'true' }));
   return [primary, del];
 }
-
-/** What a row draws from (presence aside): a row is redrawn only when this changes. */
-const shape = (c) => JSON.stringify([c.name, Boolean(c.registered), Boolean(c.hidden), c.user_id ?? null]);
 
 function section(title, test) {
   const count = h('span', { class: 'count' });
@@ -69,7 +68,8 @@ function section(title, test) {
 }
 
 export function contacts(main) {
-  const rows = new Map(); // phone → row
+  const rows = new Map(); // person key → row
+  const rowOfPhone = new Map(); // phone → the row it is in
   const search = h('input', { type: 'search', class: 'contact-search', 'data-test': 'contact-search',
     'aria-label': t('contacts.search'), placeholder: t('contacts.search_placeholder'), autocomplete: 'off',
     enterkeyhint: 'search', 'aria-controls': 'contact-sections' });
@@ -108,8 +108,8 @@ export function contacts(main) {
     for (const [target, part] of [[registered, true], [others, false]]) {
       let visible = 0;
       for (const row of rows.values()) {
-        if (Boolean(row.contact.registered) !== part) continue;
-        row.el.hidden = !matches(row.contact, query);
+        if (row.person.registered !== part) continue;
+        row.el.hidden = !row.person.contacts.some((c) => matches(c, query));
         if (!row.el.hidden) visible += 1;
       }
       target.el.hidden = visible === 0;
@@ -121,19 +121,21 @@ export function contacts(main) {
   }
 
   function sync() {
-    const book = [...store.contacts.values()];
-    const keep = new Set(book.map((c) => c.phone));
-    for (const phone of rows.keys()) if (!keep.has(phone)) rows.delete(phone);
-    for (const contact of book) {
-      const row = rows.get(contact.phone);
-      if (!row) rows.set(contact.phone, contactRow(contact, actions));
-      else if (shape(row.contact) !== shape(contact)) row.update(contact);
-      else row.contact = contact; // same row, fresher presence from the server
+    const people = peopleOf([...store.contacts.values()]);
+    const keep = new Set(people.map((p) => p.key));
+    for (const key of rows.keys()) if (!keep.has(key)) rows.delete(key);
+    rowOfPhone.clear();
+    for (const person of people) {
+      const row = rows.get(person.key);
+      if (!row) rows.set(person.key, personRow(person, actions));
+      else if (row.shape !== shapeOf(person)) row.update(person);
+      else row.keep(person); // same row, fresher presence from the server
+      for (const c of person.contacts) rowOfPhone.set(c.phone, rows.get(person.key));
     }
-    const sorted = sortContacts(book);
-    placeRows(registered.list, sorted.filter((c) => c.registered).map((c) => rows.get(c.phone)));
-    placeRows(others.list, sorted.filter((c) => !c.registered).map((c) => rows.get(c.phone)));
-    for (const row of rows.values()) row.state = presenceFor(row.contact).state;
+    const sorted = sortPeople(people);
+    placeRows(registered.list, sorted.filter((p) => p.registered).map((p) => rows.get(p.key)));
+    placeRows(others.list, sorted.filter((p) => !p.registered).map((p) => rows.get(p.key)));
+    for (const row of rows.values()) for (const c of row.person.contacts) row.refreshPresence(c.phone);
     status.hidden = true;
     filter();
   }
@@ -144,25 +146,26 @@ export function contacts(main) {
       const p = await api(`/v1/users/${encodeURIComponent(phone)}/presence`);
       if (p?.state !== 'offline' || !p.last_seen_at) return;
       remember(phone, p.last_seen_at);
-      rows.get(phone)?.refreshPresence();
+      rowOfPhone.get(phone)?.refreshPresence(phone);
     } catch { /* the dot already says offline */ }
   }
 
   const offContacts = store.on('contacts', () => { loaded = true; sync(); });
   const offPresence = store.on('presence', (p) => {
-    const row = rows.get(p.phone);
-    if (!row || !row.contact.registered) return;
-    const before = row.state;
-    row.refreshPresence();
-    row.state = row.el.querySelector('[data-test="presence-dot"]').dataset.state;
-    if (before && before !== row.state) {
+    const row = rowOfPhone.get(p.phone);
+    const contact = row?.person.contacts.find((c) => c.phone === p.phone);
+    if (!contact?.registered) return;
+    const [before, after] = row.refreshPresence(p.phone);
+    if (before && before !== after) {
       announcer.textContent = t('contacts.presence_changed',
-        { name: displayName(row.contact), state: t(`presence.${row.state}`) });
-      if (row.state === 'offline' && !p.last_seen_at) lookUpLastSeen(p.phone);
+        { name: whoAt(row.person, contact), state: t(`presence.${after}`) });
+      if (after === 'offline' && !p.last_seen_at) lookUpLastSeen(p.phone);
     }
   });
   // "Last seen 3 minutes ago" ages while the screen is open.
-  const ticker = setInterval(() => { for (const row of rows.values()) row.refreshPresence(); }, 30000);
+  const ticker = setInterval(() => {
+    for (const row of rows.values()) for (const c of row.person.contacts) row.refreshPresence(c.phone);
+  }, 30000);
   search.addEventListener('input', filter);
 
   if (loaded) sync();

@@ -5,7 +5,8 @@ import { t, config, regionOptions } from '../i18n.js';
 import { api } from '../api.js';
 import { store } from '../store.js';
 import { errorText } from './auth.js';
-import { importPreview } from '../contacts/import-preview.js';
+import { importPreview, PAGE } from '../contacts/import-preview.js';
+import { learnPhones } from '../phones.js';
 import { importErrorText } from '../contacts/reasons.js';
 
 const ACCEPT = '.csv,.txt,.vcf,.xlsx,.xls,.ods,.ldif,.wab,.contact';
@@ -71,6 +72,9 @@ export function importView(main) {
     try {
       const preview = await api(`/v1/contacts/import?${query}`, { method: 'POST', raw: chosen,
         contentType: 'application/octet-stream', signal });
+      if (signal.aborted) return;
+      // The first rows' numbers written as people write them before they are drawn.
+      await learnPhones(preview.contacts.slice(0, PAGE).flatMap((c) => c.phones));
       if (signal.aborted) return;
       status.replaceChildren();
       output.replaceChildren(importPreview(preview, { region: region.value, signal }));

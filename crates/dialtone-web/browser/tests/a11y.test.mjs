@@ -1,0 +1,124 @@
+// Accessibility of the main screens, checked by axe-core (injected into the page): no
+// serious or critical violation (contrast, names of controls, ...) on any of them, in
+// either language, and the menus stay inside the page's landmarks.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { startServer, launchBrowser, openApp, newPhone, $, png } from '../harness.mjs';
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let server;
+let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+/**
+ * Runs axe on the page as it is. Evaluated through the debugging protocol, so the page's
+ * strict CSP (scripts from this origin only) does not stop it.
+ */
+async function audit(page) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`),
+    }));
+  });
+}
+
+/** Fails on serious and critical violations; reports the others. */
+async function expectAccessible(t, page, screen) {
+  const violations = await audit(page);
+  for (const v of violations) t.diagnostic(`${screen}: ${v.impact} ${v.id} (${v.help}): ${v.nodes.join(' | ')}`);
+  const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(grave, [], `${screen}: serious or critical accessibility violations`);
+  return violations;
+}
+
+async function upload(user, name, type, bytes) {
+  const response = await fetch(`${server.url}/v1/attachments?filename=${encodeURIComponent(name)}`, {
+    method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': type }, body: bytes });
+  assert.equal(response.status, 201);
+  return (await response.json()).id;
+}
+
+const send = (user, conv, body) => server.api(`/v1/conversations/${conv}/messages`, { method: 'POST', token: user.token,
+  body: { client_id: crypto.randomUUID(), ...body } });
+
+test('the main screens have no serious or critical accessibility violation', async (t) => {
+  const a = await server.register(newPhone(), { name: 'Ada' });
+  const b = await server.register(newPhone(), { name: 'Bo' });
+  await server.api('/v1/contacts', { method: 'POST', token: a.token, body: { contacts: [
+    { name: 'Bo', phones: [b.phone, '+8618600007777'] }, { name: 'Cy', phones: ['+4915112345678'] }] } });
+  await server.api('/v1/contacts', { method: 'POST', token: b.token, body: { contacts: [{ name: 'Ada', phones: [a.phone] }] } });
+  const conv = await server.api('/v1/conversations', { method: 'POST', token: a.token, body: { kind: 'direct', peer: b.phone } });
+  // A file each way: its size and its link, on a sent bubble's green and on white.
+  await send(a, conv.id, { kind: 'text', text: 'Hello Bo 👋' });
+  await send(a, conv.id, { kind: 'file', text: 'minutes.txt', attachment_id: await upload(a, 'minutes.txt', 'text/plain', Buffer.from('minutes of the meeting\n'.repeat(40))) });
+  await send(b, conv.id, { kind: 'file', text: 'plan.txt', attachment_id: await upload(b, 'plan.txt', 'text/plain', Buffer.from('the plan\n')) });
+  await send(b, conv.id, { kind: 'image', attachment_id: await upload(b, 'p.png', 'image/png', png()) });
+
+  // Logged out.
+  const guest = await openApp(browser, server);
+  await guest.page.waitForSelector($('go-register'));
+  await expectAccessible(t, guest.page, 'welcome');
+  await guest.context.close();
+
+  // Bo online, so that Ada's book shows someone "Available" (green text).
+  const bo = await openApp(browser, server, { session: b, hash: '#/chats' });
+  const ada = await openApp(browser, server, { session: a, hash: '#/contacts' });
+  const { page } = ada;
+  await page.waitForSelector(`${$('contact')}[data-phone="${b.phone}"] ${$('presence-text')}[data-state="available"]`);
+  await expectAccessible(t, page, 'contacts');
+
+  await page.goto(`${server.url}/#/chat/${encodeURIComponent(conv.id)}`);
+  await page.waitForSelector(`${$('message')}[data-mine="true"] ${$('file-download')}`);
+  await page.waitForSelector(`${$('message')}[data-mine="false"] ${$('file-download')}`);
+  // Each file's button says which file it downloads.
+  assert.deepEqual(await page.$$eval('[data-test="file-download"]', (els) => els.map((e) => e.getAttribute('aria-label'))),
+    ['Download minutes.txt', 'Download plan.txt']);
+  await expectAccessible(t, page, 'chat');
+
+  // The message-actions menu, open: inside the page's landmarks like everything else.
+  await page.click(`${$('message')}[data-mine="true"] >> nth=0 >> ${$('message-actions')}`);
+  await page.waitForSelector($('menu'));
+  assert.ok(await page.$eval($('menu'), (el) => Boolean(el.closest('main, nav, header, footer, aside, [role="region"]'))),
+    'the menu is outside every landmark');
+  const withMenu = await expectAccessible(t, page, 'chat with the message menu open');
+  assert.deepEqual(withMenu.filter((v) => v.id === 'region'), [], 'content outside the landmarks');
+  await page.keyboard.press('Escape');
+
+  for (const screen of ['new-group', 'me', 'privacy', 'devices']) {
+    await page.goto(`${server.url}/#/${screen}`);
+    await page.waitForFunction(() => document.querySelector('#view h1'));
+    await page.waitForFunction(() => !document.querySelector('#view [role="status"].muted:not([hidden])')?.textContent?.includes('…'));
+    await expectAccessible(t, page, screen);
+  }
+  await page.goto(`${server.url}/#/group/${encodeURIComponent(conv.id)}`);
+  await page.waitForFunction(() => document.querySelector('#view h1, #view h2'));
+  await expectAccessible(t, page, 'conversation info');
+
+  await page.goto(`${server.url}/#/import`);
+  await page.setInputFiles($('import-file'), { name: 'book.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('Name,Mobile Phone\nWang Fang,137 0013 7000\nLi Lei,call me maybe\n') });
+  await page.waitForSelector($('import-preview'));
+  await expectAccessible(t, page, 'import preview');
+  await ada.context.close();
+  await bo.context.close();
+
+  // The same in Chinese, on a phone.
+  const zh = await openApp(browser, server, { session: a, locale: 'zh-CN', viewport: { width: 390, height: 844 },
+    hash: `#/chat/${encodeURIComponent(conv.id)}` });
+  await zh.page.waitForSelector(`${$('message')}[data-mine="true"] ${$('file-download')}`);
+  assert.equal(await zh.page.getAttribute(`${$('message')}[data-mine="true"] ${$('file-download')}`, 'aria-label'), '下载 minutes.txt');
+  await expectAccessible(t, zh.page, 'chat (zh-CN, phone)');
+  await zh.page.goto(`${server.url}/#/contacts`);
+  await zh.page.waitForSelector(`${$('contact')}[data-phone="${b.phone}"]`);
+  await expectAccessible(t, zh.page, 'contacts (zh-CN, phone)');
+  await zh.context.close();
+});
