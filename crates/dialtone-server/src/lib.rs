@@ -25,6 +25,9 @@ use tokio::task::JoinHandle;
 pub use config::{BusConfig, Config, ConfigError, GatewayKind, NodesConfig};
 
 /// How often expired verifications and old rate-limit events are deleted.
+/// An upload's temporary file older than this is a leftover of a killed process.
+const STALE_UPLOAD: Duration = Duration::from_secs(3600);
+
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
 /// Why a server could not start or failed while running.
@@ -120,12 +123,18 @@ impl Running {
             MessageLimits::default(),
         ));
         let blobs = Arc::new(dialtone_media::LocalBlobStore::new(config.blobs_dir()));
-        if let Err(e) = blobs
-            .remove_stale_uploads(std::time::Duration::from_secs(3600))
-            .await
-        {
+        // What a killed process left half-uploaded goes at start: all of it on SQLite (this
+        // process alone uses the folder), and what is over an hour old where other nodes
+        // may be uploading into a shared folder (housekeeping sweeps that hourly too).
+        let left_over = if store.engine == dialtone_store::Engine::Sqlite {
+            Duration::ZERO
+        } else {
+            STALE_UPLOAD
+        };
+        if let Err(e) = blobs.remove_stale_uploads(left_over).await {
             tracing::warn!(error = %e, "stale uploads not removed");
         }
+        let swept_blobs = blobs.clone();
         let attachments = Arc::new(AttachmentService::new(
             store.clone(),
             blobs,
@@ -181,6 +190,9 @@ impl Running {
                     _ = every.tick() => {
                         if let Err(e) = accounts.housekeeping().await {
                             tracing::warn!(error = %e, "housekeeping failed");
+                        }
+                        if let Err(e) = swept_blobs.remove_stale_uploads(STALE_UPLOAD).await {
+                            tracing::warn!(error = %e, "stale uploads not removed");
                         }
                     }
                     () = stopped(&mut on_shutdown) => break,

@@ -26,6 +26,8 @@ pub struct Unknown;
 struct Cursor {
     /// Every seq up to this one was sent (or is not this user's to see).
     sent: u64,
+    /// The last seq actually written (or the device's ack it started from).
+    shown: u64,
     /// Seqs that came early: a frame, or `None` for one withheld from this user.
     held: BTreeMap<u64, Option<Bytes>>,
 }
@@ -40,6 +42,7 @@ impl Cursor {
             } else if seq == self.sent + 1 {
                 if let Some(frame) = entry.remove() {
                     out.push(frame);
+                    self.shown = seq;
                 }
                 self.sent = seq;
             } else {
@@ -63,6 +66,7 @@ impl Orderer {
             .entry(conversation_id.to_owned())
             .or_insert_with(|| Cursor {
                 sent: acked,
+                shown: acked,
                 held: BTreeMap::new(),
             });
     }
@@ -110,11 +114,23 @@ impl Orderer {
             if seq > cursor.sent && seq <= upto {
                 out.push(frame);
                 cursor.sent = seq;
+                cursor.shown = seq;
             }
         }
         cursor.sent = cursor.sent.max(upto);
         cursor.drain(&mut out);
         out
+    }
+
+    /// What an ack of `seq` may record: never past what was sent; and an ack of the last
+    /// message shown covers the withheld seqs sent after it (the device never sees them,
+    /// so it could never acknowledge them itself).
+    pub fn ack_upto(&self, conversation_id: &str, seq: u64) -> u64 {
+        match self.cursors.get(conversation_id) {
+            Some(c) if seq >= c.shown => c.sent,
+            Some(c) => seq.min(c.sent),
+            None => 0,
+        }
     }
 
     /// The gap still open in a conversation, if something is held past the cursor.
@@ -156,8 +172,14 @@ mod tests {
         assert_eq!((o.sent("c"), o.gap("c")), (4, None));
         // Late copies of what went out are dropped.
         assert_eq!(o.offer("c", 3, Some(frame(3))), Ok(vec![]));
-        // A withheld seq announced as such moves the cursor without a read.
+        // A withheld seq announced as such moves the cursor without a read; an ack of the
+        // last one shown covers it, an ack past what was sent is cut.
         assert_eq!(o.offer("c", 5, None), Ok(vec![]));
+        assert_eq!(
+            (o.ack_upto("c", 4), o.ack_upto("c", 9), o.ack_upto("c", 3)),
+            (5, 5, 3)
+        );
+        assert_eq!(o.ack_upto("unknown", 3), 0);
         assert_eq!(o.offer("c", 6, Some(frame(6))), Ok(vec![frame(6)]));
         // Catch-up meets what came live: one copy each, in order.
         o.start("d", 2);

@@ -469,7 +469,7 @@ async fn client_frame(
             match (kind, frame.seq) {
                 ("ack", Some(seq)) => {
                     // Never past what this connection sent: a gap is always sent again.
-                    let seq = seq.min(delivery.sent(&frame.conversation_id));
+                    let seq = delivery.ack_upto(&frame.conversation_id, seq);
                     acks.add(frame.conversation_id, seq);
                     None
                 }

@@ -63,10 +63,10 @@ impl Delivery {
         !self.work.is_empty() || !self.caught_up
     }
 
-    /// The highest seq of a conversation that went out on this connection: what an ack of
-    /// it may say at most (0 for a conversation nothing was sent of).
-    pub(super) fn sent(&self, conversation_id: &str) -> u64 {
-        self.order.sent(conversation_id)
+    /// What an ack of `seq` records: never past what went out on this connection (0 for a
+    /// conversation nothing was sent of), withheld seqs after the last one shown included.
+    pub(super) fn ack_upto(&self, conversation_id: &str, seq: u64) -> u64 {
+        self.order.ack_upto(conversation_id, seq)
     }
 
     /// Queues a read of every conversation whose last seq is past what was sent.

@@ -306,3 +306,15 @@ async fn control_characters_never_reach_a_text_field() {
     assert_eq!(r.body["text"], "two\nlines");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_upload_left_half_written_by_a_killed_process_is_swept_at_start() {
+    let app = TestApp::spawn_with(|config| {
+        let tmp = config.data_dir.join("blobs").join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::write(tmp.join("upload-killed"), vec![0u8; 4096]).unwrap();
+    })
+    .await;
+    assert_eq!(blob_files(&app), 0, "the leftover was removed at start");
+    app.stop().await;
+}

@@ -265,6 +265,18 @@ pub enum WsEvent {
 }
 
 impl TestApp {
+    /// Opens `/v1/ws?<query>` with a bearer header; panics unless the upgrade succeeds.
+    pub async fn ws_query(&self, token: &str, query: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/v1/ws?{query}", self.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Ws { stream }
+    }
+
     /// Opens `/v1/ws` with a bearer header; panics unless the upgrade succeeds.
     pub async fn ws(&self, token: &str) -> Ws {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;

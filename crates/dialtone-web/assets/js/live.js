@@ -10,6 +10,7 @@ class Live extends EventTarget {
     super();
     this.ws = null;
     this.status = 'closed'; // 'connecting' | 'open' | 'closed'
+    this.syncing = false; // open, and catch-up of missed messages not done yet
     this.wanted = false;
     this.attempt = 0;
     this.timer = null;
@@ -25,6 +26,13 @@ class Live extends EventTarget {
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
+  /** Catch-up: `ready` says whether missed messages follow, `caught_up` that they all came. */
+  setSyncing(syncing) {
+    if (this.syncing === syncing) return;
+    this.syncing = syncing;
+    this.emit('syncing', syncing);
+  }
+
   setStatus(status) {
     if (this.status === status) return;
     this.status = status;
@@ -39,19 +47,23 @@ class Live extends EventTarget {
     clearTimeout(this.timer);
     this.setStatus('connecting');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/v1/ws?token=${encodeURIComponent(token)}`);
+    // caught_up=true: the server ends catch-up with a `caught_up` frame ("syncing…" till then).
+    const ws = new WebSocket(`${scheme}://${location.host}/v1/ws?token=${encodeURIComponent(token)}&caught_up=true`);
     this.ws = ws;
     ws.onopen = () => { this.attempt = 0; this.setStatus('open'); };
     ws.onmessage = (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch { return; }
       if (!frame || typeof frame.type !== 'string') return;
+      if (frame.type === 'ready') this.setSyncing(Boolean(frame.catching_up));
+      else if (frame.type === 'caught_up') this.setSyncing(false);
       this.emit(frame.type, frame);
       this.emit('*', frame);
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.setSyncing(false);
       this.setStatus('closed');
       if (event.code === CLOSE_REVOKED) {
         session.clear();

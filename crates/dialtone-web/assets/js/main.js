@@ -58,10 +58,14 @@ function buildLayout(isPrivate) {
     navLink('chats', t('nav.chats'), badge), navLink('contacts', t('nav.contacts')), navLink('me', t('nav.me')));
   root.append(h('div', { class: 'private-layout' }, banner, nav, main, toasts));
   const showStatus = (status) => {
-    banner.hidden = status === 'open';
-    banner.textContent = status === 'connecting' ? t('app.connecting') : t('app.offline');
+    const syncing = status === 'open' && live.syncing;
+    document.body.dataset.sync = syncing ? 'syncing' : (status === 'open' ? 'done' : 'offline');
+    banner.hidden = status === 'open' && !syncing;
+    if (syncing) banner.textContent = t('app.syncing');
+    else banner.textContent = status === 'connecting' ? t('app.connecting') : t('app.offline');
   };
   live.on('status', showStatus);
+  live.on('syncing', () => showStatus(live.status));
   setTimeout(() => showStatus(live.status), 1500);
   store.on('unread-total', (count) => {
     badge.hidden = !count;

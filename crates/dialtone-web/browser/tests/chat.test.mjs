@@ -207,6 +207,8 @@ test('offline: what was sent meanwhile arrives once, in order, when back online'
   for (const text of ['one', 'two', 'three']) await sendText(amy.page, text);
   await network.restore();
   await bo.page.waitForSelector(theirs('three'));
+  // Catch-up ends with the server's caught_up: the banner no longer says it is syncing.
+  await bo.page.waitForSelector('body[data-sync="done"]', { state: 'attached' });
   await bo.page.waitForSelector(`${$('connection')}[hidden]`, { state: 'attached' });
   // Give any duplicate a chance to show up before counting.
   await bo.page.waitForFunction(() => document.querySelectorAll('[data-test="message"]').length >= 4);

@@ -1,0 +1,210 @@
+//! Delivery that never skips: per conversation every device gets seq after seq, live
+//! (under concurrent senders, on both engines) and in catch-up, and catch-up is complete
+//! however long the device was away, ending in `caught_up`.
+
+use std::collections::HashMap;
+
+use dialtone_store::MessageRecord;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, Ws};
+
+const ALICE: &str = "+8613800138000";
+const BOB: &str = "+8613800138001";
+const CAROL: &str = "+8613800138002";
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    app.get_auth("/v1/account", token).await.body["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The next frame that is not presence.
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let f = ws.frame().await;
+        if f["type"] != "presence" {
+            return f;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_device_away_for_30000_messages_gets_them_all_in_one_connection() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "a").await;
+    let b = app.code_login(BOB, "b").await;
+    app.code_login(CAROL, "c").await;
+    let direct = app.direct_id(&a, BOB).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let (alice_id, bob_id) = (user_id(&app, &a).await, user_id(&app, &b).await);
+
+    // 30,000 messages while Bob's device is away, written straight to the database (a
+    // tenth of the group's withheld from Bob, as for a sender he blocks).
+    let store = dialtone_store::open(&app.config.database_url())
+        .await
+        .unwrap();
+    let mut expected: HashMap<String, Vec<u64>> = HashMap::new();
+    let mut batch = Vec::new();
+    for i in 0..30_000u64 {
+        let (conversation, n) = if i < 20_000 {
+            (&direct, i + 1)
+        } else {
+            (&group, i - 19_999)
+        };
+        let withheld = conversation == &group && n % 10 == 0;
+        if !withheld {
+            expected.entry(conversation.clone()).or_default().push(n);
+        }
+        let record = MessageRecord {
+            id: format!("bulk-{i}"),
+            conversation_id: conversation.clone(),
+            seq: 0,
+            sender_id: alice_id.clone(),
+            client_id: format!("bulk-{i}"),
+            kind: "text".into(),
+            text: Some(format!("message {i}")),
+            attachment_id: None,
+            reply_to: None,
+            sent_at: app.clock_now(),
+            edited_at: None,
+            deleted: false,
+        };
+        let hidden = if withheld {
+            vec![bob_id.clone()]
+        } else {
+            Vec::new()
+        };
+        batch.push((record, hidden));
+        if batch.len() == 1_000 {
+            store.messages.append_batch(&batch).await.unwrap();
+            batch.clear();
+        }
+    }
+
+    // One connection: `ready` says catch-up follows; every message comes, in seq order per
+    // conversation, then `caught_up`; then live messages go on after it.
+    let mut ws = app.ws_query(&b, "caught_up=true").await;
+    let ready = ws.frame().await;
+    assert_eq!(
+        (ready["type"].as_str(), ready["catching_up"].as_bool()),
+        (Some("ready"), Some(true))
+    );
+    let mut got: HashMap<String, Vec<u64>> = HashMap::new();
+    loop {
+        let f = next(&mut ws).await;
+        if f["type"] == "caught_up" {
+            break;
+        }
+        assert_eq!(f["type"], "message", "{f}");
+        let m = &f["message"];
+        got.entry(m["conversation_id"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(m["seq"].as_u64().unwrap());
+    }
+    assert_eq!(got[&direct].len(), 20_000);
+    assert_eq!(got, expected, "every message, once each, in seq order");
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{direct}/messages"),
+            Some(&a),
+            Some(json!({ "client_id": "live", "kind": "text", "text": "now" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let f = next(&mut ws).await;
+    assert_eq!(f["message"]["seq"], 20_001, "{f}");
+    // Acking the last message it was shown covers the withheld one after it (seq 10,000
+    // of the group). Back with nothing to catch up on, `ready` says so and no `caught_up`
+    // comes.
+    ws.send_text(&json!({ "type": "ack", "conversation_id": group, "seq": 9_999 }).to_string())
+        .await;
+    ws.send_text(&json!({ "type": "ack", "conversation_id": direct, "seq": 20_001 }).to_string())
+        .await;
+    ws.close().await;
+    let mut again = app.ws_query(&b, "caught_up=true").await;
+    let ready = again.frame().await;
+    assert_eq!(ready["catching_up"], false, "{ready}");
+    again.send_text(r#"{"type":"ping"}"#).await;
+    assert_eq!(next(&mut again).await["type"], "pong");
+    app.stop().await;
+}
+
+/// Five members send at once; the sixth gets every message once, in seq order.
+async fn concurrent_senders_are_delivered_in_order(app: TestApp) {
+    let phones: Vec<String> = (0..6).map(|i| format!("+86138001381{i:02}")).collect();
+    let mut tokens = Vec::new();
+    for (i, phone) in phones.iter().enumerate() {
+        tokens.push(app.code_login(phone, &format!("d{i}")).await);
+    }
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&tokens[0]),
+            Some(json!({ "kind": "group", "name": "busy", "members": phones[1..].to_vec() })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let conv = r.body["id"].as_str().unwrap().to_owned();
+    let mut reader = app.ws(&tokens[5]).await;
+    assert_eq!(reader.frame().await["type"], "ready");
+    const EACH: usize = 40;
+    let mut senders = Vec::new();
+    for (i, token) in tokens[..5].iter().enumerate() {
+        let (http, base, token, conv) = (
+            app.http.clone(),
+            app.base.clone(),
+            token.clone(),
+            conv.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            for n in 0..EACH {
+                let r = http
+                    .post(format!("{base}/v1/conversations/{conv}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "client_id": format!("s{i}-{n}"), "kind": "text", "text": "x" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let total = u64::try_from(5 * EACH).unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 5 * EACH {
+        let f = next(&mut reader).await;
+        assert_eq!(f["type"], "message", "{f}");
+        seqs.push(f["message"]["seq"].as_u64().unwrap());
+    }
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_senders_reach_each_device_in_seq_order_on_sqlite() {
+    concurrent_senders_are_delivered_in_order(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn concurrent_senders_reach_each_device_in_seq_order_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("delivery_order").await else {
+        return;
+    };
+    concurrent_senders_are_delivered_in_order(app).await;
+}
