@@ -161,6 +161,12 @@ async fn serve(
                     break;
                 }
             }
+            // Gaps whose missing events did not come in time: read from the database.
+            () = tokio::time::sleep_until(delivery.gap_due().unwrap_or_else(Instant::now)), if delivery.gap_due().is_some() => {
+                if delivery.read_gaps(socket, hub, conn).await.is_err() {
+                    break;
+                }
+            }
             // Catch-up (and rechecks): a page at a time, taking turns with the rest.
             () = std::future::ready(()), if delivery.has_work() => {
                 if delivery.work_page(socket, hub, conn).await.is_err() {

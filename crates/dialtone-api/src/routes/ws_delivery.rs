@@ -6,8 +6,9 @@
 //! order, and everything after it up to the conversation's last seq is catch-up work, read
 //! a page at a time at the socket's pace, between live frames; when that work is done the
 //! connection says `caught_up`. A live message that comes before a lower seq (concurrent
-//! senders publish in any order) waits while the seqs below it are read from the database,
-//! which has them all (a seq is committed only after the lower ones). A `Recheck` (periodic,
+//! senders publish in any order) waits for the events of the seqs below it, and after a
+//! moment (`GAP_GRACE`) reads them from the database, which has them all (a seq is
+//! committed only after the lower ones). A `Recheck` (periodic,
 //! or a node found dead) compares each conversation's last seq with what was sent: a commit
 //! whose event never came is read and sent. Acks are cut to what was sent, so an ack can
 //! never pass a message this device did not get.
@@ -21,6 +22,9 @@ use dialtone_service::realtime::{Connection, Hub, Outgoing, ServerFrame};
 use dialtone_store::HighWater;
 use tokio::sync::mpsc;
 
+/// How long a gap may wait for its missing events before it is read from the database.
+const GAP_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// Items written before one flush: under load a connection's queued frames go out in one
 /// write to the socket, not one each.
 const ITEMS_PER_FLUSH: usize = 64;
@@ -33,6 +37,10 @@ pub(super) struct Delivery {
     work: VecDeque<(String, u64)>,
     /// Whether `caught_up` went out.
     caught_up: bool,
+    /// Conversations where a seq came before a lower one.
+    gaps: Vec<String>,
+    /// When those gaps are read if the missing events have not come by then.
+    gap_due: Option<tokio::time::Instant>,
 }
 
 impl Delivery {
@@ -201,23 +209,51 @@ impl Delivery {
         for text in ready {
             feed(socket, text).await?;
         }
-        while let Some((after, upto)) = self.order.gap(conversation_id) {
-            match hub
-                .fill(conn, conversation_id, after, upto, hub.page())
-                .await
-            {
-                Ok((rows, covered)) => {
-                    for text in self.order.filled(conversation_id, covered, rows) {
-                        feed(socket, text).await?;
+        if self.order.gap(conversation_id).is_some() {
+            // Most gaps are events still on their way (concurrent senders publish in any
+            // order): read only those still open after a moment.
+            if !self.gaps.iter().any(|c| c == conversation_id) {
+                self.gaps.push(conversation_id.to_owned());
+            }
+            self.gap_due
+                .get_or_insert_with(|| tokio::time::Instant::now() + GAP_GRACE);
+        }
+        Ok(())
+    }
+
+    /// When the gaps that opened are to be read, if any are waiting.
+    pub(super) fn gap_due(&self) -> Option<tokio::time::Instant> {
+        self.gap_due
+    }
+
+    /// Reads every gap still open from the database and writes what follows it.
+    pub(super) async fn read_gaps(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+    ) -> Result<(), axum::Error> {
+        use futures::SinkExt;
+        self.gap_due = None;
+        for conversation_id in std::mem::take(&mut self.gaps) {
+            while let Some((after, upto)) = self.order.gap(&conversation_id) {
+                match hub
+                    .fill(conn, &conversation_id, after, upto, hub.page())
+                    .await
+                {
+                    Ok((rows, covered)) => {
+                        for text in self.order.filled(&conversation_id, covered, rows) {
+                            feed(socket, text).await?;
+                        }
                     }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, conversation_id, "gap not read; left to the recheck");
-                    break;
+                    Err(e) => {
+                        tracing::warn!(error = %e, conversation_id, "gap not read; left to the recheck");
+                        break;
+                    }
                 }
             }
         }
-        Ok(())
+        socket.flush().await
     }
 }
 
