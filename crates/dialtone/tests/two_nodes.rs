@@ -161,21 +161,19 @@ async fn frame(socket: &mut Socket, wait: Duration) -> Value {
     }
 }
 
-#[tokio::test]
-async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
-    let Some(database) = dialtone_store::testing::fresh_postgres_url("two_nodes")
+/// The settings that make processes one deployment: a fresh database, a NATS subject of
+/// their own, a shared server key; `None` when PostgreSQL tests are off.
+async fn deployment(test: &str) -> Option<Vec<(&'static str, String)>> {
+    let database = dialtone_store::testing::fresh_postgres_url(test)
         .await
-        .unwrap()
-    else {
-        return;
-    };
+        .unwrap()?;
     let nats =
         std::env::var("DIALTONE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let mut key = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
     let mut subject_bytes = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut subject_bytes);
-    let env = vec![
+    Some(vec![
         ("DIALTONE_DATABASE__URL", database),
         ("DIALTONE_BUS__URL", nats),
         (
@@ -183,9 +181,16 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
             format!("dialtone.test.{}", hex::encode(subject_bytes)),
         ),
         ("DIALTONE_SECRETS__KEY", hex::encode(key)),
-        ("DIALTONE_NODES__HEARTBEAT_SECS", "1".into()),
-        ("DIALTONE_NODES__DEAD_AFTER_SECS", "3".into()),
-    ];
+    ])
+}
+
+#[tokio::test]
+async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
+    let Some(mut env) = deployment("two_nodes").await else {
+        return;
+    };
+    env.push(("DIALTONE_NODES__HEARTBEAT_SECS", "1".into()));
+    env.push(("DIALTONE_NODES__DEAD_AFTER_SECS", "3".into()));
     let dir = tempfile::tempdir().unwrap();
     let node_a = start_node(dir.path(), "a", &env).await;
     let mut node_b = start_node(dir.path(), "b", &env).await;
@@ -364,30 +369,13 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
 /// commits the message with client id `boom`, before publishing it; node A checking its
 /// connections against the database every `recheck_secs`.
 async fn nodes_with_a_fault(recheck_secs: u64) -> Option<(tempfile::TempDir, Node, Node)> {
-    let database = dialtone_store::testing::fresh_postgres_url("two_nodes_fault")
-        .await
-        .unwrap()?;
-    let nats =
-        std::env::var("DIALTONE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let mut subject_bytes = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut subject_bytes);
-    let env = vec![
-        ("DIALTONE_DATABASE__URL", database),
-        ("DIALTONE_BUS__URL", nats),
-        (
-            "DIALTONE_BUS__SUBJECT",
-            format!("dialtone.test.{}", hex::encode(subject_bytes)),
-        ),
-        ("DIALTONE_SECRETS__KEY", hex::encode(key)),
-        // No sweep during the test: only the path under test delivers.
-        ("DIALTONE_NODES__DEAD_AFTER_SECS", "3600".into()),
-        (
-            "DIALTONE_CONNECTIONS__RECHECK_SECS",
-            recheck_secs.to_string(),
-        ),
-    ];
+    let mut env = deployment("two_nodes_fault").await?;
+    // No sweep during the test: only the path under test delivers.
+    env.push(("DIALTONE_NODES__DEAD_AFTER_SECS", "3600".into()));
+    env.push((
+        "DIALTONE_CONNECTIONS__RECHECK_SECS",
+        recheck_secs.to_string(),
+    ));
     let dir = tempfile::tempdir().unwrap();
     let node_a = start_node(dir.path(), "a", &env).await;
     let mut faulty = env.clone();

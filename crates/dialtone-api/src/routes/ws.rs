@@ -183,13 +183,7 @@ async fn serve(
                         // Say why before going: a frame over the limit is 1009, a
                         // malformed one 1002 or 1007 (not the 1005 of a silent drop).
                         let (code, why) = read_failure(e);
-                        if socket
-                            .send(Message::Close(Some(CloseFrame { code, reason: why.into() })))
-                            .await
-                            .is_ok()
-                        {
-                            closing_handshake(socket).await;
-                        }
+                        close(socket, code, why).await;
                         break;
                     }
                     None => break,
@@ -228,19 +222,27 @@ async fn serve(
                     CloseReason::SlowConsumer => (CLOSE_SLOW, "too slow; reconnect to catch up"),
                     CloseReason::ShuttingDown => (CLOSE_GOING_AWAY, "server stopping"),
                 };
-                if socket
-                    .send(Message::Close(Some(CloseFrame { code, reason: why.into() })))
-                    .await
-                    .is_ok()
-                {
-                    closing_handshake(socket).await;
-                }
+                close(socket, code, why).await;
                 break;
             }
         }
     }
     // What the client acknowledged before it left still counts (no one to tell of errors).
     record_acks(hub, conn, &mut acks).await;
+}
+
+/// Sends the server's close frame with its code and reason, then lets the client answer.
+async fn close(socket: &mut WebSocket, code: u16, why: &'static str) {
+    if socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: why.into(),
+        })))
+        .await
+        .is_ok()
+    {
+        closing_handshake(socket).await;
+    }
 }
 
 /// The close code and reason for a frame the socket could not read (RFC 6455 7.4.1).

@@ -95,24 +95,14 @@ impl Delivery {
         use futures::SinkExt;
         if let Some((conversation_id, upto)) = self.work.pop_front() {
             let after = self.order.sent(&conversation_id);
-            if after < upto {
-                match hub
-                    .fill(conn, &conversation_id, after, upto, hub.page())
-                    .await
-                {
-                    Ok((rows, covered)) => {
-                        for text in self.order.filled(&conversation_id, covered, rows) {
-                            feed(socket, text).await?;
-                        }
-                        if covered < upto {
-                            self.work.push_front((conversation_id, upto));
-                        }
-                    }
-                    Err(e) => {
-                        // Left for the next recheck; catch-up goes on with the others.
-                        tracing::warn!(error = %e, conversation_id, "catch-up read failed");
-                    }
-                }
+            // A failed read is left for the next recheck; catch-up goes on with the others.
+            if after < upto
+                && let Some(covered) = self
+                    .read(socket, hub, conn, &conversation_id, after, upto)
+                    .await?
+                && covered < upto
+            {
+                self.work.push_front((conversation_id, upto));
             }
         }
         if self.work.is_empty() && !self.caught_up {
@@ -237,23 +227,46 @@ impl Delivery {
         self.gap_due = None;
         for conversation_id in std::mem::take(&mut self.gaps) {
             while let Some((after, upto)) = self.order.gap(&conversation_id) {
-                match hub
-                    .fill(conn, &conversation_id, after, upto, hub.page())
-                    .await
+                if self
+                    .read(socket, hub, conn, &conversation_id, after, upto)
+                    .await?
+                    .is_none()
                 {
-                    Ok((rows, covered)) => {
-                        for text in self.order.filled(&conversation_id, covered, rows) {
-                            feed(socket, text).await?;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, conversation_id, "gap not read; left to the recheck");
-                        break;
-                    }
+                    break;
                 }
             }
         }
         socket.flush().await
+    }
+}
+
+impl Delivery {
+    /// Reads a page of `(after, upto]` of a conversation and writes what may go out now;
+    /// the seq the read covered, or `None` when it failed (logged; a recheck tries again).
+    async fn read(
+        &mut self,
+        socket: &mut WebSocket,
+        hub: &Hub,
+        conn: &Connection,
+        conversation_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Option<u64>, axum::Error> {
+        match hub
+            .fill(conn, conversation_id, after, upto, hub.page())
+            .await
+        {
+            Ok((rows, covered)) => {
+                for text in self.order.filled(conversation_id, covered, rows) {
+                    feed(socket, text).await?;
+                }
+                Ok(Some(covered))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, conversation_id, "messages not read; left to the recheck");
+                Ok(None)
+            }
+        }
     }
 }
 
