@@ -39,7 +39,7 @@ use tokio::time::Instant;
 use crate::accounts::is_postgres;
 use crate::machine::Machine;
 use crate::results;
-use crate::serverproc::{self, ChildServer, CpuSplit, split_text};
+use crate::serverproc::{self, ChildServer, CpuSplit, settle, split_text};
 use crate::setup;
 use crate::stats::{Latencies, Summary};
 
@@ -53,10 +53,6 @@ const GROUP_WARMUPS: usize = 3;
 const GROUP_GIVE_UP: usize = 5;
 /// Pause between group messages, so they do not overlap.
 const GROUP_PAUSE: Duration = Duration::from_millis(50);
-/// The server counts as settled when it used at most this share of one core over a second.
-const SETTLED_SHARE: f64 = 0.05;
-/// Longest wait for the server to settle between phases.
-const SETTLE_WAIT: Duration = Duration::from_secs(120);
 /// File descriptors kept spare beyond the sockets (HTTP connections, database, files).
 const SPARE_FILES: u64 = 600;
 /// Read buffer of the generator's sockets (tungstenite's default is 128 KiB each).
@@ -668,30 +664,6 @@ async fn register_all(
     Ok(users.into_iter().map(|(_, u)| u).collect())
 }
 
-/// Waits until no rustc runs and the server is quiet (every node together at most 5% of
-/// one core over a second), up to two minutes.
-async fn settle(pids: &[u32]) {
-    setup::wait_for_no_rustc().await;
-    let start = Instant::now();
-    let mut before = serverproc::server_ticks(pids);
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = serverproc::server_ticks(pids);
-        let (Some(b), Some(n)) = (before, now) else {
-            return;
-        };
-        // Clock ticks are 1/100 s.
-        if (n.saturating_sub(b) as f64) <= SETTLED_SHARE * 100.0 {
-            return;
-        }
-        if start.elapsed() > SETTLE_WAIT {
-            eprintln!("      server still busy after {SETTLE_WAIT:?}; going on");
-            return;
-        }
-        before = now;
-    }
-}
-
 /// Figures of the idle phase.
 struct IdleFigures {
     connections: usize,
@@ -722,6 +694,8 @@ struct RunFigures {
     /// The generator's worst lateness against its schedule (rate phase).
     late_ms: f64,
     cpu: String,
+    /// CPU seconds of the server (every node) and of the generator over the sending window.
+    cpu_secs: Option<(f64, f64)>,
 }
 
 impl RunFigures {
@@ -732,6 +706,13 @@ impl RunFigures {
         } else {
             0.0
         }
+    }
+
+    /// Server and generator CPU per accepted message, in µs.
+    fn cpu_per_message(&self) -> Option<(f64, f64)> {
+        let (server, generator) = self.cpu_secs?;
+        let n = self.accepted.max(1) as f64;
+        Some((server * 1e6 / n, generator * 1e6 / n))
     }
 
     /// What the server sustained end to end: the lower of the accepted and delivered rates.
@@ -1171,7 +1152,9 @@ async fn throughput(
     }
     while workers.join_next().await.is_some() {}
     let sending_secs = start.elapsed().as_secs_f64();
-    let cpu_text = split_text(cpu, CpuSplit::take(pids));
+    let cpu_after = CpuSplit::take(pids);
+    let cpu_secs = cpu.zip(cpu_after).map(|(b, a)| a.seconds_since(&b));
+    let cpu_text = split_text(cpu, cpu_after);
     let accepted = sent.accepted.load(Ordering::Relaxed);
     drain(recorder, tag, accepted, args.drain_seconds).await;
     if let Some(p) = perf.as_mut() {
@@ -1195,16 +1178,18 @@ async fn throughput(
         latency,
         late_ms: 0.0,
         cpu: cpu_text,
+        cpu_secs,
     };
     eprintln!(
         "      accepted {:.0}/s, delivered {:.0}/s (in {:.1} s of sending); send→receipt {} ms; \
-         failed {}; CPU {}",
+         failed {}; CPU {}; per message {}",
         accepted as f64 / run.seconds,
         in_window as f64 / run.seconds,
         sending_secs,
         latency.line(),
         run.failed,
-        run.cpu
+        run.cpu,
+        per_message_text(&run)
     );
     Ok(run)
 }
@@ -1276,7 +1261,9 @@ async fn at_rate(
         // Reap finished tasks so the set stays small.
         while tasks.try_join_next().is_some() {}
     }
-    let cpu_text = split_text(cpu, CpuSplit::take(pids));
+    let cpu_after = CpuSplit::take(pids);
+    let cpu_secs = cpu.zip(cpu_after).map(|(b, a)| a.seconds_since(&b));
+    let cpu_text = split_text(cpu, cpu_after);
     // Requests not yet answered get until the drain deadline; then they are dropped.
     let deadline = Instant::now() + Duration::from_secs_f64(args.drain_seconds);
     while !tasks.is_empty() && Instant::now() < deadline {
@@ -1316,6 +1303,7 @@ async fn at_rate(
         latency,
         late_ms: late.as_secs_f64() * 1000.0,
         cpu: cpu_text,
+        cpu_secs,
     };
     eprintln!(
         "      {total} scheduled, {accepted} accepted, {delivered} delivered; \
@@ -1429,6 +1417,16 @@ async fn group(
         figures.cpu
     );
     Ok(figures)
+}
+
+/// `server N µs, generator M µs` per accepted message, or `unknown`.
+fn per_message_text(run: &RunFigures) -> String {
+    match run.cpu_per_message() {
+        Some((server, generator)) => {
+            format!("server {server:.0} µs, generator {generator:.0} µs")
+        }
+        None => "unknown".into(),
+    }
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -1614,6 +1612,15 @@ fn report(
                 r.cpu
             ));
         }
+        out.push_str(
+            "\nCPU per accepted message over each run's sending window (the processes' \
+             clock ticks, 10 ms each, ÷ messages accepted):",
+        );
+        for r in &runs {
+            out.push_str(&format!(" {}: {};", r.label, per_message_text(r)));
+        }
+        out.pop();
+        out.push_str(".\n");
         if let Some(t) = &f.throughput {
             let delivered = (t.delivered_in_window as f64 / t.seconds).max(t.sustained());
             out.push_str(&format!(

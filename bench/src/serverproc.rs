@@ -22,6 +22,12 @@ use crate::sms::MockProvider;
 const START_WAIT: Duration = Duration::from_secs(60);
 /// Longest wait for a graceful stop before it is killed.
 const STOP_WAIT: Duration = Duration::from_secs(20);
+/// The server counts as settled when it used at most this share of one core over a second.
+const SETTLED_SHARE: f64 = 0.05;
+/// Longest wait for the server to settle between phases.
+const SETTLE_WAIT: Duration = Duration::from_secs(120);
+/// Clock ticks per second of `/proc/PID/stat` (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
 
 /// The server binary next to this one (`target/release/dialtone`), unless given.
 pub fn default_binary() -> anyhow::Result<PathBuf> {
@@ -296,6 +302,29 @@ pub fn rss_kib(pid: &str) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Waits until no rustc runs and the server is quiet (every node together at most 5% of
+/// one core over a second), up to two minutes.
+pub async fn settle(pids: &[u32]) {
+    crate::setup::wait_for_no_rustc().await;
+    let start = tokio::time::Instant::now();
+    let mut before = server_ticks(pids);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = server_ticks(pids);
+        let (Some(b), Some(n)) = (before, now) else {
+            return;
+        };
+        if (n.saturating_sub(b) as f64) <= SETTLED_SHARE * TICKS_PER_SECOND {
+            return;
+        }
+        if start.elapsed() > SETTLE_WAIT {
+            eprintln!("      server still busy after {SETTLE_WAIT:?}; going on");
+            return;
+        }
+        before = now;
+    }
+}
+
 /// CPU clock ticks (user + system) a process has used (`/proc/PID/stat`).
 pub fn cpu_ticks(pid: &str) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -357,6 +386,14 @@ impl CpuSplit {
             server as f64 / total,
             generator as f64 / total,
             others as f64 / total,
+        )
+    }
+
+    /// CPU seconds used since `earlier` by the server (every node) and by this generator.
+    pub fn seconds_since(&self, earlier: &CpuSplit) -> (f64, f64) {
+        (
+            self.server.saturating_sub(earlier.server) as f64 / TICKS_PER_SECOND,
+            self.generator.saturating_sub(earlier.generator) as f64 / TICKS_PER_SECOND,
         )
     }
 }
