@@ -116,3 +116,31 @@ pub fn others_text(before: Option<CpuSnapshot>, after: Option<CpuSnapshot>) -> S
         _ => "unknown".to_owned(),
     }
 }
+
+/// The commit of the source tree this binary was run from (`git rev-parse --short HEAD` in
+/// the bench's folder), with `+ changes` when the working tree differs from it.
+pub fn source_commit() -> String {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(head) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.trim().is_empty());
+            format!(
+                "{}{}",
+                head.trim(),
+                if dirty { " + uncommitted changes" } else { "" }
+            )
+        }
+        None => "unknown".to_owned(),
+    }
+}

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod argon;
+mod catchup;
 mod discovery;
 mod fanout;
 mod import;
@@ -30,6 +31,9 @@ enum Command {
     /// Argon2 baseline, registrations per second, and password-login throughput and
     /// latency (closed and open loop).
     Accounts(accounts::Args),
+    /// Catch-up: a device away while messages piled up connects once; time to `ready`, to
+    /// the first message and to `caught_up`, messages/s, and a check of order and loss.
+    Catchup(catchup::Args),
     /// Discovery of an address book against a large directory of accounts: server time of
     /// `PUT /v1/contacts` and `GET /v1/contacts`.
     Discovery(discovery::Args),
@@ -60,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Accounts(args) => accounts::run(args).await,
+        Command::Catchup(args) => catchup::run(args).await,
         Command::Discovery(args) => discovery::run(args).await,
         Command::Fanout(args) => fanout::run(args).await,
         Command::Import(args) => import::run(args).await,

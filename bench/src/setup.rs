@@ -1,4 +1,4 @@
-//! What the `discovery` and `fanout` benchmarks share: a quiet machine before measuring,
+//! What the benchmarks share: a quiet machine before measuring,
 //! a server started in this process with the mock SMS provider and lifted rate limits,
 //! registration by code, and the results file.
 
@@ -134,13 +134,23 @@ pub async fn register(
     provider: &MockProvider,
     phone: &str,
 ) -> anyhow::Result<Login> {
-    let started = client.start_verification(phone, None).await?;
-    let code = provider.take_code(phone, CODE_WAIT).await?;
-    let login = client
-        .submit_code(&started.id, &code, Some(DEVICE), None)
-        .await?;
+    let login = log_in_by_code(client, provider, phone).await?;
     anyhow::ensure!(login.new_account, "{phone} was already registered");
     Ok(login)
+}
+
+/// Logs in by code (start verification → SMS code → submit): a new device (session) of
+/// `phone`, registering it if it is new.
+pub async fn log_in_by_code(
+    client: &Client,
+    provider: &MockProvider,
+    phone: &str,
+) -> anyhow::Result<Login> {
+    let started = client.start_verification(phone, None).await?;
+    let code = provider.take_code(phone, CODE_WAIT).await?;
+    Ok(client
+        .submit_code(&started.id, &code, Some(DEVICE), None)
+        .await?)
 }
 
 /// `count` distinct valid Chinese mobile numbers in E.164 from national number `first` on.
