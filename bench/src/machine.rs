@@ -118,7 +118,8 @@ pub fn others_text(before: Option<CpuSnapshot>, after: Option<CpuSnapshot>) -> S
 }
 
 /// The commit of the source tree this binary was run from (`git rev-parse --short HEAD` in
-/// the bench's folder), with `+ changes` when the working tree differs from it.
+/// the bench's folder), with `+ uncommitted changes` when the working tree differs from it
+/// (but for `bench/RESULTS.md`).
 pub fn source_commit() -> String {
     let dir = env!("CARGO_MANIFEST_DIR");
     let git = |args: &[&str]| {
@@ -133,8 +134,16 @@ pub fn source_commit() -> String {
     };
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.trim().is_empty());
+            // The results file is what the benchmarks themselves write.
+            let dirty = git(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":/",
+                ":(top,exclude)bench/RESULTS.md",
+            ])
+            .is_some_and(|s| !s.trim().is_empty());
             format!(
                 "{}{}",
                 head.trim(),
