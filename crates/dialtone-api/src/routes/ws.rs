@@ -58,6 +58,9 @@ const SEND_QUEUE: usize = 64;
 /// How long a closing connection waits for the client's close frame.
 const CLOSING_HANDSHAKE: Duration = Duration::from_secs(5);
 
+/// Client frames read in one turn of the loop at most (the rest wait for the next turn).
+const READS_PER_TURN: usize = 1024;
+
 /// Close code: the device was logged out.
 const CLOSE_REVOKED: u16 = 4001;
 /// Close code: the client did not keep up; reconnect to catch up.
@@ -150,7 +153,7 @@ async fn serve(
     let mut last_heard = Instant::now();
     let mut acks = PendingAcks::default();
     let mut sends = Sends::default();
-    loop {
+    'serve: loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
                 flush_acks(hub, conn, &mut acks);
@@ -177,35 +180,47 @@ async fn serve(
             // client feels TCP back-pressure) but its queue goes on being written: each
             // send done queues an answer, which wakes this loop to read again.
             incoming = socket.recv(), if sends.has_room() => {
-                let message = match incoming {
-                    Some(Ok(message)) => message,
-                    Some(Err(e)) => {
-                        // Say why before going: a frame over the limit is 1009, a
-                        // malformed one 1002 or 1007 (not the 1005 of a silent drop).
-                        let (code, why) = read_failure(e);
-                        close(socket, code, why).await;
-                        break;
-                    }
-                    None => break,
-                };
-                last_heard = Instant::now();
-                match message {
-                    Message::Text(text) => {
-                        if let Some(reply) =
-                            client_frame(hub, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
-                            && send(socket, &reply).await.is_err()
-                        {
-                            break;
+                // Everything the client has sent already is read now, not one frame per turn:
+                // a client that acks each message as it reads (and waits on its writes) would
+                // otherwise fill both TCP buffers with acks during a long catch-up, stop
+                // reading, and leave this loop blocked on its own writes.
+                let mut next = Some(incoming);
+                let mut read = 0;
+                while let Some(incoming) = next.take() {
+                    let message = match incoming {
+                        Some(Ok(message)) => message,
+                        Some(Err(e)) => {
+                            // Say why before going: a frame over the limit is 1009, a
+                            // malformed one 1002 or 1007 (not the 1005 of a silent drop).
+                            let (code, why) = read_failure(e);
+                            close(socket, code, why).await;
+                            break 'serve;
                         }
-                    }
-                    Message::Binary(_) => {
-                        let reply = error_frame("binary_frame", "frames are JSON text", None);
-                        if send(socket, &reply).await.is_err() {
-                            break;
+                        None => break 'serve,
+                    };
+                    last_heard = Instant::now();
+                    match message {
+                        Message::Text(text) => {
+                            if let Some(reply) =
+                                client_frame(hub, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
+                                && send(socket, &reply).await.is_err()
+                            {
+                                break 'serve;
+                            }
                         }
+                        Message::Binary(_) => {
+                            let reply = error_frame("binary_frame", "frames are JSON text", None);
+                            if send(socket, &reply).await.is_err() {
+                                break 'serve;
+                            }
+                        }
+                        Message::Close(_) => break 'serve,
+                        Message::Ping(_) | Message::Pong(_) => {}
                     }
-                    Message::Close(_) => break,
-                    Message::Ping(_) | Message::Pong(_) => {}
+                    read += 1;
+                    if read < READS_PER_TURN && sends.has_room() {
+                        next = futures::FutureExt::now_or_never(socket.recv());
+                    }
                 }
             }
             _ = ping.tick() => {
