@@ -20,15 +20,16 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use dialtone_client::{Client, ClientError, NewMessage};
+use futures::stream::{SplitSink, SplitStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -48,7 +49,7 @@ const DIRECT: usize = 3;
 const TEXT: &str = "the quick brown fox jumps over the lazy dog";
 /// Attempts per POST while writing (a retry keeps the `client_id`: never a copy).
 const ATTEMPTS: usize = 3;
-/// Longest wait for the `pong` after catch-up, and for the close handshake.
+/// Longest wait for the close handshake, and for a reconnect's `pong`.
 const SHORT_WAIT: Duration = Duration::from_secs(30);
 
 /// How the reconnecting device acknowledges what it gets.
@@ -118,8 +119,14 @@ pub struct Args {
     /// up (0: none), so live delivery and catch-up meet; the check then waits for them too.
     #[arg(long, default_value_t = 0.0)]
     pub live_rate: f64,
+    /// Write the acks from the task that reads the socket, awaiting each write (as a client
+    /// acking from its read loop with `dialtone-client` does), instead of from a writer of
+    /// their own (as a browser does). With a backlog over about 55,000 messages this
+    /// deadlocks against the server here: see "Catch-up — notes" in RESULTS.md.
+    #[arg(long)]
+    pub acks_inline: bool,
     /// Longest wait for one device's catch-up, in seconds.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, default_value_t = 300.0)]
     pub timeout: f64,
     /// The server binary. Default: `dialtone` next to this binary.
     #[arg(long)]
@@ -545,7 +552,15 @@ async fn device_run(
             stop_rx,
         ));
     }
-    let reader = catch_up(ws_url, token, args.ack, caught_tx, targets_rx, deadline);
+    let reader = catch_up(
+        ws_url,
+        token,
+        args.ack,
+        args.acks_inline,
+        caught_tx,
+        targets_rx,
+        deadline,
+    );
     let controller = async {
         let caught = caught_rx.await.is_ok();
         let cpu_after = CpuSplit::take(pids);
@@ -663,25 +678,134 @@ async fn open(url: &str, token: &str) -> anyhow::Result<(Socket, Duration)> {
     Ok((socket, started.elapsed()))
 }
 
+/// Where the client's frames (acks, the ping) go.
+enum Outbox {
+    /// To a writer of their own, as a browser's `WebSocket.send` does: reading never
+    /// waits for a write.
+    Queued(mpsc::UnboundedSender<WsMessage>),
+    /// Written by the reading task itself, each write awaited (as a client that acks from
+    /// its read loop with `dialtone-client`'s `LiveConnection::ack` does).
+    Inline(SplitSink<Socket, WsMessage>),
+}
+
+impl Outbox {
+    async fn feed(&mut self, frame: WsMessage) -> anyhow::Result<()> {
+        match self {
+            Outbox::Queued(queue) => queue
+                .send(frame)
+                .map_err(|_| anyhow!("the socket's writer stopped")),
+            Outbox::Inline(sink) => Ok(sink.feed(frame).await?),
+        }
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        match self {
+            Outbox::Queued(_) => Ok(()),
+            Outbox::Inline(sink) => Ok(sink.flush().await?),
+        }
+    }
+}
+
+/// Writes what is queued, flushing whenever the queue is empty, until it closes; the sink.
+async fn write_queued(
+    mut sink: SplitSink<Socket, WsMessage>,
+    mut queue: mpsc::UnboundedReceiver<WsMessage>,
+) -> anyhow::Result<SplitSink<Socket, WsMessage>> {
+    while let Some(frame) = queue.recv().await {
+        sink.feed(frame).await?;
+        while let Ok(frame) = queue.try_recv() {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await?;
+    }
+    Ok(sink)
+}
+
+/// Messages received so far, readable when a catch-up is given up.
+#[derive(Default)]
+struct Counter {
+    messages: AtomicU64,
+    caught_up: AtomicBool,
+}
+
 /// Connects, reads `ready`, then every frame until `caught_up` came and each conversation
 /// reached its target seq (`targets`, known at once or after live sending stopped); says
 /// when `caught_up` came through `caught`. Then asks for a `pong` (counting messages that
-/// come before it), acknowledges what is left to and closes politely.
+/// come before it), acknowledges what is left to and closes politely. Gives up at
+/// `deadline` whatever it is waiting for (a write included).
+#[allow(clippy::too_many_arguments)]
 async fn catch_up(
     url: &str,
     token: &str,
     ack: Ack,
+    inline: bool,
     caught: oneshot::Sender<()>,
-    mut targets: watch::Receiver<Option<HashMap<String, u64>>>,
+    targets: watch::Receiver<Option<HashMap<String, u64>>>,
     deadline: Instant,
 ) -> anyhow::Result<Session> {
-    let t0 = Instant::now();
-    let (mut socket, upgraded) = open(url, token).await?;
+    let counter = Counter::default();
+    let run = async {
+        let t0 = Instant::now();
+        let (socket, upgraded) = open(url, token).await?;
+        let (sink, stream) = socket.split();
+        let (outbox, writer) = if inline {
+            (Outbox::Inline(sink), None)
+        } else {
+            let (queue, queued) = mpsc::unbounded_channel();
+            (Outbox::Queued(queue), Some(write_queued(sink, queued)))
+        };
+        let reading = read(stream, outbox, t0, upgraded, ack, caught, targets, &counter);
+        let writing = async {
+            match writer {
+                Some(writer) => writer.await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (read, written) = tokio::join!(reading, writing);
+        let (session, stream, sink) = read?;
+        let sink = match (written?, sink) {
+            (Some(sink), _) | (None, Some(sink)) => sink,
+            (None, None) => anyhow::bail!("no sink to close"),
+        };
+        close(stream.reunite(sink)?).await;
+        Ok(session)
+    };
+    match tokio::time::timeout_at(deadline, run).await {
+        Ok(done) => done,
+        Err(_) => Err(anyhow!(
+            "not caught up by the deadline (--timeout): {} messages had arrived, caught_up {}",
+            counter.messages.load(Ordering::Relaxed),
+            if counter.caught_up.load(Ordering::Relaxed) {
+                "seen"
+            } else {
+                "not seen"
+            }
+        )),
+    }
+}
+
+/// The reading side of [`catch_up`]; gives back the stream, and the sink if it wrote
+/// inline (the outbox, and with it the writer's queue, is dropped here).
+#[allow(clippy::too_many_arguments)]
+async fn read(
+    mut stream: SplitStream<Socket>,
+    mut outbox: Outbox,
+    t0: Instant,
+    upgraded: Duration,
+    ack: Ack,
+    caught: oneshot::Sender<()>,
+    mut targets: watch::Receiver<Option<HashMap<String, u64>>>,
+    counter: &Counter,
+) -> anyhow::Result<(
+    Session,
+    SplitStream<Socket>,
+    Option<SplitSink<Socket, WsMessage>>,
+)> {
     let mut s = Session {
         upgraded,
         ..Session::default()
     };
-    let first = next_text(&mut socket, deadline).await?;
+    let first = next_text(&mut stream).await?;
     let frame: Frame = serde_json::from_str(&first).context("the first frame")?;
     anyhow::ensure!(frame.kind == "ready", "the first frame was {first}");
     s.ready = t0.elapsed();
@@ -711,7 +835,7 @@ async fn catch_up(
             break;
         }
         tokio::select! {
-            message = socket.next() => {
+            message = stream.next() => {
                 let mut message = Some(message);
                 let mut fed = false;
                 // This frame and whatever else is already here, then one flush.
@@ -722,7 +846,7 @@ async fn catch_up(
                             anyhow::bail!("the server closed the socket: {frame:?} ({})", progress(&s))
                         }
                         Some(Ok(_)) => {
-                            message = socket.next().now_or_never();
+                            message = stream.next().now_or_never();
                             continue;
                         }
                         Some(Err(e)) => anyhow::bail!("socket error: {e} ({})", progress(&s)),
@@ -730,22 +854,26 @@ async fn catch_up(
                     };
                     let at = t0.elapsed();
                     if let Some((conversation, seq)) = take(&mut s, &text, at, &mut caught)? {
+                        counter.messages.fetch_add(1, Ordering::Relaxed);
                         if ack == Ack::Each {
-                            socket.feed(ack_frame(&conversation, seq)).await?;
+                            outbox.feed(ack_frame(&conversation, seq)).await?;
                             s.acks += 1;
                             fed = true;
                         }
                         let highest = latest.entry(conversation).or_default();
                         *highest = (*highest).max(seq);
                     }
-                    message = socket.next().now_or_never();
+                    if s.caught_up.is_some() {
+                        counter.caught_up.store(true, Ordering::Relaxed);
+                    }
+                    message = stream.next().now_or_never();
                 }
                 if fed {
-                    socket.flush().await?;
+                    outbox.flush().await?;
                 }
             }
             _ = tick.tick(), if matches!(ack, Ack::Every(_)) => {
-                s.acks += send_acks(&mut socket, &latest, &mut acked).await?;
+                s.acks += send_acks(&mut outbox, &latest, &mut acked).await?;
             }
             changed = targets.changed(), if targets_open => {
                 if changed.is_err() {
@@ -757,18 +885,15 @@ async fn catch_up(
                     );
                 }
             }
-            () = tokio::time::sleep_until(deadline) => {
-                anyhow::bail!("not caught up by the deadline ({})", progress(&s));
-            }
         }
     }
     // Anything still on its way after `caught_up` comes before the answer to this ping.
-    socket
-        .send(WsMessage::Text(r#"{"type":"ping"}"#.into()))
+    outbox
+        .feed(WsMessage::Text(r#"{"type":"ping"}"#.into()))
         .await?;
-    let wait = Instant::now() + SHORT_WAIT;
+    outbox.flush().await?;
     loop {
-        let text = next_text(&mut socket, wait.min(deadline)).await?;
+        let text = next_text(&mut stream).await?;
         let frame: Frame = serde_json::from_str(&text)?;
         match frame.kind.as_ref() {
             "pong" => break,
@@ -780,10 +905,13 @@ async fn catch_up(
         }
     }
     if matches!(ack, Ack::Every(_)) {
-        s.acks += send_acks(&mut socket, &latest, &mut acked).await?;
+        s.acks += send_acks(&mut outbox, &latest, &mut acked).await?;
     }
-    close(socket).await;
-    Ok(s)
+    let sink = match outbox {
+        Outbox::Inline(sink) => Some(sink),
+        Outbox::Queued(_) => None,
+    };
+    Ok((s, stream, sink))
 }
 
 /// Records a frame: a message's arrival (its conversation and seq returned), `caught_up`.
@@ -832,19 +960,19 @@ fn ack_frame(conversation_id: &str, seq: u64) -> WsMessage {
 
 /// Acknowledges the latest seq of each conversation that moved since the last acks.
 async fn send_acks(
-    socket: &mut Socket,
+    outbox: &mut Outbox,
     latest: &HashMap<String, u64>,
     acked: &mut HashMap<String, u64>,
 ) -> anyhow::Result<u64> {
     let mut sent = 0;
     for (conversation, seq) in latest {
         if acked.get(conversation) != Some(seq) {
-            socket.feed(ack_frame(conversation, *seq)).await?;
+            outbox.feed(ack_frame(conversation, *seq)).await?;
             acked.insert(conversation.clone(), *seq);
             sent += 1;
         }
     }
-    socket.flush().await?;
+    outbox.flush().await?;
     Ok(sent)
 }
 
@@ -858,12 +986,15 @@ async fn close(mut socket: Socket) {
     .await;
 }
 
-/// The next text frame, by `deadline`.
-async fn next_text(socket: &mut Socket, deadline: Instant) -> anyhow::Result<String> {
+/// The next text frame.
+async fn next_text<S>(stream: &mut S) -> anyhow::Result<String>
+where
+    S: futures::Stream<Item = Result<WsMessage, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
     loop {
-        let message = tokio::time::timeout_at(deadline, socket.next())
+        let message = stream
+            .next()
             .await
-            .map_err(|_| anyhow!("no frame by the deadline"))?
             .ok_or_else(|| anyhow!("the socket ended"))??;
         match message {
             WsMessage::Text(text) => return Ok(text.to_string()),
@@ -896,27 +1027,31 @@ fn progress(s: &Session) -> String {
 /// The device connects again after acknowledging everything: `ready`'s `catching_up`, and
 /// the messages that come before the answer to a ping (none should).
 async fn reconnect(url: &str, token: &str) -> anyhow::Result<(Option<bool>, u64)> {
-    let deadline = Instant::now() + SHORT_WAIT;
-    let (mut socket, _) = open(url, token).await?;
-    let first = next_text(&mut socket, deadline).await?;
-    let frame: Frame = serde_json::from_str(&first)?;
-    anyhow::ensure!(frame.kind == "ready", "the first frame was {first}");
-    let catching_up = frame.catching_up;
-    socket
-        .send(WsMessage::Text(r#"{"type":"ping"}"#.into()))
-        .await?;
-    let mut again = 0;
-    loop {
-        let text = next_text(&mut socket, deadline).await?;
-        let frame: Frame = serde_json::from_str(&text)?;
-        match frame.kind.as_ref() {
-            "pong" => break,
-            "message" => again += 1,
-            _ => {}
+    let check = async {
+        let (mut socket, _) = open(url, token).await?;
+        let first = next_text(&mut socket).await?;
+        let frame: Frame = serde_json::from_str(&first)?;
+        anyhow::ensure!(frame.kind == "ready", "the first frame was {first}");
+        let catching_up = frame.catching_up;
+        socket
+            .send(WsMessage::Text(r#"{"type":"ping"}"#.into()))
+            .await?;
+        let mut again = 0;
+        loop {
+            let text = next_text(&mut socket).await?;
+            let frame: Frame = serde_json::from_str(&text)?;
+            match frame.kind.as_ref() {
+                "pong" => break,
+                "message" => again += 1,
+                _ => {}
+            }
         }
-    }
-    close(socket).await;
-    Ok((catching_up, again))
+        close(socket).await;
+        Ok((catching_up, again))
+    };
+    tokio::time::timeout(SHORT_WAIT, check)
+        .await
+        .map_err(|_| anyhow!("no pong within {SHORT_WAIT:?} of reconnecting"))?
 }
 
 /// Every seq of every conversation, up to its last, arrived once, in order, as the message
@@ -1064,8 +1199,16 @@ fn report(args: &Args, machine: &Machine, commit: &str, database: &str, f: &Figu
         "- Each device (a session that never connected) connects once, one after the other, \
          with `/v1/ws?caught_up=true` (server settled first). Times run from the start of \
          the TCP connect. Messages/s = messages before `caught_up` ÷ (time to `caught_up` − \
-         time to `ready`); CPU from the connect to `caught_up`. The device acknowledges: {}.{}\n",
+         time to `ready`); CPU from the connect to `caught_up`. The device acknowledges: {}; \
+         {}.{}\n",
         args.ack,
+        if args.acks_inline {
+            "its frames are written by the task that reads the socket, each write awaited \
+             (`--acks-inline`)"
+        } else {
+            "its frames are written by a writer of their own, so reading never waits for a \
+             write (as a browser's `WebSocket.send`)"
+        },
         if args.live_rate > 0.0 {
             format!(
                 " Meanwhile {:.0} live messages/s are posted into the same conversations \
