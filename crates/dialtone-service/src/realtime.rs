@@ -311,13 +311,7 @@ impl Connection {
             self.missed.store(true, Ordering::Release);
             return;
         }
-        self.push(text);
-    }
-
-    fn push(&self, text: Bytes) {
-        if self.ready.load(Ordering::Acquire) {
-            self.push_item(Outgoing::Frame(text));
-        }
+        self.push_item(Outgoing::Frame(text));
     }
 
     /// Queues an item (messages from the moment the connection is known: whatever the

@@ -72,6 +72,33 @@ impl Default for ContactLimits {
     }
 }
 
+/// By the other side's id, what `reaches` lets through: the view the recipient gets of
+/// the actor, or [`View::UNREGISTERED`]. `seen` is read only for signals; a message's
+/// view is its `reach`.
+fn decide(
+    flow: Flow,
+    others: &[UserRecord],
+    reach: &HashMap<String, View>,
+    seen: Option<&HashMap<String, View>>,
+) -> HashMap<String, View> {
+    let of = |views: &HashMap<String, View>, id: &str| {
+        views.get(id).copied().unwrap_or(View::UNREGISTERED)
+    };
+    others
+        .iter()
+        .map(|other| {
+            let reach = of(reach, &other.id);
+            let seen = seen.map_or(reach, |seen| of(seen, &other.id));
+            let got = if reaches(flow, reach, seen) {
+                seen
+            } else {
+                View::UNREGISTERED
+            };
+            (other.id.clone(), got)
+        })
+        .collect()
+}
+
 /// Presence of a user as one viewer may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceView {
@@ -164,22 +191,7 @@ impl SocialService {
                     .await?,
             ),
         };
-        Ok(recipients
-            .iter()
-            .map(|r| {
-                let reach = reach.get(&r.id).copied().unwrap_or(View::UNREGISTERED);
-                let seen = match &seen {
-                    Some(seen) => seen.get(&r.id).copied().unwrap_or(View::UNREGISTERED),
-                    None => reach,
-                };
-                let got = if reaches(flow, reach, seen) {
-                    seen
-                } else {
-                    View::UNREGISTERED
-                };
-                (r.id.clone(), got)
-            })
-            .collect())
+        Ok(decide(flow, recipients, &reach, seen.as_ref()))
     }
 
     /// What reaches `recipient` from each of `actors` (the same decision as
@@ -198,22 +210,7 @@ impl SocialService {
             Flow::Message => None,
             Flow::Signal => Some(self.views(recipient, actors, in_conversation).await?),
         };
-        Ok(actors
-            .iter()
-            .map(|a| {
-                let reach = reach.get(&a.id).copied().unwrap_or(View::UNREGISTERED);
-                let seen = match &seen {
-                    Some(seen) => seen.get(&a.id).copied().unwrap_or(View::UNREGISTERED),
-                    None => reach,
-                };
-                let got = if reaches(flow, reach, seen) {
-                    seen
-                } else {
-                    View::UNREGISTERED
-                };
-                (a.id.clone(), got)
-            })
-            .collect())
+        Ok(decide(flow, actors, &reach, seen.as_ref()))
     }
 
     /// The only door to the privacy policy. Reads the facts for all targets in a few
