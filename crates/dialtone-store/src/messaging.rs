@@ -159,14 +159,6 @@ pub trait MessageRepo: Send + Sync {
     /// seq, the device's acked seq), for catch-up and the check for commits whose event
     /// never came.
     async fn high_water(&self, user_id: &str, session_id: &str) -> StoreResult<Vec<HighWater>>;
-    /// Messages of all the user's conversations that this device has not acknowledged,
-    /// in conversation and seq order, at most `limit`.
-    async fn unacked(
-        &self,
-        session_id: &str,
-        user_id: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<MessageRecord>>;
     /// Records a device's acknowledgement (never moves back).
     async fn ack(&self, session_id: &str, conversation_id: &str, seq: u64) -> StoreResult<()>;
     /// Many devices' acknowledgements at once, in one transaction: for each

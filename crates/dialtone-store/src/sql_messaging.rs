@@ -613,30 +613,6 @@ macro_rules! impl_messaging {
                     .collect())
             }
 
-            async fn unacked(
-                &self,
-                session_id: &str,
-                user_id: &str,
-                limit: u32,
-            ) -> StoreResult<Vec<MessageRecord>> {
-                let sql = format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages m \
-                     JOIN conversation_members cm ON cm.conversation_id = m.conversation_id \
-                     AND cm.user_id = $2 \
-                     LEFT JOIN device_acks a ON a.conversation_id = m.conversation_id \
-                     AND a.session_id = $1 \
-                     WHERE m.seq > COALESCE(a.acked_seq, 0) AND {VISIBLE_TO} \
-                     ORDER BY m.conversation_id, m.seq LIMIT $3"
-                );
-                let rows = sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(session_id)
-                    .bind(user_id)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.0)
-                    .await?;
-                records(rows)
-            }
-
             async fn ack(&self, session_id: &str, conversation_id: &str, at: u64) -> StoreResult<()> {
                 sqlx::query(
                     DEVICE_ACK,
