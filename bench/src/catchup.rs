@@ -13,8 +13,8 @@
 //! and that the device, having acknowledged, is sent nothing again when it reconnects; any
 //! failure ends the benchmark with what was wrong.
 //!
-//! The socket is driven with tungstenite directly (as `fanout` does): `dialtone-client`'s
-//! live connection knows neither `?caught_up=true` nor `catching_up`/`caught_up`.
+//! The socket is driven with tungstenite directly (as `fanout` does), to time `ready`
+//! from the connect.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

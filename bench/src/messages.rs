@@ -484,6 +484,7 @@ async fn connect(user: &User, from: IpAddr) -> anyhow::Result<Socket> {
     let options = LiveOptions {
         local_addr: Some(from),
         read_buffer: Some(CLIENT_READ_BUFFER),
+        ..LiveOptions::default()
     };
     let socket = tokio::time::timeout(
         Duration::from_secs(60),

@@ -3,7 +3,9 @@
 //!
 //! [`Client::connect_live`] opens it with the client's token and waits for the server's
 //! `ready` frame, so a returned connection is registered and what comes next is the
-//! catch-up (messages this device has not acknowledged) and then live traffic. Frames come
+//! catch-up (messages this device has not acknowledged, in seq order per conversation) and
+//! then live traffic. With [`LiveOptions::report_caught_up`] the server ends the catch-up
+//! with [`ServerFrame::CaughtUp`] ([`LiveConnection::catching_up`] says whether one comes). Frames come
 //! typed ([`LiveConnection::recv`]) or raw ([`LiveConnection::recv_value`]); the client
 //! sends `ack`, `typing`, `ping` and messages (`send`).
 
@@ -61,7 +63,14 @@ pub enum ServerFrame {
     Ready {
         /// Their presence.
         presence: Vec<Presence>,
+        /// Whether messages not yet acknowledged follow (then, if asked for,
+        /// [`ServerFrame::CaughtUp`] ends them).
+        #[serde(default)]
+        catching_up: bool,
     },
+    /// Every message this device had not acknowledged when it connected was sent (only
+    /// with [`LiveOptions::report_caught_up`]).
+    CaughtUp,
     /// A contact's visible presence changed.
     Presence(Presence),
     /// A number in the address book became a dialtone user.
@@ -131,6 +140,9 @@ pub struct LiveOptions {
     /// Read buffer of the socket in bytes (the WebSocket library's default is 128 KiB,
     /// much for an idle connection).
     pub read_buffer: Option<usize>,
+    /// Ask for [`ServerFrame::CaughtUp`] at the end of the catch-up (`?caught_up=true`),
+    /// as an app that shows "syncing…" until then does.
+    pub report_caught_up: bool,
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -139,6 +151,7 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct LiveConnection {
     socket: Socket,
     ready: Vec<Presence>,
+    catching_up: bool,
     /// Set once the server's close frame (or the end of the stream) was read; every later
     /// read answers with it.
     closed: Option<(Option<u16>, String)>,
@@ -148,6 +161,7 @@ impl std::fmt::Debug for LiveConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveConnection")
             .field("ready", &self.ready)
+            .field("catching_up", &self.catching_up)
             .field("closed", &self.closed)
             .finish_non_exhaustive()
     }
@@ -164,7 +178,10 @@ impl Client {
     /// bad or revoked token is [`ClientError::Api`] with status 401. There is no timeout
     /// here: wrap the call in one if the server may not answer.
     pub async fn connect_live_with(&self, options: &LiveOptions) -> ClientResult<LiveConnection> {
-        let url = live_url(&self.base)?;
+        let mut url = live_url(&self.base)?;
+        if options.report_caught_up {
+            url.push_str("?caught_up=true");
+        }
         let mut request = url.as_str().into_client_request().map_err(socket_error)?;
         if let Some(token) = &self.token {
             let value = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -194,10 +211,17 @@ impl Client {
         let mut connection = LiveConnection {
             socket,
             ready: Vec::new(),
+            catching_up: false,
             closed: None,
         };
         match connection.recv().await? {
-            ServerFrame::Ready { presence } => connection.ready = presence,
+            ServerFrame::Ready {
+                presence,
+                catching_up,
+            } => {
+                connection.ready = presence;
+                connection.catching_up = catching_up;
+            }
             other => {
                 return Err(ClientError::Decode(format!(
                     "the first frame was not ready: {other:?}"
@@ -212,6 +236,11 @@ impl LiveConnection {
     /// The contacts' presence from the `ready` frame.
     pub fn ready(&self) -> &[Presence] {
         &self.ready
+    }
+
+    /// Whether `ready` said messages not yet acknowledged follow it.
+    pub fn catching_up(&self) -> bool {
+        self.catching_up
     }
 
     /// The next frame, typed. Protocol pings are answered underneath and never show. A

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dialtone_client::{
-    Client, ClientError, HistoryPage, LiveConnection, MessageKind, NewMessage, ServerFrame,
+    Client, ClientError, HistoryPage, LiveConnection, LiveOptions, MessageKind, NewMessage,
+    ServerFrame,
 };
 use dialtone_server::{Config, Running};
 
@@ -438,5 +439,50 @@ async fn messages_sent_over_the_live_connection() {
         (code.as_str(), client_id.as_deref()),
         ("conversation_not_found", Some("b-1"))
     );
+    server.stop().await;
+}
+
+/// A device back after a while asks to be told when its catch-up is done: what it missed
+/// comes in seq order, then `caught_up`; acknowledged, nothing is caught up on next time.
+#[tokio::test]
+async fn catch_up_ends_with_caught_up_when_asked() {
+    let server = Server::start().await;
+    let (alice, bob) = (server.user(ALICE).await, server.user(BOB).await);
+    let conv = alice.create_direct(BOB).await.unwrap().value;
+    for n in 1..=3 {
+        alice
+            .send_message(&conv.id, &NewMessage::text(format!("m{n}"), "while away"))
+            .await
+            .unwrap();
+    }
+    let options = LiveOptions {
+        report_caught_up: true,
+        ..LiveOptions::default()
+    };
+    let mut live = bob.connect_live_with(&options).await.unwrap();
+    assert!(live.catching_up());
+    let mut seqs = Vec::new();
+    wait_for(&mut live, |frame| match frame {
+        ServerFrame::Message { message } => {
+            seqs.push(message.seq);
+            None
+        }
+        ServerFrame::CaughtUp => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(seqs, [1, 2, 3]);
+    live.ack(&conv.id, 3).await.unwrap();
+    live.close().await.unwrap();
+
+    let mut again = bob.connect_live_with(&options).await.unwrap();
+    assert!(!again.catching_up());
+    again.ping().await.unwrap();
+    wait_for(&mut again, |frame| match frame {
+        ServerFrame::Pong => Some(()),
+        ServerFrame::Message { .. } | ServerFrame::CaughtUp => panic!("{frame:?}"),
+        _ => None,
+    })
+    .await;
     server.stop().await;
 }

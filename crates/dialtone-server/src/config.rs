@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use dialtone_service::messaging::MessageLimits;
 use dialtone_service::realtime::Heartbeat;
 use dialtone_service::social::ContactLimits;
 use dialtone_service::{AccountPolicy, SmsPolicy};
@@ -55,6 +56,8 @@ pub struct Config {
     pub nodes: NodesConfig,
     /// Keep-alive of live WebSocket connections.
     pub connections: Heartbeat,
+    /// Limits of messages and groups, and the page of a catch-up.
+    pub messages: MessageLimits,
     /// Attachments.
     pub attachments: AttachmentsConfig,
 }
@@ -132,6 +135,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),
             connections: Heartbeat::default(),
+            messages: MessageLimits::default(),
             attachments: AttachmentsConfig::default(),
         }
     }

@@ -13,7 +13,7 @@ use dialtone_api::AppState;
 use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_service::attachments::AttachmentService;
-use dialtone_service::messaging::{MessageLimits, MessagingService};
+use dialtone_service::messaging::MessagingService;
 use dialtone_service::realtime::Hub;
 use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
@@ -120,7 +120,7 @@ impl Running {
             store.clone(),
             bus.clone(),
             clock_for_messages.clone(),
-            MessageLimits::default(),
+            config.messages,
         ));
         let blobs = Arc::new(dialtone_media::LocalBlobStore::new(config.blobs_dir()));
         // What a killed process left half-uploaded goes at start: all of it on SQLite (this

@@ -242,7 +242,9 @@ async fn serve(
             }
         }
     }
-    // What the client acknowledged before it left still counts (no one to tell of errors).
+    // What the client acknowledged before it left still counts (no one to tell of errors),
+    // and is recorded before the socket closes: a device that reconnects at once is not
+    // sent again what it acknowledged.
     record_acks(hub, conn, &mut acks).await;
 }
 
@@ -288,11 +290,12 @@ async fn closing_handshake(socket: &mut WebSocket) {
 }
 
 /// Acks received but not yet recorded: the highest seq per conversation, and when they
-/// are due.
+/// are due; and the recording of those flushed before, which may still be running.
 #[derive(Default)]
 struct PendingAcks {
     by_conversation: HashMap<String, u64>,
     due: Option<Instant>,
+    recording: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl PendingAcks {
@@ -305,22 +308,33 @@ impl PendingAcks {
 }
 
 /// Records the pending acks in a task of their own, so the socket goes on being written
-/// while they wait for their commit; an ack of an unknown conversation gets its error
-/// frame through the connection's queue.
+/// while they wait for their commit (after the acks flushed before them); an ack of an
+/// unknown conversation gets its error frame through the connection's queue.
 fn flush_acks(hub: &Arc<Hub>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
-    let pending = std::mem::take(acks);
+    let mut pending = PendingAcks {
+        by_conversation: std::mem::take(&mut acks.by_conversation),
+        ..PendingAcks::default()
+    };
+    acks.due = None;
+    let before = acks.recording.take();
     let (hub, conn) = (hub.clone(), conn.clone());
-    tokio::spawn(async move {
-        let mut pending = pending;
+    acks.recording = Some(tokio::spawn(async move {
+        if let Some(before) = before {
+            let _ = before.await;
+        }
         for reply in record_acks(&hub, &conn, &mut pending).await {
             conn.send(reply);
         }
-    });
+    }));
 }
 
-/// Records and clears the pending acks; the error frames of those that failed.
+/// Records and clears the pending acks, once those flushed before are recorded; the error
+/// frames of those that failed.
 async fn record_acks(hub: &Hub, conn: &Connection, acks: &mut PendingAcks) -> Vec<ServerFrame> {
     acks.due = None;
+    if let Some(before) = acks.recording.take() {
+        let _ = before.await;
+    }
     let mut replies = Vec::new();
     for (conversation_id, seq) in std::mem::take(&mut acks.by_conversation) {
         replies.extend(outcome(

@@ -95,14 +95,18 @@ impl Delivery {
         use futures::SinkExt;
         if let Some((conversation_id, upto)) = self.work.pop_front() {
             let after = self.order.sent(&conversation_id);
-            // A failed read is left for the next recheck; catch-up goes on with the others.
-            if after < upto
-                && let Some(covered) = self
-                    .read(socket, hub, conn, &conversation_id, after, upto)
+            let covered = if after < upto {
+                self.read(socket, hub, conn, &conversation_id, after, upto)
                     .await?
-                && covered < upto
-            {
-                self.work.push_front((conversation_id, upto));
+            } else {
+                Some(upto)
+            };
+            match covered {
+                Some(covered) if covered < upto => self.work.push_front((conversation_id, upto)),
+                // Done: what was held past the work may still miss a seq (late or lost).
+                Some(_) => self.note_gap(&conversation_id),
+                // A failed read is left for the next recheck; catch-up goes on.
+                None => {}
             }
         }
         if self.work.is_empty() && !self.caught_up {
@@ -199,16 +203,27 @@ impl Delivery {
         for text in ready {
             feed(socket, text).await?;
         }
-        if self.order.gap(conversation_id).is_some() {
-            // Most gaps are events still on their way (concurrent senders publish in any
-            // order): read only those still open after a moment.
-            if !self.gaps.iter().any(|c| c == conversation_id) {
-                self.gaps.push(conversation_id.to_owned());
-            }
-            self.gap_due
-                .get_or_insert_with(|| tokio::time::Instant::now() + GAP_GRACE);
-        }
+        self.note_gap(conversation_id);
         Ok(())
+    }
+
+    /// Whether catch-up or recheck work is still to read in a conversation.
+    fn in_work(&self, conversation_id: &str) -> bool {
+        self.work.iter().any(|(c, _)| c == conversation_id)
+    }
+
+    /// Arms the read of a conversation's gap, if one is open and no work will read it.
+    /// Most gaps are events still on their way (concurrent senders publish in any order):
+    /// only those still open after a moment are read.
+    fn note_gap(&mut self, conversation_id: &str) {
+        if self.order.gap(conversation_id).is_none() || self.in_work(conversation_id) {
+            return;
+        }
+        if !self.gaps.iter().any(|c| c == conversation_id) {
+            self.gaps.push(conversation_id.to_owned());
+        }
+        self.gap_due
+            .get_or_insert_with(|| tokio::time::Instant::now() + GAP_GRACE);
     }
 
     /// When the gaps that opened are to be read, if any are waiting.
@@ -216,7 +231,9 @@ impl Delivery {
         self.gap_due
     }
 
-    /// Reads every gap still open from the database and writes what follows it.
+    /// Reads a page of each gap still open from the database and writes what follows it.
+    /// A gap longer than a page is due again at once: the next page waits its turn with
+    /// the live frames, whose queue would otherwise fill during a long read.
     pub(super) async fn read_gaps(
         &mut self,
         socket: &mut WebSocket,
@@ -226,14 +243,19 @@ impl Delivery {
         use futures::SinkExt;
         self.gap_due = None;
         for conversation_id in std::mem::take(&mut self.gaps) {
-            while let Some((after, upto)) = self.order.gap(&conversation_id) {
-                if self
-                    .read(socket, hub, conn, &conversation_id, after, upto)
-                    .await?
-                    .is_none()
-                {
-                    break;
-                }
+            let Some((after, upto)) = self.order.gap(&conversation_id) else {
+                continue;
+            };
+            // A failed read is left to the recheck.
+            if self
+                .read(socket, hub, conn, &conversation_id, after, upto)
+                .await?
+                .is_some()
+                && self.order.gap(&conversation_id).is_some()
+                && !self.in_work(&conversation_id)
+            {
+                self.gaps.push(conversation_id);
+                self.gap_due = Some(tokio::time::Instant::now());
             }
         }
         socket.flush().await

@@ -31,6 +31,39 @@ async fn next(ws: &mut Ws) -> Value {
     }
 }
 
+/// Writes messages from `sender_id` straight to the database, 1,000 per transaction, as if
+/// sent while a device was away: `(conversation, users it is withheld from)` each.
+async fn append_bulk(app: &TestApp, sender_id: &str, messages: Vec<(String, Vec<String>)>) {
+    let store = dialtone_store::open(&app.config.database_url())
+        .await
+        .unwrap();
+    for (page, chunk) in messages.chunks(1_000).enumerate() {
+        let batch: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (conversation_id, hidden))| {
+                let id = format!("bulk-{page}-{i}");
+                let record = MessageRecord {
+                    id: id.clone(),
+                    conversation_id: conversation_id.clone(),
+                    seq: 0,
+                    sender_id: sender_id.to_owned(),
+                    client_id: id,
+                    kind: "text".into(),
+                    text: Some(format!("message {page}-{i}")),
+                    attachment_id: None,
+                    reply_to: None,
+                    sent_at: app.clock_now(),
+                    edited_at: None,
+                    deleted: false,
+                };
+                (record, hidden.clone())
+            })
+            .collect();
+        store.messages.append_batch(&batch).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_device_away_for_30000_messages_gets_them_all_in_one_connection() {
     let app = TestApp::spawn().await;
@@ -51,11 +84,8 @@ async fn a_device_away_for_30000_messages_gets_them_all_in_one_connection() {
 
     // 30,000 messages while Bob's device is away, written straight to the database (a
     // tenth of the group's withheld from Bob, as for a sender he blocks).
-    let store = dialtone_store::open(&app.config.database_url())
-        .await
-        .unwrap();
     let mut expected: HashMap<String, Vec<u64>> = HashMap::new();
-    let mut batch = Vec::new();
+    let mut backlog = Vec::new();
     for i in 0..30_000u64 {
         let (conversation, n) = if i < 20_000 {
             (&direct, i + 1)
@@ -66,31 +96,14 @@ async fn a_device_away_for_30000_messages_gets_them_all_in_one_connection() {
         if !withheld {
             expected.entry(conversation.clone()).or_default().push(n);
         }
-        let record = MessageRecord {
-            id: format!("bulk-{i}"),
-            conversation_id: conversation.clone(),
-            seq: 0,
-            sender_id: alice_id.clone(),
-            client_id: format!("bulk-{i}"),
-            kind: "text".into(),
-            text: Some(format!("message {i}")),
-            attachment_id: None,
-            reply_to: None,
-            sent_at: app.clock_now(),
-            edited_at: None,
-            deleted: false,
-        };
         let hidden = if withheld {
             vec![bob_id.clone()]
         } else {
             Vec::new()
         };
-        batch.push((record, hidden));
-        if batch.len() == 1_000 {
-            store.messages.append_batch(&batch).await.unwrap();
-            batch.clear();
-        }
+        backlog.push((conversation.clone(), hidden));
     }
+    append_bulk(&app, &alice_id, backlog).await;
 
     // One connection: `ready` says catch-up follows; every message comes, in seq order per
     // conversation, then `caught_up`; then live messages go on after it.
@@ -207,4 +220,92 @@ async fn concurrent_senders_reach_each_device_in_seq_order_on_postgres() {
         return;
     };
     concurrent_senders_are_delivered_in_order(app).await;
+}
+
+/// A live message in a conversation still being caught up on does not make the rest of
+/// its catch-up one long read: live frames of other conversations keep their turn, and a
+/// small live queue does not fill (which would close the socket as too slow).
+#[tokio::test]
+async fn live_messages_keep_their_turn_during_a_long_catch_up() {
+    // Pages of 100 and room for 8 live frames: enough while a page is written, not while
+    // 20,000 messages are.
+    let app = TestApp::spawn_with(|c| {
+        c.connections.queue = 8;
+        c.messages.catch_up = 100;
+    })
+    .await;
+    let a = app.code_login(ALICE, "a").await;
+    let b = app.code_login(BOB, "b").await;
+    app.code_login(CAROL, "c").await;
+    let direct = app.direct_id(&a, BOB).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "g", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let alice_id = user_id(&app, &a).await;
+    const BACKLOG: u64 = 20_000;
+    const LIVE: u64 = 40;
+    append_bulk(
+        &app,
+        &alice_id,
+        (0..BACKLOG).map(|_| (direct.clone(), Vec::new())).collect(),
+    )
+    .await;
+
+    let mut ws = app.ws_query(&b, "caught_up=true").await;
+    assert_eq!(ws.frame().await["catching_up"], true);
+    // Bob's device reads everything as it comes, in a task of its own.
+    let (direct_r, group_r) = (direct.clone(), group.clone());
+    let reader = tokio::spawn(async move {
+        let mut got: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut caught_up = false;
+        while !(caught_up
+            && got.get(&direct_r).map_or(0, Vec::len) == 20_001
+            && got.get(&group_r).map_or(0, Vec::len) == 40)
+        {
+            match ws.next().await {
+                crate::harness::WsEvent::Frame(f) if f["type"] == "caught_up" => caught_up = true,
+                crate::harness::WsEvent::Frame(f) if f["type"] == "message" => {
+                    let m = &f["message"];
+                    got.entry(m["conversation_id"].as_str().unwrap().to_owned())
+                        .or_default()
+                        .push(m["seq"].as_u64().unwrap());
+                }
+                crate::harness::WsEvent::Frame(_) => {}
+                crate::harness::WsEvent::Closed(code) => return Err(code),
+            }
+        }
+        Ok(got)
+    });
+    // One live message in the conversation being caught up on (it comes before 20,000
+    // others), then live messages in another conversation while the catch-up goes on.
+    let post = |conversation: String, client_id: String| {
+        let (http, base, token) = (app.http.clone(), app.base.clone(), a.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/v1/conversations/{conversation}/messages"))
+                .bearer_auth(&token)
+                .json(&json!({ "client_id": client_id, "kind": "text", "text": "live" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+    };
+    post(direct.clone(), "live-direct".into()).await;
+    for n in 0..LIVE {
+        post(group.clone(), format!("live-{n}")).await;
+    }
+    let got = reader
+        .await
+        .unwrap()
+        .unwrap_or_else(|code| panic!("the socket closed ({code:?}) during the catch-up"));
+    assert_eq!(got[&direct], (1..=BACKLOG + 1).collect::<Vec<_>>());
+    assert_eq!(got[&group], (1..=LIVE).collect::<Vec<_>>());
+    app.stop().await;
 }
