@@ -1,10 +1,11 @@
 //! The error shape of the contract: an HTTP status and
-//! `{"error": {"code": "stable_snake_case", "message": "..."}}`, with `Retry-After` on 429.
+//! `{"error": {"code": "stable_snake_case", "message": "..."}}` (the code an [`ErrorCode`]), with `Retry-After` on 429.
 //! Service errors map here and nowhere else.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use dialtone_protocol::ErrorCode;
 use dialtone_service::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retry_after: Option<u64>,
     /// Another header the status calls for (`Content-Range` on 416).
@@ -31,14 +32,14 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code, such as `invalid_code`.
-    pub code: String,
+    pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
 }
 
 impl ApiError {
     /// An error with a status, a stable code and a message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -55,12 +56,12 @@ impl ApiError {
     }
 
     /// 400 with a code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
@@ -73,7 +74,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "a valid bearer token is required",
         )
     }
@@ -84,57 +85,63 @@ impl From<ServiceError> for ApiError {
         use ServiceError as E;
         let message = e.to_string();
         let (status, code) = match &e {
-            E::InvalidPhone(_) => (StatusCode::BAD_REQUEST, "invalid_phone"),
-            E::PhoneCannotReceiveSms(_) => (StatusCode::BAD_REQUEST, "phone_cannot_receive_sms"),
-            E::InvalidRegion => (StatusCode::BAD_REQUEST, "invalid_region"),
+            E::InvalidPhone(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidPhone),
+            E::PhoneCannotReceiveSms(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::PhoneCannotReceiveSms)
+            }
+            E::InvalidRegion => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRegion),
             E::RateLimited { retry_after_secs } => {
                 return Self {
                     status: StatusCode::TOO_MANY_REQUESTS,
-                    code: "rate_limited",
+                    code: ErrorCode::RateLimited,
                     message,
                     retry_after: Some(*retry_after_secs),
                     header: None,
                 };
             }
-            E::VerificationNotFound => (StatusCode::NOT_FOUND, "verification_not_found"),
-            E::VerificationExpired => (StatusCode::GONE, "verification_expired"),
-            E::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
-            E::RegistrationLocked => (StatusCode::LOCKED, "registration_locked"),
-            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::CurrentPasswordRequired => (StatusCode::FORBIDDEN, "current_password_required"),
-            E::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
-            E::WeakPassword(_) => (StatusCode::BAD_REQUEST, "weak_password"),
-            E::PasswordRequired => (StatusCode::CONFLICT, "password_required"),
-            E::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
-            E::DeviceNotFound => (StatusCode::NOT_FOUND, "device_not_found"),
-            E::SmsUnavailable => (StatusCode::BAD_GATEWAY, "sms_unavailable"),
-            E::TooManyContacts(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_contacts"),
-            E::ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found"),
-            E::GroupNotFound => (StatusCode::NOT_FOUND, "group_not_found"),
-            E::ConversationNotFound => (StatusCode::NOT_FOUND, "conversation_not_found"),
-            E::UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
-            E::NotAdmin => (StatusCode::FORBIDDEN, "not_admin"),
-            E::NotAGroup => (StatusCode::BAD_REQUEST, "not_a_group"),
-            E::MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found"),
-            E::TextTooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long"),
-            E::AttachmentNotFound => (StatusCode::BAD_REQUEST, "attachment_not_found"),
-            E::MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found"),
-            E::AttachmentTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large"),
+            E::VerificationNotFound => (StatusCode::NOT_FOUND, ErrorCode::VerificationNotFound),
+            E::VerificationExpired => (StatusCode::GONE, ErrorCode::VerificationExpired),
+            E::InvalidCode => (StatusCode::BAD_REQUEST, ErrorCode::InvalidCode),
+            E::RegistrationLocked => (StatusCode::LOCKED, ErrorCode::RegistrationLocked),
+            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials),
+            E::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            E::CurrentPasswordRequired => {
+                (StatusCode::FORBIDDEN, ErrorCode::CurrentPasswordRequired)
+            }
+            E::WrongPassword => (StatusCode::FORBIDDEN, ErrorCode::WrongPassword),
+            E::WeakPassword(_) => (StatusCode::BAD_REQUEST, ErrorCode::WeakPassword),
+            E::PasswordRequired => (StatusCode::CONFLICT, ErrorCode::PasswordRequired),
+            E::InvalidInput(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidInput),
+            E::DeviceNotFound => (StatusCode::NOT_FOUND, ErrorCode::DeviceNotFound),
+            E::SmsUnavailable => (StatusCode::BAD_GATEWAY, ErrorCode::SmsUnavailable),
+            E::TooManyContacts(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooManyContacts),
+            E::ContactNotFound => (StatusCode::NOT_FOUND, ErrorCode::ContactNotFound),
+            E::GroupNotFound => (StatusCode::NOT_FOUND, ErrorCode::GroupNotFound),
+            E::ConversationNotFound => (StatusCode::NOT_FOUND, ErrorCode::ConversationNotFound),
+            E::UserNotFound => (StatusCode::NOT_FOUND, ErrorCode::UserNotFound),
+            E::NotAdmin => (StatusCode::FORBIDDEN, ErrorCode::NotAdmin),
+            E::NotAGroup => (StatusCode::BAD_REQUEST, ErrorCode::NotAGroup),
+            E::MemberNotFound => (StatusCode::NOT_FOUND, ErrorCode::MemberNotFound),
+            E::TextTooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TextTooLong),
+            E::AttachmentNotFound => (StatusCode::BAD_REQUEST, ErrorCode::AttachmentNotFound),
+            E::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
+            E::AttachmentTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::AttachmentTooLarge)
+            }
             E::BadRange { size } => {
                 return Self::new(
                     StatusCode::RANGE_NOT_SATISFIABLE,
-                    "range_not_satisfiable",
+                    ErrorCode::RangeNotSatisfiable,
                     message,
                 )
                 .with_header(header::CONTENT_RANGE, format!("bytes */{size}"));
             }
-            E::WrongKind(_) => (StatusCode::BAD_REQUEST, "wrong_kind"),
-            E::NotYourMessage => (StatusCode::FORBIDDEN, "not_your_message"),
-            E::TooLate => (StatusCode::CONFLICT, "too_late"),
+            E::WrongKind(_) => (StatusCode::BAD_REQUEST, ErrorCode::WrongKind),
+            E::NotYourMessage => (StatusCode::FORBIDDEN, ErrorCode::NotYourMessage),
+            E::TooLate => (StatusCode::CONFLICT, ErrorCode::TooLate),
             E::Store(_) | E::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError)
             }
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -150,7 +157,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
+                code: self.code,
                 message: self.message,
             },
         };
@@ -171,7 +178,7 @@ impl IntoResponse for ApiError {
 
 /// The fallback for unknown routes.
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
 }
 
 /// Gives every error response that is not already in the contract's shape (405 from the
@@ -190,20 +197,21 @@ pub async fn normalize(response: Response) -> Response {
         return response;
     }
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such route"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "this route does not take that method")
-        }
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            "this route does not take that method",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the body is larger than this route accepts",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "unsupported content type")
+            (ErrorCode::UnsupportedMediaType, "unsupported content type")
         }
-        StatusCode::UNAUTHORIZED => ("unauthorized", "a valid bearer token is required"),
-        s if s.is_server_error() => ("internal_error", "something went wrong on our side"),
-        _ => ("bad_request", "the request could not be understood"),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "a valid bearer token is required"),
+        s if s.is_server_error() => (ErrorCode::InternalError, "something went wrong on our side"),
+        _ => (ErrorCode::BadRequest, "the request could not be understood"),
     };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -213,7 +221,7 @@ pub async fn normalize(response: Response) -> Response {
     );
     let body = ErrorBody {
         error: ErrorDetail {
-            code: code.to_owned(),
+            code,
             message: message.to_owned(),
         },
     };

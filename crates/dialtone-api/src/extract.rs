@@ -10,6 +10,7 @@ use bytes::Bytes;
 use dialtone_service::Authenticated;
 use serde::de::DeserializeOwned;
 
+use crate::error::ErrorCode;
 use crate::{ApiError, AppState};
 
 /// A JSON body. The body size limit of the route applies (413 beyond it); malformed JSON,
@@ -28,22 +29,22 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "the body is larger than this route accepts",
                 )
             } else {
-                ApiError::bad_request("invalid_body", rejection.body_text())
+                ApiError::bad_request(ErrorCode::InvalidBody, rejection.body_text())
             }
         })?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request(
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 "a JSON body is required",
             ));
         }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::bad_request(ErrorCode::InvalidJson, format!("invalid JSON body: {e}"))
+        })
     }
 }
 

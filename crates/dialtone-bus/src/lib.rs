@@ -7,7 +7,10 @@ mod nats;
 
 pub use nats::NatsBus;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use dialtone_protocol::{ConversationState, Message};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -55,8 +58,8 @@ pub enum Event {
         /// seq without a database read.
         #[serde(default)]
         withheld: Vec<String>,
-        /// The message frame's content.
-        message: serde_json::Value,
+        /// The message (shared by every connection it is written to).
+        message: Arc<Message>,
     },
     /// A message was edited or deleted for everyone; carried like `MessageCreated`.
     MessageChanged {
@@ -65,7 +68,7 @@ pub enum Event {
         /// The members (user ids) it goes to.
         to: Vec<String>,
         /// The message as it is now.
-        message: serde_json::Value,
+        message: Arc<Message>,
     },
     /// A member's delivered or read mark moved forward. Carries who hears of it (decided
     /// by the privacy policy where the mark moved), so fan-out needs no database read.
@@ -91,7 +94,7 @@ pub enum Event {
         to: Vec<String>,
     },
     /// A group's members, admins or name changed. Carries the conversation as its members
-    /// all see it (a `ConversationFrame`), who they are now, and who just stopped being
+    /// all see it, who they are now, and who just stopped being
     /// one, so fan-out reads nothing.
     ConversationChanged {
         /// The conversation.
@@ -101,7 +104,7 @@ pub enum Event {
         /// Members removed or gone by this change (user ids).
         removed: Vec<String>,
         /// The conversation's shared state.
-        conversation: serde_json::Value,
+        conversation: Arc<ConversationState>,
     },
     /// Server processes stopped beating (found dead by the sweep): events of commits they
     /// made may never have been published, so every node checks its connections against

@@ -13,210 +13,18 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use dialtone_bus::Event;
-use dialtone_core::presence::PresenceState;
+pub use dialtone_protocol::{ConversationState, PresenceFrame, ReceiptStatus, ServerFrame};
 use dialtone_store::{HighWater, UserRecord};
-use serde::Serialize;
 use tokio::sync::{Notify, RwLock, broadcast, mpsc};
 
 use crate::ServiceResult;
 use crate::crypto::new_id;
-use crate::messaging::{MessageView, MessagingService};
+use crate::messaging::MessagingService;
 use crate::social::{PresenceView, SocialService};
 
 /// Frames a connection may have queued before it counts as a slow consumer and is closed
 /// (it catches up on reconnect).
 pub const CONNECTION_QUEUE: usize = 256;
-
-/// Presence of one contact as a frame.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PresenceFrame {
-    /// The contact's number, E.164.
-    pub phone: String,
-    /// Available, away, busy or offline.
-    pub state: PresenceState,
-    /// Status text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// When an offline contact was last connected (RFC 3339), where their last-seen
-    /// setting lets this viewer know it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_seen_at: Option<String>,
-}
-
-/// Frames the server sends on a live connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerFrame {
-    /// First frame: every registered contact the user may see, offline ones included.
-    Ready {
-        /// Their presence.
-        presence: Vec<PresenceFrame>,
-        /// Messages this device has not acknowledged follow, then `caught_up`.
-        catching_up: bool,
-    },
-    /// A contact's presence as this user may see it changed.
-    Presence(PresenceFrame),
-    /// A number in this user's address book became a dialtone user.
-    ContactRegistered {
-        /// The number.
-        phone: String,
-        /// The new user.
-        user_id: String,
-    },
-    /// A message in one of the user's conversations (their own from other devices too).
-    Message {
-        /// The message (a `MessageFrame`).
-        message: serde_json::Value,
-    },
-    /// A message was edited or deleted for everyone.
-    MessageUpdated {
-        /// The message as it is now (a `MessageFrame`).
-        message: serde_json::Value,
-    },
-    /// A member's delivered or read mark moved.
-    Receipt {
-        /// The conversation.
-        conversation_id: String,
-        /// The member.
-        phone: String,
-        /// Up to this seq.
-        seq: u64,
-        /// `delivered` or `read`.
-        status: &'static str,
-    },
-    /// A member is typing.
-    Typing {
-        /// The conversation.
-        conversation_id: String,
-        /// Who types.
-        phone: String,
-    },
-    /// A group the user is in changed: members added or gone, admins, name. Carries its
-    /// state as every member sees it; the change itself is also a `system` message.
-    Conversation {
-        /// The conversation (a `ConversationFrame`).
-        conversation: serde_json::Value,
-    },
-    /// The user is no longer a member of a conversation (removed, or left from another
-    /// device): it is read-only from now on.
-    ConversationRemoved {
-        /// The conversation.
-        conversation_id: String,
-    },
-    /// Catch-up is complete: every message this device had not acknowledged when it
-    /// connected has been sent (live ones follow as they come).
-    CaughtUp,
-    /// Answer to a client `ping`.
-    Pong,
-    /// Answer to a client `send`: the message is on disk (as a 201 or, for a retried
-    /// `client_id`, a 200 of `POST /v1/conversations/{id}/messages`).
-    Sent {
-        /// The client's idempotency key of the send this answers.
-        client_id: String,
-        /// `false` when the `client_id` had been sent before: `message` is the first one.
-        created: bool,
-        /// The message (a `MessageFrame`).
-        message: serde_json::Value,
-    },
-    /// A frame from the client could not be handled; the connection stays open.
-    Error {
-        /// Stable code (the HTTP API's codes for the same failure).
-        code: String,
-        /// Human text.
-        message: String,
-        /// For a failed `send`: its `client_id`, so the client knows which.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        client_id: Option<String>,
-        /// The conversation of the failed frame, when it named one.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        conversation_id: Option<String>,
-    },
-}
-
-/// A message as sent on the wire (the contract's `Message`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MessageFrame {
-    /// Id.
-    pub id: String,
-    /// Conversation.
-    pub conversation_id: String,
-    /// Place in the conversation.
-    pub seq: u64,
-    /// The sender's number.
-    pub sender: String,
-    /// The sender's idempotency key.
-    pub client_id: String,
-    /// Kind.
-    pub kind: String,
-    /// Text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Attachment id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attachment: Option<String>,
-    /// Replied-to message id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<String>,
-    /// When accepted (RFC 3339).
-    pub sent_at: String,
-    /// When last edited (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub edited_at: Option<String>,
-    /// Deleted for everyone.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub deleted: bool,
-    /// What a `system` message says happened (who added, removed, renamed...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<crate::messaging::SystemEvent>,
-}
-
-/// A conversation's state as all its members see it (the shared part of the contract's
-/// conversation: no read marks, unread counts or last message, which are each member's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConversationFrame {
-    /// Id.
-    pub id: String,
-    /// `direct` or `group`.
-    pub kind: String,
-    /// A group's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Members' numbers (E.164), longest-standing first.
-    pub members: Vec<String>,
-    /// Admins' numbers.
-    pub admins: Vec<String>,
-    /// When created (RFC 3339).
-    pub created_at: String,
-}
-
-impl From<&MessageView> for MessageFrame {
-    fn from(m: &MessageView) -> Self {
-        let r = &m.record;
-        Self {
-            id: r.id.clone(),
-            conversation_id: r.conversation_id.clone(),
-            seq: r.seq,
-            sender: m.sender.to_string(),
-            client_id: r.client_id.clone(),
-            kind: r.kind.clone(),
-            // A system message's text is its stored event, given as `system` instead.
-            text: r
-                .text
-                .clone()
-                .filter(|_| r.kind != crate::messaging::SYSTEM_KIND),
-            system: crate::messaging::SystemEvent::of(r),
-            attachment: r.attachment_id.clone(),
-            reply_to: r.reply_to.clone(),
-            sent_at: r
-                .sent_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            edited_at: r
-                .edited_at
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            deleted: r.deleted,
-        }
-    }
-}
 
 /// What the hub queues for a connection. Messages are not frames yet: the connection's
 /// own task puts them in seq order per conversation ([`crate::delivery::Orderer`]) before
@@ -370,7 +178,7 @@ impl Connection {
 
 /// A frame as the JSON text sent on the socket.
 pub fn encode(frame: &ServerFrame) -> Bytes {
-    Bytes::from(serde_json::to_vec(frame).unwrap_or_default())
+    Bytes::from(frame.to_json())
 }
 
 fn hidden(phone: &str) -> PresenceFrame {
@@ -564,7 +372,7 @@ impl Hub {
             .iter()
             .map(|m| {
                 let frame = ServerFrame::Message {
-                    message: crate::messaging::wire_of(m),
+                    message: Arc::new(crate::messaging::message_of(m)),
                 };
                 (m.record.seq, encode(&frame))
             })
@@ -630,7 +438,7 @@ impl Hub {
         Ok(ServerFrame::Sent {
             client_id,
             created,
-            message: crate::messaging::wire_of(&view),
+            message: Arc::new(crate::messaging::message_of(&view)),
         })
     }
 
@@ -763,7 +571,11 @@ impl Hub {
                     conversation_id: conversation_id.clone(),
                     phone: phone.clone(),
                     seq: *seq,
-                    status: if *read { "read" } else { "delivered" },
+                    status: if *read {
+                        ReceiptStatus::Read
+                    } else {
+                        ReceiptStatus::Delivered
+                    },
                 };
                 self.send_to(to, &frame).await;
                 Ok(())

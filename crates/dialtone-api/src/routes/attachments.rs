@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::extract::Auth;
 use crate::{ApiError, AppState};
 
@@ -118,7 +119,7 @@ async fn upload(
     match (uploaded, cause) {
         (Ok(record), None) => Ok((StatusCode::CREATED, Json(record.into()))),
         (_, Some(cause)) => Err(ApiError::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("the request body could not be read: {cause}"),
         )),
         (Err(e), None) => Err(e.into()),
@@ -178,7 +179,7 @@ async fn download(
             // in a message (400).
             dialtone_service::ServiceError::AttachmentNotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
-                "attachment_not_found",
+                ErrorCode::AttachmentNotFound,
                 "no such attachment",
             ),
             other => ApiError::from(other),

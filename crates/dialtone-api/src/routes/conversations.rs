@@ -4,10 +4,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use dialtone_core::{PhoneNumber, Region};
+use dialtone_protocol::Message;
 use dialtone_service::Authenticated;
-use dialtone_service::messaging::{
-    ConversationView, MessageView, OutgoingMessage, SYSTEM_KIND, SystemAction, SystemEvent,
-};
+use dialtone_service::messaging::{ConversationView, OutgoingMessage, message_of};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::{path_phone, rfc3339};
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::extract::{Auth, JsonBody};
 use crate::{ApiError, AppState};
 
@@ -32,98 +32,6 @@ pub struct NewConversation {
     pub members: Vec<String>,
     /// Region for national forms (default: my account's).
     pub region: Option<String>,
-}
-
-/// A message (the contract's `Message`).
-#[derive(Serialize, ToSchema)]
-pub struct MessageBody {
-    /// Id.
-    pub id: String,
-    /// Its conversation.
-    pub conversation_id: String,
-    /// Its place, from 1, without gaps.
-    pub seq: u64,
-    /// The sender's number, E.164.
-    pub sender: String,
-    /// The sender's idempotency key.
-    pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`; `system` for a line the
-    /// server writes when a group changes (see `system`).
-    pub kind: String,
-    /// Text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Attachment id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attachment: Option<String>,
-    /// Replied-to message id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<String>,
-    /// When accepted (RFC 3339).
-    pub sent_at: String,
-    /// When last edited (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub edited_at: Option<String>,
-    /// Deleted for everyone (text and attachment are gone).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub deleted: bool,
-    /// Kind `system` only: the change of the group it tells of (its sender did it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<SystemBody>,
-}
-
-/// What a `system` message tells of.
-#[derive(Serialize, ToSchema)]
-pub struct SystemBody {
-    /// `added`, `removed`, `left`, `renamed` or `admin` (became admin because the last
-    /// admin left).
-    pub action: String,
-    /// Whom it happened to (E.164).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub phones: Vec<String>,
-    /// The new name (`renamed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl From<SystemEvent> for SystemBody {
-    fn from(e: SystemEvent) -> Self {
-        let action = match e.action {
-            SystemAction::Added => "added",
-            SystemAction::Removed => "removed",
-            SystemAction::Left => "left",
-            SystemAction::Renamed => "renamed",
-            SystemAction::Admin => "admin",
-        };
-        Self {
-            action: action.to_owned(),
-            phones: e.phones,
-            name: e.name,
-        }
-    }
-}
-
-impl From<MessageView> for MessageBody {
-    fn from(m: MessageView) -> Self {
-        let system = SystemEvent::of(&m.record).map(SystemBody::from);
-        let r = m.record;
-        let text = r.text.filter(|_| r.kind != SYSTEM_KIND);
-        Self {
-            system,
-            id: r.id,
-            conversation_id: r.conversation_id,
-            seq: r.seq,
-            sender: m.sender.to_string(),
-            client_id: r.client_id,
-            kind: r.kind,
-            text,
-            attachment: r.attachment_id,
-            reply_to: r.reply_to,
-            sent_at: rfc3339(r.sent_at),
-            edited_at: r.edited_at.map(rfc3339),
-            deleted: r.deleted,
-        }
-    }
 }
 
 /// A conversation as the caller sees it.
@@ -144,7 +52,7 @@ pub struct ConversationBody {
     pub created_at: String,
     /// The newest message the caller may see.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_message: Option<MessageBody>,
+    pub last_message: Option<Message>,
     /// Messages after the caller's read mark.
     pub unread: u64,
     /// The seq of the newest message.
@@ -160,7 +68,7 @@ impl From<ConversationView> for ConversationBody {
             members: v.members.iter().map(ToString::to_string).collect(),
             admins: v.admins.iter().map(ToString::to_string).collect(),
             created_at: rfc3339(v.record.created_at),
-            last_message: v.last_message.map(MessageBody::from),
+            last_message: v.last_message.map(message_body),
             unread: v.unread,
             last_seq: v.record.last_seq,
         }
@@ -214,7 +122,7 @@ pub struct Page {
 #[derive(Serialize, ToSchema)]
 pub struct MessageList {
     /// In seq order.
-    pub messages: Vec<MessageBody>,
+    pub messages: Vec<Message>,
 }
 
 /// A new group name.
@@ -257,8 +165,9 @@ fn phones(
     region: Option<&str>,
 ) -> Result<Vec<PhoneNumber>, ApiError> {
     let region = match region {
-        Some(code) => Region::parse(code)
-            .ok_or_else(|| ApiError::bad_request("invalid_region", "unknown region code"))?,
+        Some(code) => Region::parse(code).ok_or_else(|| {
+            ApiError::bad_request(ErrorCode::InvalidRegion, "unknown region code")
+        })?,
         None => Region::parse(&auth.user.region).unwrap_or_else(|| state.accounts.default_region()),
     };
     inputs
@@ -266,7 +175,7 @@ fn phones(
         .map(|input| {
             PhoneNumber::parse(input, Some(region)).map_err(|e| {
                 ApiError::bad_request(
-                    "invalid_phone",
+                    ErrorCode::InvalidPhone,
                     format!("{input:?} is not a phone number: {e}"),
                 )
             })
@@ -290,11 +199,14 @@ async fn create(
     match body.kind.as_str() {
         "direct" => {
             let peer = body.peer.ok_or_else(|| {
-                ApiError::bad_request("invalid_input", "a direct conversation needs a peer")
+                ApiError::bad_request(
+                    ErrorCode::InvalidInput,
+                    "a direct conversation needs a peer",
+                )
             })?;
             let peer = phones(&state, &auth, &[peer], body.region.as_deref())?;
             let Some(peer) = peer.first() else {
-                return Err(ApiError::bad_request("invalid_phone", "no peer"));
+                return Err(ApiError::bad_request(ErrorCode::InvalidPhone, "no peer"));
             };
             let (view, created) = state.messaging.direct(&auth.user, peer).await?;
             let status = if created {
@@ -314,7 +226,7 @@ async fn create(
             Ok((StatusCode::CREATED, Json(view.into())))
         }
         other => Err(ApiError::bad_request(
-            "invalid_input",
+            ErrorCode::InvalidInput,
             format!("kind is direct or group, not {other:?}"),
         )),
     }
@@ -392,8 +304,8 @@ async fn remove_member(
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = SendMessage,
     responses(
-        (status = 201, body = MessageBody),
-        (status = 200, body = MessageBody, description = "a retry of the same client_id"),
+        (status = 201, body = Message),
+        (status = 200, body = Message, description = "a retry of the same client_id"),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "conversation_not_found"),
         (status = 413, body = ErrorBody, description = "text_too_long"),
@@ -403,7 +315,7 @@ async fn send(
     Auth(auth): Auth,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<SendMessage>,
-) -> Result<(StatusCode, Json<MessageBody>), ApiError> {
+) -> Result<(StatusCode, Json<Message>), ApiError> {
     let outgoing = OutgoingMessage {
         client_id: body.client_id,
         kind: body.kind,
@@ -417,7 +329,7 @@ async fn send(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(message.into())))
+    Ok((status, Json(message_body(message))))
 }
 
 /// A page of history in seq order.
@@ -439,7 +351,7 @@ async fn history(
         .history(&auth.user, &id, page.after_seq, page.before_seq, page.limit)
         .await?;
     Ok(Json(MessageList {
-        messages: messages.into_iter().map(MessageBody::from).collect(),
+        messages: messages.into_iter().map(message_body).collect(),
     }))
 }
 
@@ -481,7 +393,7 @@ async fn rename(
     security(("bearer" = [])),
     params(("id" = String, Path), ("message_id" = String, Path)), request_body = EditText,
     responses(
-        (status = 200, body = MessageBody),
+        (status = 200, body = Message),
         (status = 403, body = ErrorBody, description = "not_your_message"),
         (status = 404, body = ErrorBody, description = "message_not_found"),
         (status = 409, body = ErrorBody, description = "too_late"),
@@ -491,12 +403,12 @@ async fn edit_message(
     Auth(auth): Auth,
     Path((id, message_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<EditText>,
-) -> Result<Json<MessageBody>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     let message = state
         .messaging
         .edit(&auth.user, &id, &message_id, &body.text)
         .await?;
-    Ok(Json(message.into()))
+    Ok(Json(message_body(message)))
 }
 
 /// Deletes my message for everyone within the delete window (2 days by default).
@@ -511,4 +423,9 @@ async fn delete_message(
 ) -> Result<StatusCode, ApiError> {
     state.messaging.delete(&auth.user, &id, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A message as the contract shows it.
+fn message_body(view: dialtone_service::messaging::MessageView) -> Message {
+    message_of(&view)
 }

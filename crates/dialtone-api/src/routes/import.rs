@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::extract::Auth;
 use crate::{ApiError, AppState};
 
@@ -152,17 +153,21 @@ async fn import_contacts(
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportPreview>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(ErrorCode::InvalidQuery, e.body_text()))?;
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::bad_request("invalid_body", e.body_text())
+            ApiError::bad_request(ErrorCode::InvalidBody, e.body_text())
         }
     })?;
     let region = match query.region.as_deref().filter(|r| !r.trim().is_empty()) {
         Some(code) => Some(Region::parse(code).ok_or_else(|| {
-            ApiError::bad_request("invalid_region", format!("unknown region code {code:?}"))
+            ApiError::bad_request(
+                ErrorCode::InvalidRegion,
+                format!("unknown region code {code:?}"),
+            )
         })?),
         None => Region::parse(&auth.user.region),
     };
@@ -198,7 +203,7 @@ async fn import_contacts(
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "the file is larger than the 64 MiB this route accepts",
     )
 }
@@ -206,7 +211,7 @@ fn too_large() -> ApiError {
 fn internal() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
+        ErrorCode::InternalError,
         "something went wrong on our side",
     )
 }
@@ -216,7 +221,11 @@ fn internal() -> ApiError {
 fn import_error(e: ImportError) -> ApiError {
     match e {
         ImportError::TooLarge { .. } => too_large(),
-        other => ApiError::bad_request(other.code(), other.to_string()),
+        other => ApiError::bad_request(
+            // Every code of the import library is one of the contract's (tested below).
+            ErrorCode::parse(other.code()).unwrap_or(ErrorCode::Malformed),
+            other.to_string(),
+        ),
     }
 }
 
@@ -284,5 +293,50 @@ fn stats_of(s: Stats) -> PreviewStats {
         merged_records: s.merged_records,
         rejected: s.rejected,
         skipped: s.skipped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_import_error_code_is_a_contract_code() {
+        let s = || String::new();
+        let errors = [
+            ImportError::Empty,
+            ImportError::TooLarge { size: 2, limit: 1 },
+            ImportError::UnknownFormat,
+            ImportError::UnknownEncoding { label: s() },
+            ImportError::Truncated { location: s() },
+            ImportError::Malformed {
+                location: s(),
+                message: s(),
+            },
+            ImportError::TooManyColumns {
+                line: 1,
+                columns: 2,
+                limit: 1,
+            },
+            ImportError::TooManyEntries {
+                location: s(),
+                limit: 1,
+            },
+            ImportError::FieldTooLong {
+                location: s(),
+                limit: 1,
+            },
+            ImportError::SheetTooLarge {
+                location: s(),
+                size: 2,
+                limit: 1,
+            },
+        ];
+        for e in errors {
+            assert_eq!(
+                ErrorCode::parse(e.code()).map(ErrorCode::as_str),
+                Some(e.code())
+            );
+        }
     }
 }

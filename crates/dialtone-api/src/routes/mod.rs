@@ -20,12 +20,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use dialtone_core::PhoneNumber;
 
 use crate::ApiError;
+use crate::error::ErrorCode;
 
 /// A phone number from a path: E.164, its `+` percent-encoded or not.
 pub fn path_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse_e164(raw).map_err(|e| {
         ApiError::bad_request(
-            "invalid_phone",
+            ErrorCode::InvalidPhone,
             format!("{raw:?} is not an E.164 number: {e}"),
         )
     })

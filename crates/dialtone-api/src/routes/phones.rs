@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::extract::JsonBody;
 use crate::{ApiError, AppState};
 
@@ -49,7 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn format(JsonBody(body): JsonBody<FormatRequest>) -> Result<Json<Formatted>, ApiError> {
     if body.phones.len() > MAX_PHONES {
         return Err(ApiError::bad_request(
-            "too_many_phones",
+            ErrorCode::TooManyPhones,
             format!("at most {MAX_PHONES} numbers per request"),
         ));
     }

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::{ApiError, AppState};
 
 /// A sticker.
@@ -81,7 +82,7 @@ async fn image(Path((pack, sticker)): Path<(String, String)>) -> Result<Response
         dialtone_service::stickers::find(&format!("{pack}/{sticker}")).ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "sticker_not_found",
+                ErrorCode::StickerNotFound,
                 "no such sticker",
             )
         })?;

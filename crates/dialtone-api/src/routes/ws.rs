@@ -27,8 +27,9 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
+use dialtone_protocol::{ClientFrame, SendFrame, ServerFrame};
 use dialtone_service::messaging::OutgoingMessage;
-use dialtone_service::realtime::{CloseReason, Connected, Connection, Hub, ServerFrame};
+use dialtone_service::realtime::{CloseReason, Connected, Connection, Hub};
 
 use super::ws_delivery::Delivery;
 use serde::Deserialize;
@@ -38,6 +39,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
+use crate::error::ErrorCode;
 use crate::{ApiError, AppState};
 
 /// Read and write buffer of a connection (the library's default read buffer is 128 KiB).
@@ -209,7 +211,7 @@ async fn serve(
                             }
                         }
                         Message::Binary(_) => {
-                            let reply = error_frame("binary_frame", "frames are JSON text", None);
+                            let reply = ServerFrame::error(ErrorCode::BinaryFrame, "frames are JSON text");
                             if send(socket, &reply).await.is_err() {
                                 break 'serve;
                             }
@@ -362,7 +364,7 @@ fn failure(
 ) -> ServerFrame {
     let error = ApiError::from(e);
     ServerFrame::Error {
-        code: error.code().to_owned(),
+        code: error.code(),
         message: error.message().to_owned(),
         client_id,
         conversation_id: Some(conversation_id.to_owned()),
@@ -378,32 +380,6 @@ async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::E
 async fn send_text(socket: &mut WebSocket, text: Bytes) -> Result<(), axum::Error> {
     let text = Utf8Bytes::try_from(text).map_err(axum::Error::new)?;
     socket.send(Message::Text(text)).await
-}
-
-fn error_frame(code: &str, message: &str, client_id: Option<String>) -> ServerFrame {
-    ServerFrame::Error {
-        code: code.to_owned(),
-        message: message.to_owned(),
-        client_id,
-        conversation_id: None,
-    }
-}
-
-#[derive(Deserialize)]
-struct ConversationFrame {
-    conversation_id: String,
-    seq: Option<u64>,
-}
-
-/// A client's `send` frame.
-#[derive(Deserialize)]
-struct SendFrame {
-    conversation_id: String,
-    client_id: String,
-    kind: String,
-    text: Option<String>,
-    attachment_id: Option<String>,
-    reply_to: Option<String>,
 }
 
 /// The connection's sends waiting to be handled, in order, by a task of their own (made at
@@ -464,68 +440,22 @@ async fn client_frame(
     sends: &mut Sends,
     text: &str,
 ) -> Option<ServerFrame> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Some(error_frame(
-            "malformed_frame",
-            "a frame is a JSON object with a type",
-            None,
-        ));
-    };
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned);
-    match kind.as_deref() {
-        Some("ping") => Some(ServerFrame::Pong),
-        Some("send") => {
-            let client_id = value
-                .get("client_id")
-                .and_then(|c| c.as_str())
-                .map(str::to_owned);
-            match serde_json::from_value::<SendFrame>(value) {
-                Ok(frame) => {
-                    sends.push(hub, conn, frame).await;
-                    None
-                }
-                Err(_) => Some(error_frame(
-                    "malformed_frame",
-                    "a send needs conversation_id, client_id and kind, and text, \
-                     attachment_id and reply_to are strings when present",
-                    client_id,
-                )),
-            }
+    match ClientFrame::parse(text) {
+        Err(e) => Some(e.into()),
+        Ok(ClientFrame::Ping) => Some(ServerFrame::Pong),
+        Ok(ClientFrame::Send(frame)) => {
+            sends.push(hub, conn, frame).await;
+            None
         }
-        Some(kind @ ("ack" | "typing")) => {
-            let Ok(frame) = serde_json::from_value::<ConversationFrame>(value) else {
-                return Some(error_frame(
-                    "malformed_frame",
-                    "needs a conversation_id",
-                    None,
-                ));
-            };
-            match (kind, frame.seq) {
-                ("ack", Some(seq)) => {
-                    // Never past what this connection sent: a gap is always sent again.
-                    let seq = delivery.ack_upto(&frame.conversation_id, seq);
-                    acks.add(frame.conversation_id, seq);
-                    None
-                }
-                ("ack", None) => Some(error_frame("malformed_frame", "an ack needs a seq", None)),
-                _ => outcome(
-                    hub.client_typing(conn, &frame.conversation_id).await,
-                    &frame.conversation_id,
-                ),
-            }
+        Ok(ClientFrame::Ack(ack)) => {
+            // Never past what this connection sent: a gap is always sent again.
+            let seq = delivery.ack_upto(&ack.conversation_id, ack.seq);
+            acks.add(ack.conversation_id, seq);
+            None
         }
-        Some(other) => Some(error_frame(
-            "unknown_frame",
-            &format!("unknown frame type {other:?}"),
-            None,
-        )),
-        None => Some(error_frame(
-            "malformed_frame",
-            "a frame needs a string type",
-            None,
-        )),
+        Ok(ClientFrame::Typing(typing)) => outcome(
+            hub.client_typing(conn, &typing.conversation_id).await,
+            &typing.conversation_id,
+        ),
     }
 }

@@ -41,6 +41,32 @@ async fn health_and_openapi() {
         );
     }
     assert!(r.body["components"]["schemas"]["ErrorBody"].is_object());
+    // Every stable error code is listed, as written on the wire; a message is one type.
+    let schemas = &r.body["components"]["schemas"];
+    let listed: Vec<&str> = schemas["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let codes: Vec<&str> = dialtone_protocol::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, codes);
+    for code in [
+        "invalid_phone",
+        "conversation_not_found",
+        "malformed_frame",
+        "malformed",
+    ] {
+        assert!(codes.contains(&code), "{code}");
+    }
+    assert_eq!(
+        schemas["ErrorDetail"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    assert!(schemas["Message"]["properties"]["seq"].is_object());
 }
 
 #[tokio::test]

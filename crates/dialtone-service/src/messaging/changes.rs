@@ -6,67 +6,22 @@
 //! at once).
 
 use dialtone_bus::Event;
+use dialtone_protocol::{ConversationState, SYSTEM_KIND, SystemEvent};
 use dialtone_store::{MessageRecord, UserRecord};
-use serde::{Deserialize, Serialize};
 
 use super::MessagingService;
 use crate::crypto::new_id;
-use crate::realtime::ConversationFrame;
 use crate::{ServiceError, ServiceResult};
 
-/// The kind of the messages the server writes for changes of a group.
-pub const SYSTEM_KIND: &str = "system";
-
-/// What a `system` message says happened. Its sender is who did it (for `admin`, who
-/// became admin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SystemEvent {
-    /// What happened.
-    pub action: SystemAction,
-    /// Whom it happened to (E.164): who was added or removed, who left, who became admin.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub phones: Vec<String>,
-    /// The group's new name (`renamed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// The changes a `system` message tells of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SystemAction {
-    /// The sender added `phones`.
-    Added,
-    /// The sender removed `phones`.
-    Removed,
-    /// The sender left.
-    Left,
-    /// The sender renamed the group to `name`.
-    Renamed,
-    /// `phones` became admin (the last admin left; the longest-standing member took over).
-    Admin,
-}
-
-impl SystemEvent {
-    /// The event a stored message tells of, if it is a system message.
-    pub fn of(record: &MessageRecord) -> Option<Self> {
-        if record.kind != SYSTEM_KIND || record.deleted {
-            return None;
-        }
-        record
-            .text
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok())
+/// The event a stored message tells of, if it is a system message.
+pub fn system_event_of(record: &MessageRecord) -> Option<SystemEvent> {
+    if record.kind != SYSTEM_KIND || record.deleted {
+        return None;
     }
-
-    /// An event of `action` about `phones`.
-    pub fn new(action: SystemAction, phones: Vec<String>) -> Self {
-        Self {
-            action,
-            phones,
-            name: None,
-        }
-    }
+    record
+        .text
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
 }
 
 impl MessagingService {
@@ -115,18 +70,15 @@ impl MessagingService {
     /// they are no longer in it. Logged, not returned, on failure, as `post_system`.
     pub(crate) async fn announce_conversation(&self, conversation_id: &str, removed: Vec<String>) {
         match self.conversation_frame(conversation_id).await {
-            Ok((to, frame)) => match serde_json::to_value(&frame) {
-                Ok(conversation) => {
-                    self.announce(Event::ConversationChanged {
-                        conversation_id: conversation_id.to_owned(),
-                        to,
-                        removed,
-                        conversation,
-                    })
-                    .await;
-                }
-                Err(e) => tracing::warn!(error = %e, "conversation frame not written"),
-            },
+            Ok((to, conversation)) => {
+                self.announce(Event::ConversationChanged {
+                    conversation_id: conversation_id.to_owned(),
+                    to,
+                    removed,
+                    conversation: std::sync::Arc::new(conversation),
+                })
+                .await;
+            }
             Err(e) => tracing::warn!(error = %e, conversation_id, "conversation not announced"),
         }
     }
@@ -135,13 +87,13 @@ impl MessagingService {
     async fn conversation_frame(
         &self,
         conversation_id: &str,
-    ) -> ServiceResult<(Vec<String>, ConversationFrame)> {
+    ) -> ServiceResult<(Vec<String>, ConversationState)> {
         let record = self.conversation_record(conversation_id).await?;
         let members = self.store.messages.members(conversation_id).await?;
         let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let phone = |id: &str| users.get(id).map(|u| u.phone.to_string());
-        let frame = ConversationFrame {
+        let frame = ConversationState {
             id: record.id,
             kind: record.kind,
             name: record.name,

@@ -214,7 +214,7 @@ impl MessagingService {
                 seq: view.record.seq,
                 to,
                 withheld,
-                message: super::wire_of(&view),
+                message: std::sync::Arc::new(super::message_of(&view)),
             })
             .await;
         }
@@ -319,7 +319,7 @@ impl MessagingService {
         self.announce(Event::MessageChanged {
             conversation_id: conversation_id.to_owned(),
             to,
-            message: super::wire_of(&view),
+            message: std::sync::Arc::new(super::message_of(&view)),
         })
         .await;
         Ok(view)

@@ -18,8 +18,9 @@ use dialtone_bus::{Event, EventBus};
 use dialtone_core::{Clock, PhoneNumber};
 use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, Store, UserRecord};
 
-pub use changes::{SYSTEM_KIND, SystemAction, SystemEvent};
+pub use changes::system_event_of;
 pub use conversations::ConversationView;
+pub use dialtone_protocol::{Message, SYSTEM_KIND, SystemAction, SystemEvent};
 pub use messages::{MessageView, OutgoingMessage};
 
 use crate::social::SocialService;
@@ -326,9 +327,27 @@ impl MessagingService {
     }
 }
 
-/// The wire form of a message, as carried on the bus and sent to sockets.
-pub(crate) fn wire_of(view: &MessageView) -> serde_json::Value {
-    serde_json::to_value(crate::realtime::MessageFrame::from(view)).unwrap_or_default()
+/// A message as the contract shows it, over HTTP, on the bus and on sockets.
+pub fn message_of(view: &MessageView) -> Message {
+    let r = &view.record;
+    let millis =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Message {
+        id: r.id.clone(),
+        conversation_id: r.conversation_id.clone(),
+        seq: r.seq,
+        sender: view.sender.to_string(),
+        client_id: r.client_id.clone(),
+        kind: r.kind.clone(),
+        // A system message's text is its stored event, given as `system` instead.
+        text: r.text.clone().filter(|_| r.kind != SYSTEM_KIND),
+        system: system_event_of(r),
+        attachment: r.attachment_id.clone(),
+        reply_to: r.reply_to.clone(),
+        sent_at: millis(r.sent_at),
+        edited_at: r.edited_at.map(millis),
+        deleted: r.deleted,
+    }
 }
 
 /// A message as its recipients see it (with the sender's number).

@@ -1,0 +1,23 @@
+//! The contract's types (`shared/API.md`), written once and used by every side: the HTTP
+//! API, the live connection, the event bus between server processes and the clients.
+//!
+//! - [`Message`]: a message as the contract shows it, over HTTP and on the live connection
+//!   alike (with [`SystemEvent`] for the lines the server writes when a group changes).
+//! - [`ServerFrame`] and [`ClientFrame`]: the live connection's frames, each one JSON
+//!   object tagged by `type`, parsed in one pass.
+//! - [`ErrorCode`]: every stable error code, in HTTP error bodies, `error` frames and the
+//!   OpenAPI document.
+//!
+//! Payloads shared by many connections are behind `Arc`: a message going to a thousand
+//! devices is one allocation, written as JSON once.
+
+mod error;
+mod frames;
+mod message;
+
+pub use error::ErrorCode;
+pub use frames::{
+    AckFrame, ClientFrame, ConversationState, FrameError, PresenceFrame, ReceiptStatus, SendFrame,
+    ServerFrame, TypingFrame,
+};
+pub use message::{Message, SYSTEM_KIND, SystemAction, SystemEvent};
