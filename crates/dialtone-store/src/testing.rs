@@ -8,17 +8,36 @@ use sqlx::{Connection, Executor, PgConnection};
 /// The environment variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_ENV: &str = "DIALTONE_TEST_POSTGRES_URL";
 
+/// Set (to anything but empty or `0`) where the tests of real services must run: a test
+/// whose service variable is missing then fails instead of saying it was not run. The
+/// README's test command and CI set it.
+pub const REQUIRE_ENV: &str = "DIALTONE_TEST_REQUIRE_SERVICES";
+
+/// Whether tests of real services must run ([`REQUIRE_ENV`]).
+pub fn services_required() -> bool {
+    std::env::var(REQUIRE_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// A URL for a fresh SQLite database inside `dir`.
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("dialtone.db").display())
 }
 
 /// Creates a fresh randomly named database on the test PostgreSQL server and returns its
-/// URL, or `None` (after printing that the test was not run) when the variable is unset.
+/// URL, or `None` (after printing that the test was not run) when the variable is unset;
+/// an error then if the services are required ([`services_required`]).
 pub async fn fresh_postgres_url(test: &str) -> Result<Option<String>, sqlx::Error> {
-    let Ok(base) = std::env::var(POSTGRES_ENV) else {
-        println!("{test}: not run on PostgreSQL ({POSTGRES_ENV} is not set)");
-        return Ok(None);
+    let base = match std::env::var(POSTGRES_ENV) {
+        Ok(base) if !base.is_empty() => base,
+        _ if services_required() => {
+            return Err(sqlx::Error::Configuration(
+                format!("{test}: {REQUIRE_ENV} is set but {POSTGRES_ENV} is not").into(),
+            ));
+        }
+        _ => {
+            println!("{test}: not run on PostgreSQL ({POSTGRES_ENV} is not set)");
+            return Ok(None);
+        }
     };
     let name = format!("dialtone_test_{}", uuid::Uuid::now_v7().simple());
     let mut admin = PgConnection::connect(&base).await?;
