@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use dialtone_realtime::Hub;
 use dialtone_service::AccountService;
 use dialtone_service::messaging::MessagingService;
-use dialtone_service::realtime::Hub;
 use dialtone_service::social::SocialService;
 use utoipa_axum::router::OpenApiRouter;
 

@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use dialtone_realtime::Heartbeat;
 use dialtone_service::messaging::MessageLimits;
-use dialtone_service::realtime::Heartbeat;
 use dialtone_service::social::ContactLimits;
 use dialtone_service::{AccountPolicy, SmsPolicy};
 use dialtone_sms::HttpGatewayConfig;

@@ -28,8 +28,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use dialtone_protocol::{ClientFrame, SendFrame, ServerFrame};
-use dialtone_service::messaging::OutgoingMessage;
-use dialtone_service::realtime::{CloseReason, Connected, Connection, Hub};
+use dialtone_realtime::{CloseReason, Connected, Connection, Hub};
+use dialtone_service::messaging::{MessagingService, OutgoingMessage, message_of};
 
 use super::ws_delivery::Delivery;
 use serde::Deserialize;
@@ -105,7 +105,10 @@ async fn ws(
         .filter(|t| !t.is_empty())
         .ok_or_else(ApiError::unauthorized)?;
     let auth = state.accounts.authenticate(&token).await?;
-    let hub = state.hub.clone();
+    let live = Live {
+        hub: state.hub.clone(),
+        messaging: state.messaging.clone(),
+    };
     let report_caught_up = query.caught_up;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
@@ -113,10 +116,11 @@ async fn ws(
         .read_buffer_size(CONNECTION_BUFFER)
         .write_buffer_size(CONNECTION_BUFFER)
         .on_upgrade(move |mut socket| async move {
+            let hub = &live.hub;
             match hub.connect(auth.user, auth.session.id).await {
                 Ok(connected) => {
                     let conn = connected.conn.clone();
-                    serve(&mut socket, &hub, connected, report_caught_up).await;
+                    serve(&mut socket, &live, connected, report_caught_up).await;
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
                     if let Err(e) = hub.disconnect(&conn).await {
@@ -130,12 +134,15 @@ async fn ws(
         }))
 }
 
-async fn serve(
-    socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    connected: Connected,
-    report_caught_up: bool,
-) {
+/// What a connection's loop works with: the hub for what it is sent, the messaging service
+/// for what the client does (sends, acks, typing).
+struct Live {
+    hub: Arc<Hub>,
+    messaging: Arc<MessagingService>,
+}
+
+async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report_caught_up: bool) {
+    let hub = &live.hub;
     let Connected {
         conn,
         items: mut frames,
@@ -158,7 +165,7 @@ async fn serve(
     'serve: loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
-                flush_acks(hub, conn, &mut acks);
+                flush_acks(&live.messaging, conn, &mut acks);
             }
             item = frames.recv() => {
                 let Some(item) = item else { break };
@@ -204,7 +211,7 @@ async fn serve(
                     match message {
                         Message::Text(text) => {
                             if let Some(reply) =
-                                client_frame(hub, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
+                                client_frame(live, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
                                 && send(socket, &reply).await.is_err()
                             {
                                 break 'serve;
@@ -247,7 +254,7 @@ async fn serve(
     // What the client acknowledged before it left still counts (no one to tell of errors),
     // and is recorded before the socket closes: a device that reconnects at once is not
     // sent again what it acknowledged.
-    record_acks(hub, conn, &mut acks).await;
+    record_acks(&live.messaging, conn, &mut acks).await;
 }
 
 /// Sends the server's close frame with its code and reason, then lets the client answer.
@@ -312,19 +319,19 @@ impl PendingAcks {
 /// Records the pending acks in a task of their own, so the socket goes on being written
 /// while they wait for their commit (after the acks flushed before them); an ack of an
 /// unknown conversation gets its error frame through the connection's queue.
-fn flush_acks(hub: &Arc<Hub>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
+fn flush_acks(messaging: &Arc<MessagingService>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
     let mut pending = PendingAcks {
         by_conversation: std::mem::take(&mut acks.by_conversation),
         ..PendingAcks::default()
     };
     acks.due = None;
     let before = acks.recording.take();
-    let (hub, conn) = (hub.clone(), conn.clone());
+    let (messaging, conn) = (messaging.clone(), conn.clone());
     acks.recording = Some(tokio::spawn(async move {
         if let Some(before) = before {
             let _ = before.await;
         }
-        for reply in record_acks(&hub, &conn, &mut pending).await {
+        for reply in record_acks(&messaging, &conn, &mut pending).await {
             conn.send(reply);
         }
     }));
@@ -332,7 +339,11 @@ fn flush_acks(hub: &Arc<Hub>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
 
 /// Records and clears the pending acks, once those flushed before are recorded; the error
 /// frames of those that failed.
-async fn record_acks(hub: &Hub, conn: &Connection, acks: &mut PendingAcks) -> Vec<ServerFrame> {
+async fn record_acks(
+    messaging: &MessagingService,
+    conn: &Connection,
+    acks: &mut PendingAcks,
+) -> Vec<ServerFrame> {
     acks.due = None;
     if let Some(before) = acks.recording.take() {
         let _ = before.await;
@@ -340,7 +351,9 @@ async fn record_acks(hub: &Hub, conn: &Connection, acks: &mut PendingAcks) -> Ve
     let mut replies = Vec::new();
     for (conversation_id, seq) in std::mem::take(&mut acks.by_conversation) {
         replies.extend(outcome(
-            hub.client_ack(conn, &conversation_id, seq).await,
+            messaging
+                .ack(&conn.user, &conn.session_id, &conversation_id, seq)
+                .await,
             &conversation_id,
         ));
     }
@@ -372,7 +385,7 @@ fn failure(
 }
 
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
-    send_text(socket, dialtone_service::realtime::encode(frame)).await
+    send_text(socket, dialtone_realtime::encode(frame)).await
 }
 
 /// Writes a frame the hub already turned into JSON text (shared by every connection it
@@ -397,10 +410,15 @@ impl Sends {
 
     /// Queues a send; waits while `SEND_QUEUE` sends are waiting already (the loop reads
     /// frames only when there is room, so it does not wait in practice).
-    async fn push(&mut self, hub: &Arc<Hub>, conn: &Arc<Connection>, frame: SendFrame) {
+    async fn push(
+        &mut self,
+        messaging: &Arc<MessagingService>,
+        conn: &Arc<Connection>,
+        frame: SendFrame,
+    ) {
         let queue = self
             .queue
-            .get_or_insert_with(|| start_sending(hub.clone(), conn.clone()));
+            .get_or_insert_with(|| start_sending(messaging.clone(), conn.clone()));
         // The task ends only when the queue's sender is dropped, so this cannot fail.
         let _ = queue.send(frame).await;
     }
@@ -410,7 +428,10 @@ impl Sends {
 /// `sent` or `error` through the connection's queue. It ends when the connection has gone
 /// and the sends it left are done (their answers are lost with the socket; the client
 /// retries with the same `client_id` and gets the first message).
-fn start_sending(hub: Arc<Hub>, conn: Arc<Connection>) -> mpsc::Sender<SendFrame> {
+fn start_sending(
+    messaging: Arc<MessagingService>,
+    conn: Arc<Connection>,
+) -> mpsc::Sender<SendFrame> {
     let (queue, mut waiting) = mpsc::channel::<SendFrame>(SEND_QUEUE);
     tokio::spawn(async move {
         while let Some(frame) = waiting.recv().await {
@@ -421,10 +442,17 @@ fn start_sending(hub: Arc<Hub>, conn: Arc<Connection>) -> mpsc::Sender<SendFrame
                 attachment_id: frame.attachment_id,
                 reply_to: frame.reply_to,
             };
-            let reply = hub
-                .client_send(&conn, &frame.conversation_id, message)
+            let reply = match messaging
+                .send(&conn.user, &frame.conversation_id, message)
                 .await
-                .unwrap_or_else(|e| failure(e, Some(frame.client_id), &frame.conversation_id));
+            {
+                Ok((view, created)) => ServerFrame::Sent {
+                    client_id: frame.client_id,
+                    created,
+                    message: Arc::new(message_of(&view)),
+                },
+                Err(e) => failure(e, Some(frame.client_id), &frame.conversation_id),
+            };
             conn.send(reply);
         }
     });
@@ -433,7 +461,7 @@ fn start_sending(hub: Arc<Hub>, conn: Arc<Connection>) -> mpsc::Sender<SendFrame
 
 /// Handles a client frame; the answer, if it needs one now.
 async fn client_frame(
-    hub: &Arc<Hub>,
+    live: &Live,
     conn: &Arc<Connection>,
     delivery: &Delivery,
     acks: &mut PendingAcks,
@@ -444,7 +472,7 @@ async fn client_frame(
         Err(e) => Some(e.into()),
         Ok(ClientFrame::Ping) => Some(ServerFrame::Pong),
         Ok(ClientFrame::Send(frame)) => {
-            sends.push(hub, conn, frame).await;
+            sends.push(&live.messaging, conn, frame).await;
             None
         }
         Ok(ClientFrame::Ack(ack)) => {
@@ -454,7 +482,9 @@ async fn client_frame(
             None
         }
         Ok(ClientFrame::Typing(typing)) => outcome(
-            hub.client_typing(conn, &typing.conversation_id).await,
+            live.messaging
+                .typing(&conn.user, &typing.conversation_id)
+                .await,
             &typing.conversation_id,
         ),
     }

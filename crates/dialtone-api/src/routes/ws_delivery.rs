@@ -1,6 +1,6 @@
 //! What a live connection writes, in order: per conversation every message this device
 //! may see, seq after seq, never one below a seq already sent, whether it came live, from
-//! catch-up or from a read of a gap (the order itself is `dialtone_service::delivery`).
+//! catch-up or from a read of a gap (the order itself is `dialtone_realtime::delivery`).
 //!
 //! On connecting, the device's place in each conversation (its acked seq) starts the
 //! order, and everything after it up to the conversation's last seq is catch-up work, read
@@ -17,8 +17,9 @@ use std::collections::VecDeque;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use dialtone_service::delivery::Orderer;
-use dialtone_service::realtime::{Connection, Hub, Outgoing, ServerFrame};
+use dialtone_protocol::ServerFrame;
+use dialtone_realtime::delivery::Orderer;
+use dialtone_realtime::{Connection, Hub, Outgoing};
 use dialtone_store::HighWater;
 use tokio::sync::mpsc;
 
@@ -111,11 +112,7 @@ impl Delivery {
         }
         if self.work.is_empty() && !self.caught_up {
             self.caught_up = true;
-            feed(
-                socket,
-                dialtone_service::realtime::encode(&ServerFrame::CaughtUp),
-            )
-            .await?;
+            feed(socket, dialtone_realtime::encode(&ServerFrame::CaughtUp)).await?;
         }
         socket.flush().await
     }

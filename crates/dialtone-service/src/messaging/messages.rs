@@ -470,6 +470,16 @@ impl MessagingService {
         Ok((self.with_senders(records).await?, covered))
     }
 
+    /// Where a device stands in each of the user's conversations (last seq, acked seq):
+    /// what catch-up and a recheck start from.
+    pub async fn high_water(
+        &self,
+        user: &UserRecord,
+        session_id: &str,
+    ) -> ServiceResult<Vec<dialtone_store::HighWater>> {
+        Ok(self.store.messages.high_water(&user.id, session_id).await?)
+    }
+
     /// Messages a page of reading may send, per read.
     pub fn catch_up_page(&self) -> u32 {
         self.limits.catch_up.max(1)

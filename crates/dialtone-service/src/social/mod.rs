@@ -148,11 +148,6 @@ impl SocialService {
         &self.sealer
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.deps.store
-    }
-
     /// What `viewer` may see of `target`.
     pub async fn view_of(&self, viewer: &UserRecord, target: &UserRecord) -> ServiceResult<View> {
         let views = self.views_of(viewer, std::slice::from_ref(target)).await?;

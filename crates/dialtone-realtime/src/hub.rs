@@ -13,14 +13,13 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use dialtone_bus::Event;
-pub use dialtone_protocol::{ConversationState, PresenceFrame, ReceiptStatus, ServerFrame};
+use dialtone_protocol::{PresenceFrame, ReceiptStatus, ServerFrame};
 use dialtone_store::{HighWater, UserRecord};
 use tokio::sync::{Notify, RwLock, broadcast, mpsc};
 
-use crate::ServiceResult;
-use crate::crypto::new_id;
-use crate::messaging::MessagingService;
-use crate::social::{PresenceView, SocialService};
+use dialtone_service::messaging::MessagingService;
+use dialtone_service::social::{PresenceView, SocialService};
+use dialtone_service::{ServiceError, ServiceResult};
 
 /// Frames a connection may have queued before it counts as a slow consumer and is closed
 /// (it catches up on reconnect).
@@ -255,7 +254,7 @@ impl Hub {
         heartbeat: Heartbeat,
     ) -> Self {
         Self {
-            node_id: new_id(),
+            node_id: uuid::Uuid::now_v7().simple().to_string(),
             social,
             messaging,
             local: RwLock::new(HashMap::new()),
@@ -278,7 +277,7 @@ impl Hub {
     pub async fn connect(&self, user: UserRecord, session_id: String) -> ServiceResult<Connected> {
         let (sender, receiver) = mpsc::channel(self.heartbeat.queue.max(1));
         let conn = Arc::new(Connection {
-            id: new_id(),
+            id: uuid::Uuid::now_v7().simple().to_string(),
             user: user.clone(),
             session_id,
             sender,
@@ -294,11 +293,8 @@ impl Hub {
             .entry(user.id.clone())
             .or_default()
             .push(conn.clone());
-        let store = self.social.store();
-        let now = self.social.now();
-        let count = store
-            .presence
-            .connect(&conn.id, &self.node_id, &user.id, now)
+        self.social
+            .device_connected(&conn.id, &self.node_id, &user.id)
             .await?;
         let mut ready = Vec::new();
         for contact in self.social.contacts(&user, false).await? {
@@ -313,11 +309,6 @@ impl Hub {
         if conn.missed.load(Ordering::Acquire) {
             self.resync_user(&user.id).await?;
         }
-        if count == 1 {
-            self.social
-                .announce(Event::PresenceChanged { user_id: user.id })
-                .await;
-        }
         Ok(Connected {
             conn,
             items: receiver,
@@ -329,12 +320,9 @@ impl Hub {
     /// Where this device stands in each of its conversations (last seq, acked seq): what
     /// catch-up and a recheck start from.
     pub async fn high_water(&self, conn: &Connection) -> ServiceResult<Vec<HighWater>> {
-        Ok(self
-            .social
-            .store()
-            .messages
-            .high_water(&conn.user.id, &conn.session_id)
-            .await?)
+        self.messaging
+            .high_water(&conn.user, &conn.session_id)
+            .await
     }
 
     /// The device's acked seq in one conversation (0 if none, or not a member).
@@ -365,14 +353,14 @@ impl Hub {
             .await
         {
             Ok(read) => read,
-            Err(crate::ServiceError::ConversationNotFound) => return Ok((Vec::new(), upto)),
+            Err(ServiceError::ConversationNotFound) => return Ok((Vec::new(), upto)),
             Err(e) => return Err(e),
         };
         let frames = page
             .iter()
             .map(|m| {
                 let frame = ServerFrame::Message {
-                    message: Arc::new(crate::messaging::message_of(m)),
+                    message: Arc::new(dialtone_service::messaging::message_of(m)),
                 };
                 (m.record.seq, encode(&frame))
             })
@@ -396,59 +384,7 @@ impl Hub {
                 }
             }
         }
-        let store = self.social.store();
-        if let Some((user_id, 0)) = store.presence.disconnect(&conn.id).await? {
-            store
-                .presence
-                .set_last_seen(&user_id, self.social.now())
-                .await?;
-            self.social
-                .announce(Event::PresenceChanged { user_id })
-                .await;
-        }
-        Ok(())
-    }
-
-    /// A client acknowledged messages up to `seq` of a conversation on this connection.
-    pub async fn client_ack(
-        &self,
-        conn: &Connection,
-        conversation_id: &str,
-        seq: u64,
-    ) -> ServiceResult<()> {
-        self.messaging
-            .ack(&conn.user, &conn.session_id, conversation_id, seq)
-            .await
-    }
-
-    /// A client sends a message over its live connection (as `POST
-    /// /v1/conversations/{id}/messages`); the `sent` frame that answers it, once the
-    /// message is on disk.
-    pub async fn client_send(
-        &self,
-        conn: &Connection,
-        conversation_id: &str,
-        message: crate::messaging::OutgoingMessage,
-    ) -> ServiceResult<ServerFrame> {
-        let client_id = message.client_id.clone();
-        let (view, created) = self
-            .messaging
-            .send(&conn.user, conversation_id, message)
-            .await?;
-        Ok(ServerFrame::Sent {
-            client_id,
-            created,
-            message: Arc::new(crate::messaging::message_of(&view)),
-        })
-    }
-
-    /// A client is typing in a conversation.
-    pub async fn client_typing(
-        &self,
-        conn: &Connection,
-        conversation_id: &str,
-    ) -> ServiceResult<()> {
-        self.messaging.typing(&conn.user, conversation_id).await
+        self.social.device_disconnected(&conn.id).await
     }
 
     /// Asks every local connection to close (server shutdown).
@@ -463,21 +399,7 @@ impl Hub {
     /// Node liveness: records this node's heartbeat and sweeps nodes that stopped beating,
     /// turning their users offline. Called every few seconds.
     pub async fn tick(&self, dead_after: chrono::Duration) -> ServiceResult<()> {
-        let store = self.social.store();
-        let now = self.social.now();
-        store.presence.heartbeat(&self.node_id, now).await?;
-        let gone = store.presence.sweep_dead_nodes(now - dead_after).await?;
-        if !gone.is_empty() {
-            // Their node may have died between a commit and its publish.
-            self.social.announce(Event::NodesDied).await;
-        }
-        for user_id in gone {
-            store.presence.set_last_seen(&user_id, now).await?;
-            self.social
-                .announce(Event::PresenceChanged { user_id })
-                .await;
-        }
-        Ok(())
+        self.social.node_alive(&self.node_id, dead_after).await
     }
 
     /// The one bus subscription of this process: fans events out to local connections
@@ -644,8 +566,7 @@ impl Hub {
     /// Re-evaluates what every local watcher of `target_id` may see of them, in a few
     /// queries for all of them.
     async fn refresh_watchers_of(&self, target_id: &str, registered: bool) -> ServiceResult<()> {
-        let store = self.social.store();
-        let Some(target) = store.accounts.user_by_id(target_id).await? else {
+        let Some(target) = self.social.user_by_id(target_id).await? else {
             return Ok(());
         };
         let candidates = self.social.watchers_of(&target.phone).await?;
