@@ -16,6 +16,7 @@ use dialtone_bus::Event;
 use dialtone_protocol::{PresenceFrame, ReceiptStatus, ServerFrame};
 use dialtone_store::{HighWater, UserRecord};
 use tokio::sync::{Notify, RwLock, broadcast, mpsc};
+use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use dialtone_service::messaging::MessagingService;
 use dialtone_service::social::{PresenceView, SocialService};
@@ -240,6 +241,9 @@ pub struct Connected {
 /// The live connections of this process.
 pub struct Hub {
     node_id: String,
+    /// Every task serving a connection (its socket loop, its sends, its ack recordings):
+    /// stopping the server waits for them.
+    tasks: TaskTracker,
     social: Arc<SocialService>,
     messaging: Arc<MessagingService>,
     local: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
@@ -255,6 +259,7 @@ impl Hub {
     ) -> Self {
         Self {
             node_id: uuid::Uuid::now_v7().simple().to_string(),
+            tasks: TaskTracker::new(),
             social,
             messaging,
             local: RwLock::new(HashMap::new()),
@@ -387,6 +392,22 @@ impl Hub {
         self.social.device_disconnected(&conn.id).await
     }
 
+    /// Runs a task of a connection (its sends, its ack recordings), one that stopping
+    /// waits for.
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tasks.spawn(task)
+    }
+
+    /// Counts the caller (a connection's socket loop, which its web framework spawned) as
+    /// a task stopping waits for, until the token is dropped.
+    pub fn track(&self) -> TaskTrackerToken {
+        self.tasks.token()
+    }
+
     /// Asks every local connection to close (server shutdown).
     pub async fn close_all(&self) {
         for conns in self.local.read().await.values() {
@@ -394,6 +415,14 @@ impl Hub {
                 conn.close_with(CloseReason::ShuttingDown);
             }
         }
+    }
+
+    /// Server shutdown, after `close_all` and once no connection can be made: waits up to
+    /// `bound` for every connection's tasks to end (their closing handshakes, the acks
+    /// they record last, their disconnects); whether they all did.
+    pub async fn drain(&self, bound: std::time::Duration) -> bool {
+        self.tasks.close();
+        tokio::time::timeout(bound, self.tasks.wait()).await.is_ok()
     }
 
     /// Node liveness: records this node's heartbeat and sweeps nodes that stopped beating,

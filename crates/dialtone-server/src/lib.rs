@@ -14,7 +14,7 @@ use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_realtime::Hub;
 use dialtone_service::attachments::AttachmentService;
-use dialtone_service::messaging::MessagingService;
+use dialtone_service::messaging::{MessagingService, WritersStopped};
 use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
 use dialtone_sms::{HttpGateway, OutboxGateway, SmsGateway};
@@ -29,6 +29,10 @@ pub use config::{BusConfig, Config, ConfigError, GatewayKind, NodesConfig};
 const STALE_UPLOAD: Duration = Duration::from_secs(3600);
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// How long stopping waits for live connections to close, and again for the database
+/// writers to finish what was queued.
+const STOP_BOUND: Duration = Duration::from_secs(10);
 
 /// Why a server could not start or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,7 @@ pub struct Running {
     fan_out: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
     hub: Arc<Hub>,
+    writers: Option<WritersStopped>,
 }
 
 impl Running {
@@ -141,6 +146,7 @@ impl Running {
             clock_for_messages.clone(),
             config.attachments.max_bytes,
         ));
+        let writers = messaging.writers_stopped();
         let hub = Arc::new(Hub::new(
             social.clone(),
             messaging.clone(),
@@ -244,18 +250,42 @@ impl Running {
             fan_out,
             heartbeat,
             hub,
+            writers,
         })
     }
 
-    /// Stops accepting connections, lets requests in flight finish, and stops background
-    /// tasks.
+    /// Stops, gracefully and in this order: no new connections or requests; requests in
+    /// flight finish; live connections are told to go (1001) and their tasks end (closing
+    /// handshakes, last acks, disconnects recorded), for at most `STOP_BOUND`; the
+    /// background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
+    /// dropped, the group-commit writers write what was queued and end (at most
+    /// `STOP_BOUND` again). What no one waited for is logged.
     pub async fn stop(self) -> Result<(), ServerError> {
-        let _ = self.shutdown.send(true);
-        self.hub.close_all().await;
-        let served = self.serve.await;
-        let _ = self.housekeeping.await;
-        let _ = self.fan_out.await;
-        let _ = self.heartbeat.await;
+        let Running {
+            shutdown,
+            serve,
+            housekeeping,
+            fan_out,
+            heartbeat,
+            hub,
+            writers,
+            ..
+        } = self;
+        let _ = shutdown.send(true);
+        hub.close_all().await;
+        let served = serve.await;
+        if !hub.drain(STOP_BOUND).await {
+            tracing::warn!("live connections still closing after {STOP_BOUND:?}; stopping anyway");
+        }
+        let _ = housekeeping.await;
+        let _ = fan_out.await;
+        let _ = heartbeat.await;
+        drop(hub);
+        if let Some(writers) = writers
+            && !writers.wait(STOP_BOUND).await
+        {
+            tracing::warn!("database writers still busy after {STOP_BOUND:?}; stopping anyway");
+        }
         match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ServerError::Io(e.to_string())),

@@ -117,6 +117,8 @@ async fn ws(
         .write_buffer_size(CONNECTION_BUFFER)
         .on_upgrade(move |mut socket| async move {
             let hub = &live.hub;
+            // Stopping the server waits for this connection to finish closing.
+            let _running = hub.track();
             match hub.connect(auth.user, auth.session.id).await {
                 Ok(connected) => {
                     let conn = connected.conn.clone();
@@ -165,7 +167,7 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
     'serve: loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
-                flush_acks(&live.messaging, conn, &mut acks);
+                flush_acks(live, conn, &mut acks);
             }
             item = frames.recv() => {
                 let Some(item) = item else { break };
@@ -319,15 +321,15 @@ impl PendingAcks {
 /// Records the pending acks in a task of their own, so the socket goes on being written
 /// while they wait for their commit (after the acks flushed before them); an ack of an
 /// unknown conversation gets its error frame through the connection's queue.
-fn flush_acks(messaging: &Arc<MessagingService>, conn: &Arc<Connection>, acks: &mut PendingAcks) {
+fn flush_acks(live: &Live, conn: &Arc<Connection>, acks: &mut PendingAcks) {
     let mut pending = PendingAcks {
         by_conversation: std::mem::take(&mut acks.by_conversation),
         ..PendingAcks::default()
     };
     acks.due = None;
     let before = acks.recording.take();
-    let (messaging, conn) = (messaging.clone(), conn.clone());
-    acks.recording = Some(tokio::spawn(async move {
+    let (messaging, conn) = (live.messaging.clone(), conn.clone());
+    acks.recording = Some(live.hub.spawn(async move {
         if let Some(before) = before {
             let _ = before.await;
         }
@@ -410,15 +412,10 @@ impl Sends {
 
     /// Queues a send; waits while `SEND_QUEUE` sends are waiting already (the loop reads
     /// frames only when there is room, so it does not wait in practice).
-    async fn push(
-        &mut self,
-        messaging: &Arc<MessagingService>,
-        conn: &Arc<Connection>,
-        frame: SendFrame,
-    ) {
+    async fn push(&mut self, live: &Live, conn: &Arc<Connection>, frame: SendFrame) {
         let queue = self
             .queue
-            .get_or_insert_with(|| start_sending(messaging.clone(), conn.clone()));
+            .get_or_insert_with(|| start_sending(live, conn.clone()));
         // The task ends only when the queue's sender is dropped, so this cannot fail.
         let _ = queue.send(frame).await;
     }
@@ -428,12 +425,10 @@ impl Sends {
 /// `sent` or `error` through the connection's queue. It ends when the connection has gone
 /// and the sends it left are done (their answers are lost with the socket; the client
 /// retries with the same `client_id` and gets the first message).
-fn start_sending(
-    messaging: Arc<MessagingService>,
-    conn: Arc<Connection>,
-) -> mpsc::Sender<SendFrame> {
+fn start_sending(live: &Live, conn: Arc<Connection>) -> mpsc::Sender<SendFrame> {
     let (queue, mut waiting) = mpsc::channel::<SendFrame>(SEND_QUEUE);
-    tokio::spawn(async move {
+    let messaging = live.messaging.clone();
+    live.hub.spawn(async move {
         while let Some(frame) = waiting.recv().await {
             let message = OutgoingMessage {
                 client_id: frame.client_id.clone(),
@@ -472,7 +467,7 @@ async fn client_frame(
         Err(e) => Some(e.into()),
         Ok(ClientFrame::Ping) => Some(ServerFrame::Pong),
         Ok(ClientFrame::Send(frame)) => {
-            sends.push(&live.messaging, conn, frame).await;
+            sends.push(live, conn, frame).await;
             None
         }
         Ok(ClientFrame::Ack(ack)) => {

@@ -94,6 +94,11 @@ impl TestApp {
     }
 
     pub async fn stop(mut self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the server; its data stays until the `TestApp` is dropped (to read it).
+    pub async fn stop_keeping_data(&mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await.unwrap();
         }

@@ -295,3 +295,64 @@ async fn a_vanished_client_turns_offline() {
     assert_eq!(alice.frame().await["type"], "pong");
     drop(bob);
 }
+
+/// Stopping the server tells live devices it is going away (1001) and returns only once
+/// their connections are over: sends answered, the device's disconnect recorded (offline,
+/// last seen set).
+#[tokio::test]
+async fn stopping_waits_for_live_connections_to_end() {
+    let mut app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "a").await;
+    app.code_login(BOB, "b").await;
+    let direct = app.direct_id(&a, BOB).await;
+    let alice_id = app.get_auth("/v1/account", &a).await.body["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = app.ws(&a).await;
+    ready(&mut ws).await;
+    ws.send_text(
+        &json!({ "type": "send", "conversation_id": direct, "client_id": "s1", "kind": "text", "text": "bye" })
+            .to_string(),
+    )
+    .await;
+    loop {
+        let f = ws.frame().await;
+        if f["type"] == "sent" {
+            break;
+        }
+    }
+    // The device answers the server's close, but only after a moment (a phone on a slow
+    // network): stopping waits for that too.
+    let device = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        loop {
+            if let WsEvent::Closed(code) = ws.next().await {
+                return code;
+            }
+        }
+    });
+    app.stop_keeping_data().await;
+    let store = dialtone_store::open(&app.config.database_url())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .presence
+            .connected(std::slice::from_ref(&alice_id))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the connection's end was recorded before stop returned"
+    );
+    assert!(
+        store
+            .presence
+            .get(&alice_id)
+            .await
+            .unwrap()
+            .last_seen_at
+            .is_some()
+    );
+    assert_eq!(device.await.unwrap(), Some(1001));
+}

@@ -126,7 +126,8 @@ impl<W: BatchWrite> GroupCommit<W> {
     /// Starts the writers: one for SQLite (it has one writer anyway), a few for
     /// PostgreSQL (different conversations commit in parallel there) where the kind of
     /// write allows it.
-    pub(crate) fn start(write: W, engine: Engine) -> GroupCommit<W> {
+    /// Each writer holds a clone of `alive` until it ends (see [`WritersStopped`]).
+    pub(crate) fn start(write: W, engine: Engine, alive: &mpsc::Sender<()>) -> GroupCommit<W> {
         let (queue, waiting) = mpsc::channel(MAX_WAITING);
         let waiting = Arc::new(Mutex::new(waiting));
         let write = Arc::new(write);
@@ -140,14 +141,14 @@ impl<W: BatchWrite> GroupCommit<W> {
             Engine::Postgres => MAX_BATCH_POSTGRES,
         };
         if engine == Engine::Sqlite {
-            match own_thread(write.clone(), waiting.clone(), max) {
+            match own_thread(write.clone(), waiting.clone(), max, alive.clone()) {
                 Ok(()) => return GroupCommit { queue },
                 Err(e) => tracing::warn!(error = %e, "no thread for the writer; on the runtime"),
             }
         }
         for _ in 0..writers {
             // Ends by itself once every sender (the service) is gone and the queue is empty.
-            tokio::spawn(writer(write.clone(), waiting.clone(), max));
+            tokio::spawn(writer(write.clone(), waiting.clone(), max, alive.clone()));
         }
         GroupCommit { queue }
     }
@@ -174,13 +175,14 @@ fn own_thread<W: BatchWrite>(
     write: Arc<W>,
     waiting: Arc<Mutex<mpsc::Receiver<Waiting<W>>>>,
     max: usize,
+    alive: mpsc::Sender<()>,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name("dialtone-writer".into())
-        .spawn(move || runtime.block_on(writer(write, waiting, max)))?;
+        .spawn(move || runtime.block_on(writer(write, waiting, max, alive)))?;
     Ok(())
 }
 
@@ -191,6 +193,8 @@ async fn writer<W: BatchWrite>(
     write: Arc<W>,
     waiting: Arc<Mutex<mpsc::Receiver<Waiting<W>>>>,
     max: usize,
+    // Dropped when this writer ends: what `WritersStopped` waits for.
+    _alive: mpsc::Sender<()>,
 ) {
     loop {
         let batch = {
@@ -236,5 +240,22 @@ async fn writer<W: BatchWrite>(
                 }
             }
         }
+    }
+}
+
+/// Resolves once every group-commit writer of a messaging service has ended: they end
+/// when the service is dropped (its queues close) and what was queued is written. Stopping
+/// a server waits for this, so no write it accepted is cut off mid-batch.
+pub struct WritersStopped(mpsc::Receiver<()>);
+
+impl WritersStopped {
+    pub(crate) fn new(alive: mpsc::Receiver<()>) -> Self {
+        Self(alive)
+    }
+
+    /// Waits up to `bound` for the writers to end; whether they did.
+    pub async fn wait(mut self, bound: std::time::Duration) -> bool {
+        // Nothing is ever sent: `recv` returns `None` once every writer dropped its sender.
+        tokio::time::timeout(bound, self.0.recv()).await.is_ok()
     }
 }

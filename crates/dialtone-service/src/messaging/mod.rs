@@ -6,6 +6,8 @@
 
 mod changes;
 mod commit;
+
+pub use commit::WritersStopped;
 mod conversations;
 mod messages;
 mod receipts;
@@ -73,6 +75,8 @@ pub struct MessagingService {
     /// stays true until this service changes the conversation's members, which forgets it:
     /// sends use it without reading the conversation again.
     sole_writer: bool,
+    /// Taken by whoever stops the server (`writers_stopped`).
+    writers_stopped: std::sync::Mutex<Option<WritersStopped>>,
 }
 
 /// Members of conversations with their accounts, as sending needs them, kept per
@@ -115,8 +119,12 @@ impl MessagingService {
         clock: Arc<dyn Clock>,
         limits: MessageLimits,
     ) -> Self {
-        let commits =
-            commit::GroupCommit::start(commit::Appends(store.messages.clone()), store.engine);
+        let (alive, writers_stopped) = tokio::sync::mpsc::channel(1);
+        let commits = commit::GroupCommit::start(
+            commit::Appends(store.messages.clone()),
+            store.engine,
+            &alive,
+        );
         let receipts = Arc::new(receipts::Receipts::new(
             store.clone(),
             social.clone(),
@@ -128,6 +136,7 @@ impl MessagingService {
                 receipts: receipts.clone(),
             },
             store.engine,
+            &alive,
         );
         Self {
             sole_writer: store.engine == Engine::Sqlite,
@@ -140,7 +149,19 @@ impl MessagingService {
             acks,
             receipts,
             rosters: std::sync::Mutex::new(Rosters::default()),
+            writers_stopped: std::sync::Mutex::new(Some(commit::WritersStopped::new(
+                writers_stopped,
+            ))),
         }
+    }
+
+    /// What resolves once this service's writers have ended (after the service is
+    /// dropped); `None` after the first call.
+    pub fn writers_stopped(&self) -> Option<WritersStopped> {
+        self.writers_stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     fn now(&self) -> DateTime<Utc> {

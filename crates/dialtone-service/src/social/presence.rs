@@ -85,7 +85,8 @@ impl SocialService {
     /// A connection ended; the user's last one turns them offline, last seen now.
     pub async fn device_disconnected(&self, connection_id: &str) -> ServiceResult<()> {
         if let Some((user_id, 0)) = self.deps.store.presence.disconnect(connection_id).await? {
-            self.deps.store
+            self.deps
+                .store
                 .presence
                 .set_last_seen(&user_id, self.now())
                 .await?;
