@@ -189,6 +189,7 @@ impl Running {
             })
             .await
         });
+        let accounts_for_events = accounts.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
             loop {
@@ -208,10 +209,13 @@ impl Running {
         let fan_out = {
             let hub = hub.clone();
             let events = bus.subscribe();
+            let revocations = bus.subscribe();
+            let accounts = accounts_for_events;
             let mut stop = shutdown.subscribe();
             tokio::spawn(async move {
                 tokio::select! {
                     () = hub.dispatch(events) => {}
+                    () = follow_revocations(&accounts, revocations) => {}
                     () = stopped(&mut stop) => {}
                 }
             })
@@ -290,6 +294,25 @@ impl Running {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ServerError::Io(e.to_string())),
             Err(e) => Err(ServerError::Io(e.to_string())),
+        }
+    }
+}
+
+/// Sessions revoked on any node stop working here too: the accounts service forgets them
+/// (it keeps recently authenticated tokens). Until the bus closes.
+async fn follow_revocations(
+    accounts: &AccountService,
+    mut events: tokio::sync::broadcast::Receiver<dialtone_bus::Event>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(dialtone_bus::Event::SessionRevoked { session_id }) => {
+                accounts.session_revoked(&session_id);
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => accounts.forget_sessions(),
+            Err(RecvError::Closed) => break,
         }
     }
 }

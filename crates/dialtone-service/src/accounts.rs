@@ -15,6 +15,7 @@ use crate::config::{AccountPolicy, SmsPolicy};
 use crate::crypto;
 use crate::limits::{Limit, RateLimiter};
 use crate::passwords::PasswordHasher;
+use crate::session_cache::SessionCache;
 use crate::{ServiceError, ServiceResult};
 
 /// How long `last_seen_at` of a device may lag behind its real activity.
@@ -53,6 +54,7 @@ pub struct AccountService {
     pub(crate) deps: AccountDeps,
     pub(crate) hasher: PasswordHasher,
     pub(crate) limiter: RateLimiter,
+    sessions: SessionCache,
 }
 
 /// A request authenticated by its bearer token.
@@ -113,6 +115,7 @@ impl AccountService {
             deps,
             hasher,
             limiter,
+            sessions: SessionCache::default(),
         }
     }
 
@@ -227,21 +230,44 @@ impl AccountService {
     /// The user and device behind a bearer token.
     pub async fn authenticate(&self, token: &str) -> ServiceResult<Authenticated> {
         let store = &self.deps.store;
-        let session = store
-            .sessions
-            .by_token_hash(&crypto::token_hash(token))
-            .await?
-            .ok_or(ServiceError::Unauthorized)?;
-        let user = store
-            .accounts
-            .user_by_id(&session.user_id)
-            .await?
-            .ok_or(ServiceError::Unauthorized)?;
+        let token_hash = crypto::token_hash(token);
+        let mut auth = match self.sessions.get(&token_hash) {
+            Some(auth) => auth,
+            None => {
+                let session = store
+                    .sessions
+                    .by_token_hash(&token_hash)
+                    .await?
+                    .ok_or(ServiceError::Unauthorized)?;
+                let user = store
+                    .accounts
+                    .user_by_id(&session.user_id)
+                    .await?
+                    .ok_or(ServiceError::Unauthorized)?;
+                let auth = Authenticated { user, session };
+                self.sessions.put(token_hash.clone(), auth.clone());
+                auth
+            }
+        };
         let now = self.now();
-        if now - session.last_seen_at > TOUCH_INTERVAL {
-            store.sessions.touch(&session.id, now).await?;
+        if now - auth.session.last_seen_at > TOUCH_INTERVAL {
+            store.sessions.touch(&auth.session.id, now).await?;
+            auth.session.last_seen_at = now;
+            self.sessions.update(&token_hash, &auth);
         }
-        Ok(Authenticated { user, session })
+        Ok(auth)
+    }
+
+    /// Another node revoked a session (its `session_revoked` event): its token stops
+    /// working here too.
+    pub fn session_revoked(&self, session_id: &str) {
+        self.sessions.forget_session(session_id);
+    }
+
+    /// Events may have been missed (the bus fell behind): every token is checked against
+    /// the database again.
+    pub fn forget_sessions(&self) {
+        self.sessions.clear();
     }
 
     /// Ends the asking device's session.
@@ -251,6 +277,7 @@ impl AccountService {
             .sessions
             .delete(&auth.user.id, &auth.session.id)
             .await?;
+        self.sessions.forget_session(&auth.session.id);
         self.announce(Event::SessionRevoked {
             session_id: auth.session.id.clone(),
         })
@@ -289,6 +316,7 @@ impl AccountService {
             .delete(&auth.user.id, device_id)
             .await?
         {
+            self.sessions.forget_session(device_id);
             tracing::info!(user_id = %auth.user.id, device_id, "device revoked");
             self.announce(Event::SessionRevoked {
                 session_id: device_id.to_owned(),
@@ -342,6 +370,8 @@ impl AccountService {
             .accounts
             .set_password(&auth.user.id, &phc, &auth.session.id)
             .await?;
+        // The other sessions are gone, and this one's user has a new hash.
+        self.sessions.forget_user(&auth.user.id);
         for session_id in others {
             self.announce(Event::SessionRevoked { session_id }).await;
         }
@@ -398,6 +428,7 @@ impl AccountService {
             user.registration_lock = lock;
         }
         self.deps.store.accounts.update_settings(&user).await?;
+        self.sessions.forget_user(&user.id);
         Ok(user)
     }
 

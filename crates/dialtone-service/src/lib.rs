@@ -10,6 +10,7 @@ mod fault;
 pub mod limits;
 pub mod messaging;
 pub mod passwords;
+mod session_cache;
 pub mod social;
 pub mod stickers;
 pub mod verification;

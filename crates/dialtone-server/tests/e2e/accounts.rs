@@ -423,3 +423,88 @@ async fn account_settings_are_validated() {
     let r = app.get_auth("/v1/account", &token).await;
     assert_eq!(r.body["region"], "HK");
 }
+
+/// Tokens are remembered for a moment after they authenticate, but never past a logout:
+/// on the node that logged out at once, on another node as soon as the event arrives
+/// (well before the memory would expire by itself); a revoked device and the devices a
+/// password change logs out too.
+#[tokio::test]
+async fn a_logged_out_token_is_refused_at_once_on_every_node() {
+    let Some(nodes) = TestApp::spawn_deployment("revoked_everywhere", 2).await else {
+        return;
+    };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let phone = "+8613800138077";
+    let first = a.code_login(phone, "first").await;
+    let second = a.code_login(phone, "second").await;
+    let third = a.code_login(phone, "third").await;
+    for token in [&first, &second, &third] {
+        for node in [a, b] {
+            assert_eq!(
+                node.get_auth("/v1/account", token).await.status,
+                StatusCode::OK
+            );
+        }
+    }
+    // Refused where it happened at once, and on the other node within half a second
+    // (the remembered tokens would last 5 s).
+    let refused_everywhere = |token: String| async move {
+        assert_eq!(
+            a.get_auth("/v1/account", &token).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let started = std::time::Instant::now();
+        while b.get_auth("/v1/account", &token).await.status != StatusCode::UNAUTHORIZED {
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(500),
+                "the other node still takes a revoked token"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let r = a
+        .send(Method::DELETE, "/v1/sessions/current", Some(&first), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    refused_everywhere(first).await;
+
+    let devices = a.get_auth("/v1/devices", &third).await.body;
+    let second_id = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "second")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = a
+        .send(
+            Method::DELETE,
+            &format!("/v1/devices/{second_id}"),
+            Some(&third),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    refused_everywhere(second).await;
+
+    // A password set logs the other devices out: a fourth device, remembered on node B.
+    let fourth = a.code_login(phone, "fourth").await;
+    assert_eq!(
+        b.get_auth("/v1/account", &fourth).await.status,
+        StatusCode::OK
+    );
+    let r = a
+        .set_password(&third, json!({ "password": "correct horse battery" }))
+        .await;
+    assert!(r.status.is_success(), "{r:?}");
+    refused_everywhere(fourth).await;
+    assert_eq!(
+        b.get_auth("/v1/account", &third).await.status,
+        StatusCode::OK
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+}

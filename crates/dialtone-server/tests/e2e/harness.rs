@@ -93,6 +93,33 @@ impl TestApp {
         }
     }
 
+    /// `nodes` servers forming one deployment: a fresh PostgreSQL database, a NATS subject
+    /// of their own, one server key; `None` when PostgreSQL tests are off.
+    pub async fn spawn_deployment(test: &str, nodes: usize) -> Option<Vec<TestApp>> {
+        let url = dialtone_store::testing::fresh_postgres_url(test)
+            .await
+            .unwrap()?;
+        let nats = std::env::var("DIALTONE_TEST_NATS_URL")
+            .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+        let subject = format!("dialtone.test.{}", uuid::Uuid::now_v7().simple());
+        let key = format!("{:064x}", uuid::Uuid::now_v7().as_u128());
+        let mut apps = Vec::new();
+        for _ in 0..nodes {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = Config {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                data_dir: dir.path().join("data"),
+                ..Config::default()
+            };
+            config.database.url = Some(url.clone());
+            config.bus.url = Some(nats.clone());
+            config.bus.subject = subject.clone();
+            config.secrets.key = Some(key.clone());
+            apps.push(Self::start(config, dir).await);
+        }
+        Some(apps)
+    }
+
     pub async fn stop(mut self) {
         self.stop_keeping_data().await;
     }
