@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use std::collections::HashMap;
 
-use crate::sql::{CHUNK, PgDb, SqliteDb, ms, placeholders, time};
+use crate::sql::{CHUNK, Dialect, PgDb, SqliteDb, ms, placeholders, time};
 use crate::{
     AckDone, ConversationRecord, DeviceAck, HighWater, MemberRecord, MemberRemoved, MessageRecord,
     MessageRepo, StoreResult,
@@ -134,7 +134,7 @@ const VISIBLE_TO: &str =
     "NOT EXISTS (SELECT 1 FROM withheld w WHERE w.message_id = m.id AND w.user_id = $2)";
 
 macro_rules! impl_messaging {
-    ($db:ty, $engine:ty, $batches:tt, $begin:expr, $lock:expr, $positional:expr) => {
+    ($db:ty, $engine:ty) => {
         impl $db {
             /// Appends a batch inside `tx` in a few statements whatever its size: lock the
             /// conversations, find the messages sent before (a retried `client_id`), move
@@ -148,7 +148,7 @@ macro_rules! impl_messaging {
                     batch.iter().map(|(m, _)| m.conversation_id.as_str()).collect();
                 conversations.sort_unstable();
                 conversations.dedup();
-                if let Some(lock) = $lock {
+                if let Some(lock) = <$engine as Dialect>::LOCK_CONVERSATIONS {
                     // In id order, so concurrent batches (PostgreSQL has several writers)
                     // cannot deadlock on each other's conversations; held to the commit,
                     // so no other batch appends to them or inserts their client ids.
@@ -176,7 +176,7 @@ macro_rules! impl_messaging {
                          AND m.client_id = v.column3",
                         rows(chunk.len(), 3)
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query_as::<_, MessageRow>(&sql);
                     for (m, _) in chunk {
                         query = query.bind(&m.conversation_id).bind(&m.sender_id).bind(&m.client_id);
@@ -212,7 +212,7 @@ macro_rules! impl_messaging {
                          RETURNING conversations.id, conversations.last_seq",
                         rows(chunk.len(), 2)
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
                     for (id, n) in chunk {
                         query = query.bind(*id).bind(*n);
@@ -242,7 +242,7 @@ macro_rules! impl_messaging {
                          kind, text, attachment_id, reply_to, sent_at) VALUES {}",
                         rows(chunk.len(), 10)
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query(&sql);
                     for m in chunk {
                         query = query
@@ -271,7 +271,7 @@ macro_rules! impl_messaging {
                         "INSERT INTO withheld (message_id, user_id) VALUES {}",
                         rows(chunk.len(), 2)
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query(&sql);
                     for (message, user) in chunk {
                         query = query.bind(*message).bind(*user);
@@ -305,7 +305,7 @@ macro_rules! impl_messaging {
                 members: &[(String, String)],
                 pair: Option<(&str, &str)>,
             ) -> StoreResult<()> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO conversations (id, kind, name, last_seq, created_at) \
                      VALUES ($1, $2, $3, 0, $4)",
@@ -351,7 +351,7 @@ macro_rules! impl_messaging {
                 )
                 .bind(a)
                 .bind(b)
-                .fetch_optional(&self.0)
+                .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|(id,)| id))
             }
@@ -362,7 +362,7 @@ macro_rules! impl_messaging {
                      WHERE id = $1",
                 )
                 .bind(id)
-                .fetch_optional(&self.0)
+                .fetch_optional(&self.pool)
                 .await?
                 .map(ConversationRow::into_record)
                 .transpose()
@@ -376,7 +376,7 @@ macro_rules! impl_messaging {
                      WHERE cm.user_id = $1 ORDER BY c.created_at DESC, c.id",
                 )
                 .bind(user_id)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?
                 .into_iter()
                 .map(ConversationRow::into_record)
@@ -389,7 +389,7 @@ macro_rules! impl_messaging {
                      WHERE conversation_id = $1 ORDER BY joined_at, user_id",
                 )
                 .bind(conversation_id)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -413,7 +413,7 @@ macro_rules! impl_messaging {
                 )
                 .bind(conversation_id)
                 .bind(user_id)
-                .fetch_optional(&self.0)
+                .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|(user_id, role, read, delivered)| MemberRecord {
                     user_id,
@@ -429,7 +429,7 @@ macro_rules! impl_messaging {
                 members: &[(String, String)],
                 at: DateTime<Utc>,
             ) -> StoreResult<()> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 for (user_id, role) in members {
                     sqlx::query(
                         "INSERT INTO conversation_members (conversation_id, user_id, role, \
@@ -455,7 +455,7 @@ macro_rules! impl_messaging {
                 conversation_id: &str,
                 user_id: &str,
             ) -> StoreResult<Option<MemberRemoved>> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 // The conversation's row first: it serialises changes of its members (two
                 // admins leaving at once must not both think the other stays).
                 sqlx::query(BUMP_MEMBERS_VERSION)
@@ -524,7 +524,7 @@ macro_rules! impl_messaging {
                 &self,
                 batch: &[(MessageRecord, Vec<String>)],
             ) -> StoreResult<Vec<(MessageRecord, bool)>> {
-                let mut tx = self.$batches.begin_with($begin).await?;
+                let mut tx = self.batches.begin_with(<$engine as Dialect>::BEGIN_BATCH).await?;
                 let appended = Self::append_in(&mut tx, batch).await?;
                 tx.commit().await?;
                 Ok(appended)
@@ -552,7 +552,7 @@ macro_rules! impl_messaging {
                     .bind(signed(after.unwrap_or(0)))
                     .bind(signed(before.unwrap_or(u64::MAX)))
                     .bind(i64::from(limit))
-                    .fetch_all(&self.0)
+                    .fetch_all(&self.pool)
                     .await?;
                 if !forward {
                     rows.reverse();
@@ -572,7 +572,7 @@ macro_rules! impl_messaging {
                 sqlx::query_as::<_, MessageRow>(&sql)
                     .bind(conversation_id)
                     .bind(signed(at))
-                    .fetch_optional(&self.0)
+                    .fetch_optional(&self.pool)
                     .await?
                     .map(MessageRow::into_record)
                     .transpose()
@@ -582,7 +582,7 @@ macro_rules! impl_messaging {
                 let rows: Vec<(String,)> =
                     sqlx::query_as("SELECT user_id FROM withheld WHERE message_id = $1")
                         .bind(message_id)
-                        .fetch_all(&self.0)
+                        .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(|(u,)| u).collect())
             }
@@ -601,7 +601,7 @@ macro_rules! impl_messaging {
                 )
                 .bind(user_id)
                 .bind(session_id)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -620,7 +620,7 @@ macro_rules! impl_messaging {
                 .bind(session_id)
                 .bind(conversation_id)
                 .bind(signed(at))
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -628,7 +628,7 @@ macro_rules! impl_messaging {
             async fn ack_batch(&self, acks: &[DeviceAck]) -> StoreResult<Vec<Option<AckDone>>> {
                 // Set-based, so a batch holds the write lock for a few statements whatever
                 // its size (a 1,000-member group acks each message at about once).
-                let mut tx = self.$batches.begin_with($begin).await?;
+                let mut tx = self.batches.begin_with(<$engine as Dialect>::BEGIN_BATCH).await?;
                 // Members and their conversations' kind and last seq.
                 let mut conversations: Vec<&str> =
                     acks.iter().map(|a| a.conversation_id.as_str()).collect();
@@ -643,7 +643,7 @@ macro_rules! impl_messaging {
                          WHERE cm.conversation_id IN ({})",
                         placeholders(1, chunk.len())
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
                     for id in chunk {
                         query = query.bind(*id);
@@ -689,7 +689,7 @@ macro_rules! impl_messaging {
                          SET acked_seq = CASE WHEN excluded.acked_seq > device_acks.acked_seq \
                          THEN excluded.acked_seq ELSE device_acks.acked_seq END"
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query(&sql);
                     for ((session, conversation), at) in chunk {
                         query = query.bind(*session).bind(*conversation).bind(signed(*at));
@@ -710,7 +710,7 @@ macro_rules! impl_messaging {
                          RETURNING conversation_members.conversation_id, \
                          conversation_members.user_id, conversation_members.delivered_seq"
                     );
-                    let sql = $positional(sql);
+                    let sql = <$engine as Dialect>::batch_statement(sql);
                     let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
                     for ((conversation, user), at) in chunk {
                         query = query.bind(*conversation).bind(*user).bind(signed(*at));
@@ -743,7 +743,7 @@ macro_rules! impl_messaging {
                     .bind(signed(at))
                     .bind(conversation_id)
                     .bind(user_id)
-                    .execute(&self.0)
+                    .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -760,7 +760,7 @@ macro_rules! impl_messaging {
                 sqlx::query_as::<_, MessageRow>(&sql)
                     .bind(conversation_id)
                     .bind(id)
-                    .fetch_optional(&self.0)
+                    .fetch_optional(&self.pool)
                     .await?
                     .map(MessageRow::into_record)
                     .transpose()
@@ -774,7 +774,7 @@ macro_rules! impl_messaging {
                 .bind(ms(at))
                 .bind(id)
                 .bind(false)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -787,7 +787,7 @@ macro_rules! impl_messaging {
                 .bind(true)
                 .bind(id)
                 .bind(false)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -796,7 +796,7 @@ macro_rules! impl_messaging {
                 sqlx::query("UPDATE conversations SET name = $1 WHERE id = $2")
                     .bind(name)
                     .bind(conversation_id)
-                    .execute(&self.0)
+                    .execute(&self.pool)
                     .await?;
                 Ok(())
             }
@@ -815,7 +815,7 @@ macro_rules! impl_messaging {
                     .bind(conversation_id)
                     .bind(user_id)
                     .bind(signed(after))
-                    .fetch_one(&self.0)
+                    .fetch_one(&self.pool)
                     .await?;
                 Ok(seq(n))
             }
@@ -823,24 +823,5 @@ macro_rules! impl_messaging {
     };
 }
 
-// The batches begin by taking the write lock on SQLite (one writer at a time: it locks
-// everything), rather than at their first write: a transaction that read first could not
-// write after another had committed (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits
-// out). PostgreSQL locks the batch's conversation rows, in id order.
-// SQLite binds the batches' multi-row statements by position (`sql::positional`).
-impl_messaging!(
-    SqliteDb,
-    sqlx::Sqlite,
-    1,
-    "BEGIN IMMEDIATE",
-    None::<&str>,
-    crate::sql::positional
-);
-impl_messaging!(
-    PgDb,
-    sqlx::Postgres,
-    0,
-    "BEGIN",
-    Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE"),
-    std::convert::identity::<String>
-);
+impl_messaging!(SqliteDb, sqlx::Sqlite);
+impl_messaging!(PgDb, sqlx::Postgres);

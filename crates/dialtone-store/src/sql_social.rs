@@ -152,7 +152,7 @@ macro_rules! impl_social {
                     "SELECT phone FROM contact_group_members WHERE group_id = $1 ORDER BY phone",
                 )
                 .bind(group_id)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(|(p,)| phone(p)).collect()
             }
@@ -168,7 +168,7 @@ macro_rules! impl_social {
                 )
                 .bind(owner)
                 .bind(only)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 let mut groups = Vec::with_capacity(rows.len());
                 for (id, name, created_at) in rows {
@@ -192,7 +192,7 @@ macro_rules! impl_social {
                      WHERE user_id = $1",
                 )
                 .bind(user_id)
-                .fetch_optional(&self.0)
+                .fetch_optional(&self.pool)
                 .await?;
                 let Some((visibility, discoverable, last_seen)) = row else {
                     return Ok(PrivacySettings::default());
@@ -218,7 +218,7 @@ macro_rules! impl_social {
                     for id in chunk {
                         query = query.bind(id);
                     }
-                    for (id, v, d, l) in query.fetch_all(&self.0).await? {
+                    for (id, v, d, l) in query.fetch_all(&self.pool).await? {
                         found.insert(id, settings_of(&v, &d, &l)?);
                     }
                 }
@@ -247,7 +247,7 @@ macro_rules! impl_social {
                         for (phone, _) in chunk {
                             query = query.bind(phone.as_str());
                         }
-                        listed.push(query.fetch_all(&self.0).await?.into_iter().map(|(p,)| p).collect());
+                        listed.push(query.fetch_all(&self.pool).await?.into_iter().map(|(p,)| p).collect());
                     }
                     let sql = format!(
                         "SELECT phone_mac FROM contacts WHERE owner_id = $1 AND phone_mac IN ({ids})"
@@ -257,7 +257,7 @@ macro_rules! impl_social {
                         query = query.bind(mac);
                     }
                     let in_book: HashSet<String> =
-                        query.fetch_all(&self.0).await?.into_iter().map(|(m,)| m).collect();
+                        query.fetch_all(&self.pool).await?.into_iter().map(|(m,)| m).collect();
                     for (phone, mac) in chunk {
                         facts.insert(
                             phone.to_string(),
@@ -290,7 +290,7 @@ macro_rules! impl_social {
                         let owners: Vec<(String,)> = sqlx::query_as(sql)
                             .bind(viewer_phone.as_str())
                             .bind(viewer_mac)
-                            .fetch_all(&self.0)
+                            .fetch_all(&self.pool)
                             .await?;
                         sets.push(owners.into_iter().map(|(o,)| o).collect());
                     }
@@ -320,7 +320,7 @@ macro_rules! impl_social {
                         for id in chunk {
                             query = query.bind(id);
                         }
-                        sets.push(query.fetch_all(&self.0).await?.into_iter().map(|(o,)| o).collect());
+                        sets.push(query.fetch_all(&self.pool).await?.into_iter().map(|(o,)| o).collect());
                     }
                     for id in chunk {
                         if let Some(f) = facts.get_mut(id) {
@@ -344,7 +344,7 @@ macro_rules! impl_social {
                 .bind(s.visibility.as_str())
                 .bind(s.discoverable.as_str())
                 .bind(s.last_seen.as_str())
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -353,7 +353,7 @@ macro_rules! impl_social {
                 let row: Option<(Option<String>,)> =
                     sqlx::query_as("SELECT vault_hash FROM privacy_settings WHERE user_id = $1")
                         .bind(user_id)
-                        .fetch_optional(&self.0)
+                        .fetch_optional(&self.pool)
                         .await?;
                 Ok(row.and_then(|(h,)| h))
             }
@@ -371,7 +371,7 @@ macro_rules! impl_social {
                 .bind(d.discoverable.as_str())
                 .bind(d.last_seen.as_str())
                 .bind(hash)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -389,7 +389,7 @@ macro_rules! impl_social {
                 sqlx::query(&sql)
                     .bind(owner)
                     .bind(phone.as_str())
-                    .execute(&self.0)
+                    .execute(&self.pool)
                     .await?;
                 Ok(())
             }
@@ -407,7 +407,7 @@ macro_rules! impl_social {
                 let done = sqlx::query(&sql)
                     .bind(owner)
                     .bind(phone.as_str())
-                    .execute(&self.0)
+                    .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -417,7 +417,7 @@ macro_rules! impl_social {
                     "INSERT INTO {} (owner_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     tables(list).1
                 );
-                sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.0).await?;
+                sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.pool).await?;
                 Ok(())
             }
 
@@ -431,7 +431,7 @@ macro_rules! impl_social {
                     "DELETE FROM {} WHERE owner_id = $1 AND group_id = $2",
                     tables(list).1
                 );
-                let done = sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.0).await?;
+                let done = sqlx::query(&sql).bind(owner).bind(group_id).execute(&self.pool).await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -445,20 +445,20 @@ macro_rules! impl_social {
                     "SELECT phone FROM {phones_table} WHERE owner_id = $1 ORDER BY phone"
                 ))
                 .bind(owner)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 let groups: Vec<(String,)> = sqlx::query_as(&format!(
                     "SELECT group_id FROM {groups_table} WHERE owner_id = $1 ORDER BY group_id"
                 ))
                 .bind(owner)
-                .fetch_all(&self.0)
+                .fetch_all(&self.pool)
                 .await?;
                 let phones = phones.iter().map(|(p,)| phone(p)).collect::<StoreResult<_>>()?;
                 Ok((phones, groups.into_iter().map(|(g,)| g).collect()))
             }
 
             async fn create_group(&self, group: &ContactGroupRecord) -> StoreResult<()> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO contact_groups (id, owner_id, name, created_at) \
                      VALUES ($1, $2, $3, $4)",
@@ -516,7 +516,7 @@ macro_rules! impl_social {
                 .bind(target_id)
                 .bind(viewer_phone.as_str())
                 .bind(viewer_mac)
-                .fetch_one(&self.0)
+                .fetch_one(&self.pool)
                 .await?;
                 Ok(RelationFacts {
                     blocked,
@@ -534,7 +534,7 @@ macro_rules! impl_social {
                 entries: &[ContactRecord],
                 hidden: Hidden,
             ) -> StoreResult<()> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND NOT hidden")
                     .bind(owner)
                     .execute(&mut *tx)
@@ -569,7 +569,7 @@ macro_rules! impl_social {
                 entries: &[ContactRecord],
                 hidden: Hidden,
             ) -> StoreResult<()> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 Self::insert_contacts(&mut tx, owner, entries, hidden).await?;
                 tx.commit().await?;
                 Ok(())
@@ -579,7 +579,7 @@ macro_rules! impl_social {
                 let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE owner_id = $1");
                 sqlx::query_as::<_, ContactRow>(&sql)
                     .bind(owner)
-                    .fetch_all(&self.0)
+                    .fetch_all(&self.pool)
                     .await?
                     .into_iter()
                     .map(ContactRow::into_record)
@@ -595,7 +595,7 @@ macro_rules! impl_social {
                     if let Some(row) = sqlx::query_as::<_, ContactRow>(&sql)
                         .bind(owner)
                         .bind(mac)
-                        .fetch_optional(&self.0)
+                        .fetch_optional(&self.pool)
                         .await?
                     {
                         found.push(row.into_record()?);
@@ -612,7 +612,7 @@ macro_rules! impl_social {
                 .bind(owner)
                 .bind(mac)
                 .bind(hidden == Hidden::Follows)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -632,7 +632,7 @@ macro_rules! impl_social {
                 .bind(owner)
                 .bind(mac)
                 .bind(hidden == Hidden::Follows)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -645,7 +645,7 @@ macro_rules! impl_social {
                 refill_per_day: u64,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<u64>> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 // Write first: this takes SQLite's write lock (a read-then-write deferred
                 // transaction could not upgrade under concurrency) and PostgreSQL's row
                 // lock, so two uploads of one user cannot spend the same tokens.
@@ -692,7 +692,7 @@ macro_rules! impl_social {
                 let rows: Vec<(String, bool)> =
                     sqlx::query_as("SELECT owner_id, hidden FROM contacts WHERE phone_mac = $1")
                         .bind(mac)
-                        .fetch_all(&self.0)
+                        .fetch_all(&self.pool)
                         .await?;
                 Ok(rows)
             }
@@ -705,7 +705,7 @@ macro_rules! impl_social {
                     "SELECT setting, text, last_seen_at FROM presence WHERE user_id = $1",
                 )
                 .bind(user_id)
-                .fetch_optional(&self.0)
+                .fetch_optional(&self.pool)
                 .await?;
                 let Some((setting, text, last_seen_at)) = row else {
                     return Ok(PresenceRecord::default());
@@ -732,7 +732,7 @@ macro_rules! impl_social {
                     for id in chunk {
                         query = query.bind(id);
                     }
-                    for (id, setting, text, last_seen_at) in query.fetch_all(&self.0).await? {
+                    for (id, setting, text, last_seen_at) in query.fetch_all(&self.pool).await? {
                         found.insert(id, presence_of(&setting, text, last_seen_at)?);
                     }
                 }
@@ -753,7 +753,7 @@ macro_rules! impl_social {
                 .bind(user_id)
                 .bind(setting.as_str())
                 .bind(text)
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -766,7 +766,7 @@ macro_rules! impl_social {
                 .bind(user_id)
                 .bind(PresenceSetting::default().as_str())
                 .bind(ms(at))
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -778,7 +778,7 @@ macro_rules! impl_social {
                 )
                 .bind(node_id)
                 .bind(ms(at))
-                .execute(&self.0)
+                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -790,7 +790,7 @@ macro_rules! impl_social {
                 user_id: &str,
                 at: DateTime<Utc>,
             ) -> StoreResult<u64> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO live_connections (id, node_id, user_id, connected_at) \
                      VALUES ($1, $2, $3, $4)",
@@ -811,7 +811,7 @@ macro_rules! impl_social {
             }
 
             async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(String, u64)>> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 let gone: Option<(String,)> =
                     sqlx::query_as("DELETE FROM live_connections WHERE id = $1 RETURNING user_id")
                         .bind(conn_id)
@@ -840,14 +840,14 @@ macro_rules! impl_social {
                     for id in chunk {
                         query = query.bind(id);
                     }
-                    online.extend(query.fetch_all(&self.0).await?.into_iter().map(|(u,)| u));
+                    online.extend(query.fetch_all(&self.pool).await?.into_iter().map(|(u,)| u));
                 }
                 // In the order asked.
                 Ok(user_ids.iter().filter(|id| online.contains(*id)).cloned().collect())
             }
 
             async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
-                let mut tx = self.0.begin().await?;
+                let mut tx = self.pool.begin().await?;
                 let dead: Vec<(String,)> = sqlx::query_as(
                     "DELETE FROM nodes WHERE heartbeat_at < $1 RETURNING id",
                 )
