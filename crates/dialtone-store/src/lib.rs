@@ -16,7 +16,6 @@ mod records;
 mod social;
 mod sql;
 mod sql_messaging;
-mod sql_social;
 #[cfg(feature = "testing")]
 pub mod testing;
 

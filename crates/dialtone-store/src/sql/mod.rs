@@ -10,7 +10,10 @@
 
 mod accounts;
 mod attachments;
+mod contacts;
 mod dialect;
+mod presence;
+mod privacy;
 mod rate_limits;
 mod sessions;
 mod verifications;
@@ -70,6 +73,16 @@ pub(crate) fn phone(s: &str) -> StoreResult<PhoneNumber> {
 /// A count read back, for the records' `u32` counters.
 fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+/// A count read back as `u64`.
+fn count_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// A stored value that does not read back.
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value}"))
 }
 
 /// Rows fetched per `IN (...)` query, well under every engine's bound-parameter limit.
