@@ -15,7 +15,6 @@ mod quota;
 mod records;
 mod social;
 mod sql;
-mod sql_messaging;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -12,6 +12,7 @@ mod accounts;
 mod attachments;
 mod contacts;
 mod dialect;
+mod messages;
 mod presence;
 mod privacy;
 mod rate_limits;
@@ -29,9 +30,9 @@ use crate::{StoreError, StoreResult};
 /// The repositories of one database, for either engine ([`Dialect`]).
 pub struct SqlDb<D: Database> {
     /// Every statement but the group commit's batches.
-    pub(crate) pool: Pool<D>,
+    pool: Pool<D>,
     /// The group commit's batches (`append_batch`, `ack_batch`).
-    pub(crate) batches: Pool<D>,
+    batches: Pool<D>,
 }
 
 /// SQLite-backed repositories.
