@@ -1,8 +1,8 @@
 //! Storage for dialtone.
 //!
 //! One repository trait per aggregate ([`AccountRepo`], [`VerificationRepo`],
-//! [`SessionRepo`], [`RateLimitRepo`]), implemented once in SQL and compiled for two
-//! engines: SQLite (the zero-configuration default, in WAL mode with full sync) and
+//! [`SessionRepo`], [`RateLimitRepo`]), implemented once in SQL, generic over two
+//! engines (`sql/`, with a small `Dialect` for what differs): SQLite (the zero-configuration default, in WAL mode with full sync) and
 //! PostgreSQL. Each engine has its own migration tree under `migrations/`, embedded in the
 //! binary and applied by [`open`]. The contract test suite in `tests/` runs against both.
 //!
