@@ -1,8 +1,8 @@
 //! Storage for dialtone.
 //!
 //! One repository trait per aggregate ([`AccountRepo`], [`VerificationRepo`],
-//! [`SessionRepo`], [`RateLimitRepo`]), implemented once in SQL and compiled for two
-//! engines: SQLite (the zero-configuration default, in WAL mode with full sync) and
+//! [`SessionRepo`], [`RateLimitRepo`]), implemented once in SQL, generic over two
+//! engines (`sql/`, with a small `Dialect` for what differs): SQLite (the zero-configuration default, in WAL mode with full sync) and
 //! PostgreSQL. Each engine has its own migration tree under `migrations/`, embedded in the
 //! binary and applied by [`open`]. The contract test suite in `tests/` runs against both.
 //!
@@ -15,9 +15,6 @@ mod quota;
 mod records;
 mod social;
 mod sql;
-mod sql_attachments;
-mod sql_messaging;
-mod sql_social;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -171,7 +168,10 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store::over(Arc::new(sql::PgDb(pool)), Engine::Postgres))
+        Ok(Store::over(
+            Arc::new(sql::PgDb::postgres(pool)),
+            Engine::Postgres,
+        ))
     } else if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|_| StoreError::BadUrl(url.to_owned()))?
@@ -193,10 +193,11 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(
-            Store::over(Arc::new(sql::SqliteDb(pool, batches)), Engine::Sqlite)
-                .with_privacy_cache(),
+        Ok(Store::over(
+            Arc::new(sql::SqliteDb::sqlite(pool, batches)),
+            Engine::Sqlite,
         )
+        .with_privacy_cache())
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }
