@@ -13,6 +13,9 @@ use tokio::sync::Mutex;
 
 use crate::{SmsError, SmsGateway};
 
+/// The name of the outbox file in the server's data directory.
+pub const OUTBOX_FILE: &str = "sms-outbox.jsonl";
+
 /// Appends messages to a JSON-lines file instead of sending them.
 pub struct OutboxGateway {
     path: PathBuf,

@@ -180,7 +180,7 @@ impl Drop for Server {
 
 /// Where a server on `data_dir` writes its SMS.
 pub fn outbox_of(data_dir: &Path) -> PathBuf {
-    data_dir.join("sms-outbox.jsonl")
+    data_dir.join(dialtone_sms::OUTBOX_FILE)
 }
 
 fn spawn(data_dir: &Path, port: u16, env: &[(String, String)]) -> Child {
