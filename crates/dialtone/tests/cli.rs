@@ -12,15 +12,7 @@ use std::time::Duration;
 use common::{BIN, Server, free_port, text, wait_until};
 
 fn cli(server: &Server, config_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", config_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = server.client(config_dir, args);
     child
         .stdin
         .take()
@@ -39,21 +31,16 @@ fn register_login_devices_logout_from_the_cli() {
     let alice = "+8613800138000";
 
     // Register: the code arrives by SMS (the outbox) while the CLI waits for it.
-    let mut register = Command::new(BIN)
-        .args([
+    let mut register = server.client(
+        &phone_cfg,
+        &[
             "register",
             "--phone",
             "138 0013 8000",
             "--device-name",
             "cli phone",
-        ])
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", &phone_cfg)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let code = server.wait_code(alice, 0);
     let mut stdin = register.stdin.take().unwrap();
     writeln!(stdin, "{code}").unwrap();
@@ -141,15 +128,7 @@ fn forgotten_password_is_replaced_with_a_code_from_the_cli() {
     let cfg = dir.path().join("cfg");
     let bob = "+8613900139000";
     for (round, password) in [(0, "first password"), (1, "second password")] {
-        let mut register = Command::new(BIN)
-            .args(["register", "--phone", bob])
-            .env("DIALTONE_SERVER", &server.url)
-            .env("DIALTONE_CONFIG_DIR", &cfg)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut register = server.client(&cfg, &["register", "--phone", bob]);
         let code = server.wait_code(bob, round);
         let mut stdin = register.stdin.take().unwrap();
         writeln!(stdin, "{code}\n{password}").unwrap();

@@ -238,15 +238,7 @@ fn import_uploads_to_the_account_after_register() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path().join("data"));
     let alice = "+8613700137000";
-    let mut register = Command::new(BIN)
-        .args(["register", "--phone", alice])
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", dir.path().join("config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut register = server.client(&dir.path().join("config"), &["register", "--phone", alice]);
     let code = server.wait_code(alice, 0);
     let mut stdin = register.stdin.take().unwrap();
     writeln!(stdin, "{code}\n").unwrap(); // the code, then no password

@@ -136,6 +136,20 @@ impl Server {
         }
     }
 
+    /// `dialtone <args>` as a client of this server, with its configuration (session) in
+    /// `config_dir`; stdin, stdout and stderr piped.
+    pub fn client(&self, config_dir: &Path, args: &[&str]) -> Child {
+        Command::new(BIN)
+            .args(args)
+            .env("DIALTONE_SERVER", &self.url)
+            .env("DIALTONE_CONFIG_DIR", config_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// The development SMS outbox of the server.
     pub fn outbox(&self) -> PathBuf {
         outbox_of(&self.data_dir)
