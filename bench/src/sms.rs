@@ -100,7 +100,7 @@ async fn receive(
     inbox
         .received
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let Some(code) = code_of(&message.body) else {
+    let Some(code) = dialtone_sms::code_in(&message.body).map(str::to_owned) else {
         return (
             StatusCode::BAD_REQUEST,
             Json(serde_json::json!({ "message": "no code in body" })),
@@ -112,12 +112,4 @@ async fn receive(
         StatusCode::CREATED,
         Json(serde_json::json!({ "sid": "SMbench", "to": message.to, "status": "queued" })),
     )
-}
-
-/// The code: the text after the last `#` of the last line (`@domain #123456`).
-fn code_of(body: &str) -> Option<String> {
-    let last = body.lines().last()?;
-    let (_, code) = last.rsplit_once('#')?;
-    let code = code.trim();
-    (!code.is_empty()).then(|| code.to_owned())
 }

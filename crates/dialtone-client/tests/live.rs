@@ -51,20 +51,11 @@ impl Server {
         }
     }
 
-    /// The code of the last SMS to `phone`: the body's last line ends with `#<code>`.
+    /// The code of the last SMS to `phone`.
     fn last_code(&self, phone: &str) -> String {
-        let text = std::fs::read_to_string(&self.outbox).unwrap();
-        let body = text
-            .lines()
-            .rev()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .find(|v| v["to"] == phone)
-            .unwrap_or_else(|| panic!("no SMS to {phone}"))["body"]
-            .as_str()
+        dialtone_sms::last_code(&self.outbox, phone)
             .unwrap()
-            .to_owned();
-        let (_, code) = body.lines().last().unwrap().rsplit_once('#').unwrap();
-        code.to_owned()
+            .unwrap_or_else(|| panic!("no SMS to {phone}"))
     }
 
     /// Registers `phone` by code; a client logged in as it.

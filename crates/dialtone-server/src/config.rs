@@ -224,7 +224,7 @@ impl Config {
 
     /// The development SMS outbox file.
     pub fn outbox_path(&self) -> PathBuf {
-        self.data_dir.join("sms-outbox.jsonl")
+        self.data_dir.join(dialtone_sms::OUTBOX_FILE)
     }
 
     /// The blob store's directory.

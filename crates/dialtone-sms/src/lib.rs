@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use dialtone_core::PhoneNumber;
 
 pub use http::{HttpGateway, HttpGatewayConfig};
-pub use outbox::OutboxGateway;
+pub use outbox::{OUTBOX_FILE, OutboxGateway, OutboxSms, code_in, last_code, read_outbox};
 
 /// Why an SMS could not be handed over. The message is safe to log: it never contains
 /// the SMS body.

@@ -2,98 +2,17 @@
 //! commands in others, talking over HTTP only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
-
-struct Server {
-    child: Child,
-    url: String,
-    data_dir: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let data_dir = dir.join("data");
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(&data_dir)
-            .env_remove("DIALTONE_DATABASE__URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        wait_until(Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Server {
-            child,
-            url,
-            data_dir,
-        }
-    }
-
-    /// Waits until the outbox holds an SMS for `phone` beyond the first `seen`; its code.
-    fn wait_code(&self, phone: &str, seen: usize) -> String {
-        let path = self.data_dir.join("sms-outbox.jsonl");
-        let mut code = None;
-        wait_until(Duration::from_secs(10), || {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let mine: Vec<serde_json::Value> = text
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .filter(|v| v["to"] == phone)
-                .collect();
-            if mine.len() > seen {
-                let body = mine.last().unwrap()["body"].as_str().unwrap().to_owned();
-                code = Some(body.rsplit_once('#').unwrap().1.to_owned());
-                true
-            } else {
-                false
-            }
-        });
-        code.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::{BIN, Server, free_port, text, wait_until};
 
 fn cli(server: &Server, config_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", config_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = server.client(config_dir, args);
     child
         .stdin
         .take()
@@ -103,39 +22,25 @@ fn cli(server: &Server, config_dir: &Path, args: &[&str], stdin: &str) -> Output
     child.wait_with_output().unwrap()
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn register_login_devices_logout_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start(dir.path().join("data"));
     let phone_cfg = dir.path().join("phone");
     let laptop_cfg = dir.path().join("laptop");
     let alice = "+8613800138000";
 
     // Register: the code arrives by SMS (the outbox) while the CLI waits for it.
-    let mut register = Command::new(BIN)
-        .args([
+    let mut register = server.client(
+        &phone_cfg,
+        &[
             "register",
             "--phone",
             "138 0013 8000",
             "--device-name",
             "cli phone",
-        ])
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", &phone_cfg)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let code = server.wait_code(alice, 0);
     let mut stdin = register.stdin.take().unwrap();
     writeln!(stdin, "{code}").unwrap();
@@ -219,19 +124,11 @@ fn register_login_devices_logout_from_the_cli() {
 #[test]
 fn forgotten_password_is_replaced_with_a_code_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start(dir.path().join("data"));
     let cfg = dir.path().join("cfg");
     let bob = "+8613900139000";
     for (round, password) in [(0, "first password"), (1, "second password")] {
-        let mut register = Command::new(BIN)
-            .args(["register", "--phone", bob])
-            .env("DIALTONE_SERVER", &server.url)
-            .env("DIALTONE_CONFIG_DIR", &cfg)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut register = server.client(&cfg, &["register", "--phone", bob]);
         let code = server.wait_code(bob, round);
         let mut stdin = register.stdin.take().unwrap();
         writeln!(stdin, "{code}\n{password}").unwrap();
@@ -254,7 +151,7 @@ fn forgotten_password_is_replaced_with_a_code_from_the_cli() {
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path());
+    let mut server = Server::start(dir.path().join("data"));
     let pid = server.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
@@ -287,11 +184,7 @@ fn the_example_config_is_generated_from_the_config_type() {
 #[test]
 fn serve_reads_a_toml_file_and_environment_variables() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = dir.path().join("dialtone.toml");
     std::fs::write(
         &config,
@@ -308,16 +201,14 @@ fn serve_reads_a_toml_file_and_environment_variables() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    wait_until(Duration::from_secs(20), || common::answers(port));
     // A national British number is read in the region from the environment.
     let body = serde_json::json!({ "phone": "07911 123456" });
     let response = http::blocking_post(port, &body);
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(response["phone"], "+447911123456", "{response}");
-    let outbox = std::fs::read_to_string(data_dir.join("sms-outbox.jsonl")).unwrap();
+    let outbox = std::fs::read_to_string(common::outbox_of(&data_dir)).unwrap();
     assert!(outbox.contains("@from-file.example #"), "{outbox}");
 
     // A missing config file is a clear error.

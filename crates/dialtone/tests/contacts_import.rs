@@ -3,93 +3,13 @@
 //! the public API of a real `dialtone serve`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
-
-struct Server {
-    child: Child,
-    url: String,
-    data_dir: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let data_dir = dir.join("data");
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(&data_dir)
-            .env_remove("DIALTONE_DATABASE__URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        wait_until(Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Server {
-            child,
-            url,
-            data_dir,
-        }
-    }
-
-    /// Waits for the first SMS to `phone`; its code.
-    fn wait_code(&self, phone: &str) -> String {
-        let path = self.data_dir.join("sms-outbox.jsonl");
-        let mut code = None;
-        wait_until(Duration::from_secs(10), || {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            code = text
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .find(|v| v["to"] == phone)
-                .map(|v| {
-                    let body = v["body"].as_str().unwrap();
-                    body.rsplit_once('#').unwrap().1.to_owned()
-                });
-            code.is_some()
-        });
-        code.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use common::{BIN, Server, text};
 
 /// Copies fixtures of the import crate into `dir` under short names.
 fn fixtures(dir: &Path, files: &[(&str, &str)]) {
@@ -316,18 +236,10 @@ fn an_unreadable_file_is_named_and_the_others_are_still_summarised() {
 #[test]
 fn import_uploads_to_the_account_after_register() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start(dir.path().join("data"));
     let alice = "+8613700137000";
-    let mut register = Command::new(BIN)
-        .args(["register", "--phone", alice])
-        .env("DIALTONE_SERVER", &server.url)
-        .env("DIALTONE_CONFIG_DIR", dir.path().join("config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let code = server.wait_code(alice);
+    let mut register = server.client(&dir.path().join("config"), &["register", "--phone", alice]);
+    let code = server.wait_code(alice, 0);
     let mut stdin = register.stdin.take().unwrap();
     writeln!(stdin, "{code}\n").unwrap(); // the code, then no password
     drop(stdin);

@@ -3,45 +3,15 @@
 //! last answer, restart it on the same data: all N are there, with contiguous seqs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
+use common::Server;
 
-fn start(data_dir: &Path, port: u16) -> Child {
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("DIALTONE_DATABASE__URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn register(
-    client: &reqwest::blocking::Client,
-    base: &str,
-    data_dir: &Path,
-    phone: &str,
-) -> String {
+/// Registers `phone` with the code from the server's outbox; the token.
+fn register(client: &reqwest::blocking::Client, server: &Server, phone: &str) -> String {
+    let base = &server.url;
     let v: Value = client
         .post(format!("{base}/v1/verifications"))
         .json(&json!({ "phone": phone }))
@@ -49,16 +19,7 @@ fn register(
         .unwrap()
         .json()
         .unwrap();
-    let outbox = std::fs::read_to_string(data_dir.join("sms-outbox.jsonl")).unwrap();
-    let body = outbox
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .rfind(|l| l["to"] == phone)
-        .unwrap()["body"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let code = body.rsplit_once('#').unwrap().1.to_owned();
+    let code = server.last_code(phone);
     let v: Value = client
         .post(format!(
             "{base}/v1/verifications/{}/code",
@@ -74,12 +35,10 @@ fn register(
 
 /// A server with Alice and Bob registered and their direct conversation.
 struct Scene {
+    /// Before the directory, so that it is killed before its data is removed.
+    server: Server,
     _dir: tempfile::TempDir,
-    data_dir: std::path::PathBuf,
-    port: u16,
-    base: String,
     client: reqwest::blocking::Client,
-    server: Child,
     alice: String,
     conv: String,
 }
@@ -87,17 +46,11 @@ struct Scene {
 impl Scene {
     fn new() -> Scene {
         let dir = tempfile::tempdir().unwrap();
-        let data_dir = dir.path().join("data");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
+        let server = Server::start(dir.path().join("data"));
+        let base = server.url.clone();
         let client = reqwest::blocking::Client::new();
-        let server = start(&data_dir, port);
-        let alice = register(&client, &base, &data_dir, "+8613800138000");
-        register(&client, &base, &data_dir, "+8613800138001");
+        let alice = register(&client, &server, "+8613800138000");
+        register(&client, &server, "+8613800138001");
         let conv: Value = client
             .post(format!("{base}/v1/conversations"))
             .bearer_auth(&alice)
@@ -108,12 +61,9 @@ impl Scene {
             .unwrap();
         let conv = conv["id"].as_str().unwrap().to_owned();
         Scene {
-            _dir: dir,
-            data_dir,
-            port,
-            base,
-            client,
             server,
+            _dir: dir,
+            client,
             alice,
             conv,
         }
@@ -121,9 +71,7 @@ impl Scene {
 
     /// `kill -9` (no shutdown, no flush, nothing), then a restart on the same data.
     fn crash_and_restart(&mut self) {
-        self.server.kill().unwrap();
-        self.server.wait().unwrap();
-        self.server = start(&self.data_dir, self.port);
+        self.server.crash_and_restart();
     }
 
     /// The conversation's history after the restart: (seq, text) in order.
@@ -132,7 +80,7 @@ impl Scene {
             .client
             .get(format!(
                 "{}/v1/conversations/{}/messages?limit=200",
-                self.base, self.conv
+                self.server.url, self.conv
             ))
             .bearer_auth(&self.alice)
             .send()
@@ -153,13 +101,6 @@ impl Scene {
     }
 }
 
-impl Drop for Scene {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
-}
-
 /// The messages `message 1` … `message n` with seqs 1 … n.
 fn expected(n: u64) -> Vec<(u64, String)> {
     (1..=n).map(|i| (i, format!("message {i}"))).collect()
@@ -172,7 +113,7 @@ fn every_201_survives_kill_9() {
     for i in 1..=N {
         let r = scene
             .client
-            .post(format!("{}/v1/conversations/{}/messages", scene.base, scene.conv))
+            .post(format!("{}/v1/conversations/{}/messages", scene.server.url, scene.conv))
             .bearer_auth(&scene.alice)
             .json(&json!({ "client_id": format!("m{i}"), "kind": "text", "text": format!("message {i}") }))
             .send()
@@ -191,7 +132,10 @@ fn every_sent_frame_survives_kill_9() {
     let mut scene = Scene::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let url = format!("ws://127.0.0.1:{}/v1/ws?token={}", scene.port, scene.alice);
+        let url = format!(
+            "ws://127.0.0.1:{}/v1/ws?token={}",
+            scene.server.port, scene.alice
+        );
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         // Sent back to back: they share commits.
         for i in 1..=N {

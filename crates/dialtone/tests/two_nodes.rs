@@ -7,9 +7,9 @@
 //! `DIALTONE_TEST_NATS_URL` (default nats://127.0.0.1:4222).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use rand::RngCore;
@@ -17,64 +17,14 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const BIN: &str = env!("CARGO_BIN_EXE_dialtone");
+use common::{Server as Node, free_port};
+
 const ALICE: &str = "+8613800138000";
 const BOB: &str = "+8613800138001";
 
-struct Node {
-    child: Child,
-    base: String,
-    data_dir: PathBuf,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_node(dir: &Path, name: &str, env: &[(&str, String)]) -> Node {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let data_dir = dir.join(name);
-    let mut command = Command::new(BIN);
-    command
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(&data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let child = command.spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{name} did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Node {
-        child,
-        base,
-        data_dir,
-    }
+/// A node on `<dir>/<name>` and a free port, with the deployment's settings.
+fn start_node(dir: &std::path::Path, name: &str, env: &[(&str, String)]) -> Node {
+    Node::start_with(dir.join(name), free_port(), env)
 }
 
 async fn call(
@@ -84,7 +34,7 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", node.base));
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", node.url));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -111,16 +61,7 @@ async fn register(node: &Node, phone: &str) -> String {
     )
     .await;
     assert_eq!(status, 201, "{v}");
-    let outbox = std::fs::read_to_string(node.data_dir.join("sms-outbox.jsonl")).unwrap();
-    let body = outbox
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .rfind(|l| l["to"] == phone)
-        .unwrap()["body"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let code = body.rsplit_once('#').unwrap().1.to_owned();
+    let code = node.last_code(phone);
     let path = format!("/v1/verifications/{}/code", v["id"].as_str().unwrap());
     let (status, v) = call(
         node,
@@ -138,7 +79,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(node: &Node, token: &str) -> Socket {
-    let mut request = format!("{}/v1/ws", node.base.replacen("http", "ws", 1))
+    let mut request = format!("{}/v1/ws", node.url.replacen("http", "ws", 1))
         .into_client_request()
         .unwrap();
     request
@@ -192,8 +133,8 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     env.push(("DIALTONE_NODES__HEARTBEAT_SECS", "1".into()));
     env.push(("DIALTONE_NODES__DEAD_AFTER_SECS", "3".into()));
     let dir = tempfile::tempdir().unwrap();
-    let node_a = start_node(dir.path(), "a", &env).await;
-    let mut node_b = start_node(dir.path(), "b", &env).await;
+    let node_a = start_node(dir.path(), "a", &env);
+    let mut node_b = start_node(dir.path(), "b", &env);
 
     let alice = register(&node_a, ALICE).await;
     let bob = register(&node_b, BOB).await;
@@ -305,7 +246,7 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     let send = |node: &Node, token: &str, text: &str| {
         let path = format!("/v1/conversations/{conv}/messages");
         let body = json!({ "client_id": text, "kind": "text", "text": text });
-        let (base, token) = (node.base.clone(), token.to_owned());
+        let (base, token) = (node.url.clone(), token.to_owned());
         async move {
             let r = reqwest::Client::new()
                 .post(format!("{base}{path}"))
@@ -338,12 +279,7 @@ async fn presence_and_blocks_cross_nodes_and_a_dead_node_is_swept() {
     );
 
     // Node B dies without a word: node A sweeps it and Bob turns offline (well within 60 s).
-    let killed = Command::new("kill")
-        .args(["-KILL", &node_b.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let _ = node_b.child.wait();
+    node_b.kill_9();
     let f = frame(&mut on_a, Duration::from_secs(20)).await;
     assert_eq!(
         (f["phone"].as_str(), f["state"].as_str()),
@@ -377,10 +313,10 @@ async fn nodes_with_a_fault(recheck_secs: u64) -> Option<(tempfile::TempDir, Nod
         recheck_secs.to_string(),
     ));
     let dir = tempfile::tempdir().unwrap();
-    let node_a = start_node(dir.path(), "a", &env).await;
+    let node_a = start_node(dir.path(), "a", &env);
     let mut faulty = env.clone();
     faulty.push(("DIALTONE_FAULT_ABORT_AFTER_COMMIT", "boom".into()));
-    let node_b = start_node(dir.path(), "b", &faulty).await;
+    let node_b = start_node(dir.path(), "b", &faulty);
     Some((dir, node_a, node_b))
 }
 
@@ -403,7 +339,7 @@ async fn alice_and_bob(node_a: &Node, node_b: &Node) -> (String, String, String)
 /// Sends a text as `client_id`; the HTTP status, or `None` when the node died answering.
 async fn post(node: &Node, token: &str, conv: &str, client_id: &str) -> Option<u16> {
     reqwest::Client::new()
-        .post(format!("{}/v1/conversations/{conv}/messages", node.base))
+        .post(format!("{}/v1/conversations/{conv}/messages", node.url))
         .bearer_auth(token)
         .json(&json!({ "client_id": client_id, "kind": "text", "text": client_id }))
         .send()

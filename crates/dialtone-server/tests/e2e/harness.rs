@@ -219,31 +219,18 @@ impl TestApp {
 
     /// All SMS the development outbox holds, as (to, body).
     pub fn outbox(&self) -> Vec<(String, String)> {
-        let Ok(text) = std::fs::read_to_string(self.config.outbox_path()) else {
-            return Vec::new();
-        };
-        text.lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                (
-                    v["to"].as_str().unwrap().to_owned(),
-                    v["body"].as_str().unwrap().to_owned(),
-                )
-            })
+        dialtone_sms::read_outbox(&self.config.outbox_path())
+            .unwrap()
+            .into_iter()
+            .map(|sms| (sms.to, sms.body))
             .collect()
     }
 
     /// The code of the last SMS sent to `phone`, read from its `@domain #code` line.
     pub fn last_code(&self, phone: &str) -> String {
-        let (_, body) = self
-            .outbox()
-            .into_iter()
-            .rev()
-            .find(|(to, _)| to == phone)
-            .unwrap_or_else(|| panic!("no SMS to {phone}"));
-        let last = body.lines().last().unwrap();
-        let (_, code) = last.rsplit_once('#').unwrap();
-        code.to_owned()
+        dialtone_sms::last_code(&self.config.outbox_path(), phone)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no SMS to {phone}"))
     }
 
     /// Starts a verification; the verification id.

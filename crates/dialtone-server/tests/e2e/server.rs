@@ -123,14 +123,7 @@ async fn the_http_gateway_delivers_codes_through_a_provider() {
     let form = received.lock().unwrap().pop().unwrap();
     assert_eq!(form["To"], "+8613800138000");
     assert_eq!(form["From"], "dialtone");
-    let code = form["Body"]
-        .lines()
-        .last()
-        .unwrap()
-        .rsplit_once('#')
-        .unwrap()
-        .1
-        .to_owned();
+    let code = dialtone_sms::code_in(&form["Body"]).unwrap().to_owned();
     assert!(app.outbox().is_empty(), "nothing went to the outbox");
     let r = app.submit(&id, json!({ "code": code })).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
