@@ -81,7 +81,20 @@ async fn send(app: &TestApp, token: &str, conv: &str, body: Value) -> crate::har
 
 #[tokio::test]
 async fn images_go_to_members_only_with_thumbnails_and_ranges() {
-    let app = TestApp::spawn().await;
+    images_go_to_members_only_with_thumbnails_and_ranges_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn images_go_to_members_only_with_thumbnails_and_ranges_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("images_go_to_members_only_with_thumbnails_and_ranges").await
+    else {
+        return;
+    };
+    images_go_to_members_only_with_thumbnails_and_ranges_on(app).await;
+}
+
+async fn images_go_to_members_only_with_thumbnails_and_ranges_on(app: TestApp) {
     let a = app.code_login(ALICE, "a").await;
     let b = app.code_login(BOB, "b").await;
     let c = app.code_login(CAROL, "c").await;
@@ -183,7 +196,18 @@ async fn images_go_to_members_only_with_thumbnails_and_ranges() {
 
 #[tokio::test]
 async fn photo_locations_are_stripped() {
-    let app = TestApp::spawn().await;
+    photo_locations_are_stripped_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn photo_locations_are_stripped_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("photo_locations_are_stripped").await else {
+        return;
+    };
+    photo_locations_are_stripped_on(app).await;
+}
+
+async fn photo_locations_are_stripped_on(app: TestApp) {
     let a = app.code_login(ALICE, "a").await;
     let original = jpeg_with_gps();
     let gps_pointer = [0x25u8, 0x88, 4, 0];

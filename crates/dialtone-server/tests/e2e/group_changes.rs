@@ -73,7 +73,18 @@ async fn say(app: &TestApp, token: &str, conv: &str, client_id: &str) -> crate::
 
 #[tokio::test]
 async fn group_changes_are_live_and_leave_a_line() {
-    let app = TestApp::spawn().await;
+    group_changes_are_live_and_leave_a_line_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn group_changes_are_live_and_leave_a_line_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("group_changes_are_live_and_leave_a_line").await else {
+        return;
+    };
+    group_changes_are_live_and_leave_a_line_on(app).await;
+}
+
+async fn group_changes_are_live_and_leave_a_line_on(app: TestApp) {
     let a = app.code_login(ALICE, "a").await;
     let b = app.code_login(BOB, "b").await;
     let c = app.code_login(CAROL, "c").await;
@@ -246,7 +257,25 @@ async fn group_changes_are_live_and_leave_a_line() {
 
 #[tokio::test]
 async fn a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message() {
-    let app = TestApp::spawn().await;
+    a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message_on(
+        TestApp::spawn().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres(
+        "a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message",
+    )
+    .await
+    else {
+        return;
+    };
+    a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message_on(app).await;
+}
+
+async fn a_line_by_someone_a_member_blocks_is_withheld_from_them_like_a_message_on(app: TestApp) {
     let a = app.code_login(ALICE, "a").await;
     let b = app.code_login(BOB, "b").await;
     let c = app.code_login(CAROL, "c").await;

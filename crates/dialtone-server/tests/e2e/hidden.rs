@@ -90,7 +90,20 @@ fn book(entries: &[(&str, &str)]) -> Value {
 
 #[tokio::test]
 async fn a_hidden_contact_survives_every_resync_without_the_vault() {
-    let app = TestApp::spawn().await;
+    a_hidden_contact_survives_every_resync_without_the_vault_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_hidden_contact_survives_every_resync_without_the_vault_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("a_hidden_contact_survives_every_resync_without_the_vault").await
+    else {
+        return;
+    };
+    a_hidden_contact_survives_every_resync_without_the_vault_on(app).await;
+}
+
+async fn a_hidden_contact_survives_every_resync_without_the_vault_on(app: TestApp) {
     let token = app.code_login(ALICE, "phone").await;
     app.code_login(BOB, "b").await;
     let alice = Alice { app: &app, token };

@@ -88,7 +88,19 @@ async fn expect(ws: &mut Ws, kind: &str) -> Value {
 
 #[tokio::test]
 async fn direct_conversation_send_receive_receipts() {
-    let app = TestApp::spawn().await;
+    direct_conversation_send_receive_receipts_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn direct_conversation_send_receive_receipts_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("direct_conversation_send_receive_receipts").await
+    else {
+        return;
+    };
+    direct_conversation_send_receive_receipts_on(app).await;
+}
+
+async fn direct_conversation_send_receive_receipts_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let r = direct(&app, &a, "138 0013 8001").await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
@@ -214,7 +226,21 @@ async fn direct_conversation_send_receive_receipts() {
 
 #[tokio::test]
 async fn offline_devices_catch_up_in_order_and_acks_count_per_device() {
-    let app = TestApp::spawn().await;
+    offline_devices_catch_up_in_order_and_acks_count_per_device_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn offline_devices_catch_up_in_order_and_acks_count_per_device_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("offline_devices_catch_up_in_order_and_acks_count_per_device")
+            .await
+    else {
+        return;
+    };
+    offline_devices_catch_up_in_order_and_acks_count_per_device_on(app).await;
+}
+
+async fn offline_devices_catch_up_in_order_and_acks_count_per_device_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -258,7 +284,18 @@ async fn offline_devices_catch_up_in_order_and_acks_count_per_device() {
 
 #[tokio::test]
 async fn groups_roles_and_members() {
-    let app = TestApp::spawn().await;
+    groups_roles_and_members_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn groups_roles_and_members_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("groups_roles_and_members").await else {
+        return;
+    };
+    groups_roles_and_members_on(app).await;
+}
+
+async fn groups_roles_and_members_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let r = app
         .send(
@@ -368,7 +405,20 @@ async fn groups_roles_and_members() {
 
 #[tokio::test]
 async fn a_blocked_sender_is_accepted_and_never_delivered() {
-    let app = TestApp::spawn().await;
+    a_blocked_sender_is_accepted_and_never_delivered_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_blocked_sender_is_accepted_and_never_delivered_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("a_blocked_sender_is_accepted_and_never_delivered").await
+    else {
+        return;
+    };
+    a_blocked_sender_is_accepted_and_never_delivered_on(app).await;
+}
+
+async fn a_blocked_sender_is_accepted_and_never_delivered_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -533,7 +583,18 @@ async fn a_blocked_sender_is_accepted_and_never_delivered() {
 
 #[tokio::test]
 async fn concurrent_senders_get_gap_free_seqs() {
-    let app = TestApp::spawn().await;
+    concurrent_senders_get_gap_free_seqs_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn concurrent_senders_get_gap_free_seqs_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("concurrent_senders_get_gap_free_seqs").await else {
+        return;
+    };
+    concurrent_senders_get_gap_free_seqs_on(app).await;
+}
+
+async fn concurrent_senders_get_gap_free_seqs_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -565,7 +626,19 @@ async fn concurrent_senders_get_gap_free_seqs() {
 
 #[tokio::test]
 async fn bad_messages_and_conversations_are_clear_4xx() {
-    let app = TestApp::spawn().await;
+    bad_messages_and_conversations_are_clear_4xx_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn bad_messages_and_conversations_are_clear_4xx_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("bad_messages_and_conversations_are_clear_4xx").await
+    else {
+        return;
+    };
+    bad_messages_and_conversations_are_clear_4xx_on(app).await;
+}
+
+async fn bad_messages_and_conversations_are_clear_4xx_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -701,7 +774,21 @@ async fn bad_messages_and_conversations_are_clear_4xx() {
 
 #[tokio::test]
 async fn edits_deletes_and_renames_are_seen_live_within_their_windows() {
-    let app = TestApp::spawn().await;
+    edits_deletes_and_renames_are_seen_live_within_their_windows_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn edits_deletes_and_renames_are_seen_live_within_their_windows_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("edits_deletes_and_renames_are_seen_live_within_their_windows")
+            .await
+    else {
+        return;
+    };
+    edits_deletes_and_renames_are_seen_live_within_their_windows_on(app).await;
+}
+
+async fn edits_deletes_and_renames_are_seen_live_within_their_windows_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -816,7 +903,18 @@ async fn edits_deletes_and_renames_are_seen_live_within_their_windows() {
 
 #[tokio::test]
 async fn stickers_from_the_hosted_pack() {
-    let app = TestApp::spawn().await;
+    stickers_from_the_hosted_pack_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn stickers_from_the_hosted_pack_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("stickers_from_the_hosted_pack").await else {
+        return;
+    };
+    stickers_from_the_hosted_pack_on(app).await;
+}
+
+async fn stickers_from_the_hosted_pack_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let packs = app.send(Method::GET, "/v1/stickers", None, None).await;
     let first = packs.body["packs"][0]["stickers"][0].clone();
@@ -861,7 +959,18 @@ async fn stickers_from_the_hosted_pack() {
 
 #[tokio::test]
 async fn group_receipts_go_to_the_sender_only() {
-    let app = TestApp::spawn().await;
+    group_receipts_go_to_the_sender_only_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn group_receipts_go_to_the_sender_only_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("group_receipts_go_to_the_sender_only").await else {
+        return;
+    };
+    group_receipts_go_to_the_sender_only_on(app).await;
+}
+
+async fn group_receipts_go_to_the_sender_only_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &b, &conv, "b1", "hello group").await;
@@ -889,7 +998,20 @@ async fn group_receipts_go_to_the_sender_only() {
 
 #[tokio::test]
 async fn acks_arriving_together_each_reach_their_message_sender() {
-    let app = TestApp::spawn().await;
+    acks_arriving_together_each_reach_their_message_sender_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn acks_arriving_together_each_reach_their_message_sender_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("acks_arriving_together_each_reach_their_message_sender").await
+    else {
+        return;
+    };
+    acks_arriving_together_each_reach_their_message_sender_on(app).await;
+}
+
+async fn acks_arriving_together_each_reach_their_message_sender_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &a, &conv, "a1", "from alice").await;
@@ -928,7 +1050,19 @@ async fn acks_arriving_together_each_reach_their_message_sender() {
 
 #[tokio::test]
 async fn messages_follow_membership_changes_at_once() {
-    let app = TestApp::spawn().await;
+    messages_follow_membership_changes_at_once_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn messages_follow_membership_changes_at_once_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("messages_follow_membership_changes_at_once").await
+    else {
+        return;
+    };
+    messages_follow_membership_changes_at_once_on(app).await;
+}
+
+async fn messages_follow_membership_changes_at_once_on(app: TestApp) {
     let (a, _b, c) = users(&app).await;
     let g = app
         .send(
@@ -985,7 +1119,19 @@ async fn messages_follow_membership_changes_at_once() {
 
 #[tokio::test]
 async fn a_sender_who_left_the_group_hears_no_receipts() {
-    let app = TestApp::spawn().await;
+    a_sender_who_left_the_group_hears_no_receipts_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_sender_who_left_the_group_hears_no_receipts_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("a_sender_who_left_the_group_hears_no_receipts").await
+    else {
+        return;
+    };
+    a_sender_who_left_the_group_hears_no_receipts_on(app).await;
+}
+
+async fn a_sender_who_left_the_group_hears_no_receipts_on(app: TestApp) {
     let (a, b, c) = users(&app).await;
     let (conv, mut alice, mut bob, mut carol) = group_of_three(&app, &a, &b, &c).await;
     say(&app, &b, &conv, "b1", "from bob").await;
@@ -1031,7 +1177,20 @@ async fn a_sender_who_left_the_group_hears_no_receipts() {
 
 #[tokio::test]
 async fn conversations_with_hidden_contacts_need_the_vault() {
-    let app = TestApp::spawn().await;
+    conversations_with_hidden_contacts_need_the_vault_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn conversations_with_hidden_contacts_need_the_vault_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("conversations_with_hidden_contacts_need_the_vault").await
+    else {
+        return;
+    };
+    conversations_with_hidden_contacts_need_the_vault_on(app).await;
+}
+
+async fn conversations_with_hidden_contacts_need_the_vault_on(app: TestApp) {
     let (a, _, _) = users(&app).await;
     let with_bob = direct(&app, &a, BOB).await.body["id"]
         .as_str()
@@ -1098,7 +1257,18 @@ async fn conversations_with_hidden_contacts_need_the_vault() {
 
 #[tokio::test]
 async fn a_burst_of_acks_becomes_one_receipt() {
-    let app = TestApp::spawn().await;
+    a_burst_of_acks_becomes_one_receipt_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_acks_becomes_one_receipt_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("a_burst_of_acks_becomes_one_receipt").await else {
+        return;
+    };
+    a_burst_of_acks_becomes_one_receipt_on(app).await;
+}
+
+async fn a_burst_of_acks_becomes_one_receipt_on(app: TestApp) {
     let (a, b, _) = users(&app).await;
     let conv = direct(&app, &a, BOB).await.body["id"]
         .as_str()

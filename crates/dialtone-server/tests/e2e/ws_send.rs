@@ -51,7 +51,27 @@ async fn message(ws: &mut Ws) -> Value {
 
 #[tokio::test]
 async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent() {
-    let app = TestApp::spawn().await;
+    messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent_on(
+        TestApp::spawn().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres(
+        "messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent",
+    )
+    .await
+    else {
+        return;
+    };
+    messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent_on(app).await;
+}
+
+async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempotent_on(
+    app: TestApp,
+) {
     let a = app.code_login(ALICE, "phone").await;
     let b = app.code_login(BOB, "phone").await;
     let conv = app.direct_id(&a, BOB).await;
@@ -167,7 +187,27 @@ async fn messages_sent_over_the_socket_are_on_disk_delivered_in_order_and_idempo
 
 #[tokio::test]
 async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays() {
-    let app = TestApp::spawn().await;
+    a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays_on(
+        TestApp::spawn().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres(
+        "a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays",
+    )
+    .await
+    else {
+        return;
+    };
+    a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays_on(app).await;
+}
+
+async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_stays_on(
+    app: TestApp,
+) {
     let a = app.code_login(ALICE, "phone").await;
     app.code_login(BOB, "phone").await;
     let c = app.code_login(CAROL, "phone").await;
@@ -285,7 +325,21 @@ async fn a_failed_send_is_an_error_frame_with_its_client_id_and_the_connection_s
 
 #[tokio::test]
 async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered() {
-    let app = TestApp::spawn().await;
+    a_blocked_senders_socket_send_is_accepted_and_never_delivered_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("a_blocked_senders_socket_send_is_accepted_and_never_delivered")
+            .await
+    else {
+        return;
+    };
+    a_blocked_senders_socket_send_is_accepted_and_never_delivered_on(app).await;
+}
+
+async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered_on(app: TestApp) {
     let a = app.code_login(ALICE, "phone").await;
     let b = app.code_login(BOB, "phone").await;
     let c = app.code_login(CAROL, "phone").await;
