@@ -378,16 +378,35 @@ async fn a_blocked_senders_socket_send_is_accepted_and_never_delivered_on(app: T
         "{}",
         h.body
     );
-    // No receipt reaches Alice, even when Bob's device acks up to her seq: her next frame
-    // is her own `pong`.
+    // No receipt reaches Alice, even when Bob's device acks up to her seq. Barrier: Bob's
+    // socket closes only once his acks are recorded (and any receipt published); a message
+    // Carol sends after that comes to Alice through the same ordered fan-out, so Alice's
+    // next frame (presence and her own message aside) is Carol's, not a receipt.
     bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": 1 }).to_string())
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    alice
-        .send_text(&json!({ "type": "ping" }).to_string())
+    bob.close().await;
+    let carol_alice = app.direct_id(&c, ALICE).await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/v1/conversations/{carol_alice}/messages"),
+            Some(&c),
+            Some(json!({ "client_id": "barrier", "kind": "text", "text": "after" })),
+        )
         .await;
-    let f = next_of(&mut alice, "pong").await;
-    assert_eq!(f["type"], "pong");
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let f = loop {
+        let f = alice.frame().await;
+        // Presence, and her own message coming back to her device, are not what we look for.
+        if f["type"] != "presence" && f["message"]["sender"] != ALICE {
+            break f;
+        }
+    };
+    assert_eq!(
+        (f["type"].as_str(), f["message"]["client_id"].as_str()),
+        (Some("message"), Some("barrier")),
+        "{f}"
+    );
 }
 
 #[tokio::test]
