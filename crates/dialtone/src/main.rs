@@ -12,6 +12,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: under message load the server allocates and frees
+/// small buffers on every thread, and glibc's allocator took about a sixth of its CPU
+/// (bench/RESULTS.md, "the allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Messaging and community whose identity is the phone number.
 #[derive(Parser)]
 #[command(name = "dialtone", version, about)]
