@@ -18,6 +18,7 @@ use dialtone_store::{HighWater, UserRecord};
 use tokio::sync::{Notify, RwLock, broadcast, mpsc};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
+use dialtone_service::AccountService;
 use dialtone_service::messaging::MessagingService;
 use dialtone_service::social::{PresenceView, SocialService};
 use dialtone_service::{ServiceError, ServiceResult};
@@ -240,6 +241,8 @@ pub struct Connected {
 
 /// The live connections of this process.
 pub struct Hub {
+    /// Told of sessions revoked on any node, so their remembered tokens stop working here.
+    accounts: Arc<AccountService>,
     node_id: String,
     /// Every task serving a connection (its socket loop, its sends, its ack recordings):
     /// stopping the server waits for them.
@@ -253,6 +256,7 @@ pub struct Hub {
 impl Hub {
     /// A hub for this process.
     pub fn new(
+        accounts: Arc<AccountService>,
         social: Arc<SocialService>,
         messaging: Arc<MessagingService>,
         heartbeat: Heartbeat,
@@ -260,6 +264,7 @@ impl Hub {
         Self {
             node_id: uuid::Uuid::now_v7().simple().to_string(),
             tasks: TaskTracker::new(),
+            accounts,
             social,
             messaging,
             local: RwLock::new(HashMap::new()),
@@ -444,8 +449,10 @@ impl Hub {
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     // Skipped events may have been messages: every connection gets its
                     // presence again and every message it has not acknowledged (delivery
-                    // is at least once; clients drop duplicates by id).
+                    // is at least once; clients drop duplicates by id). Revocations may
+                    // have been skipped too: every token is checked against the database.
                     tracing::warn!(skipped = n, "fan-out lagged; resyncing every connection");
+                    self.accounts.forget_sessions();
                     if let Err(e) = self.resync_all().await {
                         tracing::warn!(error = %e, "resync failed");
                     }
@@ -560,6 +567,8 @@ impl Hub {
                 Ok(())
             }
             Event::SessionRevoked { session_id } => {
+                // Revoked on any node: its token stops working here too.
+                self.accounts.session_revoked(session_id);
                 for conns in self.local.read().await.values() {
                     for conn in conns.iter().filter(|c| c.session_id == *session_id) {
                         conn.close_with(CloseReason::Revoked);

@@ -148,6 +148,7 @@ impl Running {
         ));
         let writers = messaging.writers_stopped();
         let hub = Arc::new(Hub::new(
+            accounts.clone(),
             social.clone(),
             messaging.clone(),
             config.connections,
@@ -189,7 +190,6 @@ impl Running {
             })
             .await
         });
-        let accounts_for_events = accounts.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
             loop {
@@ -209,13 +209,10 @@ impl Running {
         let fan_out = {
             let hub = hub.clone();
             let events = bus.subscribe();
-            let revocations = bus.subscribe();
-            let accounts = accounts_for_events;
             let mut stop = shutdown.subscribe();
             tokio::spawn(async move {
                 tokio::select! {
                     () = hub.dispatch(events) => {}
-                    () = follow_revocations(&accounts, revocations) => {}
                     () = stopped(&mut stop) => {}
                 }
             })
@@ -294,25 +291,6 @@ impl Running {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ServerError::Io(e.to_string())),
             Err(e) => Err(ServerError::Io(e.to_string())),
-        }
-    }
-}
-
-/// Sessions revoked on any node stop working here too: the accounts service forgets them
-/// (it keeps recently authenticated tokens). Until the bus closes.
-async fn follow_revocations(
-    accounts: &AccountService,
-    mut events: tokio::sync::broadcast::Receiver<dialtone_bus::Event>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        match events.recv().await {
-            Ok(dialtone_bus::Event::SessionRevoked { session_id }) => {
-                accounts.session_revoked(&session_id);
-            }
-            Ok(_) => {}
-            Err(RecvError::Lagged(_)) => accounts.forget_sessions(),
-            Err(RecvError::Closed) => break,
         }
     }
 }
