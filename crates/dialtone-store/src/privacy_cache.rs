@@ -328,6 +328,30 @@ impl ContactRepo for CachedContacts {
         writing(&self.cache, self.inner.upsert(owner, entries, hidden)).await
     }
 
+    async fn apply(
+        &self,
+        owner: &str,
+        seen: &[ContactRecord],
+        changed: &[ContactRecord],
+        gone: &[String],
+        hidden: Hidden,
+    ) -> StoreResult<bool> {
+        // Only numbers entering or leaving the book change a privacy fact (whose book
+        // holds whom); a new name for a number already there does not.
+        let before: std::collections::HashSet<&str> =
+            seen.iter().map(|c| c.phone_mac.as_str()).collect();
+        let numbers_move = !gone.is_empty()
+            || changed
+                .iter()
+                .any(|c| !before.contains(c.phone_mac.as_str()));
+        let write = self.inner.apply(owner, seen, changed, gone, hidden);
+        if numbers_move {
+            writing(&self.cache, write).await
+        } else {
+            write.await
+        }
+    }
+
     async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>> {
         self.inner.list(owner).await
     }

@@ -166,6 +166,20 @@ pub trait ContactRepo: Send + Sync {
         entries: &[ContactRecord],
         hidden: Hidden,
     ) -> StoreResult<()>;
+    /// Applies a change computed from `seen` (the owner's entries as [`Self::list`] gave
+    /// them), in one transaction: if the book still is exactly `seen` (same entries, same
+    /// sealed values, same flags), deletes the entries of `gone` (by number hash) and
+    /// writes `changed` as [`Self::upsert`] does. `Ok(false)`, changing nothing, when the
+    /// book moved since it was listed: the caller lists again. The guard of `hidden`
+    /// applies as in the other writes.
+    async fn apply(
+        &self,
+        owner: &str,
+        seen: &[ContactRecord],
+        changed: &[ContactRecord],
+        gone: &[String],
+        hidden: Hidden,
+    ) -> StoreResult<bool>;
     /// The owner's entries.
     async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>>;
     /// Some of the owner's entries, by number hash.

@@ -816,6 +816,123 @@ async fn contacts(store: Store) {
     );
 }
 
+/// `apply` writes a change only onto the book it was computed from.
+async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
+    two_users(&store).await;
+    let book = |store: Store| async move {
+        let mut all = store.contacts.list("t").await.unwrap();
+        all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
+        all.iter()
+            .map(|c| (c.phone_mac.clone(), c.sealed.clone(), c.hidden))
+            .collect::<Vec<_>>()
+    };
+    let row = |mac: &str, sealed: &str, hidden: bool| (mac.to_owned(), sealed.to_owned(), hidden);
+    store
+        .contacts
+        .replace(
+            "t",
+            &[contact("t", "a", "A1"), contact("t", "b", "B1")],
+            Hidden::Follows,
+        )
+        .await
+        .unwrap();
+    let seen = store.contacts.list("t").await.unwrap();
+    // Nothing to do: nothing written, whatever the book.
+    assert!(
+        store
+            .contacts
+            .apply("t", &[], &[], &[], Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    // A rename, a new number and one gone, from the book as listed.
+    assert!(
+        store
+            .contacts
+            .apply(
+                "t",
+                &seen,
+                &[contact("t", "a", "A2"), contact("t", "c", "C1")],
+                &["b".to_owned()],
+                Hidden::Follows,
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        book(store.clone()).await,
+        vec![row("a", "A2", false), row("c", "C1", false)]
+    );
+    // The same change again, from the book as it was: it moved, so nothing is written.
+    assert!(
+        !store
+            .contacts
+            .apply(
+                "t",
+                &seen,
+                &[contact("t", "d", "D1")],
+                &["a".to_owned()],
+                Hidden::Follows,
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        book(store.clone()).await,
+        vec![row("a", "A2", false), row("c", "C1", false)]
+    );
+    // A flag that changed counts as a move too.
+    let seen = store.contacts.list("t").await.unwrap();
+    assert!(
+        store
+            .contacts
+            .set_hidden("t", "a", true, Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .contacts
+            .apply("t", &seen, &[contact("t", "d", "D1")], &[], Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    // Without the vault, a hidden entry is neither renamed nor dropped.
+    let seen = store.contacts.list("t").await.unwrap();
+    assert!(
+        store
+            .contacts
+            .apply(
+                "t",
+                &seen,
+                &[contact("t", "a", "A3")],
+                &["a".to_owned(), "c".to_owned()],
+                Hidden::Untouched,
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    // Another owner's book is not this one's.
+    store
+        .contacts
+        .upsert("v", &[contact("v", "a", "A-of-v")], Hidden::Follows)
+        .await
+        .unwrap();
+    let seen = store.contacts.list("t").await.unwrap();
+    assert!(
+        store
+            .contacts
+            .apply("t", &seen, &[contact("t", "e", "E1")], &[], Hidden::Follows)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        book(store.clone()).await,
+        vec![row("a", "A2", true), row("e", "E1", false)]
+    );
+}
+
 async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     two_users(&store).await;
     store
@@ -1440,6 +1557,7 @@ contract!(
     privacy,
     privacy_writes_are_seen_at_once,
     contacts,
+    contact_changes_apply_to_the_book_as_listed,
     the_last_admin_leaving_promotes_the_eldest_member,
     presence,
     discovery_quota

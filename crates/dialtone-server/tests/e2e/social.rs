@@ -686,6 +686,77 @@ async fn discovery_quota_limits_new_numbers_and_known_ones_are_free() {
     );
 }
 
+/// Replaces write only what changed, computed from the book as listed; crossing
+/// replaces of one owner still end as one of the books, never a mix of two.
+#[tokio::test]
+async fn crossing_replaces_end_as_one_of_the_books() {
+    let app = TestApp::spawn().await;
+    let alice = app.code_login(ALICE, "a").await;
+    // A book to start from, which each replace keeps part of.
+    let base: Vec<Value> = (0..10)
+        .map(|k| json!({ "name": format!("base{k}"), "phones": [format!("+86139{:08}", k)] }))
+        .collect();
+    let status = app
+        .http
+        .put(format!("{}/v1/contacts", app.base))
+        .bearer_auth(&alice)
+        .json(&json!({ "contacts": base }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    // Book i keeps base numbers i and i+1, renames i, adds two of its own.
+    let book = |i: usize| -> Vec<(String, String)> {
+        vec![
+            (format!("+86139{:08}", i), format!("renamed{i}")),
+            (format!("+86139{:08}", i + 1), format!("base{}", i + 1)),
+            (format!("+86137{:08}", i * 2), format!("own{i}a")),
+            (format!("+86137{:08}", i * 2 + 1), format!("own{i}b")),
+        ]
+    };
+    let mut uploads = Vec::new();
+    for i in 0..8 {
+        let url = format!("{}/v1/contacts", app.base);
+        let (http, token) = (app.http.clone(), alice.clone());
+        let body: Vec<Value> = book(i)
+            .into_iter()
+            .map(|(phone, name)| json!({ "name": name, "phones": [phone] }))
+            .collect();
+        uploads.push(tokio::spawn(async move {
+            http.put(url)
+                .bearer_auth(token)
+                .json(&json!({ "contacts": body }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for u in uploads {
+        assert_eq!(u.await.unwrap(), StatusCode::OK);
+    }
+    let list = app.get_auth("/v1/contacts", &alice).await;
+    let mut got: Vec<(String, String)> = list.body["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["phone"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let one_of = (0..8).any(|i| {
+        let mut want = book(i);
+        want.sort();
+        want == got
+    });
+    assert!(one_of, "the book is a mix of crossing replaces: {got:?}");
+}
+
 #[tokio::test]
 async fn concurrent_uploads_of_one_user_all_succeed() {
     let app = TestApp::spawn().await;

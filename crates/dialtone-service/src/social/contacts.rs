@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use dialtone_bus::Event;
 use dialtone_core::{PhoneError, PhoneNumber};
 use dialtone_store::{ContactRecord, Hidden, UserRecord};
@@ -61,6 +62,23 @@ pub struct UploadResult {
     pub contacts: Vec<ContactView>,
     /// Inputs that were refused.
     pub rejected: Vec<RejectedEntry>,
+}
+
+/// How many times an upload computes its change again when another upload of the same
+/// owner moved the book meanwhile, before it writes the whole book instead.
+const UPLOAD_ATTEMPTS: usize = 4;
+
+/// What an upload changes, computed from the book as it was listed.
+#[derive(Default)]
+struct UploadPlan {
+    /// Entries to write: numbers new to the book, and new names of numbers in it.
+    changed: Vec<ContactRecord>,
+    /// Number hashes to drop (a replace leaving them out).
+    gone: Vec<String>,
+    /// Numbers new to the book (what the discovery quota counts).
+    new_numbers: usize,
+    /// The book as its owner is shown it afterwards: number, name, hidden.
+    shown: Vec<(PhoneNumber, String, bool)>,
 }
 
 /// What a write to the book may do to hidden entries, by whether the vault is open.
@@ -140,61 +158,161 @@ impl SocialService {
             }
         }
         let now = self.now();
-        let records = book
-            .iter()
-            .map(|(phone, name)| {
+        // Each number's place in the book, by its keyed hash.
+        let book: Vec<(String, PhoneNumber, String)> = book
+            .into_iter()
+            .map(|(phone, name)| (self.sealer.mac(&phone), phone, name))
+            .collect();
+        let store = &self.deps.store;
+        let hidden = hidden_rule(vault_open);
+        // Only what changed is written: a phone re-syncing an unchanged book writes
+        // nothing. The change is computed from the book as listed and applied only if the
+        // book has not moved since (another upload of the same owner): else again.
+        let mut attempts = 0;
+        // New numbers already paid for by an earlier attempt.
+        let mut charged = 0;
+        let shown = loop {
+            attempts += 1;
+            let seen = store.contacts.list(&owner.id).await?;
+            let plan = self.plan(owner, &seen, &book, mode, vault_open, now)?;
+            let due = plan.new_numbers.saturating_sub(charged);
+            if due > 0
+                && let Some(wait) = store
+                    .contacts
+                    .take_discovery(
+                        &owner.id,
+                        u64::try_from(due).unwrap_or(u64::MAX),
+                        limits.discovery_capacity,
+                        limits.discovery_refill_per_day,
+                        now,
+                    )
+                    .await?
+            {
+                return Err(ServiceError::RateLimited {
+                    retry_after_secs: wait,
+                });
+            }
+            charged += due;
+            let moved = !plan.changed.is_empty() || !plan.gone.is_empty();
+            if !moved {
+                break plan.shown;
+            }
+            if attempts >= UPLOAD_ATTEMPTS {
+                // Uploads of this owner keep crossing: write the whole book at once
+                // (one transaction, last writer wins), which cannot be outrun.
+                let records = self.seal_all(owner, &book, now)?;
+                match mode {
+                    UploadMode::Replace => {
+                        store.contacts.replace(&owner.id, &records, hidden).await?
+                    }
+                    UploadMode::Merge => store.contacts.upsert(&owner.id, &records, hidden).await?,
+                }
+                self.announce(Event::ContactsChanged {
+                    user_id: owner.id.clone(),
+                })
+                .await;
+                return Ok(UploadResult {
+                    contacts: self.contacts(owner, vault_open).await?,
+                    rejected,
+                });
+            }
+            if store
+                .contacts
+                .apply(&owner.id, &seen, &plan.changed, &plan.gone, hidden)
+                .await?
+            {
+                self.announce(Event::ContactsChanged {
+                    user_id: owner.id.clone(),
+                })
+                .await;
+                break plan.shown;
+            }
+        };
+        Ok(UploadResult {
+            contacts: self.views_of_entries(owner, shown).await?,
+            rejected,
+        })
+    }
+
+    /// Seals every entry of an uploaded book.
+    fn seal_all(
+        &self,
+        owner: &UserRecord,
+        book: &[(String, PhoneNumber, String)],
+        now: DateTime<Utc>,
+    ) -> ServiceResult<Vec<ContactRecord>> {
+        book.iter()
+            .map(|(mac, phone, name)| {
                 Ok(ContactRecord {
                     owner_id: owner.id.clone(),
-                    phone_mac: self.sealer.mac(phone),
+                    phone_mac: mac.clone(),
                     sealed: self.sealer.seal(phone, name)?,
                     hidden: false,
                     created_at: now,
                 })
             })
-            .collect::<ServiceResult<Vec<_>>>()?;
-        let store = &self.deps.store;
-        let known: std::collections::HashSet<String> = store
-            .contacts
-            .list(&owner.id)
-            .await?
-            .into_iter()
-            .map(|c| c.phone_mac)
-            .collect();
-        let new_numbers = records
-            .iter()
-            .filter(|r| !known.contains(&r.phone_mac))
-            .count();
-        if new_numbers > 0
-            && let Some(wait) = store
-                .contacts
-                .take_discovery(
-                    &owner.id,
-                    u64::try_from(new_numbers).unwrap_or(u64::MAX),
-                    limits.discovery_capacity,
-                    limits.discovery_refill_per_day,
-                    now,
-                )
-                .await?
-        {
-            return Err(ServiceError::RateLimited {
-                retry_after_secs: wait,
-            });
+            .collect()
+    }
+
+    /// What an upload changes in the book as `seen`, and the book the owner is shown
+    /// after it.
+    fn plan(
+        &self,
+        owner: &UserRecord,
+        seen: &[ContactRecord],
+        book: &[(String, PhoneNumber, String)],
+        mode: UploadMode,
+        vault_open: bool,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<UploadPlan> {
+        let mut before: HashMap<&str, (&ContactRecord, PhoneNumber, String)> =
+            HashMap::with_capacity(seen.len());
+        for record in seen {
+            let (phone, name) = self.sealer.open(&record.sealed)?;
+            before.insert(record.phone_mac.as_str(), (record, phone, name));
         }
-        // Without the vault a hidden entry is as if not there, and nothing may change it:
-        // a phone re-syncing its book neither shows, un-hides nor drops it.
-        let hidden = hidden_rule(vault_open);
-        match mode {
-            UploadMode::Replace => store.contacts.replace(&owner.id, &records, hidden).await?,
-            UploadMode::Merge => store.contacts.upsert(&owner.id, &records, hidden).await?,
+        let mut plan = UploadPlan::default();
+        let mut in_book: std::collections::HashSet<&str> =
+            std::collections::HashSet::with_capacity(book.len());
+        for (mac, phone, name) in book {
+            in_book.insert(mac.as_str());
+            match before.get(mac.as_str()) {
+                None => {
+                    plan.new_numbers += 1;
+                    plan.changed.push(ContactRecord {
+                        owner_id: owner.id.clone(),
+                        phone_mac: mac.clone(),
+                        sealed: self.sealer.seal(phone, name)?,
+                        hidden: false,
+                        created_at: now,
+                    });
+                    plan.shown.push((phone.clone(), name.clone(), false));
+                }
+                // Without the vault a hidden entry is as if not there, and nothing may
+                // change it: a phone re-syncing its book neither shows, renames nor drops it.
+                Some((record, _, _)) if record.hidden && !vault_open => {}
+                Some((record, _, old_name)) => {
+                    if old_name != name {
+                        plan.changed.push(ContactRecord {
+                            sealed: self.sealer.seal(phone, name)?,
+                            ..(*record).clone()
+                        });
+                    }
+                    plan.shown
+                        .push((phone.clone(), name.clone(), record.hidden));
+                }
+            }
         }
-        self.announce(Event::ContactsChanged {
-            user_id: owner.id.clone(),
-        })
-        .await;
-        Ok(UploadResult {
-            contacts: self.contacts(owner, vault_open).await?,
-            rejected,
-        })
+        for (mac, (record, phone, name)) in before {
+            if in_book.contains(mac) || (record.hidden && !vault_open) {
+                continue;
+            }
+            match mode {
+                UploadMode::Replace => plan.gone.push(mac.to_owned()),
+                UploadMode::Merge => plan.shown.push((phone, name, record.hidden)),
+            }
+        }
+        Ok(plan)
     }
 
     /// The owner's address book, hidden entries only with the vault open; each entry shows
@@ -213,6 +331,16 @@ impl SocialService {
             let (phone, name) = self.sealer.open(&record.sealed)?;
             entries.push((phone, name, record.hidden));
         }
+        self.views_of_entries(owner, entries).await
+    }
+
+    /// Book entries (number, name, hidden) as their owner sees them: each shows a
+    /// dialtone user only where that user lets the owner find and see them.
+    async fn views_of_entries(
+        &self,
+        owner: &UserRecord,
+        entries: Vec<(PhoneNumber, String, bool)>,
+    ) -> ServiceResult<Vec<ContactView>> {
         let phones: Vec<PhoneNumber> = entries.iter().map(|(p, _, _)| p.clone()).collect();
         let users: HashMap<PhoneNumber, UserRecord> = self
             .deps

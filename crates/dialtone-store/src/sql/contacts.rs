@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::{Dialect, SqlDb, count_u64, ms, placeholders, time};
+use super::{CHUNK, Dialect, SqlDb, count_u64, ms, placeholders, time};
 use crate::{ContactRecord, ContactRepo, Hidden, StoreResult};
 
 #[derive(sqlx::FromRow)]
@@ -152,6 +152,58 @@ where
         Self::insert_contacts(&mut tx, owner, entries, hidden).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn apply(
+        &self,
+        owner: &str,
+        seen: &[ContactRecord],
+        changed: &[ContactRecord],
+        gone: &[String],
+        hidden: Hidden,
+    ) -> StoreResult<bool> {
+        if changed.is_empty() && gone.is_empty() {
+            return Ok(true);
+        }
+        // One writer of this book at a time from here to the commit: SQLite's write lock
+        // (taken at BEGIN), the owner's row on PostgreSQL.
+        let mut tx = self.pool.begin_with(D::BEGIN_BATCH).await?;
+        if let Some(lock) = D::LOCK_USER {
+            sqlx::query(lock).bind(owner).execute(&mut *tx).await?;
+        }
+        let now: Vec<(String, String, bool)> =
+            sqlx::query_as("SELECT phone_mac, sealed, hidden FROM contacts WHERE owner_id = $1")
+                .bind(owner)
+                .fetch_all(&mut *tx)
+                .await?;
+        let expected: HashMap<&str, (&str, bool)> = seen
+            .iter()
+            .map(|c| (c.phone_mac.as_str(), (c.sealed.as_str(), c.hidden)))
+            .collect();
+        let unmoved = now.len() == expected.len()
+            && now.iter().all(|(mac, sealed, hid)| {
+                expected.get(mac.as_str()) == Some(&(sealed.as_str(), *hid))
+            });
+        if !unmoved {
+            return Ok(false);
+        }
+        for chunk in gone.chunks(CHUNK) {
+            let sql = format!(
+                "DELETE FROM contacts WHERE owner_id = $1 AND (NOT hidden OR $2) \
+                 AND phone_mac IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(owner)
+                .bind(hidden == Hidden::Follows);
+            for mac in chunk {
+                query = query.bind(mac);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        Self::insert_contacts(&mut tx, owner, changed, hidden).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn list(&self, owner: &str) -> StoreResult<Vec<ContactRecord>> {

@@ -24,6 +24,11 @@ pub(crate) trait Dialect: Database {
     /// the write lock.
     const LOCK_CONVERSATIONS: Option<&'static str>;
 
+    /// The statement that makes one user's writes of their own data (their address
+    /// book) wait for each other, with `$1` the user's id, where beginning with
+    /// [`Self::BEGIN_BATCH`] did not already: on PostgreSQL the user's row. None on SQLite.
+    const LOCK_USER: Option<&'static str>;
+
     /// A batch's multi-row statement as the engine binds it fastest: on SQLite by
     /// position ([`positional`](super::positional)), as it is on PostgreSQL.
     fn batch_statement(sql: String) -> String;
@@ -36,6 +41,7 @@ pub(crate) trait Dialect: Database {
 impl Dialect for Sqlite {
     const BEGIN_BATCH: &'static str = "BEGIN IMMEDIATE";
     const LOCK_CONVERSATIONS: Option<&'static str> = None;
+    const LOCK_USER: Option<&'static str> = None;
 
     fn batch_statement(sql: String) -> String {
         super::positional(sql)
@@ -50,6 +56,7 @@ impl Dialect for Postgres {
     const BEGIN_BATCH: &'static str = "BEGIN";
     const LOCK_CONVERSATIONS: Option<&'static str> =
         Some("SELECT id FROM conversations WHERE id IN (IDS) ORDER BY id FOR UPDATE");
+    const LOCK_USER: Option<&'static str> = Some("SELECT id FROM users WHERE id = $1 FOR UPDATE");
 
     fn batch_statement(sql: String) -> String {
         sql
