@@ -30,6 +30,10 @@ pub use messaging::*;
 pub use records::*;
 pub use social::*;
 
+/// How much of an SQLite database file is read through memory mapping (address space,
+/// not memory: only the pages read are resident, and the kernel may drop them).
+const SQLITE_MMAP_BYTES: u64 = 4 << 30;
+
 /// What can go wrong in storage. Services map these to their own errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -179,7 +183,12 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Pages are read straight from the operating system's cache, shared by every
+            // connection, instead of copied by a read call into each connection's own
+            // 2 MB cache: a directory of a million accounts does not fit that cache, and
+            // matching an address book read most of its pages again every time.
+            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string());
         // An embedded connection cannot have gone away: no round trip to test it before
         // each use (it was one of every read's two hand-offs to the connection's thread).
         let pool = SqlitePoolOptions::new()

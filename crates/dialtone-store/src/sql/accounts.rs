@@ -132,10 +132,10 @@ where
     async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>> {
         let mut users = Vec::new();
         for chunk in phones.chunks(CHUNK) {
-            let sql = format!(
+            let sql = D::batch_statement(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE phone IN ({})",
                 placeholders(1, chunk.len())
-            );
+            ));
             let mut query = sqlx::query_as::<_, UserRow>(&sql);
             for phone in chunk {
                 query = query.bind(phone.as_str());
