@@ -7,6 +7,7 @@ mod argon;
 mod catchup;
 mod discovery;
 mod fanout;
+mod idle;
 mod import;
 mod machine;
 mod messages;
@@ -40,6 +41,12 @@ enum Command {
     /// Presence fan-out: one change seen by many connected watchers, time until the last
     /// one has it.
     Fanout(fanout::Args),
+    /// Server memory per idle authenticated connection, with every connection held at
+    /// once on one server process (the client sockets spread over generator processes).
+    Idle(idle::Args),
+    /// One generator of `idle`: holds a socket per token until its standard input closes.
+    #[command(hide = true)]
+    IdleChild(idle::ChildArgs),
     /// Parsing and normalising a large address book from vCard, CSV and xlsx: time and
     /// peak memory.
     Import(import::Args),
@@ -67,6 +74,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Catchup(args) => catchup::run(args).await,
         Command::Discovery(args) => discovery::run(args).await,
         Command::Fanout(args) => fanout::run(args).await,
+        Command::Idle(args) => idle::run(args).await,
+        Command::IdleChild(args) => idle::child_main(args).await,
         Command::Import(args) => import::run(args).await,
         Command::ImportChild(args) => import::child_main(args),
         Command::Messages(args) => messages::run(args).await,

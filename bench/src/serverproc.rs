@@ -306,6 +306,13 @@ pub fn rss_kib(pid: &str) -> Option<(u64, u64)> {
 /// one core over a second), up to two minutes.
 pub async fn settle(pids: &[u32]) {
     crate::setup::wait_for_no_rustc().await;
+    quiet(pids).await;
+}
+
+/// Waits until the server is quiet (every node together at most 5% of one core over a
+/// second), up to two minutes, whatever else runs: for measures of memory, which other
+/// processes' CPU does not change.
+pub async fn quiet(pids: &[u32]) {
     let start = tokio::time::Instant::now();
     let mut before = server_ticks(pids);
     loop {

@@ -15,13 +15,15 @@ use bytes::Bytes;
 use dialtone_bus::Event;
 use dialtone_protocol::{PresenceFrame, ReceiptStatus, ServerFrame};
 use dialtone_store::{HighWater, UserRecord};
-use tokio::sync::{Notify, RwLock, broadcast, mpsc};
+use tokio::sync::{Notify, RwLock, broadcast};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use dialtone_service::AccountService;
 use dialtone_service::messaging::MessagingService;
 use dialtone_service::social::{PresenceView, SocialService};
 use dialtone_service::{ServiceError, ServiceResult};
+
+use crate::queue::{Items, Queue};
 
 /// Frames a connection may have queued before it counts as a slow consumer and is closed
 /// (it catches up on reconnect).
@@ -75,7 +77,9 @@ pub struct Connection {
     /// The device.
     pub session_id: String,
     /// What goes out, in the order queued.
-    sender: mpsc::Sender<Outgoing>,
+    pub(crate) queue: Queue,
+    /// Items the queue may hold before the connection counts as a slow consumer.
+    bound: usize,
     /// What this connection was last shown of each contact.
     shown: Mutex<HashMap<String, PresenceFrame>>,
     close: Notify,
@@ -126,7 +130,7 @@ impl Connection {
     /// Queues an item (messages from the moment the connection is known: whatever the
     /// catch-up read has too is sent once, by seq).
     fn push_item(&self, item: Outgoing) {
-        if self.sender.try_send(item).is_err() {
+        if self.queue.push(item, self.bound).is_err() {
             self.close_with(CloseReason::SlowConsumer);
         }
     }
@@ -135,7 +139,7 @@ impl Connection {
     /// full queue has its own reason to close).
     fn recheck(&self) {
         if self.ready.load(Ordering::Acquire) {
-            let _ = self.sender.try_send(Outgoing::Recheck);
+            let _ = self.queue.push(Outgoing::Recheck, self.bound);
         }
     }
 
@@ -232,7 +236,7 @@ pub struct Connected {
     /// The connection.
     pub conn: Arc<Connection>,
     /// What is queued for it.
-    pub items: mpsc::Receiver<Outgoing>,
+    pub items: Items,
     /// The `ready` frame.
     pub ready: Bytes,
     /// Where the device stood in each conversation when it connected.
@@ -285,12 +289,12 @@ impl Hub {
     /// Registers a connection: records it (the user is online), queues the `ready` frame
     /// and returns the receiver of its frames.
     pub async fn connect(&self, user: UserRecord, session_id: String) -> ServiceResult<Connected> {
-        let (sender, receiver) = mpsc::channel(self.heartbeat.queue.max(1));
         let conn = Arc::new(Connection {
             id: uuid::Uuid::now_v7().simple().to_string(),
             user: user.clone(),
             session_id,
-            sender,
+            queue: Queue::default(),
+            bound: self.heartbeat.queue.max(1),
             shown: Mutex::new(HashMap::new()),
             close: Notify::new(),
             close_reason: Mutex::new(None),
@@ -320,8 +324,8 @@ impl Hub {
             self.resync_user(&user.id).await?;
         }
         Ok(Connected {
+            items: Items::new(conn.clone()),
             conn,
-            items: receiver,
             ready,
             plan,
         })

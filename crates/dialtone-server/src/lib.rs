@@ -190,6 +190,7 @@ impl Running {
             })
             .await
         });
+        let remembered = accounts.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
             loop {
@@ -234,6 +235,9 @@ impl Running {
                             if let Err(e) = hub.tick(dead_after).await {
                                 tracing::warn!(error = %e, "node heartbeat failed");
                             }
+                            // Tokens remembered past their life go (each connected device
+                            // would otherwise keep one for as long as it stays connected).
+                            remembered.forget_expired_sessions();
                         }
                         // Commits whose event never came reach their devices anyway.
                         _ = recheck.tick() => hub.recheck_all().await,

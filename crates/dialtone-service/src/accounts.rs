@@ -264,6 +264,12 @@ impl AccountService {
         self.sessions.forget_session(session_id);
     }
 
+    /// Forgets remembered tokens past their life (called every few seconds: a connected
+    /// device, whose socket authenticated once, would otherwise keep its entry).
+    pub fn forget_expired_sessions(&self) {
+        self.sessions.forget_expired();
+    }
+
     /// Events may have been missed (the bus fell behind): every token is checked against
     /// the database again.
     pub fn forget_sessions(&self) {

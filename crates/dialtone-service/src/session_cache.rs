@@ -73,8 +73,72 @@ impl SessionCache {
             .retain(|_, (auth, _)| auth.user.id != user_id);
     }
 
+    /// Forgets the entries older than [`TTL`], which no request can use any more: without
+    /// this each device that connected once keeps its entry (a few hundred bytes) for as
+    /// long as its socket stays open and silent. Called every few seconds.
+    pub(crate) fn forget_expired(&self) {
+        self.forget_expired_at(Instant::now());
+    }
+
+    fn forget_expired_at(&self, now: Instant) {
+        let mut entries = self.entries();
+        entries.retain(|_, (_, at)| now.saturating_duration_since(*at) < TTL);
+        // A burst of logins leaves a table sized for it.
+        if entries.capacity() > 4 * entries.len().max(64) {
+            entries.shrink_to_fit();
+        }
+    }
+
     /// Forgets everything (events may have been missed).
     pub(crate) fn clear(&self) {
         self.entries().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use dialtone_core::PhoneNumber;
+    use dialtone_store::{SessionRecord, UserRecord};
+
+    fn auth(n: u32) -> Authenticated {
+        let now = Utc::now();
+        Authenticated {
+            user: UserRecord {
+                id: format!("u{n}"),
+                phone: PhoneNumber::parse("+8613800138000", None).expect("valid number"),
+                region: "CN".into(),
+                display_name: None,
+                password_hash: None,
+                registration_lock: false,
+                created_at: now,
+            },
+            session: SessionRecord {
+                id: format!("s{n}"),
+                user_id: format!("u{n}"),
+                token_hash: format!("t{n}"),
+                name: "phone".into(),
+                created_at: now,
+                last_seen_at: now,
+                verified_at: None,
+            },
+        }
+    }
+
+    #[test]
+    fn expired_entries_are_forgotten_and_fresh_ones_kept() {
+        let cache = SessionCache::default();
+        for n in 0..1000 {
+            cache.put(format!("t{n}"), auth(n));
+        }
+        cache.forget_expired();
+        assert!(cache.get("t7").is_some(), "an entry within its life stays");
+        cache.forget_expired_at(Instant::now() + TTL);
+        assert!(cache.entries().is_empty());
+        assert!(
+            cache.entries().capacity() < 1000,
+            "the table shrinks after a burst"
+        );
     }
 }

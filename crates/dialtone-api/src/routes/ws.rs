@@ -42,8 +42,16 @@ use crate::error::ErrorBody;
 use crate::error::ErrorCode;
 use crate::{ApiError, AppState};
 
-/// Read and write buffer of a connection (the library's default read buffer is 128 KiB).
-const CONNECTION_BUFFER: usize = 8 * 1024;
+/// Read buffer of a connection: allocated (and zeroed) for every connection, idle ones
+/// included, so it is small (the library's default is 128 KiB; 8 KiB here was nearly half
+/// of an idle connection's memory, bench/RESULTS.md "Idle connections"). It is also the
+/// most read from the socket at once: client frames are small (a `send`, an `ack`), and
+/// a larger one (up to `MAX_CLIENT_FRAME`) grows the buffer to its size and takes a read
+/// per KiB.
+const READ_BUFFER: usize = 1024;
+/// Frames written are gathered up to this before they go to the socket (a threshold, not
+/// an allocation: the write buffer grows to what is written).
+const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest frame a client may send: a `send` of the longest text (64 KiB) even if every
 /// byte of it is written as a 6-byte JSON escape, with the frame's other fields.
 const MAX_CLIENT_FRAME: usize = 400 * 1024;
@@ -113,19 +121,22 @@ async fn ws(
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         // Small buffers: idle connections are most of a server's connections.
-        .read_buffer_size(CONNECTION_BUFFER)
-        .write_buffer_size(CONNECTION_BUFFER)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |mut socket| async move {
             let hub = &live.hub;
             // Stopping the server waits for this connection to finish closing.
             let _running = hub.track();
-            match hub.connect(auth.user, auth.session.id).await {
+            // Connecting and disconnecting run once each, on the heap: their futures are
+            // the largest this task awaits, and awaited inline they would size the task
+            // (which an idle connection keeps for its whole life) to them.
+            match Box::pin(hub.connect(auth.user, auth.session.id)).await {
                 Ok(connected) => {
                     let conn = connected.conn.clone();
                     serve(&mut socket, &live, connected, report_caught_up).await;
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
-                    if let Err(e) = hub.disconnect(&conn).await {
+                    if let Err(e) = Box::pin(hub.disconnect(&conn)).await {
                         tracing::warn!(error = %e, "disconnect not recorded");
                     }
                     // Sends the reply to a client's close frame, then closes.
@@ -256,7 +267,7 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
     // What the client acknowledged before it left still counts (no one to tell of errors),
     // and is recorded before the socket closes: a device that reconnects at once is not
     // sent again what it acknowledged.
-    record_acks(&live.messaging, conn, &mut acks).await;
+    Box::pin(record_acks(&live.messaging, conn, &mut acks)).await;
 }
 
 /// Sends the server's close frame with its code and reason, then lets the client answer.
@@ -476,10 +487,10 @@ async fn client_frame(
             acks.add(ack.conversation_id, seq);
             None
         }
+        // On the heap, as the other rare calls into the services: the connection's task
+        // stays the size of its everyday work.
         Ok(ClientFrame::Typing(typing)) => outcome(
-            live.messaging
-                .typing(&conn.user, &typing.conversation_id)
-                .await,
+            Box::pin(live.messaging.typing(&conn.user, &typing.conversation_id)).await,
             &typing.conversation_id,
         ),
     }

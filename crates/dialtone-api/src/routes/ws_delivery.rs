@@ -12,6 +12,10 @@
 //! or a node found dead) compares each conversation's last seq with what was sent: a commit
 //! whose event never came is read and sent. Acks are cut to what was sent, so an ack can
 //! never pass a message this device did not get.
+//!
+//! The reads from the database here (catch-up pages, gaps, rechecks, a new conversation's
+//! place) are awaited on the heap (`Box::pin`): inline, their futures would be part of
+//! the connection's task, which every idle connection keeps for its whole life.
 
 use std::collections::VecDeque;
 
@@ -19,9 +23,8 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use dialtone_protocol::ServerFrame;
 use dialtone_realtime::delivery::Orderer;
-use dialtone_realtime::{Connection, Hub, Outgoing};
+use dialtone_realtime::{Connection, Hub, Items, Outgoing};
 use dialtone_store::HighWater;
-use tokio::sync::mpsc;
 
 /// How long a gap may wait for its missing events before it is read from the database.
 const GAP_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
@@ -80,7 +83,7 @@ impl Delivery {
 
     /// Queues a read of every conversation whose last seq is past what was sent.
     async fn recheck(&mut self, hub: &Hub, conn: &Connection) {
-        match hub.high_water(conn).await {
+        match Box::pin(hub.high_water(conn)).await {
             Ok(water) => self.plan(water),
             Err(e) => tracing::warn!(error = %e, "recheck failed; the next one tries again"),
         }
@@ -125,7 +128,7 @@ impl Delivery {
         hub: &Hub,
         conn: &Connection,
         first: Outgoing,
-        items: &mut mpsc::Receiver<Outgoing>,
+        items: &mut Items,
     ) -> Result<(), axum::Error> {
         use futures::SinkExt;
         let mut next = Some(first);
@@ -134,7 +137,7 @@ impl Delivery {
             self.write_item(socket, hub, conn, item).await?;
             handled += 1;
             if handled < ITEMS_PER_FLUSH {
-                next = items.try_recv().ok();
+                next = items.try_recv();
             }
         }
         socket.flush().await
@@ -185,7 +188,7 @@ impl Delivery {
         if !self.order.knows(conversation_id) {
             // A conversation that began after this connection did (or that it was added
             // to): its place is the device's ack.
-            match hub.acked(conn, conversation_id).await {
+            match Box::pin(hub.acked(conn, conversation_id)).await {
                 Ok(acked) => self.order.start(conversation_id, acked),
                 Err(e) => {
                     tracing::warn!(error = %e, conversation_id, "no place yet; left to the recheck");
@@ -271,10 +274,7 @@ impl Delivery {
         after: u64,
         upto: u64,
     ) -> Result<Option<u64>, axum::Error> {
-        match hub
-            .fill(conn, conversation_id, after, upto, hub.page())
-            .await
-        {
+        match Box::pin(hub.fill(conn, conversation_id, after, upto, hub.page())).await {
             Ok((rows, covered)) => {
                 for text in self.order.filled(conversation_id, covered, rows) {
                     feed(socket, text).await?;

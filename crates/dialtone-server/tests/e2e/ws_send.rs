@@ -431,3 +431,28 @@ async fn a_long_burst_of_sends_is_answered_in_full_without_closing_the_connectio
         );
     }
 }
+
+/// The read buffer of a connection is small (idle connections keep it): a frame of the
+/// largest size allowed, the longest text with every character a 6-byte JSON escape, still
+/// arrives whole and is sent.
+#[tokio::test]
+async fn the_largest_frame_allowed_arrives_whole_through_the_small_read_buffer() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "phone").await;
+    app.code_login(BOB, "phone").await;
+    let conv = app.direct_id(&a, BOB).await;
+    let mut alice = connected(&app, &a).await;
+    // `\u0078` is "x": 64 Ki characters, 384 KiB of JSON.
+    let escaped = "\\u0078".repeat(64 * 1024);
+    let frame = format!(
+        r#"{{"type":"send","conversation_id":"{conv}","client_id":"big","kind":"text","text":"{escaped}"}}"#
+    );
+    assert!(frame.len() > 380 * 1024 && frame.len() < 400 * 1024);
+    alice.send_text(&frame).await;
+    let sent = next_of(&mut alice, "sent").await;
+    assert_eq!(sent["client_id"], "big");
+    assert_eq!(
+        sent["message"]["text"].as_str().map(str::len),
+        Some(64 * 1024)
+    );
+}
