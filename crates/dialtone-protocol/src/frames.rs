@@ -148,8 +148,14 @@ pub enum ServerFrame {
 impl ServerFrame {
     /// The frame as the JSON text written on the socket.
     pub fn to_json(&self) -> Vec<u8> {
-        // Every field is a string, a number, a bool or a struct of them: this cannot fail.
-        serde_json::to_vec(self).unwrap_or_else(|_| br#"{"type":"error"}"#.to_vec())
+        // Every field is a string, a number, a bool or a struct of them: this is not
+        // expected to fail. If it ever does, the log says so and the client gets an
+        // `error` frame rather than nothing.
+        serde_json::to_vec(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "frame not encoded");
+            br#"{"type":"error","code":"internal_error","message":"something went wrong on our side"}"#
+                .to_vec()
+        })
     }
 
     /// An `error` frame.

@@ -443,7 +443,7 @@ impl Hub {
             match events.recv().await {
                 Ok(event) => {
                     if let Err(e) = self.handle(&event).await {
-                        tracing::warn!(error = %e, ?event, "event not fanned out");
+                        tracing::warn!(error = %e.report(), ?event, "event not fanned out");
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -454,7 +454,7 @@ impl Hub {
                     tracing::warn!(skipped = n, "fan-out lagged; resyncing every connection");
                     self.accounts.forget_sessions();
                     if let Err(e) = self.resync_all().await {
-                        tracing::warn!(error = %e, "resync failed");
+                        tracing::warn!(error = %e.report(), "resync failed");
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => break,

@@ -196,7 +196,7 @@ impl Running {
                 tokio::select! {
                     _ = every.tick() => {
                         if let Err(e) = accounts.housekeeping().await {
-                            tracing::warn!(error = %e, "housekeeping failed");
+                            tracing::warn!(error = %e.report(), "housekeeping failed");
                         }
                         if let Err(e) = swept_blobs.remove_stale_uploads(STALE_UPLOAD).await {
                             tracing::warn!(error = %e, "stale uploads not removed");
@@ -232,7 +232,7 @@ impl Running {
                     tokio::select! {
                         _ = every.tick() => {
                             if let Err(e) = hub.tick(dead_after).await {
-                                tracing::warn!(error = %e, "node heartbeat failed");
+                                tracing::warn!(error = %e.report(), "node heartbeat failed");
                             }
                         }
                         // Commits whose event never came reach their devices anyway.

@@ -257,7 +257,7 @@ impl AccountService {
                     .ok_or(ServiceError::VerificationExpired)?;
                 self.code_login(user, device_name, now).await
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(ServiceError::from(e)),
         }
     }
 

@@ -126,12 +126,12 @@ async fn ws(
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
                     if let Err(e) = hub.disconnect(&conn).await {
-                        tracing::warn!(error = %e, "disconnect not recorded");
+                        tracing::warn!(error = %e.report(), "disconnect not recorded");
                     }
                     // Sends the reply to a client's close frame, then closes.
                     let _ = futures::SinkExt::close(&mut socket).await;
                 }
-                Err(e) => tracing::warn!(error = %e, "connection not registered"),
+                Err(e) => tracing::warn!(error = %e.report(), "connection not registered"),
             }
         }))
 }
@@ -482,5 +482,39 @@ async fn client_frame(
                 .await,
             &typing.conversation_id,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialtone_service::ServiceError;
+    use dialtone_store::StoreError;
+
+    use super::*;
+    use crate::test_logs::Captured;
+
+    #[test]
+    fn a_storage_failure_on_the_socket_is_logged_with_its_cause_and_answered_generically() {
+        let e = ServiceError::from(StoreError::Corrupt("role 'owner'".into()));
+        let line = line!() - 1;
+        let (frame, logs) = Captured::logs(|| failure(e, Some("c-1".into()), "conv-1"));
+        assert!(
+            logs.contains("corrupt stored value: role 'owner'"),
+            "{logs}"
+        );
+        assert!(logs.contains(&format!("{}:{line}:", file!())), "{logs}");
+        let ServerFrame::Error {
+            code,
+            message,
+            client_id,
+            conversation_id,
+        } = frame
+        else {
+            panic!("not an error frame: {frame:?}");
+        };
+        assert_eq!(code, ErrorCode::InternalError);
+        assert_eq!(message, "something went wrong on our side");
+        assert_eq!(client_id.as_deref(), Some("c-1"));
+        assert_eq!(conversation_id.as_deref(), Some("conv-1"));
     }
 }

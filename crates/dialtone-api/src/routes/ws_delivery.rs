@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use dialtone_protocol::ServerFrame;
-use dialtone_realtime::delivery::Orderer;
+use dialtone_realtime::delivery::{Orderer, Unknown};
 use dialtone_realtime::{Connection, Hub, Outgoing};
 use dialtone_store::HighWater;
 use tokio::sync::mpsc;
@@ -82,7 +82,9 @@ impl Delivery {
     async fn recheck(&mut self, hub: &Hub, conn: &Connection) {
         match hub.high_water(conn).await {
             Ok(water) => self.plan(water),
-            Err(e) => tracing::warn!(error = %e, "recheck failed; the next one tries again"),
+            Err(e) => {
+                tracing::warn!(error = %e.report(), "recheck failed; the next one tries again")
+            }
         }
     }
 
@@ -188,15 +190,24 @@ impl Delivery {
             match hub.acked(conn, conversation_id).await {
                 Ok(acked) => self.order.start(conversation_id, acked),
                 Err(e) => {
-                    tracing::warn!(error = %e, conversation_id, "no place yet; left to the recheck");
+                    tracing::warn!(error = %e.report(), conversation_id, "no place yet; left to the recheck");
                     return Ok(());
                 }
             }
         }
-        let ready = self
-            .order
-            .offer(conversation_id, seq, text)
-            .unwrap_or_default();
+        let ready = match self.order.offer(conversation_id, seq, text) {
+            Ok(ready) => ready,
+            Err(Unknown) => {
+                // Started just above, so not expected; the recheck would still bring the
+                // message, but a silent drop would hide the bug.
+                tracing::error!(
+                    conversation_id,
+                    seq,
+                    "message offered to no place; left to the recheck"
+                );
+                return Ok(());
+            }
+        };
         for text in ready {
             feed(socket, text).await?;
         }
@@ -282,7 +293,7 @@ impl Delivery {
                 Ok(Some(covered))
             }
             Err(e) => {
-                tracing::warn!(error = %e, conversation_id, "messages not read; left to the recheck");
+                tracing::warn!(error = %e.report(), conversation_id, "messages not read; left to the recheck");
                 Ok(None)
             }
         }

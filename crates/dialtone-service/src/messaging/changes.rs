@@ -35,7 +35,7 @@ impl MessagingService {
         event: SystemEvent,
     ) {
         if let Err(e) = self.try_post_system(actor, conversation_id, &event).await {
-            tracing::warn!(error = %e, conversation_id, ?event, "system line not written");
+            tracing::warn!(error = %e.report(), conversation_id, ?event, "system line not written");
         }
     }
 
@@ -79,7 +79,9 @@ impl MessagingService {
                 })
                 .await;
             }
-            Err(e) => tracing::warn!(error = %e, conversation_id, "conversation not announced"),
+            Err(e) => {
+                tracing::warn!(error = %e.report(), conversation_id, "conversation not announced")
+            }
         }
     }
 

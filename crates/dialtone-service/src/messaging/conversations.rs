@@ -130,7 +130,7 @@ impl MessagingService {
                     .ok_or(ServiceError::UserNotFound)?;
                 Ok((self.conversation(user, &id).await?, false))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(ServiceError::from(e)),
         }
     }
 
