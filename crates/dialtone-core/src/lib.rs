@@ -5,6 +5,7 @@
 //! above never re-check them.
 
 pub mod clock;
+pub mod kinds;
 pub mod phone;
 pub mod presence;
 pub mod privacy;
@@ -12,4 +13,5 @@ pub mod text;
 pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use kinds::{ConversationKind, MessageKind, Role, UnknownWord};
 pub use phone::{NumberKind, ParsedPhone, PhoneError, PhoneNumber, Region};

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use dialtone_core::ConversationKind;
 use dialtone_core::presence::PresenceState;
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ pub struct ConversationState {
     /// Id.
     pub id: String,
     /// `direct` or `group`.
-    pub kind: String,
+    pub kind: ConversationKind,
     /// A group's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -207,7 +208,9 @@ pub struct SendFrame {
     pub conversation_id: String,
     /// The sender's idempotency key.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`, as the client wrote it:
+    /// the messaging service reads it (an unknown kind is its `invalid_input`, as over
+    /// HTTP, not a malformed frame).
     pub kind: String,
     /// Text, caption or sticker name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

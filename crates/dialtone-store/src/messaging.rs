@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use dialtone_core::{ConversationKind, MessageKind, Role};
 
 use crate::StoreResult;
 
@@ -10,8 +11,8 @@ use crate::StoreResult;
 pub struct ConversationRecord {
     /// Opaque id.
     pub id: String,
-    /// `direct` or `group`.
-    pub kind: String,
+    /// Direct or group.
+    pub kind: ConversationKind,
     /// A group's name.
     pub name: Option<String>,
     /// The seq of its newest message (0 when empty).
@@ -27,8 +28,8 @@ pub struct ConversationRecord {
 pub struct MemberRecord {
     /// The user.
     pub user_id: String,
-    /// `admin` or `member`.
-    pub role: String,
+    /// What the member may do.
+    pub role: Role,
     /// Read up to this seq.
     pub read_seq: u64,
     /// Some device of the member acknowledged up to this seq.
@@ -66,8 +67,8 @@ pub struct MessageRecord {
     pub sender_id: String,
     /// The sender's idempotency key.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
-    pub kind: String,
+    /// What it is.
+    pub kind: MessageKind,
     /// Text (or a sticker's id).
     pub text: Option<String>,
     /// Attachment id.
@@ -90,7 +91,7 @@ pub trait MessageRepo: Send + Sync {
     async fn create_conversation(
         &self,
         conversation: &ConversationRecord,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         pair: Option<(&str, &str)>,
     ) -> StoreResult<()>;
     /// The direct conversation of two users, if any.
@@ -111,7 +112,7 @@ pub trait MessageRepo: Send + Sync {
     async fn add_members(
         &self,
         conversation_id: &str,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Removes a member, in one transaction; `None` when they were not one. When the last
@@ -196,8 +197,8 @@ pub trait MessageRepo: Send + Sync {
 /// What one acknowledgement of `ack_batch` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckDone {
-    /// The conversation's kind (`direct` or `group`).
-    pub kind: String,
+    /// The conversation's kind.
+    pub kind: ConversationKind,
     /// The seq recorded: the one asked for, cut to the conversation's last.
     pub seq: u64,
     /// Whether the member's delivered mark moved.

@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Duration, DurationRound, Utc};
-use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
+use dialtone_core::{ConversationKind, MessageKind, PhoneNumber, Role};
 use dialtone_store::{
     AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, HighWater,
     ListKind, MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store,
@@ -826,29 +826,29 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     let repo = &store.messages;
     let group = ConversationRecord {
         id: "g".into(),
-        kind: "group".into(),
+        kind: ConversationKind::Group,
         name: Some("g".into()),
         last_seq: 0,
         created_at: now(),
         members_version: 0,
     };
-    repo.create_conversation(&group, &[("t".to_owned(), "admin".to_owned())], None)
+    repo.create_conversation(&group, &[("t".to_owned(), Role::Admin)], None)
         .await
         .unwrap();
     // w joins before v: w is the longest-standing member after the admin.
     let t0 = now();
-    repo.add_members("g", &[("w".to_owned(), "member".to_owned())], t0)
+    repo.add_members("g", &[("w".to_owned(), Role::Member)], t0)
         .await
         .unwrap();
     repo.add_members(
         "g",
-        &[("v".to_owned(), "member".to_owned())],
+        &[("v".to_owned(), Role::Member)],
         t0 + Duration::seconds(1),
     )
     .await
     .unwrap();
     let roles = || async {
-        let mut roles: Vec<(String, String)> = repo
+        let mut roles: Vec<(String, Role)> = repo
             .members("g")
             .await
             .unwrap()
@@ -865,7 +865,7 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     );
     repo.add_members(
         "g",
-        &[("v".to_owned(), "member".to_owned())],
+        &[("v".to_owned(), Role::Member)],
         t0 + Duration::seconds(2),
     )
     .await
@@ -880,8 +880,8 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     assert_eq!(
         roles().await,
         vec![
-            ("v".to_owned(), "member".to_owned()),
-            ("w".to_owned(), "admin".to_owned())
+            ("v".to_owned(), Role::Member),
+            ("w".to_owned(), Role::Admin)
         ]
     );
     // So does the next one; the last member leaving promotes nobody.
@@ -1001,7 +1001,7 @@ fn message(id: &str, conv: &str, sender: &str, client_id: &str) -> MessageRecord
         seq: 0,
         sender_id: sender.into(),
         client_id: client_id.into(),
-        kind: "text".into(),
+        kind: MessageKind::Text,
         text: Some(format!("hello {id}")),
         attachment_id: None,
         reply_to: None,
@@ -1015,15 +1015,15 @@ async fn messaging(store: Store) {
     two_users(&store).await;
     let conv = ConversationRecord {
         id: "c1".into(),
-        kind: "direct".into(),
+        kind: ConversationKind::Direct,
         name: None,
         last_seq: 0,
         created_at: now(),
         members_version: 0,
     };
     let members = vec![
-        ("t".to_owned(), "member".to_owned()),
-        ("v".to_owned(), "member".to_owned()),
+        ("t".to_owned(), Role::Member),
+        ("v".to_owned(), Role::Member),
     ];
     let repo = &store.messages;
     repo.create_conversation(&conv, &members, Some(("v", "t")))
@@ -1176,7 +1176,7 @@ async fn messaging(store: Store) {
     assert_eq!(version(&store).await, before + 1, "a member left");
     assert_eq!(repo.remove_member("c1", "v").await.unwrap(), None);
     assert_eq!(version(&store).await, before + 1, "nobody left");
-    repo.add_members("c1", &[("v".to_owned(), "member".to_owned())], now())
+    repo.add_members("c1", &[("v".to_owned(), Role::Member)], now())
         .await
         .unwrap();
     assert_eq!(version(&store).await, before + 2, "a member joined");
@@ -1186,7 +1186,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     two_users(&store).await;
     let conv = ConversationRecord {
         id: "g".into(),
-        kind: "group".into(),
+        kind: ConversationKind::Group,
         name: Some("g".into()),
         last_seq: 0,
         created_at: now(),
@@ -1194,7 +1194,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     };
     store
         .messages
-        .create_conversation(&conv, &[("t".to_owned(), "admin".to_owned())], None)
+        .create_conversation(&conv, &[("t".to_owned(), Role::Admin)], None)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -1231,7 +1231,7 @@ async fn batched_appends(store: Store) {
     for id in ["b1", "b2"] {
         let conv = ConversationRecord {
             id: id.into(),
-            kind: "group".into(),
+            kind: ConversationKind::Group,
             name: Some(id.into()),
             last_seq: 0,
             created_at: now(),
@@ -1240,8 +1240,8 @@ async fn batched_appends(store: Store) {
         repo.create_conversation(
             &conv,
             &[
-                ("t".to_owned(), "admin".to_owned()),
-                ("v".to_owned(), "member".to_owned()),
+                ("t".to_owned(), Role::Admin),
+                ("v".to_owned(), Role::Member),
             ],
             None,
         )
@@ -1341,7 +1341,7 @@ async fn batched_acks(store: Store) {
     let repo = &store.messages;
     let conv = ConversationRecord {
         id: "a1".into(),
-        kind: "direct".into(),
+        kind: ConversationKind::Direct,
         name: None,
         last_seq: 0,
         created_at: now(),
@@ -1350,8 +1350,8 @@ async fn batched_acks(store: Store) {
     repo.create_conversation(
         &conv,
         &[
-            ("t".to_owned(), "member".to_owned()),
-            ("v".to_owned(), "member".to_owned()),
+            ("t".to_owned(), Role::Member),
+            ("v".to_owned(), Role::Member),
         ],
         None,
     )
@@ -1451,4 +1451,76 @@ async fn refuses_unknown_urls() {
         dialtone_store::open("mysql://x").await,
         Err(StoreError::BadUrl(_))
     ));
+}
+
+/// Runs one statement on the database at `url` behind the store's back.
+async fn behind_the_stores_back(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
+fn corrupt_saying(result: Result<impl std::fmt::Debug, StoreError>, word: &str) {
+    match result {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains(word), "{what}"),
+        other => panic!("not a Corrupt naming {word}: {other:?}"),
+    }
+}
+
+/// A word the code does not know in a kind or role column is read back as a clear
+/// `Corrupt`, naming the word, not as a guess.
+async fn unknown_stored_words_are_corrupt(url: &str) {
+    let store = dialtone_store::open(url).await.unwrap();
+    two_users(&store).await;
+    let repo = &store.messages;
+    let group = ConversationRecord {
+        id: "g".into(),
+        kind: ConversationKind::Group,
+        name: Some("g".into()),
+        last_seq: 0,
+        created_at: now(),
+        members_version: 0,
+    };
+    let members = [
+        ("t".to_owned(), Role::Admin),
+        ("v".to_owned(), Role::Member),
+    ];
+    repo.create_conversation(&group, &members, None)
+        .await
+        .unwrap();
+    repo.append(&message("m1", "g", "t", "k1"), &[])
+        .await
+        .unwrap();
+
+    behind_the_stores_back(url, "UPDATE messages SET kind = 'gif'").await;
+    corrupt_saying(repo.messages("g", "v", None, None, 10).await, r#""gif""#);
+    behind_the_stores_back(url, "UPDATE conversation_members SET role = 'owner'").await;
+    corrupt_saying(repo.members("g").await, r#"role "owner""#);
+    corrupt_saying(repo.member("g", "v").await, r#"role "owner""#);
+    behind_the_stores_back(url, "UPDATE conversations SET kind = 'channel'").await;
+    corrupt_saying(
+        repo.conversation("g").await,
+        r#"conversation kind "channel""#,
+    );
+}
+
+#[tokio::test]
+async fn unknown_stored_words_are_corrupt_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    unknown_stored_words_are_corrupt(&dialtone_store::testing::sqlite_url(dir.path())).await;
+}
+
+#[tokio::test]
+async fn unknown_stored_words_are_corrupt_on_postgres() {
+    let name = "unknown_stored_words_are_corrupt_on_postgres";
+    if let Some(url) = dialtone_store::testing::fresh_postgres_url(name)
+        .await
+        .unwrap()
+    {
+        unknown_stored_words_are_corrupt(&url).await;
+    }
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use dialtone_core::{PhoneNumber, Region};
+use dialtone_core::{ConversationKind, PhoneNumber, Region};
 use dialtone_protocol::Message;
 use dialtone_service::Authenticated;
 use dialtone_service::messaging::{ConversationView, OutgoingMessage, message_of};
@@ -40,7 +40,8 @@ pub struct ConversationBody {
     /// Id.
     pub id: String,
     /// `direct` or `group`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: ConversationKind,
     /// A group's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -196,8 +197,14 @@ async fn create(
     Auth(auth): Auth,
     JsonBody(body): JsonBody<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationBody>), ApiError> {
-    match body.kind.as_str() {
-        "direct" => {
+    let kind = body.kind.parse::<ConversationKind>().map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::InvalidInput,
+            format!("kind is direct or group, not {:?}", body.kind),
+        )
+    })?;
+    match kind {
+        ConversationKind::Direct => {
             let peer = body.peer.ok_or_else(|| {
                 ApiError::bad_request(
                     ErrorCode::InvalidInput,
@@ -216,7 +223,7 @@ async fn create(
             };
             Ok((status, Json(view.into())))
         }
-        "group" => {
+        ConversationKind::Group => {
             let name = body.name.unwrap_or_default();
             let members = phones(&state, &auth, &body.members, body.region.as_deref())?;
             let view = state
@@ -225,10 +232,6 @@ async fn create(
                 .await?;
             Ok((StatusCode::CREATED, Json(view.into())))
         }
-        other => Err(ApiError::bad_request(
-            ErrorCode::InvalidInput,
-            format!("kind is direct or group, not {other:?}"),
-        )),
     }
 }
 

@@ -49,7 +49,7 @@ async fn append_bulk(app: &TestApp, sender_id: &str, messages: Vec<(String, Vec<
                     seq: 0,
                     sender_id: sender_id.to_owned(),
                     client_id: id,
-                    kind: "text".into(),
+                    kind: dialtone_core::MessageKind::Text,
                     text: Some(format!("message {page}-{i}")),
                     attachment_id: None,
                     reply_to: None,

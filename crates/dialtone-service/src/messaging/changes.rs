@@ -6,7 +6,8 @@
 //! at once).
 
 use dialtone_bus::Event;
-use dialtone_protocol::{ConversationState, SYSTEM_KIND, SystemEvent};
+use dialtone_core::Role;
+use dialtone_protocol::{ConversationState, MessageKind, SystemEvent};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::MessagingService;
@@ -15,7 +16,7 @@ use crate::{ServiceError, ServiceResult};
 
 /// The event a stored message tells of, if it is a system message.
 pub fn system_event_of(record: &MessageRecord) -> Option<SystemEvent> {
-    if record.kind != SYSTEM_KIND || record.deleted {
+    if record.kind != MessageKind::System || record.deleted {
         return None;
     }
     record
@@ -54,7 +55,7 @@ impl MessagingService {
             seq: 0,
             sender_id: actor.id.clone(),
             client_id: new_id(),
-            kind: SYSTEM_KIND.to_owned(),
+            kind: MessageKind::System,
             text: Some(text),
             attachment_id: None,
             reply_to: None,
@@ -102,7 +103,7 @@ impl MessagingService {
             members: members.iter().filter_map(|m| phone(&m.user_id)).collect(),
             admins: members
                 .iter()
-                .filter(|m| m.role == "admin")
+                .filter(|m| m.role == Role::Admin)
                 .filter_map(|m| phone(&m.user_id))
                 .collect(),
             created_at: record

@@ -76,7 +76,7 @@ impl Acks {
                 Some(Moved {
                     actor: actor.clone(),
                     conversation_id: ack.conversation_id.clone(),
-                    kind: done.kind.clone(),
+                    kind: done.kind,
                     seq: done.seq,
                     read: false,
                 })

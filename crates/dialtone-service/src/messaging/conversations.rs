@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use dialtone_core::PhoneNumber;
+use dialtone_core::{ConversationKind, PhoneNumber, Role};
 use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
 
 use super::{MessageView, MessagingService, SystemAction, SystemEvent, message_view};
@@ -56,7 +56,7 @@ impl MessagingService {
                 .collect(),
             admins: members
                 .iter()
-                .filter(|m| m.role == "admin")
+                .filter(|m| m.role == Role::Admin)
                 .filter_map(|m| phone_of(&m.user_id))
                 .collect(),
             unread: self
@@ -104,15 +104,15 @@ impl MessagingService {
         };
         let record = ConversationRecord {
             id: new_id(),
-            kind: "direct".into(),
+            kind: ConversationKind::Direct,
             name: None,
             last_seq: 0,
             created_at: self.now(),
             members_version: 0,
         };
         let members = vec![
-            (user.id.clone(), "member".to_owned()),
-            (peer_user.id.clone(), "member".to_owned()),
+            (user.id.clone(), Role::Member),
+            (peer_user.id.clone(), Role::Member),
         ];
         match self
             .store
@@ -159,13 +159,13 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        let mut members = vec![(user.id.clone(), "admin".to_owned())];
+        let mut members = vec![(user.id.clone(), Role::Admin)];
         for u in self.reachable(user, phones).await? {
-            members.push((u.id, "member".to_owned()));
+            members.push((u.id, Role::Member));
         }
         let record = ConversationRecord {
             id: new_id(),
-            kind: "group".into(),
+            kind: ConversationKind::Group,
             name: Some(name),
             last_seq: 0,
             created_at: self.now(),
@@ -212,7 +212,7 @@ impl MessagingService {
         for record in self.store.messages.conversations_of(&user.id).await? {
             let (record, members, me) = self.membership(user, &record.id).await?;
             let view = self.view(user, record, members, &me).await?;
-            let with_hidden = view.record.kind == "direct"
+            let with_hidden = view.record.kind == ConversationKind::Direct
                 && view
                     .members
                     .iter()
@@ -241,10 +241,10 @@ impl MessagingService {
         phones: &[PhoneNumber],
     ) -> ServiceResult<ConversationView> {
         let (record, members, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        if me.role != "admin" {
+        if me.role != Role::Admin {
             return Err(ServiceError::NotAdmin);
         }
         let joining: Vec<UserRecord> = self
@@ -259,9 +259,9 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        let new: Vec<(String, String)> = joining
+        let new: Vec<(String, Role)> = joining
             .iter()
-            .map(|u| (u.id.clone(), "member".to_owned()))
+            .map(|u| (u.id.clone(), Role::Member))
             .collect();
         let added = self.store.messages.add_members(id, &new, self.now()).await;
         self.members_changed(id);
@@ -283,10 +283,10 @@ impl MessagingService {
         name: &str,
     ) -> ServiceResult<ConversationView> {
         let (record, _, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        if me.role != "admin" {
+        if me.role != Role::Admin {
             return Err(ServiceError::NotAdmin);
         }
         let name = Self::group_name(name)?;
@@ -308,7 +308,7 @@ impl MessagingService {
         phone: &PhoneNumber,
     ) -> ServiceResult<()> {
         let (record, members, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
         let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
@@ -317,7 +317,7 @@ impl MessagingService {
         let target = if leaving {
             user.id.clone()
         } else {
-            if me.role != "admin" {
+            if me.role != Role::Admin {
                 return Err(ServiceError::NotAdmin);
             }
             users

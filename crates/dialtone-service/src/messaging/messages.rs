@@ -2,8 +2,8 @@
 //! needs to know about each.
 
 use dialtone_bus::Event;
-use dialtone_core::PhoneNumber;
 use dialtone_core::privacy::Flow;
+use dialtone_core::{MessageKind, PhoneNumber};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::receipts::Moved;
@@ -28,7 +28,8 @@ pub struct MessageView {
 pub struct OutgoingMessage {
     /// The sender's idempotency key: the same key again returns the first message.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`, as the client wrote it
+    /// (read by [`MessagingService::send`]: an unknown kind is `InvalidInput`).
     pub kind: String,
     /// The text.
     pub text: Option<String>,
@@ -39,15 +40,20 @@ pub struct OutgoingMessage {
 }
 
 impl MessagingService {
-    fn check(&self, message: &OutgoingMessage) -> ServiceResult<()> {
+    /// Checks a message a client wrote; its kind, read.
+    fn check(&self, message: &OutgoingMessage) -> ServiceResult<MessageKind> {
         let id_len = message.client_id.chars().count();
         if id_len == 0 || id_len > MAX_CLIENT_ID_CHARS {
             return Err(ServiceError::InvalidInput(format!(
                 "client_id has 1 to {MAX_CLIENT_ID_CHARS} characters"
             )));
         }
-        match message.kind.as_str() {
-            "text" => {
+        // `system` is the server's own: to a client it is as unknown as any other word.
+        let unknown =
+            || ServiceError::InvalidInput(format!("unknown message kind {:?}", message.kind));
+        let kind = message.kind.parse::<MessageKind>().map_err(|_| unknown())?;
+        match kind {
+            MessageKind::Text => {
                 let text = message.text.as_deref().unwrap_or("");
                 if text.trim().is_empty() {
                     return Err(ServiceError::InvalidInput(
@@ -62,19 +68,19 @@ impl MessagingService {
                         "a text message has no attachment".into(),
                     ));
                 }
-                Ok(())
             }
-            "image" | "voice" | "video" | "file" => Ok(()),
-            "sticker" => match message.text.as_deref().and_then(crate::stickers::find) {
-                Some(_) if message.attachment_id.is_none() => Ok(()),
-                _ => Err(ServiceError::InvalidInput(
-                    "a sticker message names a hosted sticker as pack/sticker in text".into(),
-                )),
-            },
-            other => Err(ServiceError::InvalidInput(format!(
-                "unknown message kind {other:?}"
-            ))),
+            MessageKind::Image | MessageKind::Voice | MessageKind::Video | MessageKind::File => {}
+            MessageKind::Sticker => {
+                let hosted = message.text.as_deref().and_then(crate::stickers::find);
+                if hosted.is_none() || message.attachment_id.is_some() {
+                    return Err(ServiceError::InvalidInput(
+                        "a sticker message names a hosted sticker as pack/sticker in text".into(),
+                    ));
+                }
+            }
+            MessageKind::System => return Err(unknown()),
         }
+        Ok(kind)
     }
 
     /// A message with a file must carry one of the sender's own uploads, of a type that
@@ -82,14 +88,15 @@ impl MessagingService {
     async fn check_attachment(
         &self,
         user: &UserRecord,
+        kind: MessageKind,
         message: &OutgoingMessage,
     ) -> ServiceResult<()> {
-        let needs = match message.kind.as_str() {
-            "image" => Some("image/"),
-            "voice" => Some("audio/"),
-            "video" => Some("video/"),
-            "file" => Some(""),
-            _ => None,
+        let needs = match kind {
+            MessageKind::Image => Some("image/"),
+            MessageKind::Voice => Some("audio/"),
+            MessageKind::Video => Some("video/"),
+            MessageKind::File => Some(""),
+            MessageKind::Text | MessageKind::Sticker | MessageKind::System => None,
         };
         let Some(prefix) = needs else {
             return Ok(());
@@ -108,7 +115,7 @@ impl MessagingService {
         if !attachment.content_type.starts_with(prefix) {
             return Err(ServiceError::WrongKind(format!(
                 "a {} message needs a {}* attachment, not {}",
-                message.kind, prefix, attachment.content_type
+                kind, prefix, attachment.content_type
             )));
         }
         Ok(())
@@ -157,8 +164,8 @@ impl MessagingService {
     ) -> ServiceResult<(MessageView, bool)> {
         message.text = message.text.map(|t| dialtone_core::text::multi_line(&t));
         let roster = self.roster(user, conversation_id).await?;
-        self.check(&message)?;
-        self.check_attachment(user, &message).await?;
+        let kind = self.check(&message)?;
+        self.check_attachment(user, kind, &message).await?;
         if let Some(reply) = &message.reply_to {
             self.check_reply(user, conversation_id, reply).await?;
         }
@@ -168,7 +175,7 @@ impl MessagingService {
             seq: 0,
             sender_id: user.id.clone(),
             client_id: message.client_id,
-            kind: message.kind,
+            kind,
             text: message.text,
             attachment_id: message.attachment_id,
             reply_to: message.reply_to,
@@ -232,7 +239,7 @@ impl MessagingService {
     ) -> ServiceResult<MessageView> {
         let text = &dialtone_core::text::multi_line(text);
         let record = self.own_message(user, conversation_id, message_id).await?;
-        if record.kind != "text" {
+        if record.kind != MessageKind::Text {
             return Err(ServiceError::InvalidInput(
                 "only text messages can be edited".into(),
             ));
@@ -283,7 +290,7 @@ impl MessagingService {
             .message_by_id(conversation_id, message_id)
             .await?
             // A system line belongs to the conversation, not to whoever caused it.
-            .filter(|m| !m.deleted && m.kind != super::SYSTEM_KIND)
+            .filter(|m| !m.deleted && m.kind != MessageKind::System)
             .ok_or(ServiceError::MessageNotFound)?;
         if record.sender_id != user.id {
             return Err(ServiceError::NotYourMessage);

@@ -22,7 +22,7 @@ use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, St
 
 pub use changes::system_event_of;
 pub use conversations::ConversationView;
-pub use dialtone_protocol::{Message, SYSTEM_KIND, SystemAction, SystemEvent};
+pub use dialtone_protocol::{Message, MessageKind, SystemAction, SystemEvent};
 pub use messages::{MessageView, OutgoingMessage};
 
 use crate::social::SocialService;
@@ -359,9 +359,9 @@ pub fn message_of(view: &MessageView) -> Message {
         seq: r.seq,
         sender: view.sender.to_string(),
         client_id: r.client_id.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind,
         // A system message's text is its stored event, given as `system` instead.
-        text: r.text.clone().filter(|_| r.kind != SYSTEM_KIND),
+        text: r.text.clone().filter(|_| r.kind != MessageKind::System),
         system: system_event_of(r),
         attachment: r.attachment_id.clone(),
         reply_to: r.reply_to.clone(),

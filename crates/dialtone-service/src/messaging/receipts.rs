@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use dialtone_bus::{Event, EventBus};
+use dialtone_core::ConversationKind;
 use dialtone_core::privacy::Flow;
 use dialtone_store::{Store, UserRecord};
 
@@ -19,8 +20,8 @@ pub(crate) struct Moved {
     pub actor: UserRecord,
     /// The conversation.
     pub conversation_id: String,
-    /// Its kind (`direct` or `group`).
-    pub kind: String,
+    /// Its kind.
+    pub kind: ConversationKind,
     /// The mark's new seq.
     pub seq: u64,
     /// The read mark (else the delivered mark).
@@ -52,7 +53,7 @@ impl Receipts {
         let mut direct_members: HashMap<&str, Vec<String>> = HashMap::new();
         let mut candidates: Vec<Vec<String>> = Vec::with_capacity(moved.len());
         for m in moved {
-            let ids = if m.kind == "group" {
+            let ids = if m.kind == ConversationKind::Group {
                 let key = (m.conversation_id.as_str(), m.seq);
                 match group_senders.get(&key) {
                     Some(sender) => sender.iter().cloned().collect(),

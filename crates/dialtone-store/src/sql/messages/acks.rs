@@ -5,7 +5,9 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 use std::collections::HashMap;
 
 use super::{ROWS_PER_STATEMENT, rows, seq, signed};
-use crate::sql::{CHUNK, Dialect, SqlDb, placeholders};
+use dialtone_core::ConversationKind;
+
+use crate::sql::{CHUNK, Dialect, SqlDb, placeholders, word};
 use crate::{AckDone, DeviceAck, HighWater, StoreResult};
 
 /// A device's acknowledgement ($1 session, $2 conversation, $3 seq); it never moves back.
@@ -92,7 +94,7 @@ where
             acks.iter().map(|a| a.conversation_id.as_str()).collect();
         conversations.sort_unstable();
         conversations.dedup();
-        let mut found: HashMap<(String, String), (String, u64)> = HashMap::new();
+        let mut found: HashMap<(String, String), (ConversationKind, u64)> = HashMap::new();
         for chunk in conversations.chunks(CHUNK) {
             let sql = format!(
                 "SELECT cm.conversation_id, cm.user_id, c.kind, c.last_seq \
@@ -107,7 +109,7 @@ where
                 query = query.bind(*id);
             }
             for (conversation, user, kind, last) in query.fetch_all(&mut *tx).await? {
-                found.insert((conversation, user), (kind, seq(last)));
+                found.insert((conversation, user), (word(&kind)?, seq(last)));
             }
         }
         // Each member's ack, cut to the last seq; the highest per device and per
@@ -131,7 +133,7 @@ where
                 .or_insert(at);
             *mark = (*mark).max(at);
             done.push(Some(AckDone {
-                kind: kind.clone(),
+                kind: *kind,
                 seq: at,
                 moved: false,
             }));

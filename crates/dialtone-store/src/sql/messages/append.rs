@@ -155,7 +155,7 @@ where
                     .bind(signed(m.seq))
                     .bind(&m.sender_id)
                     .bind(&m.client_id)
-                    .bind(&m.kind)
+                    .bind(m.kind.as_str())
                     .bind(&m.text)
                     .bind(&m.attachment_id)
                     .bind(&m.reply_to)

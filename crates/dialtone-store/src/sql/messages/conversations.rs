@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::seq;
-use crate::sql::{Dialect, SqlDb, ms, time};
+use dialtone_core::Role;
+
+use crate::sql::{Dialect, SqlDb, ms, time, word};
 use crate::{ConversationRecord, MemberRecord, MemberRemoved, StoreResult};
 
 #[derive(sqlx::FromRow)]
@@ -17,13 +19,25 @@ struct ConversationRow {
     members_version: i64,
 }
 
+/// A member read back: `(user_id, role, read_seq, delivered_seq)`.
+fn member_record(
+    (user_id, role, read, delivered): (String, String, i64, i64),
+) -> StoreResult<MemberRecord> {
+    Ok(MemberRecord {
+        user_id,
+        role: word(&role)?,
+        read_seq: seq(read),
+        delivered_seq: seq(delivered),
+    })
+}
+
 impl ConversationRow {
     fn into_record(self) -> StoreResult<ConversationRecord> {
         Ok(ConversationRecord {
             created_at: time(self.created_at)?,
             last_seq: seq(self.last_seq),
             id: self.id,
-            kind: self.kind,
+            kind: word(&self.kind)?,
             name: self.name,
             members_version: seq(self.members_version),
         })
@@ -54,7 +68,7 @@ where
     pub(super) async fn create_conversation(
         &self,
         c: &ConversationRecord,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         pair: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -63,7 +77,7 @@ where
              VALUES ($1, $2, $3, 0, $4)",
         )
         .bind(&c.id)
-        .bind(&c.kind)
+        .bind(c.kind.as_str())
         .bind(&c.name)
         .bind(ms(c.created_at))
         .execute(&mut *tx)
@@ -87,7 +101,7 @@ where
             )
             .bind(&c.id)
             .bind(user_id)
-            .bind(role)
+            .bind(role.as_str())
             .bind(ms(c.created_at))
             .execute(&mut *tx)
             .await?;
@@ -154,15 +168,7 @@ where
         .bind(conversation_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user_id, role, read, delivered)| MemberRecord {
-                user_id,
-                role,
-                read_seq: seq(read),
-                delivered_seq: seq(delivered),
-            })
-            .collect())
+        rows.into_iter().map(member_record).collect()
     }
 
     /// See [`MessageRepo::member`].
@@ -179,19 +185,14 @@ where
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(user_id, role, read, delivered)| MemberRecord {
-            user_id,
-            role,
-            read_seq: seq(read),
-            delivered_seq: seq(delivered),
-        }))
+        row.map(member_record).transpose()
     }
 
     /// See [`MessageRepo::add_members`].
     pub(super) async fn add_members(
         &self,
         conversation_id: &str,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -202,7 +203,7 @@ where
             )
             .bind(conversation_id)
             .bind(user_id)
-            .bind(role)
+            .bind(role.as_str())
             .bind(ms(at))
             .execute(&mut *tx)
             .await?;
@@ -241,7 +242,7 @@ where
             return Ok(None);
         };
         let mut removed = MemberRemoved::default();
-        if role == "admin" {
+        if word::<Role>(&role)? == Role::Admin {
             let (admins,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM conversation_members \
                  WHERE conversation_id = $1 AND role = 'admin'",

@@ -11,9 +11,10 @@ mod read;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use dialtone_core::Role;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
-use super::{Dialect, SqlDb, time};
+use super::{Dialect, SqlDb, time, word};
 use crate::{
     AckDone, ConversationRecord, DeviceAck, HighWater, MemberRecord, MemberRemoved, MessageRecord,
     MessageRepo, StoreResult,
@@ -54,7 +55,7 @@ impl MessageRow {
             conversation_id: self.conversation_id,
             sender_id: self.sender_id,
             client_id: self.client_id,
-            kind: self.kind,
+            kind: word(&self.kind)?,
             text: self.text,
             attachment_id: self.attachment_id,
             reply_to: self.reply_to,
@@ -104,7 +105,7 @@ where
     async fn create_conversation(
         &self,
         c: &ConversationRecord,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         pair: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         self.create_conversation(c, members, pair).await
@@ -137,7 +138,7 @@ where
     async fn add_members(
         &self,
         conversation_id: &str,
-        members: &[(String, String)],
+        members: &[(String, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.add_members(conversation_id, members, at).await
