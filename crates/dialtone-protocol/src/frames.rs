@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use dialtone_core::ConversationKind;
 use dialtone_core::presence::PresenceState;
+use dialtone_core::{ConversationId, ConversationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::{ErrorCode, Message};
@@ -189,7 +189,7 @@ pub enum ClientFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// Every message up to this seq.
     pub seq: u64,
 }
@@ -198,14 +198,14 @@ pub struct AckFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
 }
 
 /// `send`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The sender's idempotency key.
     pub client_id: String,
     /// `text`, `sticker`, `image`, `voice`, `video` or `file`, as the client wrote it:

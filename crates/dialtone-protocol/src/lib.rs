@@ -15,7 +15,7 @@ mod error;
 mod frames;
 mod message;
 
-pub use dialtone_core::ConversationKind;
+pub use dialtone_core::{ConversationId, ConversationKind, UserId};
 pub use error::ErrorCode;
 pub use frames::{
     AckFrame, ClientFrame, ConversationState, FrameError, PresenceFrame, ReceiptStatus, SendFrame,

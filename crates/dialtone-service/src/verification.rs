@@ -218,7 +218,7 @@ impl AccountService {
     ) -> ServiceResult<CodeAccepted> {
         let region = phone.region().unwrap_or(self.deps.default_region);
         let user = UserRecord {
-            id: crypto::new_id(),
+            id: crypto::new_id().into(),
             phone: phone.clone(),
             region: region.code(),
             display_name: None,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dialtone_core::PhoneNumber;
+use dialtone_core::{PhoneNumber, UserId};
 
 use crate::StoreResult;
 
@@ -10,7 +10,7 @@ use crate::StoreResult;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// Opaque id.
-    pub id: String,
+    pub id: UserId,
     /// The account's number, unique.
     pub phone: PhoneNumber,
     /// ISO region used to read national numbers this user types.
@@ -52,7 +52,7 @@ pub struct SessionRecord {
     /// Opaque device id.
     pub id: String,
     /// Whose device.
-    pub user_id: String,
+    pub user_id: UserId,
     /// SHA-256 of the bearer token, hex.
     pub token_hash: String,
     /// Device name given at login.
@@ -80,7 +80,7 @@ pub trait AccountRepo: Send + Sync {
     /// The account with an id.
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
     /// The accounts with these ids (members of a conversation).
-    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>>;
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>>;
     /// The accounts of those numbers that have one (address-book discovery).
     async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>>;
     /// Writes the editable settings: display name, region, registration lock.

@@ -5,7 +5,7 @@
 use chrono::{Duration, DurationRound, Utc};
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
-use dialtone_core::{ConversationKind, MessageKind, PhoneNumber, Role};
+use dialtone_core::{ConversationId, ConversationKind, MessageKind, PhoneNumber, Role, UserId};
 use dialtone_store::{
     AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, HighWater,
     ListKind, MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store,
@@ -20,6 +20,14 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse_e164(s).unwrap()
+}
+
+fn c(id: &str) -> ConversationId {
+    id.into()
+}
+
+fn u(id: &str) -> UserId {
+    id.into()
 }
 
 fn user(id: &str, number: &str) -> UserRecord {
@@ -68,11 +76,17 @@ async fn unacked(
     limit: u32,
 ) -> Vec<MessageRecord> {
     let mut out = Vec::new();
-    for w in repo.high_water(user_id, session_id).await.unwrap() {
+    for w in repo.high_water(&u(user_id), session_id).await.unwrap() {
         out.extend(
-            repo.messages(&w.conversation_id, user_id, Some(w.acked_seq), None, limit)
-                .await
-                .unwrap(),
+            repo.messages(
+                &w.conversation_id,
+                &u(user_id),
+                Some(w.acked_seq),
+                None,
+                limit,
+            )
+            .await
+            .unwrap(),
         );
     }
     out.truncate(usize::try_from(limit).unwrap());
@@ -308,13 +322,13 @@ async fn rate_limits(store: Store) {
 /// small and the crowd batch, the fan-out form, and the settings both ways.
 async fn all_facts(store: &Store, viewer: &PhoneNumber) -> (RelationFacts, PrivacySettings) {
     let single = store.privacy.relation("t", viewer, "mac-v").await.unwrap();
-    let few = vec!["t".to_owned(), "v".to_owned()];
+    let few: Vec<UserId> = vec!["t".into(), "v".into()];
     let small = store
         .privacy
         .relations_to(&few, viewer, "mac-v")
         .await
         .unwrap();
-    let mut crowd: Vec<String> = (0..100).map(|i| format!("absent{i}")).collect();
+    let mut crowd: Vec<UserId> = (0..100).map(|i| format!("absent{i}").into()).collect();
     crowd.push("t".into());
     let large = store
         .privacy
@@ -589,7 +603,7 @@ async fn privacy(store: Store) {
         (vec![], vec!["g1".to_owned()])
     );
     // The batch forms agree with the single ones.
-    let targets = vec!["t".to_owned(), "v".to_owned(), "nobody".to_owned()];
+    let targets: Vec<UserId> = vec!["t".into(), "v".into(), "nobody".into()];
     let many = store
         .privacy
         .relations_to(&targets, &viewer, "mac-v")
@@ -598,7 +612,7 @@ async fn privacy(store: Store) {
     assert_eq!(many["t"], facts().await.unwrap());
     assert_eq!(many["nobody"], RelationFacts::default());
     // Many targets (read from the viewer's side): the same facts.
-    let mut crowd: Vec<String> = (0..200).map(|i| format!("absent{i}")).collect();
+    let mut crowd: Vec<UserId> = (0..200).map(|i| format!("absent{i}").into()).collect();
     crowd.extend(targets.iter().cloned());
     let from_crowd = store
         .privacy
@@ -832,24 +846,24 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
         created_at: now(),
         members_version: 0,
     };
-    repo.create_conversation(&group, &[("t".to_owned(), Role::Admin)], None)
+    repo.create_conversation(&group, &[("t".into(), Role::Admin)], None)
         .await
         .unwrap();
     // w joins before v: w is the longest-standing member after the admin.
     let t0 = now();
-    repo.add_members("g", &[("w".to_owned(), Role::Member)], t0)
+    repo.add_members(&c("g"), &[("w".into(), Role::Member)], t0)
         .await
         .unwrap();
     repo.add_members(
-        "g",
-        &[("v".to_owned(), Role::Member)],
+        &c("g"),
+        &[("v".into(), Role::Member)],
         t0 + Duration::seconds(1),
     )
     .await
     .unwrap();
     let roles = || async {
-        let mut roles: Vec<(String, Role)> = repo
-            .members("g")
+        let mut roles: Vec<(UserId, Role)> = repo
+            .members(&c("g"))
             .await
             .unwrap()
             .into_iter()
@@ -860,39 +874,36 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     };
     // A member leaving changes no roles.
     assert_eq!(
-        repo.remove_member("g", "v").await.unwrap(),
+        repo.remove_member(&c("g"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
     repo.add_members(
-        "g",
-        &[("v".to_owned(), Role::Member)],
+        &c("g"),
+        &[("v".into(), Role::Member)],
         t0 + Duration::seconds(2),
     )
     .await
     .unwrap();
     // The only admin leaving makes the eldest member admin.
     assert_eq!(
-        repo.remove_member("g", "t").await.unwrap(),
+        repo.remove_member(&c("g"), &u("t")).await.unwrap(),
         Some(MemberRemoved {
             promoted: Some("w".into())
         })
     );
     assert_eq!(
         roles().await,
-        vec![
-            ("v".to_owned(), Role::Member),
-            ("w".to_owned(), Role::Admin)
-        ]
+        vec![("v".into(), Role::Member), ("w".into(), Role::Admin)]
     );
     // So does the next one; the last member leaving promotes nobody.
     assert_eq!(
-        repo.remove_member("g", "w").await.unwrap(),
+        repo.remove_member(&c("g"), &u("w")).await.unwrap(),
         Some(MemberRemoved {
             promoted: Some("v".into())
         })
     );
     assert_eq!(
-        repo.remove_member("g", "v").await.unwrap(),
+        repo.remove_member(&c("g"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
     assert!(roles().await.is_empty());
@@ -919,7 +930,7 @@ async fn presence(store: Store) {
 
     let many = store
         .presence
-        .get_many(&["t".to_owned(), "v".to_owned()])
+        .get_many(&["t".into(), "v".into()])
         .await
         .unwrap();
     assert_eq!(many["t"], got);
@@ -940,14 +951,14 @@ async fn presence(store: Store) {
         store.presence.connect("c3", "n2", "v", t0).await.unwrap(),
         1
     );
-    let users = vec!["t".to_owned(), "v".to_owned(), "x".to_owned()];
+    let users: Vec<UserId> = vec!["t".into(), "v".into(), "x".into()];
     assert_eq!(
         store.presence.connected(&users).await.unwrap(),
         vec!["t".to_owned(), "v".to_owned()]
     );
     assert_eq!(
         store.presence.disconnect("c1").await.unwrap(),
-        Some(("t".to_owned(), 1))
+        Some(("t".into(), 1))
     );
     assert_eq!(store.presence.disconnect("c1").await.unwrap(), None);
 
@@ -1021,16 +1032,16 @@ async fn messaging(store: Store) {
         created_at: now(),
         members_version: 0,
     };
-    let members = vec![
-        ("t".to_owned(), Role::Member),
-        ("v".to_owned(), Role::Member),
-    ];
+    let members = vec![("t".into(), Role::Member), ("v".into(), Role::Member)];
     let repo = &store.messages;
-    repo.create_conversation(&conv, &members, Some(("v", "t")))
+    repo.create_conversation(&conv, &members, Some((&u("v"), &u("t"))))
         .await
         .unwrap();
     assert_eq!(
-        repo.direct_conversation("t", "v").await.unwrap().as_deref(),
+        repo.direct_conversation(&u("t"), &u("v"))
+            .await
+            .unwrap()
+            .as_deref(),
         Some("c1")
     );
     let again = ConversationRecord {
@@ -1038,12 +1049,12 @@ async fn messaging(store: Store) {
         ..conv.clone()
     };
     assert!(matches!(
-        repo.create_conversation(&again, &members, Some(("t", "v")))
+        repo.create_conversation(&again, &members, Some((&u("t"), &u("v"))))
             .await,
         Err(StoreError::Conflict)
     ));
     assert!(
-        repo.conversation("c2").await.unwrap().is_none(),
+        repo.conversation(&c("c2")).await.unwrap().is_none(),
         "nothing half-written"
     );
 
@@ -1062,7 +1073,7 @@ async fn messaging(store: Store) {
     assert_eq!((same.id.as_str(), same.seq), ("m1", 1));
     // Withheld from v.
     let (m2, _) = repo
-        .append(&message("m2", "c1", "t", "k2"), &["v".to_owned()])
+        .append(&message("m2", "c1", "t", "k2"), &["v".into()])
         .await
         .unwrap();
     assert_eq!(m2.seq, 2);
@@ -1073,37 +1084,56 @@ async fn messaging(store: Store) {
     assert_eq!(m3.seq, 3);
     let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
     assert_eq!(
-        seqs(repo.messages("c1", "t", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 2, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "v", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("v"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "t", Some(1), None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), Some(1), None, 50)
+                .await
+                .unwrap()
+        ),
         vec![2, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "t", None, Some(3), 1).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), None, Some(3), 1)
+                .await
+                .unwrap()
+        ),
         vec![2]
     );
     assert_eq!(
         repo.withheld_from("m2").await.unwrap(),
         vec!["v".to_owned()]
     );
-    assert_eq!(repo.conversation("c1").await.unwrap().unwrap().last_seq, 3);
+    assert_eq!(
+        repo.conversation(&c("c1")).await.unwrap().unwrap().last_seq,
+        3
+    );
 
     // Per-device acknowledgements.
     assert_eq!(seqs(unacked(repo, "dev-v", "v", 100).await), vec![1, 3]);
-    repo.ack("dev-v", "c1", 1).await.unwrap();
-    repo.ack("dev-v", "c1", 0).await.unwrap();
+    repo.ack("dev-v", &c("c1"), 1).await.unwrap();
+    repo.ack("dev-v", &c("c1"), 0).await.unwrap();
     assert_eq!(seqs(unacked(repo, "dev-v", "v", 100).await), vec![3]);
     assert_eq!(seqs(unacked(repo, "dev-v2", "v", 100).await), vec![1, 3]);
     // Where each device stands: the conversation's last seq and its own ack.
     let water = |session: &'static str| {
         let repo = repo.clone();
-        async move { repo.high_water("v", session).await.unwrap() }
+        async move { repo.high_water(&u("v"), session).await.unwrap() }
     };
     let at = |acked| HighWater {
         conversation_id: "c1".into(),
@@ -1112,28 +1142,40 @@ async fn messaging(store: Store) {
     };
     assert_eq!(water("dev-v").await, vec![at(1)]);
     assert_eq!(water("dev-v2").await, vec![at(0)]);
-    assert!(repo.high_water("stranger", "s").await.unwrap().is_empty());
+    assert!(
+        repo.high_water(&u("stranger"), "s")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    assert!(repo.advance_mark("c1", "v", true, 3).await.unwrap());
-    assert!(!repo.advance_mark("c1", "v", true, 2).await.unwrap());
-    assert!(repo.advance_mark("c1", "v", false, 1).await.unwrap());
-    let ms = repo.members("c1").await.unwrap();
+    assert!(repo.advance_mark(&c("c1"), &u("v"), true, 3).await.unwrap());
+    assert!(!repo.advance_mark(&c("c1"), &u("v"), true, 2).await.unwrap());
+    assert!(
+        repo.advance_mark(&c("c1"), &u("v"), false, 1)
+            .await
+            .unwrap()
+    );
+    let ms = repo.members(&c("c1")).await.unwrap();
     let v = ms.iter().find(|m| m.user_id == "v").unwrap();
     assert_eq!((v.read_seq, v.delivered_seq), (3, 1));
-    assert_eq!(repo.member("c1", "v").await.unwrap().as_ref(), Some(v));
-    assert_eq!(repo.member("c1", "nobody").await.unwrap(), None);
-    assert_eq!(repo.member("other", "v").await.unwrap(), None);
     assert_eq!(
-        repo.count_after("c1", "v", 0).await.unwrap(),
+        repo.member(&c("c1"), &u("v")).await.unwrap().as_ref(),
+        Some(v)
+    );
+    assert_eq!(repo.member(&c("c1"), &u("nobody")).await.unwrap(), None);
+    assert_eq!(repo.member(&c("other"), &u("v")).await.unwrap(), None);
+    assert_eq!(
+        repo.count_after(&c("c1"), &u("v"), 0).await.unwrap(),
         1,
         "m1 only: m2 withheld, m3 own"
     );
-    assert_eq!(repo.count_after("c1", "t", 0).await.unwrap(), 1);
-    assert_eq!(repo.conversations_of("v").await.unwrap().len(), 1);
+    assert_eq!(repo.count_after(&c("c1"), &u("t"), 0).await.unwrap(), 1);
+    assert_eq!(repo.conversations_of(&u("v")).await.unwrap().len(), 1);
     // Edit, delete for everyone, rename.
     let later = now() + Duration::seconds(5);
     assert!(repo.edit("m1", "edited", later).await.unwrap());
-    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    let m = repo.message_by_id(&c("c1"), "m1").await.unwrap().unwrap();
     assert_eq!(
         (m.text.as_deref(), m.edited_at),
         (Some("edited"), Some(later))
@@ -1144,12 +1186,17 @@ async fn messaging(store: Store) {
         !repo.edit("m1", "again", later).await.unwrap(),
         "a deleted message stays deleted"
     );
-    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    let m = repo.message_by_id(&c("c1"), "m1").await.unwrap().unwrap();
     assert!(m.deleted && m.text.is_none());
-    assert!(repo.message_by_id("other", "m1").await.unwrap().is_none());
-    repo.rename("c1", "新名字").await.unwrap();
+    assert!(
+        repo.message_by_id(&c("other"), "m1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    repo.rename(&c("c1"), "新名字").await.unwrap();
     assert_eq!(
-        repo.conversation("c1")
+        repo.conversation(&c("c1"))
             .await
             .unwrap()
             .unwrap()
@@ -1160,7 +1207,7 @@ async fn messaging(store: Store) {
     let version = |store: &Store| {
         let repo = store.messages.clone();
         async move {
-            repo.conversation("c1")
+            repo.conversation(&c("c1"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -1169,14 +1216,14 @@ async fn messaging(store: Store) {
     };
     let before = version(&store).await;
     assert_eq!(
-        repo.remove_member("c1", "v").await.unwrap(),
+        repo.remove_member(&c("c1"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
-    assert!(repo.conversations_of("v").await.unwrap().is_empty());
+    assert!(repo.conversations_of(&u("v")).await.unwrap().is_empty());
     assert_eq!(version(&store).await, before + 1, "a member left");
-    assert_eq!(repo.remove_member("c1", "v").await.unwrap(), None);
+    assert_eq!(repo.remove_member(&c("c1"), &u("v")).await.unwrap(), None);
     assert_eq!(version(&store).await, before + 1, "nobody left");
-    repo.add_members("c1", &[("v".to_owned(), Role::Member)], now())
+    repo.add_members(&c("c1"), &[("v".into(), Role::Member)], now())
         .await
         .unwrap();
     assert_eq!(version(&store).await, before + 2, "a member joined");
@@ -1194,7 +1241,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     };
     store
         .messages
-        .create_conversation(&conv, &[("t".to_owned(), Role::Admin)], None)
+        .create_conversation(&conv, &[("t".into(), Role::Admin)], None)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -1215,7 +1262,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     assert_eq!(created, 20);
     let seqs: Vec<u64> = store
         .messages
-        .messages("g", "t", Some(0), None, 100)
+        .messages(&c("g"), &u("t"), Some(0), None, 100)
         .await
         .unwrap()
         .into_iter()
@@ -1239,10 +1286,7 @@ async fn batched_appends(store: Store) {
         };
         repo.create_conversation(
             &conv,
-            &[
-                ("t".to_owned(), Role::Admin),
-                ("v".to_owned(), Role::Member),
-            ],
+            &[("t".into(), Role::Admin), ("v".into(), Role::Member)],
             None,
         )
         .await
@@ -1251,7 +1295,7 @@ async fn batched_appends(store: Store) {
     let batch = vec![
         (message("x1", "b1", "t", "k1"), vec![]),
         (message("x2", "b2", "t", "k1"), vec![]),
-        (message("x3", "b1", "t", "k2"), vec!["v".to_owned()]),
+        (message("x3", "b1", "t", "k2"), vec!["v".into()]),
         // A retry inside the same batch: the first copy, and no seq used up.
         (message("x4", "b1", "t", "k1"), vec![]),
         (message("x5", "b1", "v", "k1"), vec![]),
@@ -1273,10 +1317,17 @@ async fn batched_appends(store: Store) {
             ("x5".to_owned(), 3, true),
         ]
     );
-    assert_eq!(repo.conversation("b1").await.unwrap().unwrap().last_seq, 3);
+    assert_eq!(
+        repo.conversation(&c("b1")).await.unwrap().unwrap().last_seq,
+        3
+    );
     let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
     assert_eq!(
-        seqs(repo.messages("b1", "v", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("b1"), &u("v"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 3],
         "x3 is withheld from v"
     );
@@ -1292,16 +1343,15 @@ async fn batched_appends(store: Store) {
         (message("y2", "nope", "t", "k9"), vec![]),
     ];
     assert!(repo.append_batch(&bad).await.is_err());
-    assert_eq!(repo.conversation("b2").await.unwrap().unwrap().last_seq, 1);
+    assert_eq!(
+        repo.conversation(&c("b2")).await.unwrap().unwrap().last_seq,
+        1
+    );
     // More rows than one statement holds, retries of stored messages among them.
-    let mut big: Vec<(MessageRecord, Vec<String>)> = (0..700)
+    let mut big: Vec<(MessageRecord, Vec<UserId>)> = (0..700)
         .map(|i| {
             let conv = if i % 2 == 0 { "b1" } else { "b2" };
-            let withheld = if i % 3 == 0 {
-                vec!["v".to_owned()]
-            } else {
-                vec![]
-            };
+            let withheld = if i % 3 == 0 { vec!["v".into()] } else { vec![] };
             (
                 message(&format!("z{i}"), conv, "t", &format!("big{i}")),
                 withheld,
@@ -1327,10 +1377,13 @@ async fn batched_appends(store: Store) {
         "in batch order, no gaps"
     );
     assert_eq!(
-        repo.conversation("b2").await.unwrap().unwrap().last_seq,
+        repo.conversation(&c("b2")).await.unwrap().unwrap().last_seq,
         351
     );
-    let seen_by_v = repo.messages("b2", "v", Some(1), None, 500).await.unwrap();
+    let seen_by_v = repo
+        .messages(&c("b2"), &u("v"), Some(1), None, 500)
+        .await
+        .unwrap();
     assert_eq!(seen_by_v.len(), 350 - 117, "a third withheld from v");
 }
 
@@ -1349,10 +1402,7 @@ async fn batched_acks(store: Store) {
     };
     repo.create_conversation(
         &conv,
-        &[
-            ("t".to_owned(), Role::Member),
-            ("v".to_owned(), Role::Member),
-        ],
+        &[("t".into(), Role::Member), ("v".into(), Role::Member)],
         None,
     )
     .await
@@ -1423,7 +1473,7 @@ async fn batched_acks(store: Store) {
         moved(repo.ack_batch(&[ack("sv2", "v", 99)]).await.unwrap()),
         vec![Some((3, false))]
     );
-    let members = repo.members("a1").await.unwrap();
+    let members = repo.members(&c("a1")).await.unwrap();
     let v = members.iter().find(|m| m.user_id == "v").unwrap();
     assert_eq!(v.delivered_seq, 3);
 }
@@ -1485,10 +1535,7 @@ async fn unknown_stored_words_are_corrupt(url: &str) {
         created_at: now(),
         members_version: 0,
     };
-    let members = [
-        ("t".to_owned(), Role::Admin),
-        ("v".to_owned(), Role::Member),
-    ];
+    let members = [("t".into(), Role::Admin), ("v".into(), Role::Member)];
     repo.create_conversation(&group, &members, None)
         .await
         .unwrap();
@@ -1497,13 +1544,16 @@ async fn unknown_stored_words_are_corrupt(url: &str) {
         .unwrap();
 
     behind_the_stores_back(url, "UPDATE messages SET kind = 'gif'").await;
-    corrupt_saying(repo.messages("g", "v", None, None, 10).await, r#""gif""#);
+    corrupt_saying(
+        repo.messages(&c("g"), &u("v"), None, None, 10).await,
+        r#""gif""#,
+    );
     behind_the_stores_back(url, "UPDATE conversation_members SET role = 'owner'").await;
-    corrupt_saying(repo.members("g").await, r#"role "owner""#);
-    corrupt_saying(repo.member("g", "v").await, r#"role "owner""#);
+    corrupt_saying(repo.members(&c("g")).await, r#"role "owner""#);
+    corrupt_saying(repo.member(&c("g"), &u("v")).await, r#"role "owner""#);
     behind_the_stores_back(url, "UPDATE conversations SET kind = 'channel'").await;
     corrupt_saying(
-        repo.conversation("g").await,
+        repo.conversation(&c("g")).await,
         r#"conversation kind "channel""#,
     );
 }

@@ -36,7 +36,7 @@ pub struct AccountView {
 impl From<UserRecord> for AccountView {
     fn from(u: UserRecord) -> Self {
         Self {
-            user_id: u.id,
+            user_id: u.id.into(),
             phone: u.phone.to_string(),
             region: u.region,
             display_name: u.display_name,

@@ -27,7 +27,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use dialtone_protocol::{ClientFrame, SendFrame, ServerFrame};
+use dialtone_protocol::{ClientFrame, ConversationId, SendFrame, ServerFrame};
 use dialtone_realtime::{CloseReason, Connected, Connection, Hub};
 use dialtone_service::messaging::{MessagingService, OutgoingMessage, message_of};
 
@@ -304,13 +304,13 @@ async fn closing_handshake(socket: &mut WebSocket) {
 /// are due; and the recording of those flushed before, which may still be running.
 #[derive(Default)]
 struct PendingAcks {
-    by_conversation: HashMap<String, u64>,
+    by_conversation: HashMap<ConversationId, u64>,
     due: Option<Instant>,
     recording: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl PendingAcks {
-    fn add(&mut self, conversation_id: String, seq: u64) {
+    fn add(&mut self, conversation_id: ConversationId, seq: u64) {
         let highest = self.by_conversation.entry(conversation_id).or_insert(seq);
         *highest = (*highest).max(seq);
         self.due

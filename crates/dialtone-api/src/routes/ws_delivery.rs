@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use dialtone_protocol::ServerFrame;
+use dialtone_protocol::{ConversationId, ServerFrame};
 use dialtone_realtime::delivery::{Orderer, Unknown};
 use dialtone_realtime::{Connection, Hub, Outgoing};
 use dialtone_store::HighWater;
@@ -60,9 +60,9 @@ impl Delivery {
         for w in water {
             self.order.start(&w.conversation_id, w.acked_seq);
             if w.last_seq > self.order.sent(&w.conversation_id)
-                && !self.work.iter().any(|(c, _)| *c == w.conversation_id)
+                && !self.work.iter().any(|(c, _)| w.conversation_id == *c)
             {
-                self.work.push_back((w.conversation_id, w.last_seq));
+                self.work.push_back((w.conversation_id.into(), w.last_seq));
             }
         }
     }
@@ -187,7 +187,10 @@ impl Delivery {
         if !self.order.knows(conversation_id) {
             // A conversation that began after this connection did (or that it was added
             // to): its place is the device's ack.
-            match hub.acked(conn, conversation_id).await {
+            match hub
+                .acked(conn, &ConversationId::from(conversation_id))
+                .await
+            {
                 Ok(acked) => self.order.start(conversation_id, acked),
                 Err(e) => {
                     tracing::warn!(error = %e.report(), conversation_id, "no place yet; left to the recheck");
@@ -283,7 +286,13 @@ impl Delivery {
         upto: u64,
     ) -> Result<Option<u64>, axum::Error> {
         match hub
-            .fill(conn, conversation_id, after, upto, hub.page())
+            .fill(
+                conn,
+                &ConversationId::from(conversation_id),
+                after,
+                upto,
+                hub.page(),
+            )
             .await
         {
             Ok((rows, covered)) => {

@@ -6,7 +6,7 @@
 //! at once).
 
 use dialtone_bus::Event;
-use dialtone_core::Role;
+use dialtone_core::{ConversationId, Role, UserId};
 use dialtone_protocol::{ConversationState, MessageKind, SystemEvent};
 use dialtone_store::{MessageRecord, UserRecord};
 
@@ -32,18 +32,18 @@ impl MessagingService {
     pub(crate) async fn post_system(
         &self,
         actor: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         event: SystemEvent,
     ) {
         if let Err(e) = self.try_post_system(actor, conversation_id, &event).await {
-            tracing::warn!(error = %e.report(), conversation_id, ?event, "system line not written");
+            tracing::warn!(error = %e.report(), %conversation_id, ?event, "system line not written");
         }
     }
 
     async fn try_post_system(
         &self,
         actor: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         event: &SystemEvent,
     ) -> ServiceResult<()> {
         let roster = self.kept_roster(conversation_id).await?;
@@ -51,7 +51,7 @@ impl MessagingService {
             serde_json::to_string(event).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = MessageRecord {
             id: new_id(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq: 0,
             sender_id: actor.id.clone(),
             client_id: new_id(),
@@ -69,11 +69,15 @@ impl MessagingService {
 
     /// Tells the members of a conversation its new state, and `removed` (user ids) that
     /// they are no longer in it. Logged, not returned, on failure, as `post_system`.
-    pub(crate) async fn announce_conversation(&self, conversation_id: &str, removed: Vec<String>) {
+    pub(crate) async fn announce_conversation(
+        &self,
+        conversation_id: &ConversationId,
+        removed: Vec<UserId>,
+    ) {
         match self.conversation_frame(conversation_id).await {
             Ok((to, conversation)) => {
                 self.announce(Event::ConversationChanged {
-                    conversation_id: conversation_id.to_owned(),
+                    conversation_id: conversation_id.clone(),
                     to,
                     removed,
                     conversation: std::sync::Arc::new(conversation),
@@ -81,7 +85,7 @@ impl MessagingService {
                 .await;
             }
             Err(e) => {
-                tracing::warn!(error = %e.report(), conversation_id, "conversation not announced")
+                tracing::warn!(error = %e.report(), %conversation_id, "conversation not announced")
             }
         }
     }
@@ -89,15 +93,15 @@ impl MessagingService {
     /// The conversation as all its members see it, and their ids.
     async fn conversation_frame(
         &self,
-        conversation_id: &str,
-    ) -> ServiceResult<(Vec<String>, ConversationState)> {
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<(Vec<UserId>, ConversationState)> {
         let record = self.conversation_record(conversation_id).await?;
         let members = self.store.messages.members(conversation_id).await?;
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let phone = |id: &str| users.get(id).map(|u| u.phone.to_string());
         let frame = ConversationState {
-            id: record.id,
+            id: record.id.into(),
             kind: record.kind,
             name: record.name,
             members: members.iter().filter_map(|m| phone(&m.user_id)).collect(),

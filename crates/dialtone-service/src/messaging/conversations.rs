@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use dialtone_core::{ConversationKind, PhoneNumber, Role};
+use dialtone_core::{ConversationId, ConversationKind, PhoneNumber, Role, UserId};
 use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
 
 use super::{MessageView, MessagingService, SystemAction, SystemEvent, message_view};
@@ -35,7 +35,7 @@ impl MessagingService {
         members: Vec<MemberRecord>,
         me: &MemberRecord,
     ) -> ServiceResult<ConversationView> {
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let phone_of = |id: &str| users.get(id).map(|u| u.phone.clone());
         let last = self
@@ -103,7 +103,7 @@ impl MessagingService {
             return Err(ServiceError::UserNotFound);
         };
         let record = ConversationRecord {
-            id: new_id(),
+            id: new_id().into(),
             kind: ConversationKind::Direct,
             name: None,
             last_seq: 0,
@@ -164,7 +164,7 @@ impl MessagingService {
             members.push((u.id, Role::Member));
         }
         let record = ConversationRecord {
-            id: new_id(),
+            id: new_id().into(),
             kind: ConversationKind::Group,
             name: Some(name),
             last_seq: 0,
@@ -182,7 +182,7 @@ impl MessagingService {
     pub async fn conversation(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
     ) -> ServiceResult<ConversationView> {
         let (record, members, me) = self.membership(user, id).await?;
         self.view(user, record, members, &me).await
@@ -237,7 +237,7 @@ impl MessagingService {
     pub async fn add_members(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         phones: &[PhoneNumber],
     ) -> ServiceResult<ConversationView> {
         let (record, members, me) = self.membership(user, id).await?;
@@ -259,7 +259,7 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        let new: Vec<(String, Role)> = joining
+        let new: Vec<(UserId, Role)> = joining
             .iter()
             .map(|u| (u.id.clone(), Role::Member))
             .collect();
@@ -279,7 +279,7 @@ impl MessagingService {
     pub async fn rename(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         name: &str,
     ) -> ServiceResult<ConversationView> {
         let (record, _, me) = self.membership(user, id).await?;
@@ -304,14 +304,14 @@ impl MessagingService {
     pub async fn remove_member(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         phone: &PhoneNumber,
     ) -> ServiceResult<()> {
         let (record, members, me) = self.membership(user, id).await?;
         if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let leaving = *phone == user.phone;
         let target = if leaving {

@@ -3,7 +3,7 @@
 
 use dialtone_bus::Event;
 use dialtone_core::privacy::Flow;
-use dialtone_core::{MessageKind, PhoneNumber};
+use dialtone_core::{ConversationId, MessageKind, PhoneNumber, UserId};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::receipts::Moved;
@@ -110,7 +110,7 @@ impl MessagingService {
             .attachments
             .get(id)
             .await?
-            .filter(|a| a.owner_id == user.id)
+            .filter(|a| user.id == a.owner_id)
             .ok_or(ServiceError::AttachmentNotFound)?;
         if !attachment.content_type.starts_with(prefix) {
             return Err(ServiceError::WrongKind(format!(
@@ -126,7 +126,7 @@ impl MessagingService {
     async fn check_reply(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         reply_to: &str,
     ) -> ServiceResult<()> {
         let unknown =
@@ -159,7 +159,7 @@ impl MessagingService {
     pub async fn send(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         mut message: OutgoingMessage,
     ) -> ServiceResult<(MessageView, bool)> {
         message.text = message.text.map(|t| dialtone_core::text::multi_line(&t));
@@ -171,7 +171,7 @@ impl MessagingService {
         }
         let record = MessageRecord {
             id: new_id(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq: 0,
             sender_id: user.id.clone(),
             client_id: message.client_id,
@@ -198,7 +198,7 @@ impl MessagingService {
             .social
             .audience(sender, &roster.members, Flow::Message, true)
             .await?;
-        let withheld: Vec<String> = roster
+        let withheld: Vec<UserId> = roster
             .members
             .iter()
             .filter(|r| r.id != sender.id && !views.get(&r.id).is_some_and(|v| v.visible))
@@ -233,7 +233,7 @@ impl MessagingService {
     pub async fn edit(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
         text: &str,
     ) -> ServiceResult<MessageView> {
@@ -266,7 +266,7 @@ impl MessagingService {
     pub async fn delete(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageView> {
         let record = self.own_message(user, conversation_id, message_id).await?;
@@ -280,7 +280,7 @@ impl MessagingService {
     async fn own_message(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageRecord> {
         self.membership(user, conversation_id).await?;
@@ -310,7 +310,7 @@ impl MessagingService {
     async fn changed(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageView> {
         let record = self
@@ -324,7 +324,7 @@ impl MessagingService {
         to.retain(|id| !withheld.contains(id));
         let view = message_view(record, user);
         self.announce(Event::MessageChanged {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             to,
             message: std::sync::Arc::new(super::message_of(&view)),
         })
@@ -336,7 +336,7 @@ impl MessagingService {
     pub async fn history(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: Option<u64>,
         before: Option<u64>,
         limit: Option<u32>,
@@ -359,7 +359,7 @@ impl MessagingService {
 
     /// Messages with their senders' numbers (former members too), looked up once each.
     async fn with_senders(&self, records: Vec<MessageRecord>) -> ServiceResult<Vec<MessageView>> {
-        let mut ids: Vec<String> = records.iter().map(|r| r.sender_id.clone()).collect();
+        let mut ids: Vec<UserId> = records.iter().map(|r| r.sender_id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
         let users = self.users(&ids).await?;
@@ -376,7 +376,7 @@ impl MessagingService {
     pub async fn read(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         seq: u64,
     ) -> ServiceResult<()> {
         let (conversation, _) = self.member_of(user, conversation_id).await?;
@@ -395,7 +395,7 @@ impl MessagingService {
             self.receipts
                 .announce(&[Moved {
                     actor: user.clone(),
-                    conversation_id: conversation_id.to_owned(),
+                    conversation_id: conversation_id.clone(),
                     kind: conversation.kind,
                     seq,
                     read: true,
@@ -414,13 +414,13 @@ impl MessagingService {
         &self,
         user: &UserRecord,
         session_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         seq: u64,
     ) -> ServiceResult<()> {
         let ack = dialtone_store::DeviceAck {
             session_id: session_id.to_owned(),
             user_id: user.id.clone(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq,
         };
         self.acks
@@ -432,12 +432,16 @@ impl MessagingService {
 
     /// Tells the other members who may see the caller that they are typing (nothing is
     /// stored).
-    pub async fn typing(&self, user: &UserRecord, conversation_id: &str) -> ServiceResult<()> {
+    pub async fn typing(
+        &self,
+        user: &UserRecord,
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<()> {
         self.member_of(user, conversation_id).await?;
         let to = self.audience(conversation_id, user).await?;
         if !to.is_empty() {
             self.announce(Event::Typing {
-                conversation_id: conversation_id.to_owned(),
+                conversation_id: conversation_id.clone(),
                 phone: user.phone.to_string(),
                 to,
             })
@@ -452,7 +456,7 @@ impl MessagingService {
     pub async fn range(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: u64,
         upto: u64,
         limit: u32,
@@ -497,9 +501,9 @@ impl MessagingService {
     /// (user ids).
     async fn audience(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         actor: &UserRecord,
-    ) -> ServiceResult<Vec<String>> {
+    ) -> ServiceResult<Vec<UserId>> {
         let mut others = self.member_ids(conversation_id).await?;
         others.retain(|id| *id != actor.id);
         if others.is_empty() {

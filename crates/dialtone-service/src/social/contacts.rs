@@ -144,7 +144,7 @@ impl SocialService {
             .iter()
             .map(|(phone, name)| {
                 Ok(ContactRecord {
-                    owner_id: owner.id.clone(),
+                    owner_id: owner.id.clone().into(),
                     phone_mac: self.sealer.mac(phone),
                     sealed: self.sealer.seal(phone, name)?,
                     hidden: false,
@@ -242,7 +242,7 @@ impl SocialService {
             {
                 view.registered = true;
                 view.presence = presences.remove(&target.id);
-                view.user_id = Some(target.id.clone());
+                view.user_id = Some(target.id.clone().into());
             }
             views_out.push(view);
         }

@@ -1,7 +1,7 @@
 //! The SQL of accounts: users and their settings.
 
 use async_trait::async_trait;
-use dialtone_core::PhoneNumber;
+use dialtone_core::{PhoneNumber, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::{CHUNK, Dialect, SqlDb, ms, phone, placeholders, time};
@@ -23,7 +23,7 @@ impl UserRow {
         Ok(UserRecord {
             phone: phone(&self.phone)?,
             created_at: time(self.created_at)?,
-            id: self.id,
+            id: self.id.into(),
             region: self.region,
             display_name: self.display_name,
             password_hash: self.password_hash,
@@ -89,7 +89,7 @@ where
             "INSERT INTO users (id, phone, region, display_name, password_hash, \
              registration_lock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&user.id)
+        .bind(user.id.as_str())
         .bind(user.phone.as_str())
         .bind(&user.region)
         .bind(&user.display_name)
@@ -111,7 +111,7 @@ where
         self.user_where("id", id).await
     }
 
-    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>> {
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
         let mut users = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let sql = format!(
@@ -120,7 +120,7 @@ where
             );
             let mut query = sqlx::query_as::<_, UserRow>(&sql);
             for id in chunk {
-                query = query.bind(id);
+                query = query.bind(id.as_str());
             }
             for row in query.fetch_all(&self.pool).await? {
                 users.push(row.into_record()?);
@@ -155,7 +155,7 @@ where
         .bind(&user.display_name)
         .bind(&user.region)
         .bind(user.registration_lock)
-        .bind(&user.id)
+        .bind(user.id.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

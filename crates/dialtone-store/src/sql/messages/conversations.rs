@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::seq;
-use dialtone_core::Role;
+use dialtone_core::{Role, UserId};
 
 use crate::sql::{Dialect, SqlDb, ms, time, word};
 use crate::{ConversationRecord, MemberRecord, MemberRemoved, StoreResult};
@@ -24,7 +24,7 @@ fn member_record(
     (user_id, role, read, delivered): (String, String, i64, i64),
 ) -> StoreResult<MemberRecord> {
     Ok(MemberRecord {
-        user_id,
+        user_id: user_id.into(),
         role: word(&role)?,
         read_seq: seq(read),
         delivered_seq: seq(delivered),
@@ -36,7 +36,7 @@ impl ConversationRow {
         Ok(ConversationRecord {
             created_at: time(self.created_at)?,
             last_seq: seq(self.last_seq),
-            id: self.id,
+            id: self.id.into(),
             kind: word(&self.kind)?,
             name: self.name,
             members_version: seq(self.members_version),
@@ -68,7 +68,7 @@ where
     pub(super) async fn create_conversation(
         &self,
         c: &ConversationRecord,
-        members: &[(String, Role)],
+        members: &[(UserId, Role)],
         pair: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -76,7 +76,7 @@ where
             "INSERT INTO conversations (id, kind, name, last_seq, created_at) \
              VALUES ($1, $2, $3, 0, $4)",
         )
-        .bind(&c.id)
+        .bind(c.id.as_str())
         .bind(c.kind.as_str())
         .bind(&c.name)
         .bind(ms(c.created_at))
@@ -90,7 +90,7 @@ where
             )
             .bind(a)
             .bind(b)
-            .bind(&c.id)
+            .bind(c.id.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -99,8 +99,8 @@ where
                 "INSERT INTO conversation_members (conversation_id, user_id, role, \
                  joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
-            .bind(&c.id)
-            .bind(user_id)
+            .bind(c.id.as_str())
+            .bind(user_id.as_str())
             .bind(role.as_str())
             .bind(ms(c.created_at))
             .execute(&mut *tx)
@@ -192,7 +192,7 @@ where
     pub(super) async fn add_members(
         &self,
         conversation_id: &str,
-        members: &[(String, Role)],
+        members: &[(UserId, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -202,7 +202,7 @@ where
                  joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(conversation_id)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(role.as_str())
             .bind(ms(at))
             .execute(&mut *tx)
@@ -267,7 +267,7 @@ where
                     .bind(&eldest)
                     .execute(&mut *tx)
                     .await?;
-                    removed.promoted = Some(eldest);
+                    removed.promoted = Some(eldest.into());
                 }
             }
         }
