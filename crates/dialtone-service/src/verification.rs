@@ -186,7 +186,15 @@ impl AccountService {
         if !user.registration_lock {
             return Ok(());
         }
-        let (Some(phc), Some(password)) = (user.password_hash.as_deref(), password) else {
+        let Some(password) = password else {
+            return Err(ServiceError::RegistrationLocked);
+        };
+        let phc = if user.password_set {
+            self.deps.store.accounts.password_hash(&user.id).await?
+        } else {
+            None
+        };
+        let Some(phc) = phc.as_deref() else {
             return Err(ServiceError::RegistrationLocked);
         };
         if self.hasher.verify(password, phc).await? {
@@ -222,7 +230,7 @@ impl AccountService {
             phone: phone.clone(),
             region: region.code(),
             display_name: None,
-            password_hash: None,
+            password_set: false,
             registration_lock: false,
             created_at: now,
         };

@@ -36,7 +36,7 @@ fn user(id: &str, number: &str) -> UserRecord {
         phone: phone(number),
         region: "CN".into(),
         display_name: None,
-        password_hash: None,
+        password_set: false,
         registration_lock: false,
         created_at: now(),
     }
@@ -135,6 +135,9 @@ async fn accounts(store: Store) {
         Some(changed.clone())
     );
 
+    assert_eq!(store.accounts.password_hash("u1").await.unwrap(), None);
+    assert_eq!(store.accounts.password_hash("nope").await.unwrap(), None);
+
     // Setting a password ends every other session.
     store.sessions.create(&session("s3", "u1")).await.unwrap();
     store.sessions.create(&session("s4", "u1")).await.unwrap();
@@ -153,7 +156,16 @@ async fn accounts(store: Store) {
         .collect();
     assert_eq!(left, vec!["s3".to_owned()]);
     let after = store.accounts.user_by_id("u1").await.unwrap().unwrap();
-    assert_eq!(after.password_hash.as_deref(), Some("phc"));
+    assert!(after.password_set, "the record says a password is set");
+    assert_eq!(
+        store.accounts.password_hash("u1").await.unwrap().as_deref(),
+        Some("phc"),
+        "the hash is read on its own"
+    );
+    let by_phone = store.accounts.user_by_phone(&after.phone).await.unwrap();
+    let by_ids = store.accounts.users_by_ids(&["u1".into()]).await.unwrap();
+    assert_eq!(by_phone.as_ref(), Some(&after));
+    assert_eq!(by_ids, vec![after]);
 }
 
 async fn sessions(store: Store) {

@@ -40,7 +40,7 @@ impl From<UserRecord> for AccountView {
             phone: u.phone.to_string(),
             region: u.region,
             display_name: u.display_name,
-            password_set: u.password_hash.is_some(),
+            password_set: u.password_set,
             registration_lock: u.registration_lock,
         }
     }

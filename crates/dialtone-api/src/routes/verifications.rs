@@ -155,6 +155,6 @@ async fn submit_code(
         user_id: user.id.into(),
         phone: user.phone.to_string(),
         new_account: accepted.new_account,
-        password_set: user.password_hash.is_some(),
+        password_set: user.password_set,
     }))
 }

@@ -273,14 +273,7 @@ impl MessagingService {
                 // sees another version and reads again).
                 let ids = self.member_ids(conversation_id).await?;
                 let mut users = self.users(&ids).await?;
-                let members = ids
-                    .iter()
-                    .filter_map(|id| users.remove(id))
-                    .map(|mut u| {
-                        u.password_hash = None;
-                        u
-                    })
-                    .collect();
+                let members = ids.iter().filter_map(|id| users.remove(id)).collect();
                 let roster = Arc::new(Roster {
                     version: conversation.members_version,
                     members,

@@ -13,7 +13,7 @@ struct UserRow {
     phone: String,
     region: String,
     display_name: Option<String>,
-    password_hash: Option<String>,
+    password_set: bool,
     registration_lock: bool,
     created_at: i64,
 }
@@ -26,14 +26,15 @@ impl UserRow {
             id: self.id.into(),
             region: self.region,
             display_name: self.display_name,
-            password_hash: self.password_hash,
+            password_set: self.password_set,
             registration_lock: self.registration_lock,
         })
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, phone, region, display_name, password_hash, registration_lock, created_at";
+/// The hash itself is never read with the user ([`AccountRepo::password_hash`]).
+const USER_COLUMNS: &str = "id, phone, region, display_name, \
+     (password_hash IS NOT NULL) AS password_set, registration_lock, created_at";
 
 impl<D> SqlDb<D>
 where
@@ -86,14 +87,13 @@ where
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO users (id, phone, region, display_name, password_hash, \
-             registration_lock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO users (id, phone, region, display_name, registration_lock, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user.id.as_str())
         .bind(user.phone.as_str())
         .bind(&user.region)
         .bind(&user.display_name)
-        .bind(&user.password_hash)
         .bind(user.registration_lock)
         .bind(ms(user.created_at))
         .execute(&mut *tx)
@@ -145,6 +145,15 @@ where
             }
         }
         Ok(users)
+    }
+
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(hash,)| hash))
     }
 
     async fn update_settings(&self, user: &UserRecord) -> StoreResult<()> {
