@@ -5,6 +5,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 pub use dialtone_protocol::ErrorCode;
 use dialtone_service::ServiceError;
 use serde::Serialize;
@@ -139,8 +140,10 @@ impl From<ServiceError> for ApiError {
             E::WrongKind(_) => (StatusCode::BAD_REQUEST, ErrorCode::WrongKind),
             E::NotYourMessage => (StatusCode::FORBIDDEN, ErrorCode::NotYourMessage),
             E::TooLate => (StatusCode::CONFLICT, ErrorCode::TooLate),
-            E::Store(_) | E::Internal(_) => {
-                tracing::error!(error = %e, "internal error");
+            E::Store { .. } | E::Internal(_) => {
+                // The cause and where it surfaced go to the logs only; the client gets the
+                // generic text below.
+                tracing::error!(error = %e.report(), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError)
             }
         };
@@ -180,6 +183,10 @@ impl IntoResponse for ApiError {
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
 }
+
+/// The body written when an error body cannot be encoded.
+const FALLBACK_BODY: &[u8] =
+    br#"{"error":{"code":"internal_error","message":"something went wrong on our side"}}"#;
 
 /// Gives every error response that is not already in the contract's shape (405 from the
 /// router, 413 from a body limit, ...) the contract's body.
@@ -225,6 +232,44 @@ pub async fn normalize(response: Response) -> Response {
             message: message.to_owned(),
         },
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let bytes = match serde_json::to_vec(&body) {
+        Ok(bytes) => Bytes::from(bytes),
+        Err(e) => {
+            // A code and a fixed text cannot fail to encode; if that ever changes, the
+            // client still gets the contract's shape.
+            tracing::error!(error = %e, "error body not encoded");
+            Bytes::from_static(FALLBACK_BODY)
+        }
+    };
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use dialtone_store::StoreError;
+
+    use super::*;
+    use crate::test_logs::Captured;
+
+    #[test]
+    fn a_storage_failure_is_logged_with_its_cause_and_place_but_not_answered_with_them() {
+        let failure = ServiceError::from(StoreError::Corrupt("message kind 'gif'".into()));
+        let line = line!() - 1;
+        let (error, logs) = Captured::logs(|| ApiError::from(failure));
+        assert!(logs.contains("internal error"), "{logs}");
+        assert!(
+            logs.contains("corrupt stored value: message kind 'gif'"),
+            "{logs}"
+        );
+        assert!(logs.contains(&format!("{}:{line}:", file!())), "{logs}");
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.code(), ErrorCode::InternalError);
+        assert_eq!(error.message(), "something went wrong on our side");
+    }
+
+    #[test]
+    fn the_fallback_body_is_the_contracts_shape() {
+        let body: serde_json::Value = serde_json::from_slice(FALLBACK_BODY).unwrap();
+        assert_eq!(body["error"]["code"], "internal_error");
+    }
 }

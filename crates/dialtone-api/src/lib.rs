@@ -7,6 +7,8 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+#[cfg(test)]
+mod test_logs;
 
 use std::sync::Arc;
 

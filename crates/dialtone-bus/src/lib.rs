@@ -10,7 +10,7 @@ pub use nats::NatsBus;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialtone_protocol::{ConversationState, Message};
+use dialtone_protocol::{ConversationId, ConversationState, Message, UserId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -27,46 +27,46 @@ pub enum Event {
     /// A user's presence (state, text, or connected devices) changed.
     PresenceChanged {
         /// Whose.
-        user_id: String,
+        user_id: UserId,
     },
     /// A user's privacy settings, lists or groups changed.
     PrivacyChanged {
         /// Whose.
-        user_id: String,
+        user_id: UserId,
     },
     /// A user's address book changed.
     ContactsChanged {
         /// Whose.
-        user_id: String,
+        user_id: UserId,
     },
     /// A number became an account.
     UserRegistered {
         /// The new user.
-        user_id: String,
+        user_id: UserId,
     },
     /// A message was stored in a conversation. It carries the message as sent on the wire
     /// and the members it goes to (already decided by the privacy policy at send time),
     /// so fan-out needs no database read.
     MessageCreated {
         /// The conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// The message's seq.
         seq: u64,
         /// The members (user ids) it goes to.
-        to: Vec<String>,
+        to: Vec<UserId>,
         /// The members (user ids) it is withheld from: their devices' order moves past its
         /// seq without a database read.
         #[serde(default)]
-        withheld: Vec<String>,
+        withheld: Vec<UserId>,
         /// The message (shared by every connection it is written to).
         message: Arc<Message>,
     },
     /// A message was edited or deleted for everyone; carried like `MessageCreated`.
     MessageChanged {
         /// The conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// The members (user ids) it goes to.
-        to: Vec<String>,
+        to: Vec<UserId>,
         /// The message as it is now.
         message: Arc<Message>,
     },
@@ -74,7 +74,7 @@ pub enum Event {
     /// by the privacy policy where the mark moved), so fan-out needs no database read.
     Receipt {
         /// The conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// The member whose mark moved (E.164).
         phone: String,
         /// Up to this seq.
@@ -82,27 +82,27 @@ pub enum Event {
         /// Read (else delivered).
         read: bool,
         /// The users (ids) it goes to.
-        to: Vec<String>,
+        to: Vec<UserId>,
     },
     /// A member is typing; carried like `Receipt`.
     Typing {
         /// The conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// Who types (E.164).
         phone: String,
         /// The users (ids) it goes to.
-        to: Vec<String>,
+        to: Vec<UserId>,
     },
     /// A group's members, admins or name changed. Carries the conversation as its members
     /// all see it, who they are now, and who just stopped being
     /// one, so fan-out reads nothing.
     ConversationChanged {
         /// The conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// Its members now (user ids).
-        to: Vec<String>,
+        to: Vec<UserId>,
         /// Members removed or gone by this change (user ids).
-        removed: Vec<String>,
+        removed: Vec<UserId>,
         /// The conversation's shared state.
         conversation: Arc<ConversationState>,
     },

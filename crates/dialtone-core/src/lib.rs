@@ -5,6 +5,8 @@
 //! above never re-check them.
 
 pub mod clock;
+pub mod ids;
+pub mod kinds;
 pub mod phone;
 pub mod presence;
 pub mod privacy;
@@ -12,4 +14,6 @@ pub mod text;
 pub mod verification;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::{ConversationId, UserId};
+pub use kinds::{ConversationKind, MessageKind, Role, UnknownWord};
 pub use phone::{NumberKind, ParsedPhone, PhoneError, PhoneNumber, Region};

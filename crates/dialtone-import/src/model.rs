@@ -84,6 +84,23 @@ pub enum Format {
     WindowsContact,
 }
 
+impl Format {
+    /// The format's name, as the JSON report writes it (`windows_contact`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Txt => "txt",
+            Self::Vcard => "vcard",
+            Self::Xlsx => "xlsx",
+            Self::Xls => "xls",
+            Self::Ods => "ods",
+            Self::Ldif => "ldif",
+            Self::Wab => "wab",
+            Self::WindowsContact => "windows_contact",
+        }
+    }
+}
+
 /// What an import found: the contacts to add, and everything it could not use, with why.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
@@ -223,4 +240,17 @@ pub struct FileSummary {
     pub encoding: Option<String>,
     /// Why the file could not be read, if it could not: other files still import.
     pub error: Option<crate::ImportError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn a_formats_name_is_its_json() {
+        use Format::*;
+        for f in [Csv, Txt, Vcard, Xlsx, Xls, Ods, Ldif, Wab, WindowsContact] {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use dialtone_core::presence::PresenceState;
+use dialtone_core::{ConversationId, ConversationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::{ErrorCode, Message};
@@ -31,7 +32,7 @@ pub struct ConversationState {
     /// Id.
     pub id: String,
     /// `direct` or `group`.
-    pub kind: String,
+    pub kind: ConversationKind,
     /// A group's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -148,8 +149,14 @@ pub enum ServerFrame {
 impl ServerFrame {
     /// The frame as the JSON text written on the socket.
     pub fn to_json(&self) -> Vec<u8> {
-        // Every field is a string, a number, a bool or a struct of them: this cannot fail.
-        serde_json::to_vec(self).unwrap_or_else(|_| br#"{"type":"error"}"#.to_vec())
+        // Every field is a string, a number, a bool or a struct of them: this is not
+        // expected to fail. If it ever does, the log says so and the client gets an
+        // `error` frame rather than nothing.
+        serde_json::to_vec(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "frame not encoded");
+            br#"{"type":"error","code":"internal_error","message":"something went wrong on our side"}"#
+                .to_vec()
+        })
     }
 
     /// An `error` frame.
@@ -182,7 +189,7 @@ pub enum ClientFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// Every message up to this seq.
     pub seq: u64,
 }
@@ -191,17 +198,19 @@ pub struct AckFrame {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
 }
 
 /// `send`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendFrame {
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The sender's idempotency key.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`, as the client wrote it:
+    /// the messaging service reads it (an unknown kind is its `invalid_input`, as over
+    /// HTTP, not a malformed frame).
     pub kind: String,
     /// Text, caption or sticker name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

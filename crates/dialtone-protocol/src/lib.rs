@@ -15,9 +15,10 @@ mod error;
 mod frames;
 mod message;
 
+pub use dialtone_core::{ConversationId, ConversationKind, UserId};
 pub use error::ErrorCode;
 pub use frames::{
     AckFrame, ClientFrame, ConversationState, FrameError, PresenceFrame, ReceiptStatus, SendFrame,
     ServerFrame, TypingFrame,
 };
-pub use message::{Message, SYSTEM_KIND, SystemAction, SystemEvent};
+pub use message::{Message, MessageKind, SystemAction, SystemEvent};

@@ -1,10 +1,8 @@
 //! A message as the contract shows it.
 
+pub use dialtone_core::MessageKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// The kind of the messages the server writes for changes of a group.
-pub const SYSTEM_KIND: &str = "system";
 
 /// A message (the contract's `Message`): the body of `POST` and `GET` on
 /// `/v1/conversations/{id}/messages`, and the `message` of `message`, `message_updated`
@@ -23,7 +21,8 @@ pub struct Message {
     pub client_id: String,
     /// `text`, `sticker`, `image`, `voice`, `video` or `file`; `system` for a line the
     /// server writes when a group changes (see `system`).
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: MessageKind,
     /// Text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use dialtone_bus::Event;
-use dialtone_protocol::{PresenceFrame, ReceiptStatus, ServerFrame};
+use dialtone_protocol::{ConversationId, PresenceFrame, ReceiptStatus, ServerFrame, UserId};
 use dialtone_store::{HighWater, UserRecord};
 use tokio::sync::{Notify, RwLock, broadcast};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
@@ -253,7 +253,7 @@ pub struct Hub {
     tasks: TaskTracker,
     social: Arc<SocialService>,
     messaging: Arc<MessagingService>,
-    local: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
+    local: RwLock<HashMap<UserId, Vec<Arc<Connection>>>>,
     heartbeat: Heartbeat,
 }
 
@@ -340,12 +340,16 @@ impl Hub {
     }
 
     /// The device's acked seq in one conversation (0 if none, or not a member).
-    pub async fn acked(&self, conn: &Connection, conversation_id: &str) -> ServiceResult<u64> {
+    pub async fn acked(
+        &self,
+        conn: &Connection,
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<u64> {
         Ok(self
             .high_water(conn)
             .await?
             .into_iter()
-            .find(|w| w.conversation_id == conversation_id)
+            .find(|w| w.conversation_id == *conversation_id)
             .map_or(0, |w| w.acked_seq))
     }
 
@@ -356,7 +360,7 @@ impl Hub {
     pub async fn fill(
         &self,
         conn: &Connection,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: u64,
         upto: u64,
         limit: u32,
@@ -391,10 +395,10 @@ impl Hub {
     pub async fn disconnect(&self, conn: &Connection) -> ServiceResult<()> {
         {
             let mut local = self.local.write().await;
-            if let Some(conns) = local.get_mut(&conn.user.id) {
+            if let Some(conns) = local.get_mut(conn.user.id.as_str()) {
                 conns.retain(|c| c.id != conn.id);
                 if conns.is_empty() {
-                    local.remove(&conn.user.id);
+                    local.remove(conn.user.id.as_str());
                 }
             }
         }
@@ -447,7 +451,7 @@ impl Hub {
             match events.recv().await {
                 Ok(event) => {
                     if let Err(e) = self.handle(&event).await {
-                        tracing::warn!(error = %e, ?event, "event not fanned out");
+                        tracing::warn!(error = %e.report(), ?event, "event not fanned out");
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -458,7 +462,7 @@ impl Hub {
                     tracing::warn!(skipped = n, "fan-out lagged; resyncing every connection");
                     self.accounts.forget_sessions();
                     if let Err(e) = self.resync_all().await {
-                        tracing::warn!(error = %e, "resync failed");
+                        tracing::warn!(error = %e.report(), "resync failed");
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -530,7 +534,7 @@ impl Hub {
                 to,
             } => {
                 let frame = ServerFrame::Receipt {
-                    conversation_id: conversation_id.clone(),
+                    conversation_id: conversation_id.to_string(),
                     phone: phone.clone(),
                     seq: *seq,
                     status: if *read {
@@ -548,7 +552,7 @@ impl Hub {
                 to,
             } => {
                 let frame = ServerFrame::Typing {
-                    conversation_id: conversation_id.clone(),
+                    conversation_id: conversation_id.to_string(),
                     phone: phone.clone(),
                 };
                 self.send_to(to, &frame).await;
@@ -565,7 +569,7 @@ impl Hub {
                 };
                 self.send_to(to, &frame).await;
                 let frame = ServerFrame::ConversationRemoved {
-                    conversation_id: conversation_id.clone(),
+                    conversation_id: conversation_id.to_string(),
                 };
                 self.send_to(removed, &frame).await;
                 Ok(())
@@ -584,7 +588,7 @@ impl Hub {
     }
 
     /// Sends a frame to the local connections of the users `to` (written as text once).
-    async fn send_to(&self, to: &[String], frame: &ServerFrame) {
+    async fn send_to(&self, to: &[UserId], frame: &ServerFrame) {
         let text = encode(frame);
         let local = self.local.read().await;
         for user_id in to {
@@ -619,7 +623,7 @@ impl Hub {
                 if hidden {
                     continue;
                 }
-                if let Some(conns) = local.get(&watcher_id)
+                if let Some(conns) = local.get(watcher_id.as_str())
                     && let Some(first) = conns.first()
                 {
                     watchers.push((first.user.clone(), conns.clone()));
@@ -640,7 +644,7 @@ impl Hub {
                 if registered && decided.visible {
                     conn.send(ServerFrame::ContactRegistered {
                         phone: target.phone.to_string(),
-                        user_id: target.id.clone(),
+                        user_id: target.id.to_string(),
                     });
                 }
                 conn.show(shown.clone());
@@ -666,7 +670,7 @@ impl Hub {
     }
 
     async fn resync_all(&self) -> ServiceResult<()> {
-        let users: Vec<String> = self.local.read().await.keys().cloned().collect();
+        let users: Vec<UserId> = self.local.read().await.keys().cloned().collect();
         for user in users {
             self.resync_user(&user).await?;
         }

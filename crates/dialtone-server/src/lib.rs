@@ -197,7 +197,7 @@ impl Running {
                 tokio::select! {
                     _ = every.tick() => {
                         if let Err(e) = accounts.housekeeping().await {
-                            tracing::warn!(error = %e, "housekeeping failed");
+                            tracing::warn!(error = %e.report(), "housekeeping failed");
                         }
                         if let Err(e) = swept_blobs.remove_stale_uploads(STALE_UPLOAD).await {
                             tracing::warn!(error = %e, "stale uploads not removed");
@@ -233,7 +233,7 @@ impl Running {
                     tokio::select! {
                         _ = every.tick() => {
                             if let Err(e) = hub.tick(dead_after).await {
-                                tracing::warn!(error = %e, "node heartbeat failed");
+                                tracing::warn!(error = %e.report(), "node heartbeat failed");
                             }
                             // Tokens remembered past their life go (each connected device
                             // would otherwise keep one for as long as it stays connected).

@@ -164,7 +164,11 @@ impl AccountService {
         ];
         self.limiter.check(&limits, now).await?;
         let user = self.deps.store.accounts.user_by_phone(phone).await?;
-        let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        let phc = match &user {
+            Some(u) if u.password_set => self.deps.store.accounts.password_hash(&u.id).await?,
+            _ => None,
+        };
+        let ok = match phc.as_deref() {
             Some(phc) => self.hasher.verify(password, phc).await?,
             None => {
                 self.hasher.verify_decoy(password).await?;
@@ -342,7 +346,16 @@ impl AccountService {
         current_password: Option<&str>,
     ) -> ServiceResult<()> {
         self.check_password_rules(password)?;
-        if let Some(phc) = auth.user.password_hash.as_deref() {
+        let phc = if auth.user.password_set {
+            self.deps
+                .store
+                .accounts
+                .password_hash(&auth.user.id)
+                .await?
+        } else {
+            None
+        };
+        if let Some(phc) = phc.as_deref() {
             match current_password {
                 Some(current) => {
                     if !self.hasher.verify(current, phc).await? {
@@ -428,7 +441,7 @@ impl AccountService {
                 .code();
         }
         if let Some(lock) = update.registration_lock {
-            if lock && user.password_hash.is_none() {
+            if lock && !user.password_set {
                 return Err(ServiceError::PasswordRequired);
             }
             user.registration_lock = lock;

@@ -120,7 +120,7 @@ impl AttachmentService {
         let content_type = sniff(&head, filename.as_deref());
         let mut record = AttachmentRecord {
             id: new_id(),
-            owner_id: user.id.clone(),
+            owner_id: user.id.clone().into(),
             sha256: stored.sha256.clone(),
             size: stored.size,
             content_type,
@@ -194,7 +194,7 @@ impl AttachmentService {
             .attachments
             .get(id)
             .await?
-            .filter(|a| a.owner_id == user.id)
+            .filter(|a| user.id == a.owner_id)
             .ok_or(ServiceError::AttachmentNotFound)
     }
 

@@ -1,6 +1,10 @@
 //! The errors of the services. Each variant is one outcome a client can act on; the API
 //! edge maps each to an HTTP status and a stable code.
 
+use std::error::Error as StdError;
+use std::fmt;
+use std::panic::Location;
+
 use dialtone_core::PhoneError;
 use dialtone_store::StoreError;
 
@@ -112,10 +116,133 @@ pub enum ServiceError {
     /// The SMS gateway failed; nothing was created.
     #[error("the SMS could not be sent; try again later")]
     SmsUnavailable,
-    /// Storage failed.
-    #[error("storage failure")]
-    Store(#[from] StoreError),
+    /// Storage failed: the cause, and where in the services it surfaced (the `?` that
+    /// turned it into a service error), for the logs. Clients only ever see
+    /// `internal_error`.
+    #[error("storage failure: {source}")]
+    Store {
+        /// What the store said.
+        source: StoreError,
+        /// The line that met the failure.
+        at: &'static Location<'static>,
+    },
     /// Something internal failed (a hashing task died).
     #[error("internal failure: {0}")]
     Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    /// Records the caller: `?` goes through `FromResidual::from_residual`, which is
+    /// `#[track_caller]`, so the location is the line of the `?` (tested below).
+    #[track_caller]
+    fn from(source: StoreError) -> Self {
+        Self::Store {
+            source,
+            at: Location::caller(),
+        }
+    }
+}
+
+impl ServiceError {
+    /// Where a storage failure surfaced, if this is one.
+    pub fn location(&self) -> Option<&'static Location<'static>> {
+        match self {
+            Self::Store { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The error for the logs: every cause in its chain, and where it surfaced.
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            error: self,
+            at: self.location(),
+        }
+    }
+}
+
+/// An error written for the logs: its message, each cause not already part of it, and the
+/// location it surfaced at, if known. Never for clients: causes can name tables, queries or
+/// paths.
+pub struct Report<'a> {
+    error: &'a (dyn StdError + 'static),
+    at: Option<&'static Location<'static>>,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut written = self.error.to_string();
+        let mut cause = self.error.source();
+        while let Some(e) = cause {
+            // Many errors repeat their source in their own message (`"...: {0}"`); such a
+            // cause is already written.
+            let text = e.to_string();
+            if !written.ends_with(&text) {
+                written.push_str(": ");
+                written.push_str(&text);
+            }
+            cause = e.source();
+        }
+        f.write_str(&written)?;
+        if let Some(at) = self.at {
+            write!(f, " (at {at})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_records_the_line_of_its_question_mark() {
+        let service = |r: Result<(), StoreError>| -> Result<(), ServiceError> {
+            r?;
+            Ok(())
+        };
+        let expected = line!() - 3;
+        let e = service(Err(StoreError::Corrupt("kind 'x'".into()))).unwrap_err();
+        assert_eq!(
+            e.location().map(|at| (at.file(), at.line())),
+            Some((file!(), expected))
+        );
+    }
+
+    #[tokio::test]
+    async fn in_an_async_fn_too() {
+        async fn read() -> Result<(), StoreError> {
+            Err(StoreError::Conflict)
+        }
+        async fn service() -> Result<(), ServiceError> {
+            read().await?;
+            Ok(())
+        }
+        let expected = line!() - 3;
+        let e = service().await.unwrap_err();
+        assert_eq!(
+            e.location().map(|at| (at.file(), at.line())),
+            Some((file!(), expected))
+        );
+    }
+
+    #[test]
+    fn the_report_has_the_cause_once_and_the_location() {
+        let e = ServiceError::from(StoreError::Corrupt("role 'owner'".into()));
+        let line = line!() - 1;
+        let report = e.report().to_string();
+        assert_eq!(
+            report,
+            format!(
+                "storage failure: corrupt stored value: role 'owner' (at {}:{line}:17)",
+                file!()
+            )
+        );
+    }
 }

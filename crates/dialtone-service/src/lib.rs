@@ -17,7 +17,7 @@ pub mod verification;
 
 pub use accounts::{AccountDeps, AccountService, AccountUpdate, Authenticated, Device, LoggedIn};
 pub use config::{AccountPolicy, SmsPolicy};
-pub use error::ServiceError;
+pub use error::{Report, ServiceError};
 pub use verification::{CodeAccepted, VerificationStarted};
 
 /// Shorthand for service results.

@@ -106,17 +106,17 @@ mod tests {
         let now = Utc::now();
         Authenticated {
             user: UserRecord {
-                id: format!("u{n}"),
+                id: format!("u{n}").into(),
                 phone: PhoneNumber::parse("+8613800138000", None).expect("valid number"),
                 region: "CN".into(),
                 display_name: None,
-                password_hash: None,
+                password_set: false,
                 registration_lock: false,
                 created_at: now,
             },
             session: SessionRecord {
                 id: format!("s{n}"),
-                user_id: format!("u{n}"),
+                user_id: format!("u{n}").into(),
                 token_hash: format!("t{n}"),
                 name: "phone".into(),
                 created_at: now,

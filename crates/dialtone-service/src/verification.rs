@@ -186,7 +186,15 @@ impl AccountService {
         if !user.registration_lock {
             return Ok(());
         }
-        let (Some(phc), Some(password)) = (user.password_hash.as_deref(), password) else {
+        let Some(password) = password else {
+            return Err(ServiceError::RegistrationLocked);
+        };
+        let phc = if user.password_set {
+            self.deps.store.accounts.password_hash(&user.id).await?
+        } else {
+            None
+        };
+        let Some(phc) = phc.as_deref() else {
             return Err(ServiceError::RegistrationLocked);
         };
         if self.hasher.verify(password, phc).await? {
@@ -218,11 +226,11 @@ impl AccountService {
     ) -> ServiceResult<CodeAccepted> {
         let region = phone.region().unwrap_or(self.deps.default_region);
         let user = UserRecord {
-            id: crypto::new_id(),
+            id: crypto::new_id().into(),
             phone: phone.clone(),
             region: region.code(),
             display_name: None,
-            password_hash: None,
+            password_set: false,
             registration_lock: false,
             created_at: now,
         };
@@ -257,7 +265,7 @@ impl AccountService {
                     .ok_or(ServiceError::VerificationExpired)?;
                 self.code_login(user, device_name, now).await
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(ServiceError::from(e)),
         }
     }
 

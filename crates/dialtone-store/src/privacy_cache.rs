@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dialtone_core::PhoneNumber;
 use dialtone_core::privacy::PrivacySettings;
+use dialtone_core::{PhoneNumber, UserId};
 
 use crate::StoreResult;
 use crate::social::{
@@ -33,9 +33,9 @@ const KEPT: usize = 200_000;
 struct Facts {
     /// Bumped by every write: answers read under an older generation are not kept.
     generation: u64,
-    settings: HashMap<String, PrivacySettings>,
+    settings: HashMap<UserId, PrivacySettings>,
     /// By (viewer's E.164 number, target user id).
-    relations: HashMap<(String, String), RelationFacts>,
+    relations: HashMap<(String, UserId), RelationFacts>,
 }
 
 impl Facts {
@@ -74,8 +74,8 @@ impl PrivacyCache {
     fn relations_to(
         &self,
         viewer: &str,
-        targets: &[String],
-    ) -> (HashMap<String, RelationFacts>, Vec<String>) {
+        targets: &[UserId],
+    ) -> (HashMap<UserId, RelationFacts>, Vec<UserId>) {
         let facts = self.lock();
         let mut found = HashMap::with_capacity(targets.len());
         let mut missing = Vec::new();
@@ -94,7 +94,7 @@ impl PrivacyCache {
     fn keep_relations(
         &self,
         generation: u64,
-        read: impl Iterator<Item = (String, String, RelationFacts)>,
+        read: impl Iterator<Item = (String, UserId, RelationFacts)>,
     ) {
         let read: Vec<_> = read.collect();
         let mut facts = self.lock();
@@ -135,15 +135,15 @@ async fn writing<T>(
 #[async_trait]
 impl PrivacyRepo for CachedPrivacy {
     async fn settings(&self, user_id: &str) -> StoreResult<PrivacySettings> {
-        let ids = [user_id.to_owned()];
+        let ids = [UserId::from(user_id)];
         let mut many = self.settings_many(&ids).await?;
         Ok(many.remove(user_id).unwrap_or_default())
     }
 
     async fn settings_many(
         &self,
-        user_ids: &[String],
-    ) -> StoreResult<HashMap<String, PrivacySettings>> {
+        user_ids: &[UserId],
+    ) -> StoreResult<HashMap<UserId, PrivacySettings>> {
         let (mut found, missing, generation) = {
             let facts = self.cache.lock();
             let mut found = HashMap::with_capacity(user_ids.len());
@@ -190,7 +190,7 @@ impl PrivacyRepo for CachedPrivacy {
             for (phone, mac) in viewers {
                 match facts
                     .relations
-                    .get(&(phone.as_str().to_owned(), target_id.to_owned()))
+                    .get(&(phone.as_str().to_owned(), UserId::from(target_id)))
                 {
                     Some(f) => {
                         found.insert(phone.as_str().to_owned(), *f);
@@ -207,7 +207,7 @@ impl PrivacyRepo for CachedPrivacy {
             generation,
             missing.iter().map(|(phone, _)| {
                 let f = read.get(phone.as_str()).copied().unwrap_or_default();
-                (phone.as_str().to_owned(), target_id.to_owned(), f)
+                (phone.as_str().to_owned(), UserId::from(target_id), f)
             }),
         );
         found.extend(read);
@@ -216,10 +216,10 @@ impl PrivacyRepo for CachedPrivacy {
 
     async fn relations_to(
         &self,
-        target_ids: &[String],
+        target_ids: &[UserId],
         viewer_phone: &PhoneNumber,
         viewer_mac: &str,
-    ) -> StoreResult<HashMap<String, RelationFacts>> {
+    ) -> StoreResult<HashMap<UserId, RelationFacts>> {
         let generation = self.cache.generation();
         let viewer = viewer_phone.as_str();
         let (mut found, missing) = self.cache.relations_to(viewer, target_ids);
@@ -247,7 +247,7 @@ impl PrivacyRepo for CachedPrivacy {
         viewer_phone: &PhoneNumber,
         viewer_mac: &str,
     ) -> StoreResult<RelationFacts> {
-        let targets = [target_id.to_owned()];
+        let targets = [UserId::from(target_id)];
         let mut facts = self
             .relations_to(&targets, viewer_phone, viewer_mac)
             .await?;
@@ -404,28 +404,35 @@ mod tests {
     #[test]
     fn an_answer_read_across_a_write_is_not_kept() {
         let cache = PrivacyCache::default();
-        let read = || std::iter::once(("+1".to_owned(), "t".to_owned(), RelationFacts::default()));
+        let read =
+            || std::iter::once(("+1".to_owned(), UserId::from("t"), RelationFacts::default()));
         let before = cache.generation();
         // A write ends while the read is at the database.
         cache.forget();
         cache.keep_relations(before, read());
-        let (found, missing) = cache.relations_to("+1", &["t".to_owned()]);
+        let (found, missing) = cache.relations_to("+1", &["t".into()]);
         assert!(found.is_empty() && missing == ["t"]);
         // Read again with no write in between: kept.
         cache.keep_relations(cache.generation(), read());
-        let (found, missing) = cache.relations_to("+1", &["t".to_owned()]);
+        let (found, missing) = cache.relations_to("+1", &["t".into()]);
         assert!(found.contains_key("t") && missing.is_empty());
     }
 
     #[test]
     fn the_cache_starts_over_when_full() {
         let cache = PrivacyCache::default();
-        let many = (0..KEPT).map(|i| ("+1".to_owned(), format!("t{i}"), RelationFacts::default()));
+        let many = (0..KEPT).map(|i| {
+            (
+                "+1".to_owned(),
+                UserId::from(format!("t{i}")),
+                RelationFacts::default(),
+            )
+        });
         cache.keep_relations(cache.generation(), many);
         assert_eq!(cache.lock().relations.len(), KEPT);
         cache.keep_relations(
             cache.generation(),
-            std::iter::once(("+2".to_owned(), "u".to_owned(), RelationFacts::default())),
+            std::iter::once(("+2".to_owned(), UserId::from("u"), RelationFacts::default())),
         );
         assert_eq!(cache.lock().relations.len(), 1);
     }

@@ -2,23 +2,26 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dialtone_core::PhoneNumber;
+use dialtone_core::{PhoneNumber, UserId};
 
 use crate::StoreResult;
 
-/// A dialtone account. The phone number is its identity.
+/// A dialtone account. The phone number is its identity. It says whether a password is
+/// set but never holds its hash: this record is what the session cache keeps, what travels
+/// with a live connection and what rosters hold, and the hash is read only where a password
+/// is checked ([`AccountRepo::password_hash`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// Opaque id.
-    pub id: String,
+    pub id: UserId,
     /// The account's number, unique.
     pub phone: PhoneNumber,
     /// ISO region used to read national numbers this user types.
     pub region: String,
     /// Name shown to contacts.
     pub display_name: Option<String>,
-    /// Argon2id PHC string, once a password is set.
-    pub password_hash: Option<String>,
+    /// Whether a password is set.
+    pub password_set: bool,
     /// When on, an SMS code alone no longer logs in to this account.
     pub registration_lock: bool,
     /// Creation time.
@@ -52,7 +55,7 @@ pub struct SessionRecord {
     /// Opaque device id.
     pub id: String,
     /// Whose device.
-    pub user_id: String,
+    pub user_id: UserId,
     /// SHA-256 of the bearer token, hex.
     pub token_hash: String,
     /// Device name given at login.
@@ -69,7 +72,8 @@ pub struct SessionRecord {
 #[async_trait]
 pub trait AccountRepo: Send + Sync {
     /// Creates a user and its first session in one transaction; `Conflict` if the number
-    /// already has an account (then nothing is written).
+    /// already has an account (then nothing is written). A new account has no password
+    /// (`password_set` is not read).
     async fn create_user_with_session(
         &self,
         user: &UserRecord,
@@ -80,9 +84,12 @@ pub trait AccountRepo: Send + Sync {
     /// The account with an id.
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
     /// The accounts with these ids (members of a conversation).
-    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>>;
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>>;
     /// The accounts of those numbers that have one (address-book discovery).
     async fn users_by_phones(&self, phones: &[PhoneNumber]) -> StoreResult<Vec<UserRecord>>;
+    /// The Argon2id PHC string of the user's password, if one is set: only for checking a
+    /// password.
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>>;
     /// Writes the editable settings: display name, region, registration lock.
     async fn update_settings(&self, user: &UserRecord) -> StoreResult<()>;
     /// Sets the password hash and ends every session of the user but `keep_session`, in one

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::PrivacySettings;
+use dialtone_core::{PhoneNumber, UserId};
 
 use crate::StoreResult;
 
@@ -81,8 +81,8 @@ pub trait PrivacyRepo: Send + Sync {
     /// The settings of many users (the defaults for those who never set any).
     async fn settings_many(
         &self,
-        user_ids: &[String],
-    ) -> StoreResult<HashMap<String, PrivacySettings>>;
+        user_ids: &[UserId],
+    ) -> StoreResult<HashMap<UserId, PrivacySettings>>;
     /// What holds between each of many viewers (number, number hash) and one target, by
     /// the viewer's E.164 number: the live fan-out's question.
     async fn relations_from(
@@ -93,10 +93,10 @@ pub trait PrivacyRepo: Send + Sync {
     /// What holds between one viewer and each of many targets.
     async fn relations_to(
         &self,
-        target_ids: &[String],
+        target_ids: &[UserId],
         viewer_phone: &PhoneNumber,
         viewer_mac: &str,
-    ) -> StoreResult<HashMap<String, RelationFacts>>;
+    ) -> StoreResult<HashMap<UserId, RelationFacts>>;
     /// Replaces a user's settings.
     async fn set_settings(&self, user_id: &str, settings: &PrivacySettings) -> StoreResult<()>;
     /// The Argon2id hash of the vault password, if set.
@@ -216,7 +216,7 @@ pub trait PresenceRepo: Send + Sync {
     /// A user's presence setting and last seen.
     async fn get(&self, user_id: &str) -> StoreResult<PresenceRecord>;
     /// The presence of many users (the default for those never set).
-    async fn get_many(&self, user_ids: &[String]) -> StoreResult<HashMap<String, PresenceRecord>>;
+    async fn get_many(&self, user_ids: &[UserId]) -> StoreResult<HashMap<UserId, PresenceRecord>>;
     /// Sets state and text (last seen is kept).
     async fn set(
         &self,
@@ -237,10 +237,10 @@ pub trait PresenceRepo: Send + Sync {
         at: DateTime<Utc>,
     ) -> StoreResult<u64>;
     /// Forgets a connection; its user and their remaining connection count.
-    async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(String, u64)>>;
+    async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(UserId, u64)>>;
     /// Which of these users have at least one live connection.
-    async fn connected(&self, user_ids: &[String]) -> StoreResult<Vec<String>>;
+    async fn connected(&self, user_ids: &[UserId]) -> StoreResult<Vec<UserId>>;
     /// Forgets nodes that have not beaten since `before`, with their connections; the users
     /// left with no connection at all.
-    async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<UserId>>;
 }

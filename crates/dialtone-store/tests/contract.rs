@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Duration, DurationRound, Utc};
-use dialtone_core::PhoneNumber;
 use dialtone_core::presence::PresenceSetting;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
+use dialtone_core::{ConversationId, ConversationKind, MessageKind, PhoneNumber, Role, UserId};
 use dialtone_store::{
     AckDone, ContactGroupRecord, ContactRecord, ConversationRecord, DeviceAck, Hidden, HighWater,
     ListKind, MemberRemoved, MessageRecord, PresenceRecord, RelationFacts, SessionRecord, Store,
@@ -22,13 +22,21 @@ fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse_e164(s).unwrap()
 }
 
+fn c(id: &str) -> ConversationId {
+    id.into()
+}
+
+fn u(id: &str) -> UserId {
+    id.into()
+}
+
 fn user(id: &str, number: &str) -> UserRecord {
     UserRecord {
         id: id.into(),
         phone: phone(number),
         region: "CN".into(),
         display_name: None,
-        password_hash: None,
+        password_set: false,
         registration_lock: false,
         created_at: now(),
     }
@@ -68,11 +76,17 @@ async fn unacked(
     limit: u32,
 ) -> Vec<MessageRecord> {
     let mut out = Vec::new();
-    for w in repo.high_water(user_id, session_id).await.unwrap() {
+    for w in repo.high_water(&u(user_id), session_id).await.unwrap() {
         out.extend(
-            repo.messages(&w.conversation_id, user_id, Some(w.acked_seq), None, limit)
-                .await
-                .unwrap(),
+            repo.messages(
+                &w.conversation_id,
+                &u(user_id),
+                Some(w.acked_seq),
+                None,
+                limit,
+            )
+            .await
+            .unwrap(),
         );
     }
     out.truncate(usize::try_from(limit).unwrap());
@@ -121,6 +135,9 @@ async fn accounts(store: Store) {
         Some(changed.clone())
     );
 
+    assert_eq!(store.accounts.password_hash("u1").await.unwrap(), None);
+    assert_eq!(store.accounts.password_hash("nope").await.unwrap(), None);
+
     // Setting a password ends every other session.
     store.sessions.create(&session("s3", "u1")).await.unwrap();
     store.sessions.create(&session("s4", "u1")).await.unwrap();
@@ -139,7 +156,16 @@ async fn accounts(store: Store) {
         .collect();
     assert_eq!(left, vec!["s3".to_owned()]);
     let after = store.accounts.user_by_id("u1").await.unwrap().unwrap();
-    assert_eq!(after.password_hash.as_deref(), Some("phc"));
+    assert!(after.password_set, "the record says a password is set");
+    assert_eq!(
+        store.accounts.password_hash("u1").await.unwrap().as_deref(),
+        Some("phc"),
+        "the hash is read on its own"
+    );
+    let by_phone = store.accounts.user_by_phone(&after.phone).await.unwrap();
+    let by_ids = store.accounts.users_by_ids(&["u1".into()]).await.unwrap();
+    assert_eq!(by_phone.as_ref(), Some(&after));
+    assert_eq!(by_ids, vec![after]);
 }
 
 async fn sessions(store: Store) {
@@ -308,13 +334,13 @@ async fn rate_limits(store: Store) {
 /// small and the crowd batch, the fan-out form, and the settings both ways.
 async fn all_facts(store: &Store, viewer: &PhoneNumber) -> (RelationFacts, PrivacySettings) {
     let single = store.privacy.relation("t", viewer, "mac-v").await.unwrap();
-    let few = vec!["t".to_owned(), "v".to_owned()];
+    let few: Vec<UserId> = vec!["t".into(), "v".into()];
     let small = store
         .privacy
         .relations_to(&few, viewer, "mac-v")
         .await
         .unwrap();
-    let mut crowd: Vec<String> = (0..100).map(|i| format!("absent{i}")).collect();
+    let mut crowd: Vec<UserId> = (0..100).map(|i| format!("absent{i}").into()).collect();
     crowd.push("t".into());
     let large = store
         .privacy
@@ -589,7 +615,7 @@ async fn privacy(store: Store) {
         (vec![], vec!["g1".to_owned()])
     );
     // The batch forms agree with the single ones.
-    let targets = vec!["t".to_owned(), "v".to_owned(), "nobody".to_owned()];
+    let targets: Vec<UserId> = vec!["t".into(), "v".into(), "nobody".into()];
     let many = store
         .privacy
         .relations_to(&targets, &viewer, "mac-v")
@@ -598,7 +624,7 @@ async fn privacy(store: Store) {
     assert_eq!(many["t"], facts().await.unwrap());
     assert_eq!(many["nobody"], RelationFacts::default());
     // Many targets (read from the viewer's side): the same facts.
-    let mut crowd: Vec<String> = (0..200).map(|i| format!("absent{i}")).collect();
+    let mut crowd: Vec<UserId> = (0..200).map(|i| format!("absent{i}").into()).collect();
     crowd.extend(targets.iter().cloned());
     let from_crowd = store
         .privacy
@@ -943,30 +969,30 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     let repo = &store.messages;
     let group = ConversationRecord {
         id: "g".into(),
-        kind: "group".into(),
+        kind: ConversationKind::Group,
         name: Some("g".into()),
         last_seq: 0,
         created_at: now(),
         members_version: 0,
     };
-    repo.create_conversation(&group, &[("t".to_owned(), "admin".to_owned())], None)
+    repo.create_conversation(&group, &[("t".into(), Role::Admin)], None)
         .await
         .unwrap();
     // w joins before v: w is the longest-standing member after the admin.
     let t0 = now();
-    repo.add_members("g", &[("w".to_owned(), "member".to_owned())], t0)
+    repo.add_members(&c("g"), &[("w".into(), Role::Member)], t0)
         .await
         .unwrap();
     repo.add_members(
-        "g",
-        &[("v".to_owned(), "member".to_owned())],
+        &c("g"),
+        &[("v".into(), Role::Member)],
         t0 + Duration::seconds(1),
     )
     .await
     .unwrap();
     let roles = || async {
-        let mut roles: Vec<(String, String)> = repo
-            .members("g")
+        let mut roles: Vec<(UserId, Role)> = repo
+            .members(&c("g"))
             .await
             .unwrap()
             .into_iter()
@@ -977,39 +1003,36 @@ async fn the_last_admin_leaving_promotes_the_eldest_member(store: Store) {
     };
     // A member leaving changes no roles.
     assert_eq!(
-        repo.remove_member("g", "v").await.unwrap(),
+        repo.remove_member(&c("g"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
     repo.add_members(
-        "g",
-        &[("v".to_owned(), "member".to_owned())],
+        &c("g"),
+        &[("v".into(), Role::Member)],
         t0 + Duration::seconds(2),
     )
     .await
     .unwrap();
     // The only admin leaving makes the eldest member admin.
     assert_eq!(
-        repo.remove_member("g", "t").await.unwrap(),
+        repo.remove_member(&c("g"), &u("t")).await.unwrap(),
         Some(MemberRemoved {
             promoted: Some("w".into())
         })
     );
     assert_eq!(
         roles().await,
-        vec![
-            ("v".to_owned(), "member".to_owned()),
-            ("w".to_owned(), "admin".to_owned())
-        ]
+        vec![("v".into(), Role::Member), ("w".into(), Role::Admin)]
     );
     // So does the next one; the last member leaving promotes nobody.
     assert_eq!(
-        repo.remove_member("g", "w").await.unwrap(),
+        repo.remove_member(&c("g"), &u("w")).await.unwrap(),
         Some(MemberRemoved {
             promoted: Some("v".into())
         })
     );
     assert_eq!(
-        repo.remove_member("g", "v").await.unwrap(),
+        repo.remove_member(&c("g"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
     assert!(roles().await.is_empty());
@@ -1036,7 +1059,7 @@ async fn presence(store: Store) {
 
     let many = store
         .presence
-        .get_many(&["t".to_owned(), "v".to_owned()])
+        .get_many(&["t".into(), "v".into()])
         .await
         .unwrap();
     assert_eq!(many["t"], got);
@@ -1057,14 +1080,14 @@ async fn presence(store: Store) {
         store.presence.connect("c3", "n2", "v", t0).await.unwrap(),
         1
     );
-    let users = vec!["t".to_owned(), "v".to_owned(), "x".to_owned()];
+    let users: Vec<UserId> = vec!["t".into(), "v".into(), "x".into()];
     assert_eq!(
         store.presence.connected(&users).await.unwrap(),
         vec!["t".to_owned(), "v".to_owned()]
     );
     assert_eq!(
         store.presence.disconnect("c1").await.unwrap(),
-        Some(("t".to_owned(), 1))
+        Some(("t".into(), 1))
     );
     assert_eq!(store.presence.disconnect("c1").await.unwrap(), None);
 
@@ -1118,7 +1141,7 @@ fn message(id: &str, conv: &str, sender: &str, client_id: &str) -> MessageRecord
         seq: 0,
         sender_id: sender.into(),
         client_id: client_id.into(),
-        kind: "text".into(),
+        kind: MessageKind::Text,
         text: Some(format!("hello {id}")),
         attachment_id: None,
         reply_to: None,
@@ -1132,22 +1155,22 @@ async fn messaging(store: Store) {
     two_users(&store).await;
     let conv = ConversationRecord {
         id: "c1".into(),
-        kind: "direct".into(),
+        kind: ConversationKind::Direct,
         name: None,
         last_seq: 0,
         created_at: now(),
         members_version: 0,
     };
-    let members = vec![
-        ("t".to_owned(), "member".to_owned()),
-        ("v".to_owned(), "member".to_owned()),
-    ];
+    let members = vec![("t".into(), Role::Member), ("v".into(), Role::Member)];
     let repo = &store.messages;
-    repo.create_conversation(&conv, &members, Some(("v", "t")))
+    repo.create_conversation(&conv, &members, Some((&u("v"), &u("t"))))
         .await
         .unwrap();
     assert_eq!(
-        repo.direct_conversation("t", "v").await.unwrap().as_deref(),
+        repo.direct_conversation(&u("t"), &u("v"))
+            .await
+            .unwrap()
+            .as_deref(),
         Some("c1")
     );
     let again = ConversationRecord {
@@ -1155,12 +1178,12 @@ async fn messaging(store: Store) {
         ..conv.clone()
     };
     assert!(matches!(
-        repo.create_conversation(&again, &members, Some(("t", "v")))
+        repo.create_conversation(&again, &members, Some((&u("t"), &u("v"))))
             .await,
         Err(StoreError::Conflict)
     ));
     assert!(
-        repo.conversation("c2").await.unwrap().is_none(),
+        repo.conversation(&c("c2")).await.unwrap().is_none(),
         "nothing half-written"
     );
 
@@ -1179,7 +1202,7 @@ async fn messaging(store: Store) {
     assert_eq!((same.id.as_str(), same.seq), ("m1", 1));
     // Withheld from v.
     let (m2, _) = repo
-        .append(&message("m2", "c1", "t", "k2"), &["v".to_owned()])
+        .append(&message("m2", "c1", "t", "k2"), &["v".into()])
         .await
         .unwrap();
     assert_eq!(m2.seq, 2);
@@ -1190,37 +1213,56 @@ async fn messaging(store: Store) {
     assert_eq!(m3.seq, 3);
     let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
     assert_eq!(
-        seqs(repo.messages("c1", "t", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 2, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "v", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("v"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "t", Some(1), None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), Some(1), None, 50)
+                .await
+                .unwrap()
+        ),
         vec![2, 3]
     );
     assert_eq!(
-        seqs(repo.messages("c1", "t", None, Some(3), 1).await.unwrap()),
+        seqs(
+            repo.messages(&c("c1"), &u("t"), None, Some(3), 1)
+                .await
+                .unwrap()
+        ),
         vec![2]
     );
     assert_eq!(
         repo.withheld_from("m2").await.unwrap(),
         vec!["v".to_owned()]
     );
-    assert_eq!(repo.conversation("c1").await.unwrap().unwrap().last_seq, 3);
+    assert_eq!(
+        repo.conversation(&c("c1")).await.unwrap().unwrap().last_seq,
+        3
+    );
 
     // Per-device acknowledgements.
     assert_eq!(seqs(unacked(repo, "dev-v", "v", 100).await), vec![1, 3]);
-    repo.ack("dev-v", "c1", 1).await.unwrap();
-    repo.ack("dev-v", "c1", 0).await.unwrap();
+    repo.ack("dev-v", &c("c1"), 1).await.unwrap();
+    repo.ack("dev-v", &c("c1"), 0).await.unwrap();
     assert_eq!(seqs(unacked(repo, "dev-v", "v", 100).await), vec![3]);
     assert_eq!(seqs(unacked(repo, "dev-v2", "v", 100).await), vec![1, 3]);
     // Where each device stands: the conversation's last seq and its own ack.
     let water = |session: &'static str| {
         let repo = repo.clone();
-        async move { repo.high_water("v", session).await.unwrap() }
+        async move { repo.high_water(&u("v"), session).await.unwrap() }
     };
     let at = |acked| HighWater {
         conversation_id: "c1".into(),
@@ -1229,28 +1271,40 @@ async fn messaging(store: Store) {
     };
     assert_eq!(water("dev-v").await, vec![at(1)]);
     assert_eq!(water("dev-v2").await, vec![at(0)]);
-    assert!(repo.high_water("stranger", "s").await.unwrap().is_empty());
+    assert!(
+        repo.high_water(&u("stranger"), "s")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    assert!(repo.advance_mark("c1", "v", true, 3).await.unwrap());
-    assert!(!repo.advance_mark("c1", "v", true, 2).await.unwrap());
-    assert!(repo.advance_mark("c1", "v", false, 1).await.unwrap());
-    let ms = repo.members("c1").await.unwrap();
+    assert!(repo.advance_mark(&c("c1"), &u("v"), true, 3).await.unwrap());
+    assert!(!repo.advance_mark(&c("c1"), &u("v"), true, 2).await.unwrap());
+    assert!(
+        repo.advance_mark(&c("c1"), &u("v"), false, 1)
+            .await
+            .unwrap()
+    );
+    let ms = repo.members(&c("c1")).await.unwrap();
     let v = ms.iter().find(|m| m.user_id == "v").unwrap();
     assert_eq!((v.read_seq, v.delivered_seq), (3, 1));
-    assert_eq!(repo.member("c1", "v").await.unwrap().as_ref(), Some(v));
-    assert_eq!(repo.member("c1", "nobody").await.unwrap(), None);
-    assert_eq!(repo.member("other", "v").await.unwrap(), None);
     assert_eq!(
-        repo.count_after("c1", "v", 0).await.unwrap(),
+        repo.member(&c("c1"), &u("v")).await.unwrap().as_ref(),
+        Some(v)
+    );
+    assert_eq!(repo.member(&c("c1"), &u("nobody")).await.unwrap(), None);
+    assert_eq!(repo.member(&c("other"), &u("v")).await.unwrap(), None);
+    assert_eq!(
+        repo.count_after(&c("c1"), &u("v"), 0).await.unwrap(),
         1,
         "m1 only: m2 withheld, m3 own"
     );
-    assert_eq!(repo.count_after("c1", "t", 0).await.unwrap(), 1);
-    assert_eq!(repo.conversations_of("v").await.unwrap().len(), 1);
+    assert_eq!(repo.count_after(&c("c1"), &u("t"), 0).await.unwrap(), 1);
+    assert_eq!(repo.conversations_of(&u("v")).await.unwrap().len(), 1);
     // Edit, delete for everyone, rename.
     let later = now() + Duration::seconds(5);
     assert!(repo.edit("m1", "edited", later).await.unwrap());
-    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    let m = repo.message_by_id(&c("c1"), "m1").await.unwrap().unwrap();
     assert_eq!(
         (m.text.as_deref(), m.edited_at),
         (Some("edited"), Some(later))
@@ -1261,12 +1315,17 @@ async fn messaging(store: Store) {
         !repo.edit("m1", "again", later).await.unwrap(),
         "a deleted message stays deleted"
     );
-    let m = repo.message_by_id("c1", "m1").await.unwrap().unwrap();
+    let m = repo.message_by_id(&c("c1"), "m1").await.unwrap().unwrap();
     assert!(m.deleted && m.text.is_none());
-    assert!(repo.message_by_id("other", "m1").await.unwrap().is_none());
-    repo.rename("c1", "新名字").await.unwrap();
+    assert!(
+        repo.message_by_id(&c("other"), "m1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    repo.rename(&c("c1"), "新名字").await.unwrap();
     assert_eq!(
-        repo.conversation("c1")
+        repo.conversation(&c("c1"))
             .await
             .unwrap()
             .unwrap()
@@ -1277,7 +1336,7 @@ async fn messaging(store: Store) {
     let version = |store: &Store| {
         let repo = store.messages.clone();
         async move {
-            repo.conversation("c1")
+            repo.conversation(&c("c1"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -1286,14 +1345,14 @@ async fn messaging(store: Store) {
     };
     let before = version(&store).await;
     assert_eq!(
-        repo.remove_member("c1", "v").await.unwrap(),
+        repo.remove_member(&c("c1"), &u("v")).await.unwrap(),
         Some(MemberRemoved::default())
     );
-    assert!(repo.conversations_of("v").await.unwrap().is_empty());
+    assert!(repo.conversations_of(&u("v")).await.unwrap().is_empty());
     assert_eq!(version(&store).await, before + 1, "a member left");
-    assert_eq!(repo.remove_member("c1", "v").await.unwrap(), None);
+    assert_eq!(repo.remove_member(&c("c1"), &u("v")).await.unwrap(), None);
     assert_eq!(version(&store).await, before + 1, "nobody left");
-    repo.add_members("c1", &[("v".to_owned(), "member".to_owned())], now())
+    repo.add_members(&c("c1"), &[("v".into(), Role::Member)], now())
         .await
         .unwrap();
     assert_eq!(version(&store).await, before + 2, "a member joined");
@@ -1303,7 +1362,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     two_users(&store).await;
     let conv = ConversationRecord {
         id: "g".into(),
-        kind: "group".into(),
+        kind: ConversationKind::Group,
         name: Some("g".into()),
         last_seq: 0,
         created_at: now(),
@@ -1311,7 +1370,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     };
     store
         .messages
-        .create_conversation(&conv, &[("t".to_owned(), "admin".to_owned())], None)
+        .create_conversation(&conv, &[("t".into(), Role::Admin)], None)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -1332,7 +1391,7 @@ async fn concurrent_sends_get_contiguous_seqs(store: Store) {
     assert_eq!(created, 20);
     let seqs: Vec<u64> = store
         .messages
-        .messages("g", "t", Some(0), None, 100)
+        .messages(&c("g"), &u("t"), Some(0), None, 100)
         .await
         .unwrap()
         .into_iter()
@@ -1348,7 +1407,7 @@ async fn batched_appends(store: Store) {
     for id in ["b1", "b2"] {
         let conv = ConversationRecord {
             id: id.into(),
-            kind: "group".into(),
+            kind: ConversationKind::Group,
             name: Some(id.into()),
             last_seq: 0,
             created_at: now(),
@@ -1356,10 +1415,7 @@ async fn batched_appends(store: Store) {
         };
         repo.create_conversation(
             &conv,
-            &[
-                ("t".to_owned(), "admin".to_owned()),
-                ("v".to_owned(), "member".to_owned()),
-            ],
+            &[("t".into(), Role::Admin), ("v".into(), Role::Member)],
             None,
         )
         .await
@@ -1368,7 +1424,7 @@ async fn batched_appends(store: Store) {
     let batch = vec![
         (message("x1", "b1", "t", "k1"), vec![]),
         (message("x2", "b2", "t", "k1"), vec![]),
-        (message("x3", "b1", "t", "k2"), vec!["v".to_owned()]),
+        (message("x3", "b1", "t", "k2"), vec!["v".into()]),
         // A retry inside the same batch: the first copy, and no seq used up.
         (message("x4", "b1", "t", "k1"), vec![]),
         (message("x5", "b1", "v", "k1"), vec![]),
@@ -1390,10 +1446,17 @@ async fn batched_appends(store: Store) {
             ("x5".to_owned(), 3, true),
         ]
     );
-    assert_eq!(repo.conversation("b1").await.unwrap().unwrap().last_seq, 3);
+    assert_eq!(
+        repo.conversation(&c("b1")).await.unwrap().unwrap().last_seq,
+        3
+    );
     let seqs = |ms: Vec<MessageRecord>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
     assert_eq!(
-        seqs(repo.messages("b1", "v", None, None, 50).await.unwrap()),
+        seqs(
+            repo.messages(&c("b1"), &u("v"), None, None, 50)
+                .await
+                .unwrap()
+        ),
         vec![1, 3],
         "x3 is withheld from v"
     );
@@ -1409,16 +1472,15 @@ async fn batched_appends(store: Store) {
         (message("y2", "nope", "t", "k9"), vec![]),
     ];
     assert!(repo.append_batch(&bad).await.is_err());
-    assert_eq!(repo.conversation("b2").await.unwrap().unwrap().last_seq, 1);
+    assert_eq!(
+        repo.conversation(&c("b2")).await.unwrap().unwrap().last_seq,
+        1
+    );
     // More rows than one statement holds, retries of stored messages among them.
-    let mut big: Vec<(MessageRecord, Vec<String>)> = (0..700)
+    let mut big: Vec<(MessageRecord, Vec<UserId>)> = (0..700)
         .map(|i| {
             let conv = if i % 2 == 0 { "b1" } else { "b2" };
-            let withheld = if i % 3 == 0 {
-                vec!["v".to_owned()]
-            } else {
-                vec![]
-            };
+            let withheld = if i % 3 == 0 { vec!["v".into()] } else { vec![] };
             (
                 message(&format!("z{i}"), conv, "t", &format!("big{i}")),
                 withheld,
@@ -1444,10 +1506,13 @@ async fn batched_appends(store: Store) {
         "in batch order, no gaps"
     );
     assert_eq!(
-        repo.conversation("b2").await.unwrap().unwrap().last_seq,
+        repo.conversation(&c("b2")).await.unwrap().unwrap().last_seq,
         351
     );
-    let seen_by_v = repo.messages("b2", "v", Some(1), None, 500).await.unwrap();
+    let seen_by_v = repo
+        .messages(&c("b2"), &u("v"), Some(1), None, 500)
+        .await
+        .unwrap();
     assert_eq!(seen_by_v.len(), 350 - 117, "a third withheld from v");
 }
 
@@ -1458,7 +1523,7 @@ async fn batched_acks(store: Store) {
     let repo = &store.messages;
     let conv = ConversationRecord {
         id: "a1".into(),
-        kind: "direct".into(),
+        kind: ConversationKind::Direct,
         name: None,
         last_seq: 0,
         created_at: now(),
@@ -1466,10 +1531,7 @@ async fn batched_acks(store: Store) {
     };
     repo.create_conversation(
         &conv,
-        &[
-            ("t".to_owned(), "member".to_owned()),
-            ("v".to_owned(), "member".to_owned()),
-        ],
+        &[("t".into(), Role::Member), ("v".into(), Role::Member)],
         None,
     )
     .await
@@ -1540,7 +1602,7 @@ async fn batched_acks(store: Store) {
         moved(repo.ack_batch(&[ack("sv2", "v", 99)]).await.unwrap()),
         vec![Some((3, false))]
     );
-    let members = repo.members("a1").await.unwrap();
+    let members = repo.members(&c("a1")).await.unwrap();
     let v = members.iter().find(|m| m.user_id == "v").unwrap();
     assert_eq!(v.delivered_seq, 3);
 }
@@ -1569,4 +1631,76 @@ async fn refuses_unknown_urls() {
         dialtone_store::open("mysql://x").await,
         Err(StoreError::BadUrl(_))
     ));
+}
+
+/// Runs one statement on the database at `url` behind the store's back.
+async fn behind_the_stores_back(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
+fn corrupt_saying(result: Result<impl std::fmt::Debug, StoreError>, word: &str) {
+    match result {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains(word), "{what}"),
+        other => panic!("not a Corrupt naming {word}: {other:?}"),
+    }
+}
+
+/// A word the code does not know in a kind or role column is read back as a clear
+/// `Corrupt`, naming the word, not as a guess.
+async fn unknown_stored_words_are_corrupt(url: &str) {
+    let store = dialtone_store::open(url).await.unwrap();
+    two_users(&store).await;
+    let repo = &store.messages;
+    let group = ConversationRecord {
+        id: "g".into(),
+        kind: ConversationKind::Group,
+        name: Some("g".into()),
+        last_seq: 0,
+        created_at: now(),
+        members_version: 0,
+    };
+    let members = [("t".into(), Role::Admin), ("v".into(), Role::Member)];
+    repo.create_conversation(&group, &members, None)
+        .await
+        .unwrap();
+    repo.append(&message("m1", "g", "t", "k1"), &[])
+        .await
+        .unwrap();
+
+    behind_the_stores_back(url, "UPDATE messages SET kind = 'gif'").await;
+    corrupt_saying(
+        repo.messages(&c("g"), &u("v"), None, None, 10).await,
+        r#""gif""#,
+    );
+    behind_the_stores_back(url, "UPDATE conversation_members SET role = 'owner'").await;
+    corrupt_saying(repo.members(&c("g")).await, r#"role "owner""#);
+    corrupt_saying(repo.member(&c("g"), &u("v")).await, r#"role "owner""#);
+    behind_the_stores_back(url, "UPDATE conversations SET kind = 'channel'").await;
+    corrupt_saying(
+        repo.conversation(&c("g")).await,
+        r#"conversation kind "channel""#,
+    );
+}
+
+#[tokio::test]
+async fn unknown_stored_words_are_corrupt_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    unknown_stored_words_are_corrupt(&dialtone_store::testing::sqlite_url(dir.path())).await;
+}
+
+#[tokio::test]
+async fn unknown_stored_words_are_corrupt_on_postgres() {
+    let name = "unknown_stored_words_are_corrupt_on_postgres";
+    if let Some(url) = dialtone_store::testing::fresh_postgres_url(name)
+        .await
+        .unwrap()
+    {
+        unknown_stored_words_are_corrupt(&url).await;
+    }
 }

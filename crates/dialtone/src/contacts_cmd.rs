@@ -284,10 +284,7 @@ fn print_summary(results: &[FileResult], contacts: &[ContactInput], verbose: boo
         match &r.outcome {
             Ok(report) => {
                 let s = &report.stats;
-                let format = serde_json::to_value(report.format)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let format = report.format.as_str();
                 let rejected = if report.rejected.is_empty() {
                     "0".to_owned()
                 } else {

@@ -109,7 +109,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config => {
-            print!("{}", dialtone_server::Config::example_toml());
+            print!("{}", dialtone_server::Config::example_toml()?);
             Ok(())
         }
         Command::Register(phone) => cli::register(args.server, phone).await,

@@ -36,11 +36,11 @@ pub struct AccountView {
 impl From<UserRecord> for AccountView {
     fn from(u: UserRecord) -> Self {
         Self {
-            user_id: u.id,
+            user_id: u.id.into(),
             phone: u.phone.to_string(),
             region: u.region,
             display_name: u.display_name,
-            password_set: u.password_hash.is_some(),
+            password_set: u.password_set,
             registration_lock: u.registration_lock,
         }
     }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use dialtone_core::{PhoneNumber, Region};
+use dialtone_core::{ConversationId, ConversationKind, PhoneNumber, Region};
 use dialtone_protocol::Message;
 use dialtone_service::Authenticated;
 use dialtone_service::messaging::{ConversationView, OutgoingMessage, message_of};
@@ -40,7 +40,8 @@ pub struct ConversationBody {
     /// Id.
     pub id: String,
     /// `direct` or `group`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: ConversationKind,
     /// A group's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -62,7 +63,7 @@ pub struct ConversationBody {
 impl From<ConversationView> for ConversationBody {
     fn from(v: ConversationView) -> Self {
         Self {
-            id: v.record.id,
+            id: v.record.id.into(),
             kind: v.record.kind,
             name: v.record.name,
             members: v.members.iter().map(ToString::to_string).collect(),
@@ -196,8 +197,14 @@ async fn create(
     Auth(auth): Auth,
     JsonBody(body): JsonBody<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationBody>), ApiError> {
-    match body.kind.as_str() {
-        "direct" => {
+    let kind = body.kind.parse::<ConversationKind>().map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::InvalidInput,
+            format!("kind is direct or group, not {:?}", body.kind),
+        )
+    })?;
+    match kind {
+        ConversationKind::Direct => {
             let peer = body.peer.ok_or_else(|| {
                 ApiError::bad_request(
                     ErrorCode::InvalidInput,
@@ -216,7 +223,7 @@ async fn create(
             };
             Ok((status, Json(view.into())))
         }
-        "group" => {
+        ConversationKind::Group => {
             let name = body.name.unwrap_or_default();
             let members = phones(&state, &auth, &body.members, body.region.as_deref())?;
             let view = state
@@ -225,10 +232,6 @@ async fn create(
                 .await?;
             Ok((StatusCode::CREATED, Json(view.into())))
         }
-        other => Err(ApiError::bad_request(
-            ErrorCode::InvalidInput,
-            format!("kind is direct or group, not {other:?}"),
-        )),
     }
 }
 
@@ -255,7 +258,7 @@ async fn list(
 async fn get_one(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> Result<Json<ConversationBody>, ApiError> {
     Ok(Json(
         state.messaging.conversation(&auth.user, &id).await?.into(),
@@ -269,7 +272,7 @@ async fn get_one(
 async fn add_members(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     JsonBody(body): JsonBody<AddMembers>,
 ) -> Result<Json<ConversationBody>, ApiError> {
     let members = phones(&state, &auth, &body.phones, body.region.as_deref())?;
@@ -289,7 +292,7 @@ async fn add_members(
 async fn remove_member(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path((id, phone)): Path<(String, String)>,
+    Path((id, phone)): Path<(ConversationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     let phone = path_phone(&phone)?;
     state
@@ -313,7 +316,7 @@ async fn remove_member(
 async fn send(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     JsonBody(body): JsonBody<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let outgoing = OutgoingMessage {
@@ -343,7 +346,7 @@ async fn send(
 async fn history(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     Query(page): Query<Page>,
 ) -> Result<Json<MessageList>, ApiError> {
     let messages = state
@@ -362,7 +365,7 @@ async fn history(
 async fn read(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     JsonBody(body): JsonBody<ReadMark>,
 ) -> Result<StatusCode, ApiError> {
     state.messaging.read(&auth.user, &id, body.seq).await?;
@@ -376,7 +379,7 @@ async fn read(
 async fn rename(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
     JsonBody(body): JsonBody<Rename>,
 ) -> Result<Json<ConversationBody>, ApiError> {
     Ok(Json(
@@ -401,7 +404,7 @@ async fn rename(
 async fn edit_message(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path((id, message_id)): Path<(String, String)>,
+    Path((id, message_id)): Path<(ConversationId, String)>,
     JsonBody(body): JsonBody<EditText>,
 ) -> Result<Json<Message>, ApiError> {
     let message = state
@@ -419,7 +422,7 @@ async fn edit_message(
 async fn delete_message(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    Path((id, message_id)): Path<(String, String)>,
+    Path((id, message_id)): Path<(ConversationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.messaging.delete(&auth.user, &id, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -66,7 +66,7 @@ async fn login(
         .await?;
     Ok(Json(Session {
         token: done.token,
-        user_id: done.user.id,
+        user_id: done.user.id.into(),
         phone: done.user.phone.to_string(),
     }))
 }

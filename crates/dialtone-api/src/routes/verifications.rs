@@ -152,9 +152,9 @@ async fn submit_code(
     let user = accepted.login.user;
     Ok(Json(CodeLogin {
         token: accepted.login.token,
-        user_id: user.id,
+        user_id: user.id.into(),
         phone: user.phone.to_string(),
         new_account: accepted.new_account,
-        password_set: user.password_hash.is_some(),
+        password_set: user.password_set,
     }))
 }

@@ -27,7 +27,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use dialtone_protocol::{ClientFrame, SendFrame, ServerFrame};
+use dialtone_protocol::{ClientFrame, ConversationId, SendFrame, ServerFrame};
 use dialtone_realtime::{CloseReason, Connected, Connection, Hub};
 use dialtone_service::messaging::{MessagingService, OutgoingMessage, message_of};
 
@@ -137,12 +137,12 @@ async fn ws(
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
                     if let Err(e) = Box::pin(hub.disconnect(&conn)).await {
-                        tracing::warn!(error = %e, "disconnect not recorded");
+                        tracing::warn!(error = %e.report(), "disconnect not recorded");
                     }
                     // Sends the reply to a client's close frame, then closes.
                     let _ = futures::SinkExt::close(&mut socket).await;
                 }
-                Err(e) => tracing::warn!(error = %e, "connection not registered"),
+                Err(e) => tracing::warn!(error = %e.report(), "connection not registered"),
             }
         }))
 }
@@ -315,13 +315,13 @@ async fn closing_handshake(socket: &mut WebSocket) {
 /// are due; and the recording of those flushed before, which may still be running.
 #[derive(Default)]
 struct PendingAcks {
-    by_conversation: HashMap<String, u64>,
+    by_conversation: HashMap<ConversationId, u64>,
     due: Option<Instant>,
     recording: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl PendingAcks {
-    fn add(&mut self, conversation_id: String, seq: u64) {
+    fn add(&mut self, conversation_id: ConversationId, seq: u64) {
         let highest = self.by_conversation.entry(conversation_id).or_insert(seq);
         *highest = (*highest).max(seq);
         self.due
@@ -493,5 +493,39 @@ async fn client_frame(
             Box::pin(live.messaging.typing(&conn.user, &typing.conversation_id)).await,
             &typing.conversation_id,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialtone_service::ServiceError;
+    use dialtone_store::StoreError;
+
+    use super::*;
+    use crate::test_logs::Captured;
+
+    #[test]
+    fn a_storage_failure_on_the_socket_is_logged_with_its_cause_and_answered_generically() {
+        let e = ServiceError::from(StoreError::Corrupt("role 'owner'".into()));
+        let line = line!() - 1;
+        let (frame, logs) = Captured::logs(|| failure(e, Some("c-1".into()), "conv-1"));
+        assert!(
+            logs.contains("corrupt stored value: role 'owner'"),
+            "{logs}"
+        );
+        assert!(logs.contains(&format!("{}:{line}:", file!())), "{logs}");
+        let ServerFrame::Error {
+            code,
+            message,
+            client_id,
+            conversation_id,
+        } = frame
+        else {
+            panic!("not an error frame: {frame:?}");
+        };
+        assert_eq!(code, ErrorCode::InternalError);
+        assert_eq!(message, "something went wrong on our side");
+        assert_eq!(client_id.as_deref(), Some("c-1"));
+        assert_eq!(conversation_id.as_deref(), Some("conv-1"));
     }
 }

@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use dialtone_protocol::ServerFrame;
-use dialtone_realtime::delivery::Orderer;
+use dialtone_protocol::{ConversationId, ServerFrame};
+use dialtone_realtime::delivery::{Orderer, Unknown};
 use dialtone_realtime::{Connection, Hub, Items, Outgoing};
 use dialtone_store::HighWater;
 
@@ -63,9 +63,9 @@ impl Delivery {
         for w in water {
             self.order.start(&w.conversation_id, w.acked_seq);
             if w.last_seq > self.order.sent(&w.conversation_id)
-                && !self.work.iter().any(|(c, _)| *c == w.conversation_id)
+                && !self.work.iter().any(|(c, _)| w.conversation_id == *c)
             {
-                self.work.push_back((w.conversation_id, w.last_seq));
+                self.work.push_back((w.conversation_id.into(), w.last_seq));
             }
         }
     }
@@ -85,7 +85,9 @@ impl Delivery {
     async fn recheck(&mut self, hub: &Hub, conn: &Connection) {
         match Box::pin(hub.high_water(conn)).await {
             Ok(water) => self.plan(water),
-            Err(e) => tracing::warn!(error = %e, "recheck failed; the next one tries again"),
+            Err(e) => {
+                tracing::warn!(error = %e.report(), "recheck failed; the next one tries again")
+            }
         }
     }
 
@@ -188,18 +190,27 @@ impl Delivery {
         if !self.order.knows(conversation_id) {
             // A conversation that began after this connection did (or that it was added
             // to): its place is the device's ack.
-            match Box::pin(hub.acked(conn, conversation_id)).await {
+            match Box::pin(hub.acked(conn, &ConversationId::from(conversation_id))).await {
                 Ok(acked) => self.order.start(conversation_id, acked),
                 Err(e) => {
-                    tracing::warn!(error = %e, conversation_id, "no place yet; left to the recheck");
+                    tracing::warn!(error = %e.report(), conversation_id, "no place yet; left to the recheck");
                     return Ok(());
                 }
             }
         }
-        let ready = self
-            .order
-            .offer(conversation_id, seq, text)
-            .unwrap_or_default();
+        let ready = match self.order.offer(conversation_id, seq, text) {
+            Ok(ready) => ready,
+            Err(Unknown) => {
+                // Started just above, so not expected; the recheck would still bring the
+                // message, but a silent drop would hide the bug.
+                tracing::error!(
+                    conversation_id,
+                    seq,
+                    "message offered to no place; left to the recheck"
+                );
+                return Ok(());
+            }
+        };
         for text in ready {
             feed(socket, text).await?;
         }
@@ -274,7 +285,15 @@ impl Delivery {
         after: u64,
         upto: u64,
     ) -> Result<Option<u64>, axum::Error> {
-        match Box::pin(hub.fill(conn, conversation_id, after, upto, hub.page())).await {
+        match Box::pin(hub.fill(
+            conn,
+            &ConversationId::from(conversation_id),
+            after,
+            upto,
+            hub.page(),
+        ))
+        .await
+        {
             Ok((rows, covered)) => {
                 for text in self.order.filled(conversation_id, covered, rows) {
                     feed(socket, text).await?;
@@ -282,7 +301,7 @@ impl Delivery {
                 Ok(Some(covered))
             }
             Err(e) => {
-                tracing::warn!(error = %e, conversation_id, "messages not read; left to the recheck");
+                tracing::warn!(error = %e.report(), conversation_id, "messages not read; left to the recheck");
                 Ok(None)
             }
         }

@@ -45,11 +45,11 @@ async fn append_bulk(app: &TestApp, sender_id: &str, messages: Vec<(String, Vec<
                 let id = format!("bulk-{page}-{i}");
                 let record = MessageRecord {
                     id: id.clone(),
-                    conversation_id: conversation_id.clone(),
+                    conversation_id: conversation_id.as_str().into(),
                     seq: 0,
-                    sender_id: sender_id.to_owned(),
+                    sender_id: sender_id.into(),
                     client_id: id,
-                    kind: "text".into(),
+                    kind: dialtone_core::MessageKind::Text,
                     text: Some(format!("message {page}-{i}")),
                     attachment_id: None,
                     reply_to: None,
@@ -57,7 +57,7 @@ async fn append_bulk(app: &TestApp, sender_id: &str, messages: Vec<(String, Vec<
                     edited_at: None,
                     deleted: false,
                 };
-                (record, hidden.clone())
+                (record, hidden.iter().map(|u| u.as_str().into()).collect())
             })
             .collect();
         store.messages.append_batch(&batch).await.unwrap();

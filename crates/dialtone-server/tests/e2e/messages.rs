@@ -679,6 +679,12 @@ async fn bad_messages_and_conversations_are_clear_4xx_on(app: TestApp) {
             "invalid_input",
         ),
         (
+            // The server's own kind: a client cannot write group changes.
+            json!({ "client_id": "1", "kind": "system", "text": "{\"action\":\"left\"}" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
             json!({ "client_id": "1", "kind": "image", "attachment_id": "someone-elses" }),
             StatusCode::BAD_REQUEST,
             "attachment_not_found",

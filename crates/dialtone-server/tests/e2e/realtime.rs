@@ -339,7 +339,7 @@ async fn stopping_waits_for_live_connections_to_end() {
     assert!(
         store
             .presence
-            .connected(std::slice::from_ref(&alice_id))
+            .connected(&[alice_id.as_str().into()])
             .await
             .unwrap()
             .is_empty(),

@@ -6,7 +6,8 @@
 //! at once).
 
 use dialtone_bus::Event;
-use dialtone_protocol::{ConversationState, SYSTEM_KIND, SystemEvent};
+use dialtone_core::{ConversationId, Role, UserId};
+use dialtone_protocol::{ConversationState, MessageKind, SystemEvent};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::MessagingService;
@@ -15,7 +16,7 @@ use crate::{ServiceError, ServiceResult};
 
 /// The event a stored message tells of, if it is a system message.
 pub fn system_event_of(record: &MessageRecord) -> Option<SystemEvent> {
-    if record.kind != SYSTEM_KIND || record.deleted {
+    if record.kind != MessageKind::System || record.deleted {
         return None;
     }
     record
@@ -31,18 +32,18 @@ impl MessagingService {
     pub(crate) async fn post_system(
         &self,
         actor: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         event: SystemEvent,
     ) {
         if let Err(e) = self.try_post_system(actor, conversation_id, &event).await {
-            tracing::warn!(error = %e, conversation_id, ?event, "system line not written");
+            tracing::warn!(error = %e.report(), %conversation_id, ?event, "system line not written");
         }
     }
 
     async fn try_post_system(
         &self,
         actor: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         event: &SystemEvent,
     ) -> ServiceResult<()> {
         let roster = self.kept_roster(conversation_id).await?;
@@ -50,11 +51,11 @@ impl MessagingService {
             serde_json::to_string(event).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = MessageRecord {
             id: new_id(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq: 0,
             sender_id: actor.id.clone(),
             client_id: new_id(),
-            kind: SYSTEM_KIND.to_owned(),
+            kind: MessageKind::System,
             text: Some(text),
             attachment_id: None,
             reply_to: None,
@@ -68,39 +69,45 @@ impl MessagingService {
 
     /// Tells the members of a conversation its new state, and `removed` (user ids) that
     /// they are no longer in it. Logged, not returned, on failure, as `post_system`.
-    pub(crate) async fn announce_conversation(&self, conversation_id: &str, removed: Vec<String>) {
+    pub(crate) async fn announce_conversation(
+        &self,
+        conversation_id: &ConversationId,
+        removed: Vec<UserId>,
+    ) {
         match self.conversation_frame(conversation_id).await {
             Ok((to, conversation)) => {
                 self.announce(Event::ConversationChanged {
-                    conversation_id: conversation_id.to_owned(),
+                    conversation_id: conversation_id.clone(),
                     to,
                     removed,
                     conversation: std::sync::Arc::new(conversation),
                 })
                 .await;
             }
-            Err(e) => tracing::warn!(error = %e, conversation_id, "conversation not announced"),
+            Err(e) => {
+                tracing::warn!(error = %e.report(), %conversation_id, "conversation not announced")
+            }
         }
     }
 
     /// The conversation as all its members see it, and their ids.
     async fn conversation_frame(
         &self,
-        conversation_id: &str,
-    ) -> ServiceResult<(Vec<String>, ConversationState)> {
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<(Vec<UserId>, ConversationState)> {
         let record = self.conversation_record(conversation_id).await?;
         let members = self.store.messages.members(conversation_id).await?;
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let phone = |id: &str| users.get(id).map(|u| u.phone.to_string());
         let frame = ConversationState {
-            id: record.id,
+            id: record.id.into(),
             kind: record.kind,
             name: record.name,
             members: members.iter().filter_map(|m| phone(&m.user_id)).collect(),
             admins: members
                 .iter()
-                .filter(|m| m.role == "admin")
+                .filter(|m| m.role == Role::Admin)
                 .filter_map(|m| phone(&m.user_id))
                 .collect(),
             created_at: record

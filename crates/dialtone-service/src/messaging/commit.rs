@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use dialtone_core::UserId;
 use dialtone_store::{
     AckDone, DeviceAck, Engine, MessageRecord, MessageRepo, StoreResult, UserRecord,
 };
@@ -47,7 +48,7 @@ pub(crate) struct Appends(pub Arc<dyn MessageRepo>);
 
 #[async_trait]
 impl BatchWrite for Appends {
-    type Item = (MessageRecord, Vec<String>);
+    type Item = (MessageRecord, Vec<UserId>);
     type Done = (MessageRecord, bool);
     /// `append_batch` locks conversations in id order.
     const PARALLEL: bool = true;
@@ -76,7 +77,7 @@ impl Acks {
                 Some(Moved {
                     actor: actor.clone(),
                     conversation_id: ack.conversation_id.clone(),
-                    kind: done.kind.clone(),
+                    kind: done.kind,
                     seq: done.seq,
                     read: false,
                 })

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use dialtone_core::PhoneNumber;
+use dialtone_core::{ConversationId, ConversationKind, PhoneNumber, Role, UserId};
 use dialtone_store::{ConversationRecord, MemberRecord, StoreError, UserRecord};
 
 use super::{MessageView, MessagingService, SystemAction, SystemEvent, message_view};
@@ -35,7 +35,7 @@ impl MessagingService {
         members: Vec<MemberRecord>,
         me: &MemberRecord,
     ) -> ServiceResult<ConversationView> {
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let phone_of = |id: &str| users.get(id).map(|u| u.phone.clone());
         let last = self
@@ -56,7 +56,7 @@ impl MessagingService {
                 .collect(),
             admins: members
                 .iter()
-                .filter(|m| m.role == "admin")
+                .filter(|m| m.role == Role::Admin)
                 .filter_map(|m| phone_of(&m.user_id))
                 .collect(),
             unread: self
@@ -103,16 +103,16 @@ impl MessagingService {
             return Err(ServiceError::UserNotFound);
         };
         let record = ConversationRecord {
-            id: new_id(),
-            kind: "direct".into(),
+            id: new_id().into(),
+            kind: ConversationKind::Direct,
             name: None,
             last_seq: 0,
             created_at: self.now(),
             members_version: 0,
         };
         let members = vec![
-            (user.id.clone(), "member".to_owned()),
-            (peer_user.id.clone(), "member".to_owned()),
+            (user.id.clone(), Role::Member),
+            (peer_user.id.clone(), Role::Member),
         ];
         match self
             .store
@@ -130,7 +130,7 @@ impl MessagingService {
                     .ok_or(ServiceError::UserNotFound)?;
                 Ok((self.conversation(user, &id).await?, false))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(ServiceError::from(e)),
         }
     }
 
@@ -159,13 +159,13 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        let mut members = vec![(user.id.clone(), "admin".to_owned())];
+        let mut members = vec![(user.id.clone(), Role::Admin)];
         for u in self.reachable(user, phones).await? {
-            members.push((u.id, "member".to_owned()));
+            members.push((u.id, Role::Member));
         }
         let record = ConversationRecord {
-            id: new_id(),
-            kind: "group".into(),
+            id: new_id().into(),
+            kind: ConversationKind::Group,
             name: Some(name),
             last_seq: 0,
             created_at: self.now(),
@@ -182,7 +182,7 @@ impl MessagingService {
     pub async fn conversation(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
     ) -> ServiceResult<ConversationView> {
         let (record, members, me) = self.membership(user, id).await?;
         self.view(user, record, members, &me).await
@@ -212,7 +212,7 @@ impl MessagingService {
         for record in self.store.messages.conversations_of(&user.id).await? {
             let (record, members, me) = self.membership(user, &record.id).await?;
             let view = self.view(user, record, members, &me).await?;
-            let with_hidden = view.record.kind == "direct"
+            let with_hidden = view.record.kind == ConversationKind::Direct
                 && view
                     .members
                     .iter()
@@ -237,14 +237,14 @@ impl MessagingService {
     pub async fn add_members(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         phones: &[PhoneNumber],
     ) -> ServiceResult<ConversationView> {
         let (record, members, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        if me.role != "admin" {
+        if me.role != Role::Admin {
             return Err(ServiceError::NotAdmin);
         }
         let joining: Vec<UserRecord> = self
@@ -259,9 +259,9 @@ impl MessagingService {
                 self.limits.max_group_members
             )));
         }
-        let new: Vec<(String, String)> = joining
+        let new: Vec<(UserId, Role)> = joining
             .iter()
-            .map(|u| (u.id.clone(), "member".to_owned()))
+            .map(|u| (u.id.clone(), Role::Member))
             .collect();
         let added = self.store.messages.add_members(id, &new, self.now()).await;
         self.members_changed(id);
@@ -279,14 +279,14 @@ impl MessagingService {
     pub async fn rename(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         name: &str,
     ) -> ServiceResult<ConversationView> {
         let (record, _, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        if me.role != "admin" {
+        if me.role != Role::Admin {
             return Err(ServiceError::NotAdmin);
         }
         let name = Self::group_name(name)?;
@@ -304,20 +304,20 @@ impl MessagingService {
     pub async fn remove_member(
         &self,
         user: &UserRecord,
-        id: &str,
+        id: &ConversationId,
         phone: &PhoneNumber,
     ) -> ServiceResult<()> {
         let (record, members, me) = self.membership(user, id).await?;
-        if record.kind != "group" {
+        if record.kind != ConversationKind::Group {
             return Err(ServiceError::NotAGroup);
         }
-        let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
         let users = self.users(&ids).await?;
         let leaving = *phone == user.phone;
         let target = if leaving {
             user.id.clone()
         } else {
-            if me.role != "admin" {
+            if me.role != Role::Admin {
                 return Err(ServiceError::NotAdmin);
             }
             users

@@ -2,8 +2,8 @@
 //! needs to know about each.
 
 use dialtone_bus::Event;
-use dialtone_core::PhoneNumber;
 use dialtone_core::privacy::Flow;
+use dialtone_core::{ConversationId, MessageKind, PhoneNumber, UserId};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::receipts::Moved;
@@ -28,7 +28,8 @@ pub struct MessageView {
 pub struct OutgoingMessage {
     /// The sender's idempotency key: the same key again returns the first message.
     pub client_id: String,
-    /// `text`, `sticker`, `image`, `voice`, `video` or `file`.
+    /// `text`, `sticker`, `image`, `voice`, `video` or `file`, as the client wrote it
+    /// (read by [`MessagingService::send`]: an unknown kind is `InvalidInput`).
     pub kind: String,
     /// The text.
     pub text: Option<String>,
@@ -39,15 +40,20 @@ pub struct OutgoingMessage {
 }
 
 impl MessagingService {
-    fn check(&self, message: &OutgoingMessage) -> ServiceResult<()> {
+    /// Checks a message a client wrote; its kind, read.
+    fn check(&self, message: &OutgoingMessage) -> ServiceResult<MessageKind> {
         let id_len = message.client_id.chars().count();
         if id_len == 0 || id_len > MAX_CLIENT_ID_CHARS {
             return Err(ServiceError::InvalidInput(format!(
                 "client_id has 1 to {MAX_CLIENT_ID_CHARS} characters"
             )));
         }
-        match message.kind.as_str() {
-            "text" => {
+        // `system` is the server's own: to a client it is as unknown as any other word.
+        let unknown =
+            || ServiceError::InvalidInput(format!("unknown message kind {:?}", message.kind));
+        let kind = message.kind.parse::<MessageKind>().map_err(|_| unknown())?;
+        match kind {
+            MessageKind::Text => {
                 let text = message.text.as_deref().unwrap_or("");
                 if text.trim().is_empty() {
                     return Err(ServiceError::InvalidInput(
@@ -62,19 +68,19 @@ impl MessagingService {
                         "a text message has no attachment".into(),
                     ));
                 }
-                Ok(())
             }
-            "image" | "voice" | "video" | "file" => Ok(()),
-            "sticker" => match message.text.as_deref().and_then(crate::stickers::find) {
-                Some(_) if message.attachment_id.is_none() => Ok(()),
-                _ => Err(ServiceError::InvalidInput(
-                    "a sticker message names a hosted sticker as pack/sticker in text".into(),
-                )),
-            },
-            other => Err(ServiceError::InvalidInput(format!(
-                "unknown message kind {other:?}"
-            ))),
+            MessageKind::Image | MessageKind::Voice | MessageKind::Video | MessageKind::File => {}
+            MessageKind::Sticker => {
+                let hosted = message.text.as_deref().and_then(crate::stickers::find);
+                if hosted.is_none() || message.attachment_id.is_some() {
+                    return Err(ServiceError::InvalidInput(
+                        "a sticker message names a hosted sticker as pack/sticker in text".into(),
+                    ));
+                }
+            }
+            MessageKind::System => return Err(unknown()),
         }
+        Ok(kind)
     }
 
     /// A message with a file must carry one of the sender's own uploads, of a type that
@@ -82,14 +88,15 @@ impl MessagingService {
     async fn check_attachment(
         &self,
         user: &UserRecord,
+        kind: MessageKind,
         message: &OutgoingMessage,
     ) -> ServiceResult<()> {
-        let needs = match message.kind.as_str() {
-            "image" => Some("image/"),
-            "voice" => Some("audio/"),
-            "video" => Some("video/"),
-            "file" => Some(""),
-            _ => None,
+        let needs = match kind {
+            MessageKind::Image => Some("image/"),
+            MessageKind::Voice => Some("audio/"),
+            MessageKind::Video => Some("video/"),
+            MessageKind::File => Some(""),
+            MessageKind::Text | MessageKind::Sticker | MessageKind::System => None,
         };
         let Some(prefix) = needs else {
             return Ok(());
@@ -103,12 +110,12 @@ impl MessagingService {
             .attachments
             .get(id)
             .await?
-            .filter(|a| a.owner_id == user.id)
+            .filter(|a| user.id == a.owner_id)
             .ok_or(ServiceError::AttachmentNotFound)?;
         if !attachment.content_type.starts_with(prefix) {
             return Err(ServiceError::WrongKind(format!(
                 "a {} message needs a {}* attachment, not {}",
-                message.kind, prefix, attachment.content_type
+                kind, prefix, attachment.content_type
             )));
         }
         Ok(())
@@ -119,7 +126,7 @@ impl MessagingService {
     async fn check_reply(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         reply_to: &str,
     ) -> ServiceResult<()> {
         let unknown =
@@ -152,23 +159,23 @@ impl MessagingService {
     pub async fn send(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         mut message: OutgoingMessage,
     ) -> ServiceResult<(MessageView, bool)> {
         message.text = message.text.map(|t| dialtone_core::text::multi_line(&t));
         let roster = self.roster(user, conversation_id).await?;
-        self.check(&message)?;
-        self.check_attachment(user, &message).await?;
+        let kind = self.check(&message)?;
+        self.check_attachment(user, kind, &message).await?;
         if let Some(reply) = &message.reply_to {
             self.check_reply(user, conversation_id, reply).await?;
         }
         let record = MessageRecord {
             id: new_id(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq: 0,
             sender_id: user.id.clone(),
             client_id: message.client_id,
-            kind: message.kind,
+            kind,
             text: message.text,
             attachment_id: message.attachment_id,
             reply_to: message.reply_to,
@@ -191,7 +198,7 @@ impl MessagingService {
             .social
             .audience(sender, &roster.members, Flow::Message, true)
             .await?;
-        let withheld: Vec<String> = roster
+        let withheld: Vec<UserId> = roster
             .members
             .iter()
             .filter(|r| r.id != sender.id && !views.get(&r.id).is_some_and(|v| v.visible))
@@ -226,13 +233,13 @@ impl MessagingService {
     pub async fn edit(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
         text: &str,
     ) -> ServiceResult<MessageView> {
         let text = &dialtone_core::text::multi_line(text);
         let record = self.own_message(user, conversation_id, message_id).await?;
-        if record.kind != "text" {
+        if record.kind != MessageKind::Text {
             return Err(ServiceError::InvalidInput(
                 "only text messages can be edited".into(),
             ));
@@ -259,7 +266,7 @@ impl MessagingService {
     pub async fn delete(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageView> {
         let record = self.own_message(user, conversation_id, message_id).await?;
@@ -273,7 +280,7 @@ impl MessagingService {
     async fn own_message(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageRecord> {
         self.membership(user, conversation_id).await?;
@@ -283,7 +290,7 @@ impl MessagingService {
             .message_by_id(conversation_id, message_id)
             .await?
             // A system line belongs to the conversation, not to whoever caused it.
-            .filter(|m| !m.deleted && m.kind != super::SYSTEM_KIND)
+            .filter(|m| !m.deleted && m.kind != MessageKind::System)
             .ok_or(ServiceError::MessageNotFound)?;
         if record.sender_id != user.id {
             return Err(ServiceError::NotYourMessage);
@@ -303,7 +310,7 @@ impl MessagingService {
     async fn changed(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         message_id: &str,
     ) -> ServiceResult<MessageView> {
         let record = self
@@ -317,7 +324,7 @@ impl MessagingService {
         to.retain(|id| !withheld.contains(id));
         let view = message_view(record, user);
         self.announce(Event::MessageChanged {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             to,
             message: std::sync::Arc::new(super::message_of(&view)),
         })
@@ -329,7 +336,7 @@ impl MessagingService {
     pub async fn history(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: Option<u64>,
         before: Option<u64>,
         limit: Option<u32>,
@@ -352,7 +359,7 @@ impl MessagingService {
 
     /// Messages with their senders' numbers (former members too), looked up once each.
     async fn with_senders(&self, records: Vec<MessageRecord>) -> ServiceResult<Vec<MessageView>> {
-        let mut ids: Vec<String> = records.iter().map(|r| r.sender_id.clone()).collect();
+        let mut ids: Vec<UserId> = records.iter().map(|r| r.sender_id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
         let users = self.users(&ids).await?;
@@ -369,7 +376,7 @@ impl MessagingService {
     pub async fn read(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         seq: u64,
     ) -> ServiceResult<()> {
         let (conversation, _) = self.member_of(user, conversation_id).await?;
@@ -388,7 +395,7 @@ impl MessagingService {
             self.receipts
                 .announce(&[Moved {
                     actor: user.clone(),
-                    conversation_id: conversation_id.to_owned(),
+                    conversation_id: conversation_id.clone(),
                     kind: conversation.kind,
                     seq,
                     read: true,
@@ -407,13 +414,13 @@ impl MessagingService {
         &self,
         user: &UserRecord,
         session_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         seq: u64,
     ) -> ServiceResult<()> {
         let ack = dialtone_store::DeviceAck {
             session_id: session_id.to_owned(),
             user_id: user.id.clone(),
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             seq,
         };
         self.acks
@@ -425,12 +432,16 @@ impl MessagingService {
 
     /// Tells the other members who may see the caller that they are typing (nothing is
     /// stored).
-    pub async fn typing(&self, user: &UserRecord, conversation_id: &str) -> ServiceResult<()> {
+    pub async fn typing(
+        &self,
+        user: &UserRecord,
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<()> {
         self.member_of(user, conversation_id).await?;
         let to = self.audience(conversation_id, user).await?;
         if !to.is_empty() {
             self.announce(Event::Typing {
-                conversation_id: conversation_id.to_owned(),
+                conversation_id: conversation_id.clone(),
                 phone: user.phone.to_string(),
                 to,
             })
@@ -445,7 +456,7 @@ impl MessagingService {
     pub async fn range(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: u64,
         upto: u64,
         limit: u32,
@@ -490,9 +501,9 @@ impl MessagingService {
     /// (user ids).
     async fn audience(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         actor: &UserRecord,
-    ) -> ServiceResult<Vec<String>> {
+    ) -> ServiceResult<Vec<UserId>> {
         let mut others = self.member_ids(conversation_id).await?;
         others.retain(|id| *id != actor.id);
         if others.is_empty() {

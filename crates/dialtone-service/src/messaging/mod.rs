@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dialtone_bus::{Event, EventBus};
-use dialtone_core::{Clock, PhoneNumber};
+use dialtone_core::{Clock, ConversationId, PhoneNumber, UserId};
 use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, Store, UserRecord};
 
 pub use changes::system_event_of;
 pub use conversations::ConversationView;
-pub use dialtone_protocol::{Message, SYSTEM_KIND, SystemAction, SystemEvent};
+pub use dialtone_protocol::{Message, MessageKind, SystemAction, SystemEvent};
 pub use messages::{MessageView, OutgoingMessage};
 
 use crate::social::SocialService;
@@ -86,7 +86,7 @@ pub struct MessagingService {
 /// after they are written and before they return.
 #[derive(Default)]
 struct Rosters {
-    by_conversation: HashMap<String, Arc<Roster>>,
+    by_conversation: HashMap<ConversationId, Arc<Roster>>,
     /// Members held in all, to bound the memory: past `ROSTER_MEMBERS_KEPT` it starts over.
     held: usize,
     /// Moves at every change of members: a roster read before one is not kept after it.
@@ -94,7 +94,7 @@ struct Rosters {
 }
 
 impl Rosters {
-    fn remove(&mut self, conversation_id: &str) {
+    fn remove(&mut self, conversation_id: &ConversationId) {
         if let Some(old) = self.by_conversation.remove(conversation_id) {
             self.held = self.held.saturating_sub(old.members.len());
         }
@@ -177,7 +177,7 @@ impl MessagingService {
     /// A conversation by id, or "not found".
     async fn conversation_record(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> ServiceResult<ConversationRecord> {
         self.store
             .messages
@@ -191,7 +191,7 @@ impl MessagingService {
     async fn membership(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> ServiceResult<(ConversationRecord, Vec<MemberRecord>, MemberRecord)> {
         let conversation = self.conversation_record(conversation_id).await?;
         let members = self.store.messages.members(conversation_id).await?;
@@ -209,7 +209,7 @@ impl MessagingService {
     async fn member_of(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> ServiceResult<(ConversationRecord, MemberRecord)> {
         let me = self
             .store
@@ -227,7 +227,7 @@ impl MessagingService {
 
     /// Forgets the kept roster of a conversation whose members this service has just
     /// changed (called after the write, before the change returns).
-    fn members_changed(&self, conversation_id: &str) {
+    fn members_changed(&self, conversation_id: &ConversationId) {
         let mut rosters = self.rosters();
         rosters.generation += 1;
         rosters.remove(conversation_id);
@@ -239,14 +239,17 @@ impl MessagingService {
     pub(crate) async fn roster(
         &self,
         user: &UserRecord,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> ServiceResult<Arc<Roster>> {
         let roster = self.kept_roster(conversation_id).await?;
         Self::as_member(user, roster)
     }
 
     /// The members of a conversation, kept as `roster` explains, whoever asks.
-    pub(crate) async fn kept_roster(&self, conversation_id: &str) -> ServiceResult<Arc<Roster>> {
+    pub(crate) async fn kept_roster(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<Arc<Roster>> {
         let generation = {
             let rosters = self.rosters();
             if self.sole_writer
@@ -270,14 +273,7 @@ impl MessagingService {
                 // sees another version and reads again).
                 let ids = self.member_ids(conversation_id).await?;
                 let mut users = self.users(&ids).await?;
-                let members = ids
-                    .iter()
-                    .filter_map(|id| users.remove(id))
-                    .map(|mut u| {
-                        u.password_hash = None;
-                        u
-                    })
-                    .collect();
+                let members = ids.iter().filter_map(|id| users.remove(id)).collect();
                 let roster = Arc::new(Roster {
                     version: conversation.members_version,
                     members,
@@ -293,7 +289,7 @@ impl MessagingService {
                     rosters.held += roster.members.len();
                     rosters
                         .by_conversation
-                        .insert(conversation_id.to_owned(), roster.clone());
+                        .insert(conversation_id.clone(), roster.clone());
                 }
                 roster
             }
@@ -310,7 +306,7 @@ impl MessagingService {
     }
 
     /// The user ids of a conversation's members.
-    async fn member_ids(&self, conversation_id: &str) -> ServiceResult<Vec<String>> {
+    async fn member_ids(&self, conversation_id: &ConversationId) -> ServiceResult<Vec<UserId>> {
         Ok(self
             .store
             .messages
@@ -322,7 +318,7 @@ impl MessagingService {
     }
 
     /// Users by id, for the members of a conversation (one query per 500).
-    async fn users(&self, ids: &[String]) -> ServiceResult<HashMap<String, UserRecord>> {
+    async fn users(&self, ids: &[UserId]) -> ServiceResult<HashMap<UserId, UserRecord>> {
         Ok(self
             .store
             .accounts
@@ -355,13 +351,13 @@ pub fn message_of(view: &MessageView) -> Message {
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     Message {
         id: r.id.clone(),
-        conversation_id: r.conversation_id.clone(),
+        conversation_id: r.conversation_id.to_string(),
         seq: r.seq,
         sender: view.sender.to_string(),
         client_id: r.client_id.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind,
         // A system message's text is its stored event, given as `system` instead.
-        text: r.text.clone().filter(|_| r.kind != SYSTEM_KIND),
+        text: r.text.clone().filter(|_| r.kind != MessageKind::System),
         system: system_event_of(r),
         attachment: r.attachment_id.clone(),
         reply_to: r.reply_to.clone(),

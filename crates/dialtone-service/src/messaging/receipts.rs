@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use dialtone_bus::{Event, EventBus};
 use dialtone_core::privacy::Flow;
+use dialtone_core::{ConversationId, ConversationKind, UserId};
 use dialtone_store::{Store, UserRecord};
 
 use crate::ServiceResult;
@@ -18,9 +19,9 @@ pub(crate) struct Moved {
     /// The member.
     pub actor: UserRecord,
     /// The conversation.
-    pub conversation_id: String,
-    /// Its kind (`direct` or `group`).
-    pub kind: String,
+    pub conversation_id: ConversationId,
+    /// Its kind.
+    pub kind: ConversationKind,
     /// The mark's new seq.
     pub seq: u64,
     /// The read mark (else the delivered mark).
@@ -48,11 +49,11 @@ impl Receipts {
     pub(crate) async fn announce(&self, moved: &[Moved]) -> ServiceResult<()> {
         let messages = &self.store.messages;
         // Who would get each receipt, before privacy.
-        let mut group_senders: HashMap<(&str, u64), Option<String>> = HashMap::new();
-        let mut direct_members: HashMap<&str, Vec<String>> = HashMap::new();
-        let mut candidates: Vec<Vec<String>> = Vec::with_capacity(moved.len());
+        let mut group_senders: HashMap<(&str, u64), Option<UserId>> = HashMap::new();
+        let mut direct_members: HashMap<&str, Vec<UserId>> = HashMap::new();
+        let mut candidates: Vec<Vec<UserId>> = Vec::with_capacity(moved.len());
         for m in moved {
-            let ids = if m.kind == "group" {
+            let ids = if m.kind == ConversationKind::Group {
                 let key = (m.conversation_id.as_str(), m.seq);
                 match group_senders.get(&key) {
                     Some(sender) => sender.iter().cloned().collect(),
@@ -74,7 +75,7 @@ impl Receipts {
                 match direct_members.get(m.conversation_id.as_str()) {
                     Some(members) => members.clone(),
                     None => {
-                        let members: Vec<String> = messages
+                        let members: Vec<UserId> = messages
                             .members(&m.conversation_id)
                             .await?
                             .into_iter()
@@ -89,7 +90,7 @@ impl Receipts {
         }
         // What each watcher may see of the members whose receipts they would get: one
         // privacy decision per watcher for all of them.
-        let mut actors_of: HashMap<String, Vec<UserRecord>> = HashMap::new();
+        let mut actors_of: HashMap<UserId, Vec<UserRecord>> = HashMap::new();
         for (m, ids) in moved.iter().zip(&candidates) {
             for id in ids {
                 let actors = actors_of.entry(id.clone()).or_default();
@@ -98,8 +99,8 @@ impl Receipts {
                 }
             }
         }
-        let watcher_ids: Vec<String> = actors_of.keys().cloned().collect();
-        let mut may_see: HashSet<(String, String)> = HashSet::new();
+        let watcher_ids: Vec<UserId> = actors_of.keys().cloned().collect();
+        let mut may_see: HashSet<(UserId, UserId)> = HashSet::new();
         if !watcher_ids.is_empty() {
             for watcher in self.store.accounts.users_by_ids(&watcher_ids).await? {
                 let actors = &actors_of[&watcher.id];
@@ -115,7 +116,7 @@ impl Receipts {
             }
         }
         for (m, ids) in moved.iter().zip(candidates) {
-            let to: Vec<String> = ids
+            let to: Vec<UserId> = ids
                 .into_iter()
                 .filter(|id| may_see.contains(&(id.clone(), m.actor.id.clone())))
                 .collect();

@@ -244,7 +244,7 @@ impl SocialService {
         book.iter()
             .map(|(mac, phone, name)| {
                 Ok(ContactRecord {
-                    owner_id: owner.id.clone(),
+                    owner_id: owner.id.clone().into(),
                     phone_mac: mac.clone(),
                     sealed: self.sealer.seal(phone, name)?,
                     hidden: false,
@@ -280,7 +280,7 @@ impl SocialService {
                 None => {
                     plan.new_numbers += 1;
                     plan.changed.push(ContactRecord {
-                        owner_id: owner.id.clone(),
+                        owner_id: owner.id.clone().into(),
                         phone_mac: mac.clone(),
                         sealed: self.sealer.seal(phone, name)?,
                         hidden: false,
@@ -370,7 +370,7 @@ impl SocialService {
             {
                 view.registered = true;
                 view.presence = presences.remove(&target.id);
-                view.user_id = Some(target.id.clone());
+                view.user_id = Some(target.id.clone().into());
             }
             views_out.push(view);
         }

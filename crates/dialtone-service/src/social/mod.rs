@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use dialtone_bus::{Event, EventBus};
 use dialtone_core::presence::PresenceState;
 use dialtone_core::privacy::{Flow, Relation, View, reaches, view};
-use dialtone_core::{Clock, PhoneNumber, Region};
+use dialtone_core::{Clock, PhoneNumber, Region, UserId};
 use dialtone_store::{Store, UserRecord};
 
 pub use contacts::{ContactEntry, ContactView, RejectedEntry, UploadMode, UploadResult};
@@ -78,10 +78,10 @@ impl Default for ContactLimits {
 fn decide(
     flow: Flow,
     others: &[UserRecord],
-    reach: &HashMap<String, View>,
-    seen: Option<&HashMap<String, View>>,
-) -> HashMap<String, View> {
-    let of = |views: &HashMap<String, View>, id: &str| {
+    reach: &HashMap<UserId, View>,
+    seen: Option<&HashMap<UserId, View>>,
+) -> HashMap<UserId, View> {
+    let of = |views: &HashMap<UserId, View>, id: &str| {
         views.get(id).copied().unwrap_or(View::UNREGISTERED)
     };
     others
@@ -159,7 +159,7 @@ impl SocialService {
         &self,
         viewer: &UserRecord,
         targets: &[UserRecord],
-    ) -> ServiceResult<HashMap<String, View>> {
+    ) -> ServiceResult<HashMap<UserId, View>> {
         self.views(viewer, targets, false).await
     }
 
@@ -175,7 +175,7 @@ impl SocialService {
         recipients: &[UserRecord],
         flow: Flow,
         in_conversation: bool,
-    ) -> ServiceResult<HashMap<String, View>> {
+    ) -> ServiceResult<HashMap<UserId, View>> {
         // The recipients' side: may the actor reach each of them (their lists; a recipient
         // is never reached "cold" by what they watch or share a conversation in).
         let reach = self.views(actor, recipients, true).await?;
@@ -198,7 +198,7 @@ impl SocialService {
         actors: &[UserRecord],
         flow: Flow,
         in_conversation: bool,
-    ) -> ServiceResult<HashMap<String, View>> {
+    ) -> ServiceResult<HashMap<UserId, View>> {
         // The recipient's own side: may each actor reach them.
         let reach = self.watchers_views(recipient, actors, true).await?;
         let seen = match flow {
@@ -215,8 +215,8 @@ impl SocialService {
         viewer: &UserRecord,
         targets: &[UserRecord],
         warm: bool,
-    ) -> ServiceResult<HashMap<String, View>> {
-        let ids: Vec<String> = targets
+    ) -> ServiceResult<HashMap<UserId, View>> {
+        let ids: Vec<UserId> = targets
             .iter()
             .filter(|t| t.id != viewer.id)
             .map(|t| t.id.clone())
@@ -254,7 +254,7 @@ impl SocialService {
         &self,
         target: &UserRecord,
         watchers: &[UserRecord],
-    ) -> ServiceResult<HashMap<String, (View, PresenceView)>> {
+    ) -> ServiceResult<HashMap<UserId, (View, PresenceView)>> {
         let store = &self.deps.store;
         let views = self.audience(target, watchers, Flow::Signal, false).await?;
         let record = store.presence.get(&target.id).await?;
@@ -293,7 +293,7 @@ impl SocialService {
         target: &UserRecord,
         watchers: &[UserRecord],
         warm: bool,
-    ) -> ServiceResult<HashMap<String, View>> {
+    ) -> ServiceResult<HashMap<UserId, View>> {
         let store = &self.deps.store;
         let settings = store.privacy.settings(&target.id).await?;
         let viewers: Vec<(PhoneNumber, String)> = watchers
@@ -345,7 +345,7 @@ impl SocialService {
         &self,
         viewer: &UserRecord,
         targets: &[UserRecord],
-    ) -> ServiceResult<HashMap<String, PresenceView>> {
+    ) -> ServiceResult<HashMap<UserId, PresenceView>> {
         let views = self.sources(viewer, targets, Flow::Signal, false).await?;
         self.presences_under(targets, &views).await
     }
@@ -354,16 +354,16 @@ impl SocialService {
     pub(crate) async fn presences_under(
         &self,
         targets: &[UserRecord],
-        views: &HashMap<String, View>,
-    ) -> ServiceResult<HashMap<String, PresenceView>> {
-        let visible: Vec<String> = targets
+        views: &HashMap<UserId, View>,
+    ) -> ServiceResult<HashMap<UserId, PresenceView>> {
+        let visible: Vec<UserId> = targets
             .iter()
             .filter(|t| views.get(&t.id).is_some_and(|v| v.visible))
             .map(|t| t.id.clone())
             .collect();
         let store = &self.deps.store;
         let records = store.presence.get_many(&visible).await?;
-        let online: std::collections::HashSet<String> = store
+        let online: std::collections::HashSet<UserId> = store
             .presence
             .connected(&visible)
             .await?

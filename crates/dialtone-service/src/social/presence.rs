@@ -75,7 +75,7 @@ impl SocialService {
             .await?;
         if count == 1 {
             self.announce(Event::PresenceChanged {
-                user_id: user_id.to_owned(),
+                user_id: user_id.into(),
             })
             .await;
         }

@@ -149,7 +149,7 @@ impl SocialService {
         }
         let group = ContactGroupRecord {
             id: new_id(),
-            owner_id: user.id.clone(),
+            owner_id: user.id.clone().into(),
             name: name.to_owned(),
             phones: members,
             created_at: self.now(),

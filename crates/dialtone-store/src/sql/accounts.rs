@@ -1,7 +1,7 @@
 //! The SQL of accounts: users and their settings.
 
 use async_trait::async_trait;
-use dialtone_core::PhoneNumber;
+use dialtone_core::{PhoneNumber, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::{CHUNK, Dialect, SqlDb, ms, phone, placeholders, time};
@@ -13,7 +13,7 @@ struct UserRow {
     phone: String,
     region: String,
     display_name: Option<String>,
-    password_hash: Option<String>,
+    password_set: bool,
     registration_lock: bool,
     created_at: i64,
 }
@@ -23,17 +23,18 @@ impl UserRow {
         Ok(UserRecord {
             phone: phone(&self.phone)?,
             created_at: time(self.created_at)?,
-            id: self.id,
+            id: self.id.into(),
             region: self.region,
             display_name: self.display_name,
-            password_hash: self.password_hash,
+            password_set: self.password_set,
             registration_lock: self.registration_lock,
         })
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, phone, region, display_name, password_hash, registration_lock, created_at";
+/// The hash itself is never read with the user ([`AccountRepo::password_hash`]).
+const USER_COLUMNS: &str = "id, phone, region, display_name, \
+     (password_hash IS NOT NULL) AS password_set, registration_lock, created_at";
 
 impl<D> SqlDb<D>
 where
@@ -86,14 +87,13 @@ where
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO users (id, phone, region, display_name, password_hash, \
-             registration_lock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO users (id, phone, region, display_name, registration_lock, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&user.id)
+        .bind(user.id.as_str())
         .bind(user.phone.as_str())
         .bind(&user.region)
         .bind(&user.display_name)
-        .bind(&user.password_hash)
         .bind(user.registration_lock)
         .bind(ms(user.created_at))
         .execute(&mut *tx)
@@ -111,7 +111,7 @@ where
         self.user_where("id", id).await
     }
 
-    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRecord>> {
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
         let mut users = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let sql = format!(
@@ -120,7 +120,7 @@ where
             );
             let mut query = sqlx::query_as::<_, UserRow>(&sql);
             for id in chunk {
-                query = query.bind(id);
+                query = query.bind(id.as_str());
             }
             for row in query.fetch_all(&self.pool).await? {
                 users.push(row.into_record()?);
@@ -147,6 +147,15 @@ where
         Ok(users)
     }
 
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(hash,)| hash))
+    }
+
     async fn update_settings(&self, user: &UserRecord) -> StoreResult<()> {
         sqlx::query(
             "UPDATE users SET display_name = $1, region = $2, registration_lock = $3 \
@@ -155,7 +164,7 @@ where
         .bind(&user.display_name)
         .bind(&user.region)
         .bind(user.registration_lock)
-        .bind(&user.id)
+        .bind(user.id.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -63,7 +63,7 @@ where
              thumbnail_sha, thumbnail_type, width, height, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(&a.id)
+        .bind(a.id.as_str())
         .bind(&a.owner_id)
         .bind(&a.sha256)
         .bind(i64::try_from(a.size).unwrap_or(i64::MAX))

@@ -67,6 +67,14 @@ pub(crate) fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
 }
 
+/// A word of a closed set read back from its TEXT column (a message kind, a role).
+pub(crate) fn word<T: std::str::FromStr<Err = dialtone_core::UnknownWord>>(
+    s: &str,
+) -> StoreResult<T> {
+    s.parse()
+        .map_err(|e: dialtone_core::UnknownWord| StoreError::Corrupt(e.to_string()))
+}
+
 pub(crate) fn phone(s: &str) -> StoreResult<PhoneNumber> {
     PhoneNumber::from_stored(s).map_err(|_| StoreError::Corrupt(format!("phone {s}")))
 }

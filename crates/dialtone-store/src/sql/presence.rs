@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use dialtone_core::UserId;
 use dialtone_core::presence::PresenceSetting;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
@@ -51,8 +52,8 @@ where
         presence_of(&setting, text, last_seen_at)
     }
 
-    async fn get_many(&self, user_ids: &[String]) -> StoreResult<HashMap<String, PresenceRecord>> {
-        let mut found: HashMap<String, PresenceRecord> = user_ids
+    async fn get_many(&self, user_ids: &[UserId]) -> StoreResult<HashMap<UserId, PresenceRecord>> {
+        let mut found: HashMap<UserId, PresenceRecord> = user_ids
             .iter()
             .map(|id| (id.clone(), PresenceRecord::default()))
             .collect();
@@ -65,10 +66,10 @@ where
             let mut query =
                 sqlx::query_as::<_, (String, String, Option<String>, Option<i64>)>(&sql);
             for id in chunk {
-                query = query.bind(id);
+                query = query.bind(id.as_str());
             }
             for (id, setting, text, last_seen_at) in query.fetch_all(&self.pool).await? {
-                found.insert(id, presence_of(&setting, text, last_seen_at)?);
+                found.insert(id.into(), presence_of(&setting, text, last_seen_at)?);
             }
         }
         Ok(found)
@@ -145,7 +146,7 @@ where
         Ok(count_u64(n))
     }
 
-    async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(String, u64)>> {
+    async fn disconnect(&self, conn_id: &str) -> StoreResult<Option<(UserId, u64)>> {
         let mut tx = self.pool.begin().await?;
         let gone: Option<(String,)> =
             sqlx::query_as("DELETE FROM live_connections WHERE id = $1 RETURNING user_id")
@@ -161,10 +162,10 @@ where
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(Some((user_id, count_u64(n))))
+        Ok(Some((user_id.into(), count_u64(n))))
     }
 
-    async fn connected(&self, user_ids: &[String]) -> StoreResult<Vec<String>> {
+    async fn connected(&self, user_ids: &[UserId]) -> StoreResult<Vec<UserId>> {
         let mut online: HashSet<String> = HashSet::new();
         for chunk in user_ids.chunks(CHUNK) {
             let sql = format!(
@@ -173,19 +174,19 @@ where
             );
             let mut query = sqlx::query_as::<_, (String,)>(&sql);
             for id in chunk {
-                query = query.bind(id);
+                query = query.bind(id.as_str());
             }
             online.extend(query.fetch_all(&self.pool).await?.into_iter().map(|(u,)| u));
         }
         // In the order asked.
         Ok(user_ids
             .iter()
-            .filter(|id| online.contains(*id))
+            .filter(|id| online.contains(id.as_str()))
             .cloned()
             .collect())
     }
 
-    async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+    async fn sweep_dead_nodes(&self, before: DateTime<Utc>) -> StoreResult<Vec<UserId>> {
         let mut tx = self.pool.begin().await?;
         let dead: Vec<(String,)> =
             sqlx::query_as("DELETE FROM nodes WHERE heartbeat_at < $1 RETURNING id")
@@ -219,7 +220,7 @@ where
                     .fetch_one(&mut *tx)
                     .await?;
             if n == 0 {
-                offline.push(user);
+                offline.push(user.into());
             }
         }
         tx.commit().await?;

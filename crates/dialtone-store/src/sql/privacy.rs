@@ -2,8 +2,8 @@
 //! relations between viewers and targets that they make.
 
 use async_trait::async_trait;
-use dialtone_core::PhoneNumber;
 use dialtone_core::privacy::{Audience, PrivacySettings, Visibility};
+use dialtone_core::{PhoneNumber, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use std::collections::{HashMap, HashSet};
@@ -149,9 +149,9 @@ where
 
     async fn settings_many(
         &self,
-        user_ids: &[String],
-    ) -> StoreResult<HashMap<String, PrivacySettings>> {
-        let mut found: HashMap<String, PrivacySettings> = user_ids
+        user_ids: &[UserId],
+    ) -> StoreResult<HashMap<UserId, PrivacySettings>> {
+        let mut found: HashMap<UserId, PrivacySettings> = user_ids
             .iter()
             .map(|id| (id.clone(), PrivacySettings::default()))
             .collect();
@@ -163,10 +163,10 @@ where
             );
             let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
             for id in chunk {
-                query = query.bind(id);
+                query = query.bind(id.as_str());
             }
             for (id, v, d, l) in query.fetch_all(&self.pool).await? {
-                found.insert(id, settings_of(&v, &d, &l)?);
+                found.insert(id.into(), settings_of(&v, &d, &l)?);
             }
         }
         Ok(found)
@@ -232,11 +232,11 @@ where
 
     async fn relations_to(
         &self,
-        target_ids: &[String],
+        target_ids: &[UserId],
         viewer_phone: &PhoneNumber,
         viewer_mac: &str,
-    ) -> StoreResult<HashMap<String, RelationFacts>> {
-        let mut facts: HashMap<String, RelationFacts> = target_ids
+    ) -> StoreResult<HashMap<UserId, RelationFacts>> {
+        let mut facts: HashMap<UserId, RelationFacts> = target_ids
             .iter()
             .map(|id| (id.clone(), RelationFacts::default()))
             .collect();
@@ -254,7 +254,7 @@ where
             }
             for (i, owners) in sets.iter().enumerate() {
                 for owner in owners {
-                    if let Some(f) = facts.get_mut(owner) {
+                    if let Some(f) = facts.get_mut(owner.as_str()) {
                         match i {
                             0 => f.blocked = true,
                             1 => f.allowlisted = true,
@@ -276,7 +276,7 @@ where
                     .bind(viewer_phone.as_str())
                     .bind(viewer_mac);
                 for id in chunk {
-                    query = query.bind(id);
+                    query = query.bind(id.as_str());
                 }
                 sets.push(
                     query
@@ -289,9 +289,9 @@ where
             }
             for id in chunk {
                 if let Some(f) = facts.get_mut(id) {
-                    f.blocked = sets.first().is_some_and(|s| s.contains(id));
-                    f.allowlisted = sets.get(1).is_some_and(|s| s.contains(id));
-                    f.in_target_contacts = sets.get(2).is_some_and(|s| s.contains(id));
+                    f.blocked = sets.first().is_some_and(|s| s.contains(id.as_str()));
+                    f.allowlisted = sets.get(1).is_some_and(|s| s.contains(id.as_str()));
+                    f.in_target_contacts = sets.get(2).is_some_and(|s| s.contains(id.as_str()));
                 }
             }
         }
@@ -429,7 +429,7 @@ where
             "INSERT INTO contact_groups (id, owner_id, name, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(&group.id)
+        .bind(group.id.as_str())
         .bind(&group.owner_id)
         .bind(&group.name)
         .bind(ms(group.created_at))
@@ -440,7 +440,7 @@ where
                 "INSERT INTO contact_group_members (group_id, phone) VALUES ($1, $2) \
                  ON CONFLICT DO NOTHING",
             )
-            .bind(&group.id)
+            .bind(group.id.as_str())
             .bind(p.as_str())
             .execute(&mut *tx)
             .await?;

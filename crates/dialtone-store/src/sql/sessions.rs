@@ -25,7 +25,7 @@ impl SessionRow {
             last_seen_at: time(self.last_seen_at)?,
             verified_at: self.verified_at.map(time).transpose()?,
             id: self.id,
-            user_id: self.user_id,
+            user_id: self.user_id.into(),
             token_hash: self.token_hash,
             name: self.name,
         })
@@ -60,8 +60,8 @@ where
         E: sqlx::Executor<'e, Database = D>,
     {
         sqlx::query(INSERT_SESSION)
-            .bind(&s.id)
-            .bind(&s.user_id)
+            .bind(s.id.as_str())
+            .bind(s.user_id.as_str())
             .bind(&s.token_hash)
             .bind(&s.name)
             .bind(ms(s.created_at))

@@ -64,7 +64,7 @@ where
             "INSERT INTO verifications (id, phone, code_hash, attempts, sms_sent, \
              expires_at, resend_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&v.id)
+        .bind(v.id.as_str())
         .bind(v.phone.as_str())
         .bind(&v.code_hash)
         .bind(i64::from(v.attempts))
@@ -98,7 +98,7 @@ where
         .bind(i64::from(v.sms_sent))
         .bind(ms(v.expires_at))
         .bind(ms(v.resend_after))
-        .bind(&v.id)
+        .bind(v.id.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

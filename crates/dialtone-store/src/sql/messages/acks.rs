@@ -5,7 +5,9 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 use std::collections::HashMap;
 
 use super::{ROWS_PER_STATEMENT, rows, seq, signed};
-use crate::sql::{CHUNK, Dialect, SqlDb, placeholders};
+use dialtone_core::{ConversationId, ConversationKind, UserId};
+
+use crate::sql::{CHUNK, Dialect, SqlDb, placeholders, word};
 use crate::{AckDone, DeviceAck, HighWater, StoreResult};
 
 /// A device's acknowledgement ($1 session, $2 conversation, $3 seq); it never moves back.
@@ -59,7 +61,7 @@ where
         Ok(rows
             .into_iter()
             .map(|(conversation_id, last, acked)| HighWater {
-                conversation_id,
+                conversation_id: conversation_id.into(),
                 last_seq: seq(last),
                 acked_seq: seq(acked),
             })
@@ -92,7 +94,7 @@ where
             acks.iter().map(|a| a.conversation_id.as_str()).collect();
         conversations.sort_unstable();
         conversations.dedup();
-        let mut found: HashMap<(String, String), (String, u64)> = HashMap::new();
+        let mut found: HashMap<(ConversationId, UserId), (ConversationKind, u64)> = HashMap::new();
         for chunk in conversations.chunks(CHUNK) {
             let sql = format!(
                 "SELECT cm.conversation_id, cm.user_id, c.kind, c.last_seq \
@@ -107,7 +109,10 @@ where
                 query = query.bind(*id);
             }
             for (conversation, user, kind, last) in query.fetch_all(&mut *tx).await? {
-                found.insert((conversation, user), (kind, seq(last)));
+                found.insert(
+                    (conversation.into(), user.into()),
+                    (word(&kind)?, seq(last)),
+                );
             }
         }
         // Each member's ack, cut to the last seq; the highest per device and per
@@ -131,7 +136,7 @@ where
                 .or_insert(at);
             *mark = (*mark).max(at);
             done.push(Some(AckDone {
-                kind: kind.clone(),
+                kind: *kind,
                 seq: at,
                 moved: false,
             }));
@@ -156,7 +161,7 @@ where
         }
         let mut marks: Vec<((&str, &str), u64)> = marks.into_iter().collect();
         marks.sort_unstable();
-        let mut moved: HashMap<(String, String), u64> = HashMap::new();
+        let mut moved: HashMap<(ConversationId, UserId), u64> = HashMap::new();
         for chunk in marks.chunks(ROWS_PER_STATEMENT) {
             let rows = rows(chunk.len(), 3);
             let sql = format!(
@@ -174,7 +179,7 @@ where
                 query = query.bind(*conversation).bind(*user).bind(signed(*at));
             }
             for (conversation, user, at) in query.fetch_all(&mut *tx).await? {
-                moved.insert((conversation, user), seq(at));
+                moved.insert((conversation.into(), user.into()), seq(at));
             }
         }
         tx.commit().await?;

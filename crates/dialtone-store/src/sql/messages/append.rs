@@ -12,11 +12,17 @@ use std::collections::HashMap;
 
 use super::{MESSAGE_COLUMNS, MessageRow, ROWS_PER_STATEMENT, rows, seq, signed};
 use crate::sql::{CHUNK, Dialect, SqlDb, ms, placeholders};
+use dialtone_core::UserId;
+
 use crate::{MessageRecord, StoreResult};
 
 /// What makes a retried send the same message: (conversation, sender, client id).
 fn key(m: &MessageRecord) -> (&str, &str, &str) {
-    (&m.conversation_id, &m.sender_id, &m.client_id)
+    (
+        m.conversation_id.as_str(),
+        m.sender_id.as_str(),
+        &m.client_id,
+    )
 }
 
 impl<D> SqlDb<D>
@@ -41,7 +47,7 @@ where
     /// Results in batch order; seqs follow batch order within a conversation.
     async fn append_in(
         tx: &mut sqlx::Transaction<'_, D>,
-        batch: &[(MessageRecord, Vec<String>)],
+        batch: &[(MessageRecord, Vec<UserId>)],
     ) -> StoreResult<Vec<(MessageRecord, bool)>> {
         let mut conversations: Vec<&str> = batch
             .iter()
@@ -81,8 +87,8 @@ where
             let mut query = sqlx::query_as::<_, MessageRow>(&sql);
             for (m, _) in chunk {
                 query = query
-                    .bind(&m.conversation_id)
-                    .bind(&m.sender_id)
+                    .bind(m.conversation_id.as_str())
+                    .bind(m.sender_id.as_str())
                     .bind(&m.client_id);
             }
             for row in query.fetch_all(&mut **tx).await? {
@@ -131,7 +137,7 @@ where
         for &i in &fresh {
             let m = &batch[i].0;
             let at = next
-                .get_mut(&m.conversation_id)
+                .get_mut(m.conversation_id.as_str())
                 .ok_or(sqlx::Error::RowNotFound)?;
             stored[i] = Some(MessageRecord {
                 seq: *at,
@@ -150,12 +156,12 @@ where
             let mut query = sqlx::query(&sql);
             for m in chunk {
                 query = query
-                    .bind(&m.id)
-                    .bind(&m.conversation_id)
+                    .bind(m.id.as_str())
+                    .bind(m.conversation_id.as_str())
                     .bind(signed(m.seq))
-                    .bind(&m.sender_id)
+                    .bind(m.sender_id.as_str())
                     .bind(&m.client_id)
-                    .bind(&m.kind)
+                    .bind(m.kind.as_str())
                     .bind(&m.text)
                     .bind(&m.attachment_id)
                     .bind(&m.reply_to)
@@ -207,7 +213,7 @@ where
     pub(super) async fn append(
         &self,
         m: &MessageRecord,
-        withheld: &[String],
+        withheld: &[UserId],
     ) -> StoreResult<(MessageRecord, bool)> {
         let batch = [(m.clone(), withheld.to_vec())];
         self.append_batch(&batch)
@@ -219,7 +225,7 @@ where
     /// See [`MessageRepo::append_batch`].
     pub(super) async fn append_batch(
         &self,
-        batch: &[(MessageRecord, Vec<String>)],
+        batch: &[(MessageRecord, Vec<UserId>)],
     ) -> StoreResult<Vec<(MessageRecord, bool)>> {
         let mut tx = self.batches.begin_with(D::BEGIN_BATCH).await?;
         let appended = Self::append_in(&mut tx, batch).await?;

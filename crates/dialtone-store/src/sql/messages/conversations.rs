@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::seq;
-use crate::sql::{Dialect, SqlDb, ms, time};
+use dialtone_core::{Role, UserId};
+
+use crate::sql::{Dialect, SqlDb, ms, time, word};
 use crate::{ConversationRecord, MemberRecord, MemberRemoved, StoreResult};
 
 #[derive(sqlx::FromRow)]
@@ -17,13 +19,25 @@ struct ConversationRow {
     members_version: i64,
 }
 
+/// A member read back: `(user_id, role, read_seq, delivered_seq)`.
+fn member_record(
+    (user_id, role, read, delivered): (String, String, i64, i64),
+) -> StoreResult<MemberRecord> {
+    Ok(MemberRecord {
+        user_id: user_id.into(),
+        role: word(&role)?,
+        read_seq: seq(read),
+        delivered_seq: seq(delivered),
+    })
+}
+
 impl ConversationRow {
     fn into_record(self) -> StoreResult<ConversationRecord> {
         Ok(ConversationRecord {
             created_at: time(self.created_at)?,
             last_seq: seq(self.last_seq),
-            id: self.id,
-            kind: self.kind,
+            id: self.id.into(),
+            kind: word(&self.kind)?,
             name: self.name,
             members_version: seq(self.members_version),
         })
@@ -54,7 +68,7 @@ where
     pub(super) async fn create_conversation(
         &self,
         c: &ConversationRecord,
-        members: &[(String, String)],
+        members: &[(UserId, Role)],
         pair: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -62,8 +76,8 @@ where
             "INSERT INTO conversations (id, kind, name, last_seq, created_at) \
              VALUES ($1, $2, $3, 0, $4)",
         )
-        .bind(&c.id)
-        .bind(&c.kind)
+        .bind(c.id.as_str())
+        .bind(c.kind.as_str())
         .bind(&c.name)
         .bind(ms(c.created_at))
         .execute(&mut *tx)
@@ -76,7 +90,7 @@ where
             )
             .bind(a)
             .bind(b)
-            .bind(&c.id)
+            .bind(c.id.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -85,9 +99,9 @@ where
                 "INSERT INTO conversation_members (conversation_id, user_id, role, \
                  joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
-            .bind(&c.id)
-            .bind(user_id)
-            .bind(role)
+            .bind(c.id.as_str())
+            .bind(user_id.as_str())
+            .bind(role.as_str())
             .bind(ms(c.created_at))
             .execute(&mut *tx)
             .await?;
@@ -154,15 +168,7 @@ where
         .bind(conversation_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user_id, role, read, delivered)| MemberRecord {
-                user_id,
-                role,
-                read_seq: seq(read),
-                delivered_seq: seq(delivered),
-            })
-            .collect())
+        rows.into_iter().map(member_record).collect()
     }
 
     /// See [`MessageRepo::member`].
@@ -179,19 +185,14 @@ where
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(user_id, role, read, delivered)| MemberRecord {
-            user_id,
-            role,
-            read_seq: seq(read),
-            delivered_seq: seq(delivered),
-        }))
+        row.map(member_record).transpose()
     }
 
     /// See [`MessageRepo::add_members`].
     pub(super) async fn add_members(
         &self,
         conversation_id: &str,
-        members: &[(String, String)],
+        members: &[(UserId, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -201,8 +202,8 @@ where
                  joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(conversation_id)
-            .bind(user_id)
-            .bind(role)
+            .bind(user_id.as_str())
+            .bind(role.as_str())
             .bind(ms(at))
             .execute(&mut *tx)
             .await?;
@@ -241,7 +242,7 @@ where
             return Ok(None);
         };
         let mut removed = MemberRemoved::default();
-        if role == "admin" {
+        if word::<Role>(&role)? == Role::Admin {
             let (admins,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM conversation_members \
                  WHERE conversation_id = $1 AND role = 'admin'",
@@ -266,7 +267,7 @@ where
                     .bind(&eldest)
                     .execute(&mut *tx)
                     .await?;
-                    removed.promoted = Some(eldest);
+                    removed.promoted = Some(eldest.into());
                 }
             }
         }

@@ -11,9 +11,10 @@ mod read;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use dialtone_core::{ConversationId, Role, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
-use super::{Dialect, SqlDb, time};
+use super::{Dialect, SqlDb, time, word};
 use crate::{
     AckDone, ConversationRecord, DeviceAck, HighWater, MemberRecord, MemberRemoved, MessageRecord,
     MessageRepo, StoreResult,
@@ -51,10 +52,10 @@ impl MessageRow {
             deleted: self.deleted,
             seq: seq(self.seq),
             id: self.id,
-            conversation_id: self.conversation_id,
-            sender_id: self.sender_id,
+            conversation_id: self.conversation_id.into(),
+            sender_id: self.sender_id.into(),
             client_id: self.client_id,
-            kind: self.kind,
+            kind: word(&self.kind)?,
             text: self.text,
             attachment_id: self.attachment_id,
             reply_to: self.reply_to,
@@ -104,40 +105,48 @@ where
     async fn create_conversation(
         &self,
         c: &ConversationRecord,
-        members: &[(String, String)],
-        pair: Option<(&str, &str)>,
+        members: &[(UserId, Role)],
+        pair: Option<(&UserId, &UserId)>,
     ) -> StoreResult<()> {
+        let pair = pair.map(|(a, b)| (a.as_str(), b.as_str()));
         self.create_conversation(c, members, pair).await
     }
 
-    async fn direct_conversation(&self, a: &str, b: &str) -> StoreResult<Option<String>> {
-        self.direct_conversation(a, b).await
+    async fn direct_conversation(
+        &self,
+        a: &UserId,
+        b: &UserId,
+    ) -> StoreResult<Option<ConversationId>> {
+        Ok(self
+            .direct_conversation(a, b)
+            .await?
+            .map(ConversationId::from))
     }
 
-    async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>> {
+    async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<ConversationRecord>> {
         self.conversation(id).await
     }
 
-    async fn conversations_of(&self, user_id: &str) -> StoreResult<Vec<ConversationRecord>> {
+    async fn conversations_of(&self, user_id: &UserId) -> StoreResult<Vec<ConversationRecord>> {
         self.conversations_of(user_id).await
     }
 
-    async fn members(&self, conversation_id: &str) -> StoreResult<Vec<MemberRecord>> {
+    async fn members(&self, conversation_id: &ConversationId) -> StoreResult<Vec<MemberRecord>> {
         self.members(conversation_id).await
     }
 
     async fn member(
         &self,
-        conversation_id: &str,
-        user_id: &str,
+        conversation_id: &ConversationId,
+        user_id: &UserId,
     ) -> StoreResult<Option<MemberRecord>> {
         self.member(conversation_id, user_id).await
     }
 
     async fn add_members(
         &self,
-        conversation_id: &str,
-        members: &[(String, String)],
+        conversation_id: &ConversationId,
+        members: &[(UserId, Role)],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.add_members(conversation_id, members, at).await
@@ -145,8 +154,8 @@ where
 
     async fn remove_member(
         &self,
-        conversation_id: &str,
-        user_id: &str,
+        conversation_id: &ConversationId,
+        user_id: &UserId,
     ) -> StoreResult<Option<MemberRemoved>> {
         self.remove_member(conversation_id, user_id).await
     }
@@ -154,22 +163,22 @@ where
     async fn append(
         &self,
         m: &MessageRecord,
-        withheld: &[String],
+        withheld: &[UserId],
     ) -> StoreResult<(MessageRecord, bool)> {
         self.append(m, withheld).await
     }
 
     async fn append_batch(
         &self,
-        batch: &[(MessageRecord, Vec<String>)],
+        batch: &[(MessageRecord, Vec<UserId>)],
     ) -> StoreResult<Vec<(MessageRecord, bool)>> {
         self.append_batch(batch).await
     }
 
     async fn messages(
         &self,
-        conversation_id: &str,
-        viewer_id: &str,
+        conversation_id: &ConversationId,
+        viewer_id: &UserId,
         after: Option<u64>,
         before: Option<u64>,
         limit: u32,
@@ -180,21 +189,26 @@ where
 
     async fn message_at(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         at: u64,
     ) -> StoreResult<Option<MessageRecord>> {
         self.message_at(conversation_id, at).await
     }
 
-    async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<String>> {
+    async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<UserId>> {
         self.withheld_from(message_id).await
     }
 
-    async fn high_water(&self, user_id: &str, session_id: &str) -> StoreResult<Vec<HighWater>> {
+    async fn high_water(&self, user_id: &UserId, session_id: &str) -> StoreResult<Vec<HighWater>> {
         self.high_water(user_id, session_id).await
     }
 
-    async fn ack(&self, session_id: &str, conversation_id: &str, at: u64) -> StoreResult<()> {
+    async fn ack(
+        &self,
+        session_id: &str,
+        conversation_id: &ConversationId,
+        at: u64,
+    ) -> StoreResult<()> {
         self.ack(session_id, conversation_id, at).await
     }
 
@@ -204,8 +218,8 @@ where
 
     async fn advance_mark(
         &self,
-        conversation_id: &str,
-        user_id: &str,
+        conversation_id: &ConversationId,
+        user_id: &UserId,
         read: bool,
         at: u64,
     ) -> StoreResult<bool> {
@@ -214,7 +228,7 @@ where
 
     async fn message_by_id(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         id: &str,
     ) -> StoreResult<Option<MessageRecord>> {
         self.message_by_id(conversation_id, id).await
@@ -228,14 +242,14 @@ where
         self.delete_for_everyone(id).await
     }
 
-    async fn rename(&self, conversation_id: &str, name: &str) -> StoreResult<()> {
+    async fn rename(&self, conversation_id: &ConversationId, name: &str) -> StoreResult<()> {
         self.rename(conversation_id, name).await
     }
 
     async fn count_after(
         &self,
-        conversation_id: &str,
-        user_id: &str,
+        conversation_id: &ConversationId,
+        user_id: &UserId,
         after: u64,
     ) -> StoreResult<u64> {
         self.count_after(conversation_id, user_id, after).await

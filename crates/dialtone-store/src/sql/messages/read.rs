@@ -4,6 +4,8 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::{MESSAGE_COLUMNS, MessageRow, records, seq, signed};
 use crate::sql::{Dialect, SqlDb};
+use dialtone_core::UserId;
+
 use crate::{MessageRecord, StoreResult};
 
 /// Messages the viewer ($2) may see: not withheld from them.
@@ -96,13 +98,13 @@ where
     }
 
     /// See [`MessageRepo::withheld_from`].
-    pub(super) async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<String>> {
+    pub(super) async fn withheld_from(&self, message_id: &str) -> StoreResult<Vec<UserId>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT user_id FROM withheld WHERE message_id = $1")
                 .bind(message_id)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(|(u,)| u).collect())
+        Ok(rows.into_iter().map(|(u,)| u.into()).collect())
     }
 
     /// See [`MessageRepo::count_after`].
