@@ -22,6 +22,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// How long [`LiveConnection::close`] waits for the server to answer the close.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 use crate::messaging::{Message, NewMessage};
 use crate::{Client, ClientError, ClientResult, api_error};
 
@@ -308,12 +311,26 @@ impl LiveConnection {
     }
 
     /// Closes the connection politely (the server then records the device as gone at once
-    /// rather than after its heartbeat timeout).
+    /// rather than after its heartbeat timeout) and waits, at most [`CLOSE_WAIT`], for the
+    /// server's answer: the server answers a close after recording the acks sent before
+    /// it, so a device that reconnects after `close` returns is not sent them again.
+    /// Frames still arriving meanwhile are dropped.
     pub async fn close(mut self) -> ClientResult<()> {
         match self.socket.close(None).await {
-            Ok(()) | Err(tungstenite::Error::ConnectionClosed) => Ok(()),
-            Err(e) => Err(socket_error(e)),
+            Ok(()) => {}
+            Err(tungstenite::Error::ConnectionClosed) => return Ok(()),
+            Err(e) => return Err(socket_error(e)),
         }
+        let answered = async {
+            while let Some(frame) = self.socket.next().await {
+                if matches!(frame, Ok(tungstenite::Message::Close(_)) | Err(_)) {
+                    break;
+                }
+            }
+        };
+        // A server that never answers leaves the close as sent.
+        let _ = tokio::time::timeout(CLOSE_WAIT, answered).await;
+        Ok(())
     }
 
     async fn recv_text(&mut self) -> ClientResult<Utf8Bytes> {
