@@ -2,6 +2,11 @@
 //! drive it over HTTP with `dialtone-client`, and write their figures into
 //! `bench/RESULTS.md`.
 
+/// The allocator of the `dialtone` binary: the servers these benchmarks start in this
+/// process then allocate as a deployed one does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod accounts;
 mod argon;
 mod catchup;

@@ -34,6 +34,9 @@ pub use social::*;
 /// not memory: only the pages read are resident, and the kernel may drop them).
 const SQLITE_MMAP_BYTES: u64 = 4 << 30;
 
+/// Rows an SQLite connection's thread may have read ahead of the task reading them.
+const SQLITE_ROW_BUFFER: usize = 4096;
+
 /// What can go wrong in storage. Services map these to their own errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -188,7 +191,11 @@ pub async fn open(url: &str) -> StoreResult<Store> {
             // connection, instead of copied by a read call into each connection's own
             // 2 MB cache: a directory of a million accounts does not fit that cache, and
             // matching an address book read most of its pages again every time.
-            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string());
+            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+            // A connection's thread may run a whole listing's rows ahead of the task
+            // reading them (the driver's default of 50 made it wait, and both threads
+            // switch, every 50 rows of a 2,000-entry address book).
+            .row_buffer_size(SQLITE_ROW_BUFFER);
         // An embedded connection cannot have gone away: no round trip to test it before
         // each use (it was one of every read's two hand-offs to the connection's thread).
         let pool = SqlitePoolOptions::new()

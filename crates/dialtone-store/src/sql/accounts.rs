@@ -114,10 +114,10 @@ where
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
         let mut users = Vec::new();
         for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
+            let sql = D::batch_statement(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
                 placeholders(1, chunk.len())
-            );
+            ));
             let mut query = sqlx::query_as::<_, UserRow>(&sql);
             for id in chunk {
                 query = query.bind(id.as_str());

@@ -58,11 +58,11 @@ where
             .map(|id| (id.clone(), PresenceRecord::default()))
             .collect();
         for chunk in user_ids.chunks(CHUNK) {
-            let sql = format!(
+            let sql = D::batch_statement(format!(
                 "SELECT user_id, setting, text, last_seen_at FROM presence \
                  WHERE user_id IN ({})",
                 placeholders(1, chunk.len())
-            );
+            ));
             let mut query =
                 sqlx::query_as::<_, (String, String, Option<String>, Option<i64>)>(&sql);
             for id in chunk {
@@ -168,10 +168,10 @@ where
     async fn connected(&self, user_ids: &[UserId]) -> StoreResult<Vec<UserId>> {
         let mut online: HashSet<String> = HashSet::new();
         for chunk in user_ids.chunks(CHUNK) {
-            let sql = format!(
+            let sql = D::batch_statement(format!(
                 "SELECT DISTINCT user_id FROM live_connections WHERE user_id IN ({})",
                 placeholders(1, chunk.len())
-            );
+            ));
             let mut query = sqlx::query_as::<_, (String,)>(&sql);
             for id in chunk {
                 query = query.bind(id.as_str());

@@ -156,11 +156,11 @@ where
             .map(|id| (id.clone(), PrivacySettings::default()))
             .collect();
         for chunk in user_ids.chunks(CHUNK) {
-            let sql = format!(
+            let sql = D::batch_statement(format!(
                 "SELECT user_id, visibility, discoverable, last_seen FROM privacy_settings \
                  WHERE user_id IN ({})",
                 placeholders(1, chunk.len())
-            );
+            ));
             let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
             for id in chunk {
                 query = query.bind(id.as_str());
