@@ -491,6 +491,20 @@ fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
     }
 }
 
+/// The owner `t`'s book as (number hash, sealed value, hidden), by number hash.
+async fn book(store: &Store) -> Vec<(String, String, bool)> {
+    let mut all = store.contacts.list("t").await.unwrap();
+    all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
+    all.into_iter()
+        .map(|c| (c.phone_mac, c.sealed, c.hidden))
+        .collect()
+}
+
+/// One entry of [`book`].
+fn row(mac: &str, sealed: &str, hidden: bool) -> (String, String, bool) {
+    (mac.to_owned(), sealed.to_owned(), hidden)
+}
+
 async fn two_users(store: &Store) {
     store
         .accounts
@@ -698,16 +712,8 @@ async fn contacts(store: Store) {
         )
         .await
         .unwrap();
-    let book = |store: Store| async move {
-        let mut all = store.contacts.list("t").await.unwrap();
-        all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
-        all.iter()
-            .map(|c| (c.phone_mac.clone(), c.sealed.clone(), c.hidden))
-            .collect::<Vec<_>>()
-    };
-    let row = |mac: &str, sealed: &str, hidden: bool| (mac.to_owned(), sealed.to_owned(), hidden);
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![
             row("a", "A2", true),
             row("b", "B1", false),
@@ -754,7 +760,7 @@ async fn contacts(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![row("a", "A2", true), row("b", "B2", false)],
         "the hidden entry survives a re-sync without the vault, unchanged"
     );
@@ -763,7 +769,7 @@ async fn contacts(store: Store) {
         .replace("t", &[], Hidden::Untouched)
         .await
         .unwrap();
-    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    assert_eq!(book(&store).await, vec![row("a", "A2", true)]);
     assert!(
         !store
             .contacts
@@ -778,7 +784,7 @@ async fn contacts(store: Store) {
             .await
             .unwrap()
     );
-    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    assert_eq!(book(&store).await, vec![row("a", "A2", true)]);
     // A visible entry can be hidden with the vault closed (that is how hiding starts).
     store
         .contacts
@@ -804,7 +810,7 @@ async fn contacts(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![row("b", "B4", true), row("c", "C2", false)]
     );
     assert!(
@@ -845,14 +851,6 @@ async fn contacts(store: Store) {
 /// `apply` writes a change only onto the book it was computed from.
 async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
     two_users(&store).await;
-    let book = |store: Store| async move {
-        let mut all = store.contacts.list("t").await.unwrap();
-        all.sort_by(|x, y| x.phone_mac.cmp(&y.phone_mac));
-        all.iter()
-            .map(|c| (c.phone_mac.clone(), c.sealed.clone(), c.hidden))
-            .collect::<Vec<_>>()
-    };
-    let row = |mac: &str, sealed: &str, hidden: bool| (mac.to_owned(), sealed.to_owned(), hidden);
     store
         .contacts
         .replace(
@@ -886,7 +884,7 @@ async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
             .unwrap()
     );
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![row("a", "A2", false), row("c", "C1", false)]
     );
     // The same change again, from the book as it was: it moved, so nothing is written.
@@ -904,7 +902,7 @@ async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
             .unwrap()
     );
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![row("a", "A2", false), row("c", "C1", false)]
     );
     // A flag that changed counts as a move too.
@@ -938,7 +936,7 @@ async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
             .await
             .unwrap()
     );
-    assert_eq!(book(store.clone()).await, vec![row("a", "A2", true)]);
+    assert_eq!(book(&store).await, vec![row("a", "A2", true)]);
     // Another owner's book is not this one's.
     store
         .contacts
@@ -954,7 +952,7 @@ async fn contact_changes_apply_to_the_book_as_listed(store: Store) {
             .unwrap()
     );
     assert_eq!(
-        book(store.clone()).await,
+        book(&store).await,
         vec![row("a", "A2", true), row("e", "E1", false)]
     );
 }
