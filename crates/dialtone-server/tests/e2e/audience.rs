@@ -24,8 +24,7 @@ struct Friends {
     ac: String,
 }
 
-async fn friends() -> Friends {
-    let app = TestApp::spawn().await;
+async fn friends(app: TestApp) -> Friends {
     let a = app.code_login(ALICE, "a").await;
     let b = app.code_login(BOB, "b").await;
     let c = app.code_login(CAROL, "c").await;
@@ -103,7 +102,24 @@ fn typing_of(f: &Value) -> (&str, &str) {
 
 #[tokio::test]
 async fn typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist() {
-    let f = friends().await;
+    typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist_on(TestApp::spawn().await)
+        .await;
+}
+
+/// On PostgreSQL, whose deployments read the privacy facts every time (no cache).
+#[tokio::test]
+async fn typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist_on_postgres() {
+    let Some(app) =
+        TestApp::spawn_postgres("typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist")
+            .await
+    else {
+        return;
+    };
+    typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist_on(app).await;
+}
+
+async fn typing_never_reaches_whoever_blocks_or_does_not_allow_the_typist_on(app: TestApp) {
+    let f = friends(app).await;
     let app = &f.app;
     let mut alice = online(app, &f.a).await;
     let mut bob = online(app, &f.b).await;
@@ -237,7 +253,21 @@ async fn ack(ws: &mut Ws, conversation: &str, seq: u64) {
 
 #[tokio::test]
 async fn receipts_never_reach_whoever_blocks_the_reader() {
-    let f = friends().await;
+    receipts_never_reach_whoever_blocks_the_reader_on(TestApp::spawn().await).await;
+}
+
+/// On PostgreSQL, whose deployments read the privacy facts every time (no cache).
+#[tokio::test]
+async fn receipts_never_reach_whoever_blocks_the_reader_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("receipts_never_reach_whoever_blocks_the_reader").await
+    else {
+        return;
+    };
+    receipts_never_reach_whoever_blocks_the_reader_on(app).await;
+}
+
+async fn receipts_never_reach_whoever_blocks_the_reader_on(app: TestApp) {
+    let f = friends(app).await;
     let app = &f.app;
     let mut alice = online(app, &f.a).await;
     let mut bob = online(app, &f.b).await;
@@ -306,7 +336,21 @@ async fn receipts_never_reach_whoever_blocks_the_reader() {
 
 #[tokio::test]
 async fn presence_never_reaches_whoever_blocks_the_user() {
-    let f = friends().await;
+    presence_never_reaches_whoever_blocks_the_user_on(TestApp::spawn().await).await;
+}
+
+/// On PostgreSQL, whose deployments read the privacy facts every time (no cache).
+#[tokio::test]
+async fn presence_never_reaches_whoever_blocks_the_user_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("presence_never_reaches_whoever_blocks_the_user").await
+    else {
+        return;
+    };
+    presence_never_reaches_whoever_blocks_the_user_on(app).await;
+}
+
+async fn presence_never_reaches_whoever_blocks_the_user_on(app: TestApp) {
+    let f = friends(app).await;
     let app = &f.app;
     let mut alice = online(app, &f.a).await;
     let _bob = online(app, &f.b).await;

@@ -33,7 +33,18 @@ fn shape(entry: &Value) -> Value {
 
 #[tokio::test]
 async fn upload_normalises_merges_and_discovers() {
-    let app = TestApp::spawn().await;
+    upload_normalises_merges_and_discovers_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn upload_normalises_merges_and_discovers_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("upload_normalises_merges_and_discovers").await else {
+        return;
+    };
+    upload_normalises_merges_and_discovers_on(app).await;
+}
+
+async fn upload_normalises_merges_and_discovers_on(app: TestApp) {
     let alice = app.code_login(ALICE, "a").await;
     app.code_login(BOB, "b").await;
     let r = app
@@ -193,6 +204,16 @@ fn case(
 /// exactly what an unregistered number shows.
 #[tokio::test]
 async fn every_relationship_on_every_endpoint() {
+    every_relationship_on_every_endpoint_on(false).await;
+}
+
+/// The matrix on PostgreSQL, whose deployments read the privacy facts every time.
+#[tokio::test]
+async fn every_relationship_on_every_endpoint_on_postgres() {
+    every_relationship_on_every_endpoint_on(true).await;
+}
+
+async fn every_relationship_on_every_endpoint_on(postgres: bool) {
     let viewer_phone = BOB;
     let group = |list: &str| (Method::PUT, format!("/v1/{list}/groups/GROUP"), None);
     let put = |path: String| (Method::PUT, path, None);
@@ -291,7 +312,14 @@ async fn every_relationship_on_every_endpoint() {
         ),
     ];
     for case in cases {
-        let app = TestApp::spawn().await;
+        let app = if postgres {
+            let Some(app) = TestApp::spawn_postgres(case.name).await else {
+                return;
+            };
+            app
+        } else {
+            TestApp::spawn().await
+        };
         let target = app.code_login(ALICE, "target").await;
         let viewer = app.code_login(viewer_phone, "viewer").await;
         // The target was online once, so a last-seen time exists.
@@ -365,7 +393,18 @@ async fn every_relationship_on_every_endpoint() {
 
 #[tokio::test]
 async fn hidden_contacts_need_the_vault() {
-    let app = TestApp::spawn().await;
+    hidden_contacts_need_the_vault_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn hidden_contacts_need_the_vault_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("hidden_contacts_need_the_vault").await else {
+        return;
+    };
+    hidden_contacts_need_the_vault_on(app).await;
+}
+
+async fn hidden_contacts_need_the_vault_on(app: TestApp) {
     let alice = app.code_login(ALICE, "a").await;
     app.put_contacts(&alice, json!({ "contacts": [{ "name": "Bob", "phones": [BOB] }, { "name": "Carol", "phones": [CAROL] }] }))
         .await;
@@ -690,7 +729,19 @@ async fn discovery_quota_limits_new_numbers_and_known_ones_are_free() {
 /// replaces of one owner still end as one of the books, never a mix of two.
 #[tokio::test]
 async fn crossing_replaces_end_as_one_of_the_books() {
-    let app = TestApp::spawn().await;
+    crossing_replaces_end_as_one_of_the_books_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn crossing_replaces_end_as_one_of_the_books_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("crossing_replaces_end_as_one_of_the_books").await
+    else {
+        return;
+    };
+    crossing_replaces_end_as_one_of_the_books_on(app).await;
+}
+
+async fn crossing_replaces_end_as_one_of_the_books_on(app: TestApp) {
     let alice = app.code_login(ALICE, "a").await;
     // A book to start from, which each replace keeps part of.
     let base: Vec<Value> = (0..10)
