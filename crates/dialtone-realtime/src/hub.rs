@@ -345,12 +345,9 @@ impl Hub {
         conn: &Connection,
         conversation_id: &ConversationId,
     ) -> ServiceResult<u64> {
-        Ok(self
-            .high_water(conn)
-            .await?
-            .into_iter()
-            .find(|w| w.conversation_id == *conversation_id)
-            .map_or(0, |w| w.acked_seq))
+        self.messaging
+            .acked(&conn.user, &conn.session_id, conversation_id)
+            .await
     }
 
     /// The messages of `(after, upto]` this user may see, at most `limit`, as `message`

@@ -164,6 +164,14 @@ pub trait MessageRepo: Send + Sync {
     /// seq, the device's acked seq), for catch-up and the check for commits whose event
     /// never came.
     async fn high_water(&self, user_id: &UserId, session_id: &str) -> StoreResult<Vec<HighWater>>;
+    /// A device's acked seq in one conversation of its user: 0 if none, or if the user is
+    /// not a member (one row, for a conversation a connection meets for the first time).
+    async fn acked(
+        &self,
+        user_id: &UserId,
+        session_id: &str,
+        conversation_id: &ConversationId,
+    ) -> StoreResult<u64>;
     /// Records a device's acknowledgement (never moves back).
     async fn ack(
         &self,

@@ -1275,6 +1275,16 @@ async fn messaging(store: Store) {
             .unwrap()
             .is_empty()
     );
+    // The same for one conversation: the device's ack, 0 without one or for a non-member
+    // (even one whose device acked there).
+    assert_eq!(repo.acked(&u("v"), "dev-v", &c("c1")).await.unwrap(), 1);
+    assert_eq!(repo.acked(&u("v"), "dev-v2", &c("c1")).await.unwrap(), 0);
+    repo.ack("dev-s", &c("c1"), 2).await.unwrap();
+    assert_eq!(
+        repo.acked(&u("stranger"), "dev-s", &c("c1")).await.unwrap(),
+        0
+    );
+    assert_eq!(repo.acked(&u("v"), "dev-v", &c("nope")).await.unwrap(), 0);
 
     assert!(repo.advance_mark(&c("c1"), &u("v"), true, 3).await.unwrap());
     assert!(!repo.advance_mark(&c("c1"), &u("v"), true, 2).await.unwrap());

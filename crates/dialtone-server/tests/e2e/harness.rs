@@ -396,6 +396,20 @@ impl Ws {
             .unwrap();
     }
 
+    /// Sends several frames in one write, so the server reads them together (a burst).
+    pub async fn send_texts(&mut self, texts: &[String]) {
+        use futures::SinkExt;
+        for text in texts {
+            self.stream
+                .feed(tokio_tungstenite::tungstenite::Message::Text(
+                    text.as_str().into(),
+                ))
+                .await
+                .unwrap();
+        }
+        self.stream.flush().await.unwrap();
+    }
+
     pub async fn close(mut self) {
         use futures::SinkExt;
         let _ = self

@@ -1289,10 +1289,12 @@ async fn a_burst_of_acks_becomes_one_receipt_on(app: TestApp) {
         expect(&mut alice, "message").await;
         expect(&mut bob, "message").await;
     }
-    for seq in 1..=3 {
-        bob.send_text(&json!({ "type": "ack", "conversation_id": conv, "seq": seq }).to_string())
-            .await;
-    }
+    // A burst: three acks in one write, read within the server's 50 ms window (sent one
+    // write at a time, a loaded machine could spread them over more than one window).
+    let acks: Vec<String> = (1..=3)
+        .map(|seq| json!({ "type": "ack", "conversation_id": conv, "seq": seq }).to_string())
+        .collect();
+    bob.send_texts(&acks).await;
     // One receipt, for the highest seq, not one per ack.
     let f = expect(&mut alice, "receipt").await;
     assert_eq!(

@@ -810,7 +810,19 @@ async fn crossing_replaces_end_as_one_of_the_books_on(app: TestApp) {
 
 #[tokio::test]
 async fn concurrent_uploads_of_one_user_all_succeed() {
-    let app = TestApp::spawn().await;
+    concurrent_uploads_of_one_user_all_succeed_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_user_all_succeed_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres("concurrent_uploads_of_one_user_all_succeed").await
+    else {
+        return;
+    };
+    concurrent_uploads_of_one_user_all_succeed_on(app).await;
+}
+
+async fn concurrent_uploads_of_one_user_all_succeed_on(app: TestApp) {
     let alice = app.code_login(ALICE, "a").await;
     let mut uploads = Vec::new();
     for i in 0..20 {

@@ -491,6 +491,20 @@ impl MessagingService {
         Ok(self.store.messages.high_water(&user.id, session_id).await?)
     }
 
+    /// A device's acked seq in one conversation (0 if none, or not a member).
+    pub async fn acked(
+        &self,
+        user: &UserRecord,
+        session_id: &str,
+        conversation_id: &ConversationId,
+    ) -> ServiceResult<u64> {
+        Ok(self
+            .store
+            .messages
+            .acked(&user.id, session_id, conversation_id)
+            .await?)
+    }
+
     /// Messages a page of reading may send, per read.
     pub fn catch_up_page(&self) -> u32 {
         self.limits.catch_up.max(1)

@@ -48,6 +48,18 @@ where
     usize: ColumnIndex<D::Row>,
     for<'a> &'a str: ColumnIndex<D::Row>,
 {
+    /// A transaction that writes `owner`'s address book, waiting for any other writing
+    /// it: SQLite's write lock (taken at BEGIN), the owner's row on PostgreSQL. Every
+    /// write of more than one statement to a book begins here, so a replace is never
+    /// interleaved with another (no mix of two books, no deadlock between them).
+    async fn begin_book(&self, owner: &str) -> StoreResult<sqlx::Transaction<'_, D>> {
+        let mut tx = self.pool.begin_with(D::BEGIN_BATCH).await?;
+        if let Some(lock) = D::LOCK_USER {
+            sqlx::query(lock).bind(owner).execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     /// Inserts entries; an entry already there gets the new sealed name and keeps
     /// its hidden flag, and a hidden one is left as it is unless the vault is open.
     async fn insert_contacts(
@@ -114,7 +126,7 @@ where
         entries: &[ContactRecord],
         hidden: Hidden,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_book(owner).await?;
         sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND NOT hidden")
             .bind(owner)
             .execute(&mut *tx)
@@ -148,7 +160,7 @@ where
         entries: &[ContactRecord],
         hidden: Hidden,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_book(owner).await?;
         Self::insert_contacts(&mut tx, owner, entries, hidden).await?;
         tx.commit().await?;
         Ok(())
@@ -165,12 +177,8 @@ where
         if changed.is_empty() && gone.is_empty() {
             return Ok(true);
         }
-        // One writer of this book at a time from here to the commit: SQLite's write lock
-        // (taken at BEGIN), the owner's row on PostgreSQL.
-        let mut tx = self.pool.begin_with(D::BEGIN_BATCH).await?;
-        if let Some(lock) = D::LOCK_USER {
-            sqlx::query(lock).bind(owner).execute(&mut *tx).await?;
-        }
+        // One writer of this book at a time from here to the commit.
+        let mut tx = self.begin_book(owner).await?;
         let now: Vec<(String, String, bool)> =
             sqlx::query_as("SELECT phone_mac, sealed, hidden FROM contacts WHERE owner_id = $1")
                 .bind(owner)

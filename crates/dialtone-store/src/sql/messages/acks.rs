@@ -68,6 +68,27 @@ where
             .collect())
     }
 
+    /// See [`MessageRepo::acked`].
+    pub(super) async fn acked(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        conversation_id: &str,
+    ) -> StoreResult<u64> {
+        let acked: Option<(i64,)> = sqlx::query_as(
+            "SELECT COALESCE(a.acked_seq, 0) FROM conversation_members cm \
+             LEFT JOIN device_acks a ON a.conversation_id = cm.conversation_id \
+             AND a.session_id = $2 \
+             WHERE cm.user_id = $1 AND cm.conversation_id = $3",
+        )
+        .bind(user_id)
+        .bind(session_id)
+        .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(acked.map_or(0, |(a,)| seq(a)))
+    }
+
     /// See [`MessageRepo::ack`].
     pub(super) async fn ack(
         &self,

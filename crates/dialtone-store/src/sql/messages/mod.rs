@@ -203,6 +203,15 @@ where
         self.high_water(user_id, session_id).await
     }
 
+    async fn acked(
+        &self,
+        user_id: &UserId,
+        session_id: &str,
+        conversation_id: &ConversationId,
+    ) -> StoreResult<u64> {
+        self.acked(user_id, session_id, conversation_id).await
+    }
+
     async fn ack(
         &self,
         session_id: &str,
