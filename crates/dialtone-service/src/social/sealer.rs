@@ -71,11 +71,13 @@ impl Sealer {
             },
         )
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let mut body = out.split_off(NONCE_LEN);
-        self.cipher
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut body)
+        // Encrypted where it was written, after the nonce; the tag goes last.
+        let body = out.get_mut(NONCE_LEN..).unwrap_or_default();
+        let tag = self
+            .cipher
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), body)
             .map_err(|_| ServiceError::Internal("sealing failed".into()))?;
-        out.extend_from_slice(&body);
+        out.extend_from_slice(tag.as_ref());
         Ok(STANDARD_NO_PAD.encode(out))
     }
 
@@ -83,18 +85,11 @@ impl Sealer {
     pub fn open(&self, sealed: &str) -> Result<(PhoneNumber, String), ServiceError> {
         let broken = || ServiceError::Internal("a sealed contact cannot be opened".into());
         let mut bytes = STANDARD_NO_PAD.decode(sealed).map_err(|_| broken())?;
-        if bytes.len() < NONCE_LEN {
-            return Err(broken());
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+        let (nonce, body) = bytes.split_at_mut_checked(NONCE_LEN).ok_or_else(broken)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| broken())?;
         let plain = self
             .cipher
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::empty(),
-                &mut bytes[NONCE_LEN..],
-            )
+            .open_in_place(nonce, Aad::empty(), body)
             .map_err(|_| broken())?;
         let entry: Sealed = serde_json::from_slice(plain).map_err(|_| broken())?;
         // Only a parsed number was ever sealed, and the seal is authenticated: a shape
