@@ -88,6 +88,9 @@ pub struct View {
     pub visible: bool,
     /// The viewer sees the target's last-seen time.
     pub last_seen: bool,
+    /// The viewer is among the target's contacts (their number is in the target's address
+    /// book) and sees the target: what a community item for "all my contacts" asks.
+    pub contact: bool,
 }
 
 impl View {
@@ -95,12 +98,14 @@ impl View {
     pub const UNREGISTERED: View = View {
         visible: false,
         last_seen: false,
+        contact: false,
     };
 
     /// Everything, as a user sees themself.
     pub const SELF: View = View {
         visible: true,
         last_seen: true,
+        contact: true,
     };
 }
 
@@ -133,6 +138,7 @@ pub fn view(settings: &PrivacySettings, relation: &Relation) -> View {
     View {
         visible: true,
         last_seen,
+        contact: relation.in_target_contacts,
     }
 }
 
@@ -162,6 +168,100 @@ pub fn reaches(flow: Flow, reach: View, seen: View) -> bool {
         Flow::Message => reach.visible,
         Flow::Signal => reach.visible && seen.visible,
     }
+}
+
+/// Who a community item (a post, an article, an album) is for, as its owner chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemAudience {
+    /// Anyone who may see the owner, and anyone logged out (a stranger with no relation).
+    Public,
+    /// The owner's contacts: numbers in the owner's address book.
+    Contacts,
+    /// Only the people and contact groups the owner named.
+    Chosen,
+    /// The owner's contacts except the people and groups named.
+    AllExcept,
+}
+
+names!(ItemAudience {
+    Public => "public",
+    Contacts => "contacts",
+    Chosen => "chosen",
+    AllExcept => "all_except",
+});
+
+/// How far back others may look into a personal space: older items are left out for
+/// everyone but the owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceWindow {
+    /// Every item.
+    #[default]
+    All,
+    /// The last six months (183 days).
+    SixMonths,
+    /// The last month (30 days).
+    Month,
+    /// The last three days.
+    ThreeDays,
+}
+
+names!(SpaceWindow {
+    All => "all",
+    SixMonths => "six_months",
+    Month => "month",
+    ThreeDays => "three_days",
+});
+
+impl SpaceWindow {
+    /// How old an item others may still see can be, in days; `None` for no limit.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            SpaceWindow::All => None,
+            SpaceWindow::SixMonths => Some(183),
+            SpaceWindow::Month => Some(30),
+            SpaceWindow::ThreeDays => Some(3),
+        }
+    }
+}
+
+/// What is true of one community item for one viewer, besides the [`View`] they have of
+/// its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ItemFacts {
+    /// The viewer owns the item.
+    pub own: bool,
+    /// The item's audience.
+    pub audience: ItemAudience,
+    /// The viewer's number is one the item names (a chosen person, or in a chosen group).
+    pub named: bool,
+    /// The item is inside the owner's space window (or the window has no limit).
+    pub within_window: bool,
+}
+
+/// Whether a viewer with `view` of an item's owner (the [`View`] that reaches them: both
+/// sides decided, as for a signal) may see the item. Whoever may not see the owner sees
+/// none of their items, whatever the audience: a blocked viewer gets what an unregistered
+/// number gets.
+pub fn sees_item(view: View, item: &ItemFacts) -> bool {
+    if item.own {
+        return true;
+    }
+    if !view.visible || !item.within_window {
+        return false;
+    }
+    match item.audience {
+        ItemAudience::Public => true,
+        ItemAudience::Contacts => view.contact,
+        ItemAudience::Chosen => item.named,
+        ItemAudience::AllExcept => view.contact && !item.named,
+    }
+}
+
+/// What a visitor who is not logged in may see of a target: a stranger, with no relation.
+pub fn stranger_view(settings: &PrivacySettings) -> View {
+    view(settings, &Relation::default())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
 mod attachments;
+mod community;
 mod messaging;
 mod privacy_cache;
 mod quota;
@@ -26,6 +27,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use attachments::*;
+pub use community::*;
 pub use messaging::*;
 pub use records::*;
 pub use social::*;
@@ -90,6 +92,8 @@ pub struct Store {
     pub messages: Arc<dyn MessageRepo>,
     /// Uploaded attachments.
     pub attachments: Arc<dyn AttachmentRepo>,
+    /// Profiles, personal spaces, comments, likes, notifications.
+    pub community: Arc<dyn CommunityRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -114,6 +118,7 @@ trait AllRepos:
     + PresenceRepo
     + MessageRepo
     + AttachmentRepo
+    + CommunityRepo
     + 'static
 {
 }
@@ -128,6 +133,7 @@ impl<T> AllRepos for T where
         + PresenceRepo
         + MessageRepo
         + AttachmentRepo
+        + CommunityRepo
         + 'static
 {
 }
@@ -159,7 +165,8 @@ impl Store {
             contacts: db.clone(),
             presence: db.clone(),
             messages: db.clone(),
-            attachments: db,
+            attachments: db.clone(),
+            community: db,
             engine,
         }
     }

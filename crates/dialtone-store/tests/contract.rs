@@ -481,6 +481,9 @@ macro_rules! contract {
     };
 }
 
+#[path = "contract/community.rs"]
+mod community;
+
 fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
     ContactRecord {
         owner_id: owner.into(),

@@ -239,3 +239,87 @@ proptest! {
         );
     }
 }
+
+fn item_facts() -> impl Strategy<Value = ItemFacts> {
+    let audience = prop_oneof![
+        Just(ItemAudience::Public),
+        Just(ItemAudience::Contacts),
+        Just(ItemAudience::Chosen),
+        Just(ItemAudience::AllExcept),
+    ];
+    (any::<bool>(), audience, any::<bool>(), any::<bool>()).prop_map(
+        |(own, audience, named, within_window)| ItemFacts {
+            own,
+            audience,
+            named,
+            within_window,
+        },
+    )
+}
+
+proptest! {
+    /// Whoever may not see an item's owner sees none of their items, whatever the
+    /// audience: a blocked viewer's answer is an unregistered number's.
+    #[test]
+    fn no_item_without_the_owner(s in settings(), mut r in relation(), mut item in item_facts()) {
+        r.is_self = false;
+        r.blocked = true;
+        item.own = false;
+        prop_assert!(!sees_item(view(&s, &r), &item));
+        prop_assert_eq!(
+            sees_item(view(&s, &r), &item),
+            sees_item(View::UNREGISTERED, &item)
+        );
+    }
+
+    /// The owner sees every item of theirs, old ones included.
+    #[test]
+    fn owners_see_their_items(mut item in item_facts()) {
+        item.own = true;
+        prop_assert!(sees_item(View::SELF, &item));
+    }
+
+    /// Outside the space window only the owner sees an item.
+    #[test]
+    fn the_window_hides_old_items(s in settings(), r in relation(), mut item in item_facts()) {
+        item.own = false;
+        item.within_window = false;
+        prop_assert!(!sees_item(view(&s, &r), &item));
+    }
+
+    /// Audiences nest: whoever sees an "all except" item would see it for all contacts,
+    /// and whoever sees it for all contacts would see it public.
+    #[test]
+    fn audiences_nest(s in settings(), r in relation(), item in item_facts()) {
+        let v = view(&s, &r);
+        let with = |audience| sees_item(v, &ItemFacts { audience, ..item });
+        prop_assert!(!with(ItemAudience::AllExcept) || with(ItemAudience::Contacts));
+        prop_assert!(!with(ItemAudience::Contacts) || with(ItemAudience::Public));
+    }
+
+    /// A chosen item reaches only the people it names; an "all except" item never the
+    /// people it names (the owner aside); a contacts item only contacts.
+    #[test]
+    fn audiences_admit_only_their_people(s in settings(), mut r in relation(), mut item in item_facts()) {
+        r.is_self = false;
+        item.own = false;
+        let v = view(&s, &r);
+        let seen = sees_item(v, &item);
+        match item.audience {
+            ItemAudience::Chosen => prop_assert!(!seen || item.named),
+            ItemAudience::AllExcept => prop_assert!(!seen || (!item.named && r.in_target_contacts)),
+            ItemAudience::Contacts => prop_assert!(!seen || r.in_target_contacts),
+            ItemAudience::Public => prop_assert!(!seen || v.visible),
+        }
+    }
+
+    /// A visitor who is not logged in is a stranger: public items only, and only of
+    /// owners a stranger may see.
+    #[test]
+    fn strangers_see_public_items_only(s in settings(), mut item in item_facts()) {
+        item.own = false;
+        let seen = sees_item(stranger_view(&s), &item);
+        prop_assert!(!seen || item.audience == ItemAudience::Public || (item.audience == ItemAudience::Chosen && item.named));
+        prop_assert!(!seen || (s.visibility == Visibility::Everyone && s.discoverable == Audience::Everyone));
+    }
+}
