@@ -139,6 +139,13 @@ impl From<ServiceError> for ApiError {
             }
             E::WrongKind(_) => (StatusCode::BAD_REQUEST, ErrorCode::WrongKind),
             E::NotYourMessage => (StatusCode::FORBIDDEN, ErrorCode::NotYourMessage),
+            E::ItemNotFound => (StatusCode::NOT_FOUND, ErrorCode::ItemNotFound),
+            E::CommentNotFound => (StatusCode::NOT_FOUND, ErrorCode::CommentNotFound),
+            E::NotYours => (StatusCode::FORBIDDEN, ErrorCode::NotYours),
+            E::BadLink { code, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::parse(code).unwrap_or(ErrorCode::InvalidLink),
+            ),
             E::TooLate => (StatusCode::CONFLICT, ErrorCode::TooLate),
             E::Store { .. } | E::Internal(_) => {
                 // The cause and where it surfaced go to the logs only; the client gets the

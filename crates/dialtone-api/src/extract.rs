@@ -68,6 +68,26 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The user of a request if it carries a token, else a visitor (public community pages and
+/// items). A token that is given but not valid is still a 401.
+pub struct MaybeAuth(pub Option<Authenticated>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(MaybeAuth(None));
+        }
+        Auth::from_request_parts(parts, state)
+            .await
+            .map(|Auth(a)| MaybeAuth(Some(a)))
+    }
+}
+
 /// The bearer token of a request, from the `Authorization` header.
 pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub messaging: Arc<MessagingService>,
     /// Uploads and downloads of attachments.
     pub attachments: Arc<dialtone_service::attachments::AttachmentService>,
+    /// Profiles, spaces, comments, likes, the feed, notifications.
+    pub community: Arc<dialtone_service::community::CommunityService>,
     /// This process's live connections.
     pub hub: Arc<Hub>,
 }
@@ -63,6 +65,8 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .merge(routes::phones::routes())
+        .merge(routes::community::routes())
+        .merge(routes::reactions::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

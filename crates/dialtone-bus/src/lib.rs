@@ -10,7 +10,9 @@ pub use nats::NatsBus;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialtone_protocol::{ConversationId, ConversationState, Message, UserId};
+use dialtone_protocol::{
+    ConversationId, ConversationState, FeedItem, Message, Notification, UserId,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -105,6 +107,21 @@ pub enum Event {
         removed: Vec<UserId>,
         /// The conversation's shared state.
         conversation: Arc<ConversationState>,
+    },
+    /// A new community item, for the live feeds of those who may see it (decided where
+    /// it was posted).
+    FeedItem {
+        /// Who may see it.
+        to: Vec<UserId>,
+        /// The item.
+        item: Arc<FeedItem>,
+    },
+    /// A community notification for one user (decided where it happened).
+    Notification {
+        /// Whom it concerns.
+        to: UserId,
+        /// What happened.
+        notification: Arc<Notification>,
     },
     /// Server processes stopped beating (found dead by the sweep): events of commits they
     /// made may never have been published, so every node checks its connections against

@@ -161,6 +161,20 @@ error_codes! {
     UnknownFrame = "unknown_frame",
     /// A binary frame (frames are JSON text).
     BinaryFrame = "binary_frame",
+    // The community.
+    /// No such item, or one the caller may not see (the same answer).
+    ItemNotFound = "item_not_found",
+    /// No such comment, or one the caller may not see.
+    CommentNotFound = "comment_not_found",
+    /// Only the owner (or the author) may do this.
+    NotYours = "not_yours",
+    /// The link is not an http(s) URL that can be shared.
+    InvalidLink = "invalid_link",
+    /// The link's address is not a public one (the server fetches no private address).
+    ForbiddenLink = "forbidden_link",
+    /// The link's page could not be fetched for a preview (unreachable, too slow, too
+    /// large, not a page).
+    LinkUnavailable = "link_unavailable",
 }
 
 impl std::fmt::Display for ErrorCode {

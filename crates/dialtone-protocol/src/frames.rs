@@ -121,6 +121,13 @@ pub enum ServerFrame {
     CaughtUp,
     /// Answer to a client `ping`.
     Pong,
+    /// A new item in the space of a contact (or the user's own): the live feed.
+    FeedItem(Arc<crate::FeedItem>),
+    /// Something in the community concerns the user (a comment, a reply, a like).
+    Notification {
+        /// What happened.
+        notification: Arc<crate::Notification>,
+    },
     /// Answer to a client `send`: the message is on disk (as a 201 or, for a retried
     /// `client_id`, a 200 of `POST /v1/conversations/{id}/messages`).
     Sent {

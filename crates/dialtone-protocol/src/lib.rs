@@ -11,10 +11,12 @@
 //! Payloads shared by many connections are behind `Arc`: a message going to a thousand
 //! devices is one allocation, written as JSON once.
 
+mod community;
 mod error;
 mod frames;
 mod message;
 
+pub use community::{FeedItem, Notification};
 pub use dialtone_core::{ConversationId, ConversationKind, UserId};
 pub use error::ErrorCode;
 pub use frames::{

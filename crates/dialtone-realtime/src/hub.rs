@@ -516,6 +516,17 @@ impl Hub {
                 self.recheck_all().await;
                 Ok(())
             }
+            Event::FeedItem { to, item } => {
+                self.send_to(to, &ServerFrame::FeedItem(item.clone())).await;
+                Ok(())
+            }
+            Event::Notification { to, notification } => {
+                let frame = ServerFrame::Notification {
+                    notification: notification.clone(),
+                };
+                self.send_to(std::slice::from_ref(to), &frame).await;
+                Ok(())
+            }
             Event::MessageChanged { to, message, .. } => {
                 let frame = ServerFrame::MessageUpdated {
                     message: message.clone(),

@@ -60,6 +60,8 @@ pub struct Config {
     pub messages: MessageLimits,
     /// Attachments.
     pub attachments: AttachmentsConfig,
+    /// Limits of posts, comments and audiences in the community.
+    pub community: dialtone_service::community::CommunityLimits,
 }
 
 /// Attachments.
@@ -131,6 +133,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             accounts: AccountPolicy::default(),
             contacts: ContactLimits::default(),
+            community: Default::default(),
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),

@@ -120,6 +120,13 @@ impl Running {
             },
             accounts.hasher(),
         ));
+        let community = Arc::new(dialtone_service::community::CommunityService::new(
+            store.clone(),
+            clock_for_messages.clone(),
+            bus.clone(),
+            social.clone(),
+            config.community,
+        ));
         let messaging = Arc::new(MessagingService::new(
             social.clone(),
             store.clone(),
@@ -163,6 +170,7 @@ impl Running {
                 social,
                 messaging,
                 attachments,
+                community,
                 hub: hub.clone(),
             },
             pages,

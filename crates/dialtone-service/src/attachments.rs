@@ -210,6 +210,17 @@ impl AttachmentService {
         if !self.store.attachments.accessible(id, &user.id).await? {
             return Err(ServiceError::AttachmentNotFound);
         }
+        self.open(id, thumbnail, range).await
+    }
+
+    /// Opens an attachment (or its thumbnail) whose access the caller already decided
+    /// (the community's items and profiles: [`crate::community::CommunityService::shows_attachment`]).
+    pub async fn open(
+        &self,
+        id: &str,
+        thumbnail: bool,
+        range: Option<ByteRange>,
+    ) -> ServiceResult<Download> {
         let record = self
             .store
             .attachments

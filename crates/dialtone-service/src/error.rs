@@ -113,6 +113,23 @@ pub enum ServiceError {
     /// No such attachment of the caller's.
     #[error("no such attachment")]
     AttachmentNotFound,
+    /// No such community item, or one the caller may not see.
+    #[error("no such item")]
+    ItemNotFound,
+    /// No such comment, or one the caller may not see.
+    #[error("no such comment")]
+    CommentNotFound,
+    /// Only the owner (or author) may do this.
+    #[error("only its owner may do this")]
+    NotYours,
+    /// The link of a post could not be previewed for a reason the client can act on.
+    #[error("{message}")]
+    BadLink {
+        /// Stable code of the reason.
+        code: &'static str,
+        /// Human text.
+        message: String,
+    },
     /// The SMS gateway failed; nothing was created.
     #[error("the SMS could not be sent; try again later")]
     SmsUnavailable,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod community;
 pub mod config;
 mod crypto;
 mod error;

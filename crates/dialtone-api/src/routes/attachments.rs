@@ -17,6 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use dialtone_service::community::Viewer;
+
 use crate::error::ErrorBody;
 use crate::error::ErrorCode;
 use crate::extract::Auth;
@@ -152,8 +154,9 @@ fn parse_range(headers: &HeaderMap) -> Option<ByteRange> {
     Some(ByteRange::From { start, end })
 }
 
-/// Downloads an attachment: to its uploader and to members of a conversation carrying it
-/// (anyone else gets 404, as for an unknown id). Supports `Range`.
+/// Downloads an attachment: to its uploader, to members of a conversation carrying it, and
+/// to whoever may see a community item or a profile showing it (anyone else gets 404, as
+/// for an unknown id). Supports `Range`.
 #[utoipa::path(get, path = "/v1/attachments/{id}", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path), DownloadQuery),
     responses(
@@ -170,20 +173,33 @@ async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let range = parse_range(&headers);
-    let download = state
+    let fetched = match state
         .attachments
         .fetch(&auth.user, &id, query.thumbnail, range)
         .await
-        .map_err(|e| match e {
-            // Fetching what is not there (or not yours to see) is a 404, unlike naming it
-            // in a message (400).
-            dialtone_service::ServiceError::AttachmentNotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::AttachmentNotFound,
-                "no such attachment",
-            ),
-            other => ApiError::from(other),
-        })?;
+    {
+        // Not in a conversation of the caller's: it may be in a community item or a
+        // profile the caller may see.
+        Err(dialtone_service::ServiceError::AttachmentNotFound)
+            if state
+                .community
+                .shows_attachment(Viewer::User(&auth.user), &id)
+                .await? =>
+        {
+            state.attachments.open(&id, query.thumbnail, range).await
+        }
+        other => other,
+    };
+    let download = fetched.map_err(|e| match e {
+        // Fetching what is not there (or not yours to see) is a 404, unlike naming it
+        // in a message (400).
+        dialtone_service::ServiceError::AttachmentNotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::AttachmentNotFound,
+            "no such attachment",
+        ),
+        other => ApiError::from(other),
+    })?;
     let status = if download.range.is_some() {
         StatusCode::PARTIAL_CONTENT
     } else {

@@ -115,7 +115,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_hidden))
 }
 
-fn vault_open(
+pub(crate) fn vault_open(
     state: &AppState,
     auth: &dialtone_service::Authenticated,
     headers: &HeaderMap,

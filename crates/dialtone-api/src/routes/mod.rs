@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod attachments;
+pub mod community;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
@@ -10,6 +11,7 @@ pub mod import;
 pub mod phones;
 pub mod presence;
 pub mod privacy;
+pub mod reactions;
 pub mod sessions;
 pub mod stickers;
 pub mod verifications;

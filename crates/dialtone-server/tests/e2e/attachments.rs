@@ -10,7 +10,7 @@ const ALICE: &str = "+8613800138000";
 const BOB: &str = "+8613800138001";
 const CAROL: &str = "+8613800138002";
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -46,7 +46,12 @@ fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> crate::harness::Reply {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> crate::harness::Reply {
     let r = app
         .http
         .post(format!("{}/v1/attachments?filename={name}", app.base))

@@ -8,6 +8,7 @@ mod attachments;
 mod audience;
 mod bad_input;
 mod broken_input;
+mod community;
 mod delivery;
 mod group_changes;
 mod harness;

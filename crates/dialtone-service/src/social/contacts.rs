@@ -441,6 +441,24 @@ impl SocialService {
         }
     }
 
+    /// The dialtone users in the owner's address book (hidden entries only with the vault
+    /// open), whether or not they let the owner see them: the caller asks the policy.
+    pub async fn book_users(
+        &self,
+        owner: &UserRecord,
+        vault_open: bool,
+    ) -> ServiceResult<Vec<UserRecord>> {
+        let records = self.deps.store.contacts.list(&owner.id).await?;
+        let mut phones = Vec::with_capacity(records.len());
+        for record in records {
+            if record.hidden && !vault_open {
+                continue;
+            }
+            phones.push(self.sealer.open(&record.sealed)?.0);
+        }
+        Ok(self.deps.store.accounts.users_by_phones(&phones).await?)
+    }
+
     /// The owners of address books holding `phone` (who watches that number), and
     /// whether they hid it.
     pub async fn watchers_of(&self, phone: &PhoneNumber) -> ServiceResult<Vec<(String, bool)>> {

@@ -1,0 +1,464 @@
+//! Posts of a personal space: writing them with their audience, reading one, a space and
+//! the feed, each through the one decision of [`CommunityService::seen_items`].
+
+use std::sync::Arc;
+
+use dialtone_bus::Event;
+use dialtone_core::privacy::ItemAudience;
+use dialtone_core::text::{multi_line, one_line};
+use dialtone_core::{PhoneNumber, UserId};
+use dialtone_store::{ItemCursor, ItemKind, ItemRecord, LinkRecord, UserRecord};
+
+use super::reactions::Reactions;
+use super::{CommunityService, Seen, Viewer};
+use crate::crypto::new_id;
+use crate::{ServiceError, ServiceResult};
+
+/// Characters of a place name.
+const PLACE_CHARS: usize = 100;
+/// Bytes of a shared link.
+const LINK_BYTES: usize = 2_048;
+/// Most items in one page.
+pub const MAX_PAGE: usize = 50;
+/// How many rounds of reading a page may take when most items are not for the viewer.
+const PAGE_ROUNDS: usize = 8;
+
+/// Who a new item is for, as the client gave it (numbers in any dialable form).
+#[derive(Debug, Clone)]
+pub struct AudienceInput {
+    /// Public, contacts, chosen or all except.
+    pub kind: ItemAudience,
+    /// Contact groups of the owner's.
+    pub groups: Vec<String>,
+    /// Numbers.
+    pub phones: Vec<String>,
+}
+
+/// A new post.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    /// Text (up to the limit; may be empty with pictures or a link).
+    pub text: String,
+    /// Attachments of the author's: up to 9 pictures, or one video, or one voice clip.
+    pub attachments: Vec<String>,
+    /// A link to share.
+    pub link: Option<String>,
+    /// A place name.
+    pub place: Option<String>,
+    /// Who it is for.
+    pub audience: AudienceInput,
+    /// Region for reading national numbers of the audience.
+    pub region: Option<String>,
+}
+
+/// A change of a post; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct PostEdit {
+    /// New text.
+    pub text: Option<String>,
+    /// New place (`Some(None)` clears it).
+    pub place: Option<Option<String>>,
+    /// New audience.
+    pub audience: Option<AudienceInput>,
+    /// Region for reading national numbers of the audience.
+    pub region: Option<String>,
+}
+
+/// An item as one viewer sees it: its likes and comments only from people the viewer
+/// may see themself (so counts betray nothing hidden).
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    /// The item; its audience's people and groups only for its owner.
+    pub item: ItemRecord,
+    /// Its owner.
+    pub owner: UserRecord,
+    /// The viewer owns it.
+    pub own: bool,
+    /// Who likes it, among those the viewer may see, oldest first.
+    pub likes: Vec<PhoneNumber>,
+    /// The viewer likes it.
+    pub liked: bool,
+    /// Its comments the viewer may see, oldest first.
+    pub comments: Vec<super::CommentView>,
+}
+
+/// A page of items, newest first, and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<ItemView>,
+    /// The cursor of the next page; `None` at the end.
+    pub next: Option<ItemCursor>,
+}
+
+impl CommunityService {
+    /// Reads an audience: numbers parsed, groups checked to be the owner's.
+    async fn audience(
+        &self,
+        owner: &UserRecord,
+        input: AudienceInput,
+        region: Option<&str>,
+    ) -> ServiceResult<(ItemAudience, Vec<PhoneNumber>, Vec<String>)> {
+        let names_people = matches!(input.kind, ItemAudience::Chosen | ItemAudience::AllExcept);
+        let names_any = !(input.groups.is_empty() && input.phones.is_empty());
+        if !names_people && names_any {
+            return Err(ServiceError::InvalidInput(format!(
+                "a {} audience names no groups or people",
+                input.kind.as_str()
+            )));
+        }
+        if input.kind == ItemAudience::Chosen && input.groups.is_empty() && input.phones.is_empty()
+        {
+            return Err(ServiceError::InvalidInput(
+                "a chosen audience names at least one group or person".into(),
+            ));
+        }
+        if input.phones.len() > self.limits.audience_people
+            || input.groups.len() > self.limits.audience_groups
+        {
+            return Err(ServiceError::InvalidInput(format!(
+                "an audience names at most {} people and {} groups",
+                self.limits.audience_people, self.limits.audience_groups
+            )));
+        }
+        let region = self.social.region_for(owner, region)?;
+        let mut phones = Vec::with_capacity(input.phones.len());
+        for raw in &input.phones {
+            let phone = PhoneNumber::parse(raw, Some(region))?;
+            if !phones.contains(&phone) {
+                phones.push(phone);
+            }
+        }
+        let mut groups: Vec<String> = Vec::with_capacity(input.groups.len());
+        for group in input.groups {
+            if self.store.privacy.group(&owner.id, &group).await?.is_none() {
+                return Err(ServiceError::GroupNotFound);
+            }
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+        Ok((input.kind, phones, groups))
+    }
+
+    fn text(&self, text: &str) -> ServiceResult<String> {
+        let text = multi_line(text);
+        let text = text.trim();
+        if text.chars().count() > self.limits.post_chars {
+            return Err(ServiceError::InvalidInput(format!(
+                "a post has at most {} characters",
+                self.limits.post_chars
+            )));
+        }
+        Ok(text.to_owned())
+    }
+
+    fn place(place: Option<String>) -> ServiceResult<Option<String>> {
+        let Some(place) = place else { return Ok(None) };
+        let place = one_line(&place);
+        let place = place.trim();
+        if place.chars().count() > PLACE_CHARS {
+            return Err(ServiceError::InvalidInput(format!(
+                "a place has at most {PLACE_CHARS} characters"
+            )));
+        }
+        Ok((!place.is_empty()).then(|| place.to_owned()))
+    }
+
+    /// Checks a post's attachments: the author's own, and up to the limit of pictures,
+    /// or a single video or voice clip.
+    async fn attachments(&self, owner: &UserRecord, ids: &[String]) -> ServiceResult<()> {
+        if ids.len() > self.limits.post_pictures {
+            return Err(ServiceError::InvalidInput(format!(
+                "a post has at most {} pictures",
+                self.limits.post_pictures
+            )));
+        }
+        let mut seen: Vec<&str> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if seen.contains(&id.as_str()) {
+                return Err(ServiceError::InvalidInput(
+                    "an attachment is listed twice".into(),
+                ));
+            }
+            seen.push(id);
+            let attachment = self
+                .store
+                .attachments
+                .get(id)
+                .await?
+                .filter(|a| a.owner_id == *owner.id)
+                .ok_or(ServiceError::AttachmentNotFound)?;
+            let picture = attachment.content_type.starts_with("image/");
+            let clip = attachment.content_type.starts_with("video/")
+                || attachment.content_type.starts_with("audio/");
+            if !(picture || clip) {
+                return Err(ServiceError::WrongKind(
+                    "a post carries pictures, a video or a voice clip".into(),
+                ));
+            }
+            if clip && ids.len() > 1 {
+                return Err(ServiceError::WrongKind(
+                    "a video or a voice clip goes alone in a post".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A shared link, checked to be an http(s) URL.
+    fn link(link: Option<String>) -> ServiceResult<Option<LinkRecord>> {
+        let Some(link) = link.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = |message: &str| ServiceError::BadLink {
+            code: "invalid_link",
+            message: message.to_owned(),
+        };
+        if link.len() > LINK_BYTES {
+            return Err(bad("a link has at most 2048 bytes"));
+        }
+        let url = url::Url::parse(&link).map_err(|_| bad("the link is not a URL"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("a link is an http or https URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("a link carries no user name or password"));
+        }
+        Ok(Some(LinkRecord {
+            url: url.to_string(),
+            title: None,
+            summary: None,
+            image_id: None,
+        }))
+    }
+
+    /// Publishes a post; those who follow the author and may see it hear of it live.
+    pub async fn create_post(&self, owner: &UserRecord, post: NewPost) -> ServiceResult<ItemView> {
+        let text = self.text(&post.text)?;
+        let place = Self::place(post.place)?;
+        let link = Self::link(post.link)?;
+        if text.is_empty() && post.attachments.is_empty() && link.is_none() {
+            return Err(ServiceError::InvalidInput(
+                "a post has text, pictures, a video, a voice clip or a link".into(),
+            ));
+        }
+        self.attachments(owner, &post.attachments).await?;
+        let (audience, people, groups) = self
+            .audience(owner, post.audience, post.region.as_deref())
+            .await?;
+        let item = ItemRecord {
+            id: new_id(),
+            owner_id: owner.id.clone(),
+            kind: ItemKind::Post,
+            audience,
+            people,
+            groups,
+            text,
+            place,
+            link,
+            attachments: post.attachments,
+            created_at: self.now(),
+            edited_at: None,
+        };
+        self.store.community.create_item(&item).await?;
+        let to = self.followers_who_see(owner, &item).await?;
+        self.announce(Event::FeedItem {
+            to,
+            item: Arc::new(dialtone_protocol::FeedItem {
+                item_id: item.id.clone(),
+                kind: item.kind.as_str().to_owned(),
+                owner: owner.phone.to_string(),
+            }),
+        })
+        .await;
+        self.item(Viewer::User(owner), &item.id).await
+    }
+
+    /// Changes the owner's post.
+    pub async fn edit_post(
+        &self,
+        owner: &UserRecord,
+        id: &str,
+        edit: PostEdit,
+    ) -> ServiceResult<ItemView> {
+        let mut item = self.owned_item(owner, id).await?;
+        if let Some(text) = edit.text {
+            item.text = self.text(&text)?;
+        }
+        if let Some(place) = edit.place {
+            item.place = Self::place(place)?;
+        }
+        if item.text.is_empty() && item.attachments.is_empty() && item.link.is_none() {
+            return Err(ServiceError::InvalidInput(
+                "a post has text, pictures, a video, a voice clip or a link".into(),
+            ));
+        }
+        if let Some(audience) = edit.audience {
+            let (kind, people, groups) = self
+                .audience(owner, audience, edit.region.as_deref())
+                .await?;
+            item.audience = kind;
+            item.people = people;
+            item.groups = groups;
+        }
+        item.edited_at = Some(self.now());
+        if !self.store.community.update_item(&item).await? {
+            return Err(ServiceError::ItemNotFound);
+        }
+        self.item(Viewer::User(owner), id).await
+    }
+
+    /// Deletes the owner's post, with its comments and likes.
+    pub async fn delete_post(&self, owner: &UserRecord, id: &str) -> ServiceResult<()> {
+        self.owned_item(owner, id).await?;
+        if !self.store.community.delete_item(&owner.id, id).await? {
+            return Err(ServiceError::ItemNotFound);
+        }
+        Ok(())
+    }
+
+    /// An item of the caller's: someone else's they may see is `NotYours`, one they may
+    /// not see is `ItemNotFound` (as for an id that does not exist).
+    async fn owned_item(&self, owner: &UserRecord, id: &str) -> ServiceResult<ItemRecord> {
+        let item = self.visible_item(Viewer::User(owner), id).await?;
+        if item.item.owner_id != owner.id {
+            return Err(ServiceError::NotYours);
+        }
+        Ok(item.item)
+    }
+
+    /// An item the viewer may see, else `ItemNotFound`.
+    pub(crate) async fn visible_item(&self, viewer: Viewer<'_>, id: &str) -> ServiceResult<Seen> {
+        let item = self
+            .store
+            .community
+            .item(id)
+            .await?
+            .ok_or(ServiceError::ItemNotFound)?;
+        self.seen_items(viewer, vec![item])
+            .await?
+            .pop()
+            .ok_or(ServiceError::ItemNotFound)
+    }
+
+    /// One item as `viewer` sees it.
+    pub async fn item(&self, viewer: Viewer<'_>, id: &str) -> ServiceResult<ItemView> {
+        let seen = self.visible_item(viewer, id).await?;
+        Ok(self.views(viewer, vec![seen]).await?.remove(0))
+    }
+
+    /// Items shown with what the viewer may see of their likes and comments.
+    async fn views(&self, viewer: Viewer<'_>, seen: Vec<Seen>) -> ServiceResult<Vec<ItemView>> {
+        let ids: Vec<String> = seen.iter().map(|s| s.item.id.clone()).collect();
+        let mut reactions = Reactions::of(self, viewer, &ids).await?;
+        Ok(seen
+            .into_iter()
+            .map(|Seen { mut item, owner }| {
+                let own = viewer.id() == Some(owner.id.as_str());
+                if !own {
+                    item.people.clear();
+                    item.groups.clear();
+                }
+                let (likes, liked, comments) = reactions.take(&item.id);
+                ItemView {
+                    item,
+                    owner,
+                    own,
+                    likes,
+                    liked,
+                    comments,
+                }
+            })
+            .collect())
+    }
+
+    /// A page of the items of `owners` that `viewer` may see, newest first, after
+    /// `before`. Items not for the viewer are skipped, reading further (a few rounds at
+    /// most); the cursor is the last item read, so the next page goes on from there.
+    async fn page(
+        &self,
+        viewer: Viewer<'_>,
+        owners: &[UserId],
+        before: Option<ItemCursor>,
+        limit: usize,
+    ) -> ServiceResult<Page> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut cursor = before;
+        let mut found = Vec::new();
+        for _ in 0..PAGE_ROUNDS {
+            let want = (limit - found.len()) * 2;
+            let batch = self
+                .store
+                .community
+                .items_of(owners, cursor.as_ref(), want)
+                .await?;
+            let exhausted = batch.len() < want;
+            let mut seen = self.seen_items(viewer, batch.clone()).await?;
+            // Stop at the item that fills the page, so the cursor is exactly there.
+            let mut last_read = None;
+            for item in batch {
+                if found.len() == limit {
+                    break;
+                }
+                if seen.first().is_some_and(|s| s.item.id == item.id) {
+                    found.push(seen.remove(0));
+                }
+                last_read = Some(ItemCursor {
+                    created_at: item.created_at,
+                    id: item.id,
+                });
+            }
+            if last_read.is_some() {
+                cursor = last_read;
+            }
+            if exhausted && found.len() < limit {
+                cursor = None;
+                break;
+            }
+            if found.len() == limit {
+                break;
+            }
+        }
+        Ok(Page {
+            items: self.views(viewer, found).await?,
+            next: cursor,
+        })
+    }
+
+    /// The space of the user with `phone`: their items `viewer` may see. Someone the
+    /// viewer may not see answers as an unregistered number does.
+    pub async fn space(
+        &self,
+        viewer: Viewer<'_>,
+        phone: &PhoneNumber,
+        before: Option<ItemCursor>,
+        limit: usize,
+    ) -> ServiceResult<Page> {
+        let owner = self.visible_user(viewer, phone).await?;
+        self.page(viewer, &[owner.id], before, limit).await
+    }
+
+    /// The feed: the viewer's own items and those of the people in their address book
+    /// they may see (hidden contacts only with the vault open), newest first.
+    pub async fn feed(
+        &self,
+        viewer: &UserRecord,
+        vault_open: bool,
+        before: Option<ItemCursor>,
+        limit: usize,
+    ) -> ServiceResult<Page> {
+        let mut owners: Vec<UserId> = self
+            .social
+            .book_users(viewer, vault_open)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        owners.push(viewer.id.clone());
+        owners.sort();
+        owners.dedup();
+        self.page(Viewer::User(viewer), &owners, before, limit)
+            .await
+    }
+}

@@ -1,0 +1,292 @@
+//! The community: profiles, personal spaces (posts), comments, likes, the feed and
+//! notifications. Every read of an item, a comment, a like or a notification is decided by
+//! the core's policy through [`CommunityService::seen_items`] and
+//! [`CommunityService::seen_people`], which gather the facts and ask
+//! [`dialtone_core::privacy::sees_item`] and the social service's one door
+//! ([`SocialService::sources`]): nothing here decides who sees what on its own.
+
+mod items;
+mod profiles;
+mod reactions;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dialtone_bus::{Event, EventBus};
+use dialtone_core::privacy::{Flow, ItemAudience, ItemFacts, View, sees_item, stranger_view};
+use dialtone_core::{Clock, PhoneNumber, UserId};
+use dialtone_store::{ItemRecord, Store, UserRecord};
+
+pub use items::{AudienceInput, ItemView, NewPost, Page, PostEdit};
+pub use profiles::{ProfileUpdate, ProfileView};
+pub use reactions::{CommentView, NotificationView};
+
+use crate::ServiceResult;
+use crate::social::SocialService;
+
+/// Limits of what a user writes in the community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CommunityLimits {
+    /// Characters of a post's text.
+    pub post_chars: usize,
+    /// Pictures of one post.
+    pub post_pictures: usize,
+    /// Characters of a comment.
+    pub comment_chars: usize,
+    /// People an audience names.
+    pub audience_people: usize,
+    /// Contact groups an audience names.
+    pub audience_groups: usize,
+}
+
+impl Default for CommunityLimits {
+    fn default() -> Self {
+        Self {
+            post_chars: 5_000,
+            post_pictures: 9,
+            comment_chars: 1_000,
+            audience_people: 1_000,
+            audience_groups: 50,
+        }
+    }
+}
+
+/// Who is looking.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    /// A logged-in user.
+    User(&'a UserRecord),
+    /// Someone not logged in: a stranger with no relation to anyone.
+    Visitor,
+}
+
+impl Viewer<'_> {
+    fn id(&self) -> Option<&str> {
+        match self {
+            Viewer::User(u) => Some(&u.id),
+            Viewer::Visitor => None,
+        }
+    }
+}
+
+/// The community's use cases.
+pub struct CommunityService {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    bus: Arc<dyn EventBus>,
+    social: Arc<SocialService>,
+    limits: CommunityLimits,
+}
+
+/// An item a viewer may see, with its owner and the view the viewer has of them.
+pub(crate) struct Seen {
+    item: ItemRecord,
+    owner: UserRecord,
+}
+
+impl CommunityService {
+    /// Builds the service.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        bus: Arc<dyn EventBus>,
+        social: Arc<SocialService>,
+        limits: CommunityLimits,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            bus,
+            social,
+            limits,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// What `viewer` may see of each of `people`, by id: for a user, what reaches them
+    /// from each (both sides decide, as for a signal: someone the viewer blocks shows
+    /// nothing either); for a visitor, what a stranger may see.
+    pub(crate) async fn seen_people(
+        &self,
+        viewer: Viewer<'_>,
+        people: &[UserRecord],
+    ) -> ServiceResult<HashMap<UserId, View>> {
+        match viewer {
+            Viewer::User(user) => self.social.sources(user, people, Flow::Signal, false).await,
+            Viewer::Visitor => {
+                let ids: Vec<UserId> = people.iter().map(|p| p.id.clone()).collect();
+                let settings = self.store.privacy.settings_many(&ids).await?;
+                Ok(people
+                    .iter()
+                    .map(|p| {
+                        let s = settings.get(&p.id).copied().unwrap_or_default();
+                        (p.id.clone(), stranger_view(&s))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// The users of some ids (unknown ids left out).
+    pub(crate) async fn users(&self, ids: &[UserId]) -> ServiceResult<HashMap<UserId, UserRecord>> {
+        let mut unique: Vec<UserId> = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        Ok(self
+            .store
+            .accounts
+            .users_by_ids(&unique)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect())
+    }
+
+    /// Of `items`, those `viewer` may see, in the same order, with their owners: the one
+    /// place where an item's audience, its owner's privacy and space window, and the
+    /// viewer's own lists meet the policy.
+    pub(crate) async fn seen_items(
+        &self,
+        viewer: Viewer<'_>,
+        items: Vec<ItemRecord>,
+    ) -> ServiceResult<Vec<Seen>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owner_ids: Vec<UserId> = items.iter().map(|i| i.owner_id.clone()).collect();
+        let owners = self.users(&owner_ids).await?;
+        let people: Vec<UserRecord> = owners.values().cloned().collect();
+        let views = self.seen_people(viewer, &people).await?;
+        let ids: Vec<UserId> = owners.keys().cloned().collect();
+        let windows = self.store.community.profiles(&ids).await?;
+        let named: HashSet<String> = match viewer {
+            Viewer::User(user) => {
+                let asked: Vec<String> = items
+                    .iter()
+                    .filter(|i| {
+                        i.owner_id != user.id
+                            && matches!(i.audience, ItemAudience::Chosen | ItemAudience::AllExcept)
+                    })
+                    .map(|i| i.id.clone())
+                    .collect();
+                self.store.community.naming(&asked, &user.phone).await?
+            }
+            Viewer::Visitor => HashSet::new(),
+        };
+        let now = self.now();
+        let mut seen = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(owner) = owners.get(&item.owner_id) else {
+                continue;
+            };
+            let window = windows
+                .get(&item.owner_id)
+                .map(|p| p.space_window)
+                .unwrap_or_default();
+            let facts = ItemFacts {
+                own: viewer.id() == Some(owner.id.as_str()),
+                audience: item.audience,
+                named: named.contains(&item.id),
+                within_window: window
+                    .days()
+                    .is_none_or(|days| now - item.created_at <= chrono::Duration::days(days)),
+            };
+            let view = views.get(&owner.id).copied().unwrap_or(View::UNREGISTERED);
+            if sees_item(view, &facts) {
+                seen.push(Seen {
+                    owner: owner.clone(),
+                    item,
+                });
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Who, among those following `owner` (their number in a book, not hidden), may see
+    /// `item`: the live feed's audience, decided once where the item was posted.
+    pub(crate) async fn followers_who_see(
+        &self,
+        owner: &UserRecord,
+        item: &ItemRecord,
+    ) -> ServiceResult<Vec<UserId>> {
+        let watchers: Vec<UserId> = self
+            .social
+            .watchers_of(&owner.phone)
+            .await?
+            .into_iter()
+            .filter(|(_, hidden)| !hidden)
+            .map(|(id, _)| id.into())
+            .collect();
+        let users: Vec<UserRecord> = self.users(&watchers).await?.into_values().collect();
+        let views = self
+            .social
+            .audience(owner, &users, Flow::Signal, false)
+            .await?;
+        let named = self.named_numbers(owner, item).await?;
+        let mut to = vec![owner.id.clone()];
+        for user in users {
+            let view = views.get(&user.id).copied().unwrap_or(View::UNREGISTERED);
+            let facts = ItemFacts {
+                own: user.id == owner.id,
+                audience: item.audience,
+                named: named.contains(&user.phone),
+                within_window: true,
+            };
+            if user.id != owner.id && sees_item(view, &facts) {
+                to.push(user.id);
+            }
+        }
+        Ok(to)
+    }
+
+    /// Every number an item names: its people and the members of its groups.
+    async fn named_numbers(
+        &self,
+        owner: &UserRecord,
+        item: &ItemRecord,
+    ) -> ServiceResult<HashSet<PhoneNumber>> {
+        let mut named: HashSet<PhoneNumber> = item.people.iter().cloned().collect();
+        for group in &item.groups {
+            if let Some(g) = self.store.privacy.group(&owner.id, group).await? {
+                named.extend(g.phones);
+            }
+        }
+        Ok(named)
+    }
+
+    /// Whether `viewer` may fetch an attachment because the community shows it to them:
+    /// in an item they may see, or as the avatar or cover of someone they may see.
+    pub async fn shows_attachment(&self, viewer: Viewer<'_>, id: &str) -> ServiceResult<bool> {
+        let items = self.store.community.items_with_attachment(id).await?;
+        if !self.seen_items(viewer, items).await?.is_empty() {
+            return Ok(true);
+        }
+        let Some(attachment) = self.store.attachments.get(id).await? else {
+            return Ok(false);
+        };
+        let Some(profile) = self.store.community.profile(&attachment.owner_id).await? else {
+            return Ok(false);
+        };
+        if profile.avatar_id.as_deref() != Some(id) && profile.cover_id.as_deref() != Some(id) {
+            return Ok(false);
+        }
+        let owner = self.users(&[profile.user_id]).await?;
+        let people: Vec<UserRecord> = owner.into_values().collect();
+        let views = self.seen_people(viewer, &people).await?;
+        Ok(people
+            .iter()
+            .any(|p| views.get(&p.id).is_some_and(|v| v.visible)))
+    }
+
+    /// Announces an event; a failure is logged (the change itself is stored).
+    async fn announce(&self, event: Event) {
+        if let Err(e) = self.bus.publish(event).await {
+            tracing::warn!(error = %e, "event not published");
+        }
+    }
+}
