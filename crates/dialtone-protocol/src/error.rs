@@ -172,9 +172,6 @@ error_codes! {
     InvalidLink = "invalid_link",
     /// The link's address is not a public one (the server fetches no private address).
     ForbiddenLink = "forbidden_link",
-    /// The link's page could not be fetched for a preview (unreachable, too slow, too
-    /// large, not a page).
-    LinkUnavailable = "link_unavailable",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -62,6 +62,10 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     /// Limits of posts, comments and audiences in the community.
     pub community: dialtone_service::community::CommunityLimits,
+    /// Tests only: the local servers link previews may fetch from (previews fetch only
+    /// public addresses otherwise). Never read from a file or the environment.
+    #[serde(skip)]
+    pub link_preview_test_addresses: Vec<std::net::SocketAddr>,
 }
 
 /// Attachments.
@@ -134,6 +138,7 @@ impl Default for Config {
             accounts: AccountPolicy::default(),
             contacts: ContactLimits::default(),
             community: Default::default(),
+            link_preview_test_addresses: Vec::new(),
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),
             nodes: NodesConfig::default(),

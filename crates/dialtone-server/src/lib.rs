@@ -14,6 +14,7 @@ use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_realtime::Hub;
 use dialtone_service::attachments::AttachmentService;
+use dialtone_service::community::{CommunityDeps, CommunityService, PreviewSettings};
 use dialtone_service::messaging::{MessagingService, WritersStopped};
 use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
@@ -120,13 +121,6 @@ impl Running {
             },
             accounts.hasher(),
         ));
-        let community = Arc::new(dialtone_service::community::CommunityService::new(
-            store.clone(),
-            clock_for_messages.clone(),
-            bus.clone(),
-            social.clone(),
-            config.community,
-        ));
         let messaging = Arc::new(MessagingService::new(
             social.clone(),
             store.clone(),
@@ -153,6 +147,26 @@ impl Running {
             clock_for_messages.clone(),
             config.attachments.max_bytes,
         ));
+        let community = Arc::new(CommunityService::new(CommunityDeps {
+            store: store.clone(),
+            clock: clock_for_messages.clone(),
+            bus: bus.clone(),
+            social: social.clone(),
+            attachments: attachments.clone(),
+            limits: config.community,
+            previews: PreviewSettings {
+                config: dialtone_preview::PreviewConfig {
+                    allowed: if config.link_preview_test_addresses.is_empty() {
+                        dialtone_preview::AddressPolicy::PublicOnly
+                    } else {
+                        dialtone_preview::AddressPolicy::AllowList(
+                            config.link_preview_test_addresses.clone(),
+                        )
+                    },
+                    ..Default::default()
+                },
+            },
+        }));
         let writers = messaging.writers_stopped();
         let hub = Arc::new(Hub::new(
             accounts.clone(),

@@ -441,7 +441,7 @@ pub struct NewPostBody {
     request_body = NewPostBody,
     responses((status = 201, body = PostBody), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "group_not_found"),
-        (status = 422, body = ErrorBody, description = "invalid_link, forbidden_link, link_unavailable")))]
+        (status = 422, body = ErrorBody, description = "invalid_link, forbidden_link")))]
 async fn create_post(
     State(state): State<AppState>,
     Auth(auth): Auth,

@@ -837,3 +837,108 @@ async fn feed_pages_follow_their_cursor_to_the_end() {
     }
     assert_eq!(got, expected);
 }
+
+/// A local web site: a page with OpenGraph tags (a title that looks like a script) and its
+/// image. Its address, and how many requests it had.
+async fn site() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use axum::routing::get;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let image = png(30, 20);
+    let page = format!(
+        "<html><head><title>fallback</title>\
+         <meta property=\"og:title\" content=\"&lt;script&gt;alert(1)&lt;/script&gt; News\">\
+         <meta property=\"og:description\" content=\"What happened\">\
+         <meta property=\"og:image\" content=\"http://{addr}/img.png\"></head><body>x</body></html>"
+    );
+    let counted = hits.clone();
+    let app = axum::Router::new()
+        .route(
+            "/page",
+            get(move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let page = page.clone();
+                async move { ([("content-type", "text/html; charset=utf-8")], page) }
+            }),
+        )
+        .route(
+            "/img.png",
+            get(move || {
+                let image = image.clone();
+                async move { ([("content-type", "image/png")], image) }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_shared_link_gets_a_preview_and_private_addresses_are_refused() {
+    let (addr, hits) = site().await;
+    let app = TestApp::spawn_with(|c| c.link_preview_test_addresses = vec![addr]).await;
+    let p = people(app).await;
+    let app = &p.app;
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/posts",
+            Some(&p.owner),
+            Some(json!({ "text": "look", "link": format!("http://{addr}/page#top"), "audience": { "kind": "contacts" } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let link = &r.body["link"];
+    assert_eq!(link["url"], format!("http://{addr}/page"));
+    assert_eq!(
+        link["title"], "<script>alert(1)</script> News",
+        "plain text, for clients to escape"
+    );
+    assert_eq!(link["description"], "What happened");
+    let image = link["image"].as_str().unwrap();
+    // The image is an attachment those who see the post may fetch.
+    let fetch = |token: &str| {
+        let req = app
+            .http
+            .get(format!("{}/v1/attachments/{image}", app.base))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap() }
+    };
+    let r = fetch(&p.friend).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(fetch(&p.stranger).await.status(), StatusCode::NOT_FOUND);
+
+    // With the production policy, a link to this machine is refused before any request.
+    let before = hits.load(std::sync::atomic::Ordering::SeqCst);
+    let strict = people(TestApp::spawn().await).await;
+    for link in [
+        format!("http://{addr}/page"),
+        format!("http://localhost:{}/page", addr.port()),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+    ] {
+        let r = strict
+            .app
+            .send(
+                Method::POST,
+                "/v1/posts",
+                Some(&strict.owner),
+                Some(json!({ "text": "x", "link": link, "audience": { "kind": "public" } })),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "forbidden_link"),
+            "{link}: {r:?}"
+        );
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), before);
+    let r = strict
+        .app
+        .get_auth(&format!("/v1/users/{OWNER}/posts"), &strict.owner)
+        .await;
+    assert!(texts(&r).is_empty(), "nothing stored half");
+}

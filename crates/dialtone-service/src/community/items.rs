@@ -233,6 +233,42 @@ impl CommunityService {
         }))
     }
 
+    /// A link with its preview: the page's title, description and image (stored as an
+    /// attachment of the poster's). A link to a private address is refused; a page that
+    /// cannot be fetched leaves the link without a preview, as chat apps do.
+    async fn preview(&self, owner: &UserRecord, mut link: LinkRecord) -> ServiceResult<LinkRecord> {
+        let preview = match dialtone_preview::fetch_preview(&link.url, &self.previews.config).await
+        {
+            Ok(preview) => preview,
+            Err(e) => {
+                let code = match e.code() {
+                    "invalid_url" => "invalid_link",
+                    "forbidden_address" => "forbidden_link",
+                    _ => {
+                        tracing::debug!(error = %e, "link shared without a preview");
+                        return Ok(link);
+                    }
+                };
+                return Err(ServiceError::BadLink {
+                    code,
+                    message: e.to_string(),
+                });
+            }
+        };
+        link.url = preview.url;
+        link.title = preview.title;
+        link.summary = preview.description;
+        if let Some(image) = preview.image {
+            let mut bytes = image.bytes.as_slice();
+            let stored = self
+                .attachments
+                .upload(owner, Some("link-preview".into()), &mut bytes)
+                .await?;
+            link.image_id = Some(stored.id);
+        }
+        Ok(link)
+    }
+
     /// Publishes a post; those who follow the author and may see it hear of it live.
     pub async fn create_post(&self, owner: &UserRecord, post: NewPost) -> ServiceResult<ItemView> {
         let text = self.text(&post.text)?;
@@ -247,6 +283,10 @@ impl CommunityService {
         let (audience, people, groups) = self
             .audience(owner, post.audience, post.region.as_deref())
             .await?;
+        let link = match link {
+            Some(link) => Some(self.preview(owner, link).await?),
+            None => None,
+        };
         let item = ItemRecord {
             id: new_id(),
             owner_id: owner.id.clone(),

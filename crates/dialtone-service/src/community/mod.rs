@@ -23,6 +23,7 @@ pub use profiles::{ProfileUpdate, ProfileView};
 pub use reactions::{CommentView, NotificationView};
 
 use crate::ServiceResult;
+use crate::attachments::AttachmentService;
 use crate::social::SocialService;
 
 /// Limits of what a user writes in the community.
@@ -53,6 +54,14 @@ impl Default for CommunityLimits {
     }
 }
 
+/// How link previews are fetched: the crate's limits, and (tests only, never from a
+/// configuration file) local addresses allowed besides public ones.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewSettings {
+    /// Limits and the address policy.
+    pub config: dialtone_preview::PreviewConfig,
+}
+
 /// Who is looking.
 #[derive(Debug, Clone, Copy)]
 pub enum Viewer<'a> {
@@ -71,13 +80,33 @@ impl Viewer<'_> {
     }
 }
 
+/// What the community's use cases need.
+pub struct CommunityDeps {
+    /// The database.
+    pub store: Store,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// Where new items and notifications are announced.
+    pub bus: Arc<dyn EventBus>,
+    /// The one door to the privacy policy.
+    pub social: Arc<SocialService>,
+    /// Where a link preview's image is stored (as an attachment of the poster's).
+    pub attachments: Arc<AttachmentService>,
+    /// Limits of posts and comments.
+    pub limits: CommunityLimits,
+    /// How link previews are fetched.
+    pub previews: PreviewSettings,
+}
+
 /// The community's use cases.
 pub struct CommunityService {
     store: Store,
     clock: Arc<dyn Clock>,
     bus: Arc<dyn EventBus>,
     social: Arc<SocialService>,
+    attachments: Arc<AttachmentService>,
     limits: CommunityLimits,
+    previews: PreviewSettings,
 }
 
 /// An item a viewer may see, with its owner and the view the viewer has of them.
@@ -88,19 +117,15 @@ pub(crate) struct Seen {
 
 impl CommunityService {
     /// Builds the service.
-    pub fn new(
-        store: Store,
-        clock: Arc<dyn Clock>,
-        bus: Arc<dyn EventBus>,
-        social: Arc<SocialService>,
-        limits: CommunityLimits,
-    ) -> Self {
+    pub fn new(deps: CommunityDeps) -> Self {
         Self {
-            store,
-            clock,
-            bus,
-            social,
-            limits,
+            store: deps.store,
+            clock: deps.clock,
+            bus: deps.bus,
+            social: deps.social,
+            attachments: deps.attachments,
+            limits: deps.limits,
+            previews: deps.previews,
         }
     }
 
