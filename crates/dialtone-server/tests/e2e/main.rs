@@ -9,6 +9,7 @@ mod audience;
 mod bad_input;
 mod broken_input;
 mod community;
+mod community_matrix;
 mod delivery;
 mod group_changes;
 mod harness;
