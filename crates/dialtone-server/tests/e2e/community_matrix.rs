@@ -223,7 +223,7 @@ async fn one_graph(seed: u64) {
     // Everyone tries to like every item: the API agrees with the model on who may.
     let ids: Vec<String> = items.keys().cloned().collect();
     for id in &ids {
-        for v in 0..N {
+        for (v, token) in tokens.iter().enumerate() {
             if !rng.chance(60) {
                 continue;
             }
@@ -231,7 +231,7 @@ async fn one_graph(seed: u64) {
                 .send(
                     Method::PUT,
                     &format!("/v1/items/{id}/like"),
-                    Some(&tokens[v]),
+                    Some(token),
                     None,
                 )
                 .await;
