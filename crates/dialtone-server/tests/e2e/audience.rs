@@ -55,7 +55,7 @@ async fn friends(app: TestApp) -> Friends {
     }
 }
 
-async fn online(app: &TestApp, token: &str) -> Ws {
+pub(crate) async fn online(app: &TestApp, token: &str) -> Ws {
     let mut ws = app.ws(token).await;
     let f = ws.frame().await;
     assert_eq!(f["type"], "ready", "{f}");
@@ -63,7 +63,7 @@ async fn online(app: &TestApp, token: &str) -> Ws {
 }
 
 /// The next frame that is not a presence frame.
-async fn next_event(ws: &mut Ws) -> Value {
+pub(crate) async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let f = ws.frame().await;
         if f["type"] != "presence" {

@@ -10,7 +10,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::attachments::{png, upload};
-use crate::harness::{Reply, TestApp, Ws};
+use crate::audience::{next_event, online};
+use crate::harness::{Reply, TestApp};
 
 const OWNER: &str = "+8613800138100";
 const FAMILY: &str = "+8613800138101";
@@ -374,23 +375,6 @@ async fn a_viewer_sees_only_the_comments_and_likes_of_people_they_may_see() {
     .await;
     let r = app.get_auth(&format!("/v1/posts/{id}"), &p.owner).await;
     assert!(r.body["comments"].as_array().unwrap().is_empty(), "{r:?}");
-}
-
-async fn online(app: &TestApp, token: &str) -> Ws {
-    let mut ws = app.ws(token).await;
-    let f = ws.frame().await;
-    assert_eq!(f["type"], "ready", "{f}");
-    ws
-}
-
-/// The next frame that is not a presence frame.
-async fn next_event(ws: &mut Ws) -> Value {
-    loop {
-        let f = ws.frame().await;
-        if f["type"] != "presence" {
-            return f;
-        }
-    }
 }
 
 #[tokio::test]

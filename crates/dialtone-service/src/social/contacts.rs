@@ -322,6 +322,17 @@ impl SocialService {
         owner: &UserRecord,
         vault_open: bool,
     ) -> ServiceResult<Vec<ContactView>> {
+        let entries = self.open_book(owner, vault_open).await?;
+        self.views_of_entries(owner, entries).await
+    }
+
+    /// The owner's entries opened (number, name, hidden), hidden ones only with the vault
+    /// open.
+    async fn open_book(
+        &self,
+        owner: &UserRecord,
+        vault_open: bool,
+    ) -> ServiceResult<Vec<(PhoneNumber, String, bool)>> {
         let records = self.deps.store.contacts.list(&owner.id).await?;
         let mut entries = Vec::with_capacity(records.len());
         for record in records {
@@ -331,7 +342,7 @@ impl SocialService {
             let (phone, name) = self.sealer.open(&record.sealed)?;
             entries.push((phone, name, record.hidden));
         }
-        self.views_of_entries(owner, entries).await
+        Ok(entries)
     }
 
     /// Book entries (number, name, hidden) as their owner sees them: each shows a
@@ -448,14 +459,12 @@ impl SocialService {
         owner: &UserRecord,
         vault_open: bool,
     ) -> ServiceResult<Vec<UserRecord>> {
-        let records = self.deps.store.contacts.list(&owner.id).await?;
-        let mut phones = Vec::with_capacity(records.len());
-        for record in records {
-            if record.hidden && !vault_open {
-                continue;
-            }
-            phones.push(self.sealer.open(&record.sealed)?.0);
-        }
+        let phones: Vec<PhoneNumber> = self
+            .open_book(owner, vault_open)
+            .await?
+            .into_iter()
+            .map(|(phone, _, _)| phone)
+            .collect();
         Ok(self.deps.store.accounts.users_by_phones(&phones).await?)
     }
 
