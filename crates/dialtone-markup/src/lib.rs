@@ -30,9 +30,12 @@
 //! only on the input and the limits.
 //!
 //! **Limits.** Input size is checked before parsing. pulldown-cmark parses nested
-//! blocks without recursion, but what it produces is walked again by ammonia and by
-//! the browser, so tags open at once are capped too ([`Limits::max_depth`]); the
-//! nesting is counted on the event stream, which stops at the first tag too deep.
+//! blocks without recursion and in linear time, but the HTML parser under ammonia
+//! (html5ever) walks its stack of open elements at each new block, so its time grows
+//! with the square of the nesting: 8,000 nested quotes took 0.16 s optimised, 200 KiB
+//! of `>` would take about two minutes. So the tags open at once are capped too
+//! ([`Limits::max_depth`]), counted on the event stream, which stops at the first tag
+//! too deep, before any HTML is parsed.
 
 mod error;
 mod excerpt;
