@@ -72,8 +72,9 @@ pub struct Limits {
     /// Elements open at once: quotes in quotes, lists in lists, emphasis in a link in a
     /// list item (default 32). Bounds the depth of what ammonia and browsers walk.
     pub max_depth: usize,
-    /// Pictures shown, each `![](attachment:…)` counting once even if it repeats an
-    /// earlier one, as each is a request for the reader (default 50).
+    /// Pictures shown (default 50): every `![](attachment:…)` counts, a repeat of an
+    /// earlier one too, as each is an element the reader's browser loads. Pictures
+    /// that are dropped (not attachments) do not count.
     pub max_images: usize,
 }
 
