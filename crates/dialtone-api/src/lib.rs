@@ -67,6 +67,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::phones::routes())
         .merge(routes::community::routes())
         .merge(routes::reactions::routes())
+        .merge(routes::blog::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

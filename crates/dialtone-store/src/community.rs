@@ -68,6 +68,12 @@ impl ProfileRecord {
 pub enum ItemKind {
     /// A moment: text, pictures or a video or a voice clip, a link, a place.
     Post,
+    /// A blog article: a title and a Markdown body, maybe a draft, with tags.
+    Article,
+    /// A photo album: a title, a description (`text`), a cover.
+    Album,
+    /// A photo of an album (`parent_id`), with its caption (`text`) and place in it.
+    Photo,
 }
 
 impl ItemKind {
@@ -75,6 +81,9 @@ impl ItemKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Post => "post",
+            ItemKind::Article => "article",
+            ItemKind::Album => "album",
+            ItemKind::Photo => "photo",
         }
     }
 
@@ -82,6 +91,9 @@ impl ItemKind {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "post" => Some(ItemKind::Post),
+            "article" => Some(ItemKind::Article),
+            "album" => Some(ItemKind::Album),
+            "photo" => Some(ItemKind::Photo),
             _ => None,
         }
     }
@@ -127,6 +139,73 @@ pub struct ItemRecord {
     pub created_at: DateTime<Utc>,
     /// When last edited.
     pub edited_at: Option<DateTime<Utc>>,
+    /// An article's or an album's title.
+    pub title: Option<String>,
+    /// An article's Markdown.
+    pub body: Option<String>,
+    /// An article's HTML, made from its Markdown and sanitised when it was written.
+    pub body_html: Option<String>,
+    /// An article not published yet: seen by its owner alone, in no listing but theirs.
+    pub draft: bool,
+    /// A photo's album.
+    pub parent_id: Option<String>,
+    /// A photo's place in its album.
+    pub position: Option<i64>,
+    /// An album's cover (an attachment of one of its photos).
+    pub cover_id: Option<String>,
+    /// An article's tags.
+    pub tags: Vec<String>,
+}
+
+impl ItemRecord {
+    /// A new item of `kind` with nothing in it but its id, owner, audience and time.
+    pub fn new(
+        id: String,
+        owner_id: UserId,
+        kind: ItemKind,
+        audience: ItemAudience,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            owner_id,
+            kind,
+            audience,
+            people: Vec::new(),
+            groups: Vec::new(),
+            text: String::new(),
+            place: None,
+            link: None,
+            attachments: Vec::new(),
+            created_at,
+            edited_at: None,
+            title: None,
+            body: None,
+            body_html: None,
+            draft: false,
+            parent_id: None,
+            position: None,
+            cover_id: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Which items of a space to list.
+#[derive(Debug, Clone)]
+pub struct ItemQuery<'a> {
+    /// Whose.
+    pub owners: &'a [UserId],
+    /// Of these kinds (photos are never listed: they are read with their album).
+    pub kinds: &'a [ItemKind],
+    /// Drafts only (else published items only).
+    pub drafts: bool,
+    /// With this tag only.
+    pub tag: Option<&'a str>,
+    /// Strictly older than this.
+    pub before: Option<&'a ItemCursor>,
+    /// At most this many.
+    pub limit: usize,
 }
 
 /// Where a page of items starts: strictly older than this (time, then id).
@@ -232,22 +311,21 @@ pub trait CommunityRepo: Send + Sync {
     /// Stores a new item with its attachments and named people and groups, in one
     /// transaction.
     async fn create_item(&self, item: &ItemRecord) -> StoreResult<()>;
-    /// Replaces an item's text, place, link, audience and named people and groups (its
-    /// attachments stay), in one transaction; whether it was there.
+    /// Replaces an item's text, place, link, audience, named people and groups, title,
+    /// body, draft flag, position, cover and tags (its attachments stay), in one
+    /// transaction; whether it was there.
     async fn update_item(&self, item: &ItemRecord) -> StoreResult<bool>;
     /// Deletes an owner's item with its comments, likes and notifications; whether it
     /// was there.
     async fn delete_item(&self, owner_id: &str, id: &str) -> StoreResult<bool>;
     /// An item by id.
     async fn item(&self, id: &str) -> StoreResult<Option<ItemRecord>>;
-    /// The items of some owners, newest first, strictly older than `before`, at most
-    /// `limit`.
-    async fn items_of(
-        &self,
-        owner_ids: &[UserId],
-        before: Option<&ItemCursor>,
-        limit: usize,
-    ) -> StoreResult<Vec<ItemRecord>>;
+    /// The items a query asks for, newest first.
+    async fn items_of(&self, query: &ItemQuery<'_>) -> StoreResult<Vec<ItemRecord>>;
+    /// The photos of an album, in their order.
+    async fn photos_of(&self, album_id: &str) -> StoreResult<Vec<ItemRecord>>;
+    /// Adds an attachment to an item (an article's pictures, a photo's picture).
+    async fn set_attachments(&self, item_id: &str, attachments: &[String]) -> StoreResult<()>;
     /// Of these items, those that name `phone`: the number itself, or a contact group of
     /// the owner's holding it.
     async fn naming(

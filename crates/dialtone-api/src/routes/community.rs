@@ -11,7 +11,7 @@ use dialtone_core::privacy::{Audience, ItemAudience, SpaceWindow};
 use dialtone_service::community::{
     AudienceInput, ItemView, NewPost, Page, PostEdit, ProfileUpdate, ProfileView, Viewer,
 };
-use dialtone_store::ItemCursor;
+use dialtone_store::{ItemCursor, ItemKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -193,7 +193,7 @@ async fn update_profile(
     )))
 }
 
-fn viewer(auth: &MaybeAuth) -> Viewer<'_> {
+pub(crate) fn viewer(auth: &MaybeAuth) -> Viewer<'_> {
     match &auth.0 {
         Some(a) => Viewer::User(&a.user),
         None => Viewer::Visitor,
@@ -310,12 +310,12 @@ pub struct AuthorBody {
     pub display_name: Option<String>,
 }
 
-/// A post as the caller may see it.
+/// An item of a space (a post, an article, an album, a photo) as the caller may see it.
 #[derive(Serialize, ToSchema)]
-pub struct PostBody {
+pub struct ItemBody {
     /// Id.
     pub id: String,
-    /// `post`.
+    /// `post`, `article`, `album` or `photo`.
     pub kind: String,
     /// Whose.
     pub author: AuthorBody,
@@ -341,11 +341,39 @@ pub struct PostBody {
     pub likes: LikesBody,
     /// Comments the caller may see, oldest first.
     pub comments: Vec<CommentBody>,
+    /// An article's or an album's title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// An article's HTML (sanitised by the server: embed as it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// An article's Markdown, for its author only (to edit it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// An article's tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// An article not published yet (its author's eyes only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
+    /// An album's cover (attachment id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    /// An album's photos, in order (in the album's own answer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub photos: Vec<ItemBody>,
+    /// A photo's album.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub album_id: Option<String>,
+    /// A photo's place in its album.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
 }
 
-pub(crate) fn post_body(v: ItemView) -> PostBody {
+pub(crate) fn item_body(v: ItemView) -> ItemBody {
     let item = v.item;
-    PostBody {
+    ItemBody {
         kind: item.kind.as_str().to_owned(),
         author: AuthorBody {
             phone: v.owner.phone.to_string(),
@@ -373,24 +401,33 @@ pub(crate) fn post_body(v: ItemView) -> PostBody {
             phones: v.likes.iter().map(|p| p.to_string()).collect(),
         },
         comments: v.comments.into_iter().map(comment_body).collect(),
+        title: item.title,
+        html: item.body_html,
+        markdown: item.body.filter(|_| v.own),
+        tags: item.tags,
+        draft: item.draft,
+        cover: item.cover_id,
+        photos: v.photos.into_iter().map(item_body).collect(),
+        album_id: item.parent_id,
+        position: item.position,
         id: item.id,
     }
 }
 
-/// A page of posts.
+/// A page of items.
 #[derive(Serialize, ToSchema)]
 pub struct PostPage {
     /// Newest first.
-    pub items: Vec<PostBody>,
+    pub items: Vec<ItemBody>,
     /// Give it as `cursor` for the next page; absent at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
-fn page_body(page: Page) -> PostPage {
+pub(crate) fn page_body(page: Page) -> PostPage {
     PostPage {
         next_cursor: page.next.as_ref().map(cursor_text),
-        items: page.items.into_iter().map(post_body).collect(),
+        items: page.items.into_iter().map(item_body).collect(),
     }
 }
 
@@ -418,7 +455,7 @@ async fn user_posts(
 /// A new post.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewPostBody {
+pub struct NewItemBody {
     /// Up to 5,000 characters.
     #[serde(default)]
     pub text: String,
@@ -438,15 +475,15 @@ pub struct NewPostBody {
 /// Publishes a post to my space. Those who follow me (have my number in their book) and
 /// are in its audience get a `feed_item` frame.
 #[utoipa::path(post, path = "/v1/posts", tag = "community", security(("bearer" = [])),
-    request_body = NewPostBody,
-    responses((status = 201, body = PostBody), (status = 400, body = ErrorBody),
+    request_body = NewItemBody,
+    responses((status = 201, body = ItemBody), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "group_not_found"),
         (status = 422, body = ErrorBody, description = "invalid_link, forbidden_link")))]
 async fn create_post(
     State(state): State<AppState>,
     Auth(auth): Auth,
-    JsonBody(body): JsonBody<NewPostBody>,
-) -> Result<(StatusCode, Json<PostBody>), ApiError> {
+    JsonBody(body): JsonBody<NewItemBody>,
+) -> Result<(StatusCode, Json<ItemBody>), ApiError> {
     let post = NewPost {
         text: body.text,
         attachments: body.attachments,
@@ -456,21 +493,24 @@ async fn create_post(
         region: body.region,
     };
     let view = state.community.create_post(&auth.user, post).await?;
-    Ok((StatusCode::CREATED, Json(post_body(view))))
+    Ok((StatusCode::CREATED, Json(item_body(view))))
 }
 
 /// A post as the caller may see it (logged out: public posts only). 404 `item_not_found`
 /// for one the caller may not see, as for an id that does not exist.
 #[utoipa::path(get, path = "/v1/posts/{id}", tag = "community",
     params(("id" = String, Path)),
-    responses((status = 200, body = PostBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ItemBody), (status = 404, body = ErrorBody)))]
 async fn get_post(
     State(state): State<AppState>,
     auth: MaybeAuth,
     Path(id): Path<String>,
-) -> Result<Json<PostBody>, ApiError> {
-    Ok(Json(post_body(
-        state.community.item(viewer(&auth), &id).await?,
+) -> Result<Json<ItemBody>, ApiError> {
+    Ok(Json(item_body(
+        state
+            .community
+            .item_of_kind(viewer(&auth), &id, ItemKind::Post)
+            .await?,
     )))
 }
 
@@ -492,21 +532,21 @@ pub struct PostPatch {
 /// Edits my post (text, place, audience).
 #[utoipa::path(patch, path = "/v1/posts/{id}", tag = "community", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = PostPatch,
-    responses((status = 200, body = PostBody), (status = 403, body = ErrorBody, description = "not_yours"),
+    responses((status = 200, body = ItemBody), (status = 403, body = ErrorBody, description = "not_yours"),
         (status = 404, body = ErrorBody)))]
 async fn edit_post(
     State(state): State<AppState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PostPatch>,
-) -> Result<Json<PostBody>, ApiError> {
+) -> Result<Json<ItemBody>, ApiError> {
     let edit = PostEdit {
         text: body.text,
         place: body.place,
         audience: body.audience.map(Into::into),
         region: body.region,
     };
-    Ok(Json(post_body(
+    Ok(Json(item_body(
         state.community.edit_post(&auth.user, &id, edit).await?,
     )))
 }
@@ -521,7 +561,10 @@ async fn delete_post(
     Auth(auth): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.community.delete_post(&auth.user, &id).await?;
+    state
+        .community
+        .delete_item(&auth.user, &id, ItemKind::Post)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod attachments;
+pub mod blog;
 pub mod community;
 pub mod contacts;
 pub mod conversations;

@@ -21,22 +21,28 @@ const STRANGER: &str = "+8613800138104";
 const BLOCKED: &str = "+8613800138105";
 const NOBODY: &str = "+8613800138199";
 
-struct People {
-    app: TestApp,
-    owner: String,
-    family: String,
-    friend: String,
-    colleague: String,
-    stranger: String,
-    blocked: String,
-    group: String,
+pub(crate) struct People {
+    pub app: TestApp,
+    pub owner: String,
+    pub family: String,
+    pub friend: String,
+    pub colleague: String,
+    pub stranger: String,
+    pub blocked: String,
+    pub group: String,
 }
 
 fn book(phones: &[&str]) -> Value {
     json!({ "contacts": phones.iter().map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() })
 }
 
-async fn ok(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn ok(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
     let r = app.send(method, path, Some(token), body).await;
     assert!(r.status.is_success(), "{path}: {r:?}");
     r
@@ -45,7 +51,7 @@ async fn ok(app: &TestApp, token: &str, method: Method, path: &str, body: Option
 /// The owner has family, friend, colleague and blocked in their book, a contact group
 /// "family" of one, and blocks `blocked`; everyone but the stranger has the owner in
 /// their book.
-async fn people(app: TestApp) -> People {
+pub(crate) async fn people(app: TestApp) -> People {
     let owner = app.code_login(OWNER, "o").await;
     let family = app.code_login(FAMILY, "f").await;
     let friend = app.code_login(FRIEND, "fr").await;

@@ -7,6 +7,7 @@ mod accounts;
 mod attachments;
 mod audience;
 mod bad_input;
+mod blog;
 mod broken_input;
 mod community;
 mod community_matrix;

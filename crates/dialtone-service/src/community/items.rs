@@ -7,7 +7,7 @@ use dialtone_bus::Event;
 use dialtone_core::privacy::ItemAudience;
 use dialtone_core::text::{multi_line, one_line};
 use dialtone_core::{PhoneNumber, UserId};
-use dialtone_store::{ItemCursor, ItemKind, ItemRecord, LinkRecord, UserRecord};
+use dialtone_store::{ItemCursor, ItemKind, ItemQuery, ItemRecord, LinkRecord, UserRecord};
 
 use super::reactions::Reactions;
 use super::{CommunityService, Seen, Viewer};
@@ -80,6 +80,21 @@ pub struct ItemView {
     pub liked: bool,
     /// Its comments the viewer may see, oldest first.
     pub comments: Vec<super::CommentView>,
+    /// An album's photos (in its own answer only; lists leave them out).
+    pub photos: Vec<ItemView>,
+}
+
+/// Which items a page lists.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listing<'a> {
+    /// Whose.
+    pub owners: &'a [UserId],
+    /// Which kinds.
+    pub kinds: &'a [ItemKind],
+    /// Drafts (the owner's own listing) or published items.
+    pub drafts: bool,
+    /// With this tag only.
+    pub tag: Option<&'a str>,
 }
 
 /// A page of items, newest first, and where the next one starts.
@@ -93,7 +108,7 @@ pub struct Page {
 
 impl CommunityService {
     /// Reads an audience: numbers parsed, groups checked to be the owner's.
-    async fn audience(
+    pub(crate) async fn read_audience(
         &self,
         owner: &UserRecord,
         input: AudienceInput,
@@ -281,28 +296,46 @@ impl CommunityService {
         }
         self.attachments(owner, &post.attachments).await?;
         let (audience, people, groups) = self
-            .audience(owner, post.audience, post.region.as_deref())
+            .read_audience(owner, post.audience, post.region.as_deref())
             .await?;
         let link = match link {
             Some(link) => Some(self.preview(owner, link).await?),
             None => None,
         };
-        let item = ItemRecord {
-            id: new_id(),
-            owner_id: owner.id.clone(),
-            kind: ItemKind::Post,
+        let mut item = ItemRecord::new(
+            new_id(),
+            owner.id.clone(),
+            ItemKind::Post,
             audience,
-            people,
-            groups,
-            text,
-            place,
-            link,
-            attachments: post.attachments,
-            created_at: self.now(),
-            edited_at: None,
-        };
-        self.store.community.create_item(&item).await?;
-        let to = self.followers_who_see(owner, &item).await?;
+            self.now(),
+        );
+        item.people = people;
+        item.groups = groups;
+        item.text = text;
+        item.place = place;
+        item.link = link;
+        item.attachments = post.attachments;
+        self.publish(owner, &item).await?;
+        self.item(Viewer::User(owner), &item.id).await
+    }
+
+    /// Stores a new item and, unless it is a draft, tells those who follow its owner and
+    /// may see it.
+    pub(crate) async fn publish(&self, owner: &UserRecord, item: &ItemRecord) -> ServiceResult<()> {
+        self.store.community.create_item(item).await?;
+        if !item.draft {
+            self.announce_item(owner, item).await?;
+        }
+        Ok(())
+    }
+
+    /// The `feed_item` event of an item, to those who follow its owner and may see it.
+    pub(crate) async fn announce_item(
+        &self,
+        owner: &UserRecord,
+        item: &ItemRecord,
+    ) -> ServiceResult<()> {
+        let to = self.followers_who_see(owner, item).await?;
         self.announce(Event::FeedItem {
             to,
             item: Arc::new(dialtone_protocol::FeedItem {
@@ -312,7 +345,7 @@ impl CommunityService {
             }),
         })
         .await;
-        self.item(Viewer::User(owner), &item.id).await
+        Ok(())
     }
 
     /// Changes the owner's post.
@@ -322,7 +355,7 @@ impl CommunityService {
         id: &str,
         edit: PostEdit,
     ) -> ServiceResult<ItemView> {
-        let mut item = self.owned_item(owner, id).await?;
+        let mut item = self.owned_item(owner, id, ItemKind::Post).await?;
         if let Some(text) = edit.text {
             item.text = self.text(&text)?;
         }
@@ -336,7 +369,7 @@ impl CommunityService {
         }
         if let Some(audience) = edit.audience {
             let (kind, people, groups) = self
-                .audience(owner, audience, edit.region.as_deref())
+                .read_audience(owner, audience, edit.region.as_deref())
                 .await?;
             item.audience = kind;
             item.people = people;
@@ -349,9 +382,15 @@ impl CommunityService {
         self.item(Viewer::User(owner), id).await
     }
 
-    /// Deletes the owner's post, with its comments and likes.
-    pub async fn delete_post(&self, owner: &UserRecord, id: &str) -> ServiceResult<()> {
-        self.owned_item(owner, id).await?;
+    /// Deletes the owner's item of `kind` (a post, an article, an album with its photos, a
+    /// photo), with its comments and likes.
+    pub async fn delete_item(
+        &self,
+        owner: &UserRecord,
+        id: &str,
+        kind: ItemKind,
+    ) -> ServiceResult<()> {
+        self.owned_item(owner, id, kind).await?;
         if !self.store.community.delete_item(&owner.id, id).await? {
             return Err(ServiceError::ItemNotFound);
         }
@@ -360,8 +399,16 @@ impl CommunityService {
 
     /// An item of the caller's: someone else's they may see is `NotYours`, one they may
     /// not see is `ItemNotFound` (as for an id that does not exist).
-    async fn owned_item(&self, owner: &UserRecord, id: &str) -> ServiceResult<ItemRecord> {
+    pub(crate) async fn owned_item(
+        &self,
+        owner: &UserRecord,
+        id: &str,
+        kind: ItemKind,
+    ) -> ServiceResult<ItemRecord> {
         let item = self.visible_item(Viewer::User(owner), id).await?;
+        if item.item.kind != kind {
+            return Err(ServiceError::ItemNotFound);
+        }
         if item.item.owner_id != owner.id {
             return Err(ServiceError::NotYours);
         }
@@ -382,6 +429,21 @@ impl CommunityService {
             .ok_or(ServiceError::ItemNotFound)
     }
 
+    /// One item of `kind` as `viewer` sees it; an item of another kind is as one that
+    /// does not exist.
+    pub async fn item_of_kind(
+        &self,
+        viewer: Viewer<'_>,
+        id: &str,
+        kind: ItemKind,
+    ) -> ServiceResult<ItemView> {
+        let view = self.item(viewer, id).await?;
+        if view.item.kind != kind {
+            return Err(ServiceError::ItemNotFound);
+        }
+        Ok(view)
+    }
+
     /// One item as `viewer` sees it.
     pub async fn item(&self, viewer: Viewer<'_>, id: &str) -> ServiceResult<ItemView> {
         let seen = self.visible_item(viewer, id).await?;
@@ -389,7 +451,11 @@ impl CommunityService {
     }
 
     /// Items shown with what the viewer may see of their likes and comments.
-    async fn views(&self, viewer: Viewer<'_>, seen: Vec<Seen>) -> ServiceResult<Vec<ItemView>> {
+    pub(crate) async fn views(
+        &self,
+        viewer: Viewer<'_>,
+        seen: Vec<Seen>,
+    ) -> ServiceResult<Vec<ItemView>> {
         let ids: Vec<String> = seen.iter().map(|s| s.item.id.clone()).collect();
         let mut reactions = Reactions::of(self, viewer, &ids).await?;
         Ok(seen
@@ -408,6 +474,7 @@ impl CommunityService {
                     likes,
                     liked,
                     comments,
+                    photos: Vec::new(),
                 }
             })
             .collect())
@@ -416,10 +483,10 @@ impl CommunityService {
     /// A page of the items of `owners` that `viewer` may see, newest first, after
     /// `before`. Items not for the viewer are skipped, reading further (a few rounds at
     /// most); the cursor is the last item read, so the next page goes on from there.
-    async fn page(
+    pub(crate) async fn page(
         &self,
         viewer: Viewer<'_>,
-        owners: &[UserId],
+        list: Listing<'_>,
         before: Option<ItemCursor>,
         limit: usize,
     ) -> ServiceResult<Page> {
@@ -431,7 +498,14 @@ impl CommunityService {
             let batch = self
                 .store
                 .community
-                .items_of(owners, cursor.as_ref(), want)
+                .items_of(&ItemQuery {
+                    owners: list.owners,
+                    kinds: list.kinds,
+                    drafts: list.drafts,
+                    tag: list.tag,
+                    before: cursor.as_ref(),
+                    limit: want,
+                })
                 .await?;
             let exhausted = batch.len() < want;
             let mut seen = self.seen_items(viewer, batch.clone()).await?;
@@ -476,7 +550,14 @@ impl CommunityService {
         limit: usize,
     ) -> ServiceResult<Page> {
         let owner = self.visible_user(viewer, phone).await?;
-        self.page(viewer, &[owner.id], before, limit).await
+        let owners = [owner.id];
+        let list = Listing {
+            owners: &owners,
+            kinds: &[ItemKind::Post],
+            drafts: false,
+            tag: None,
+        };
+        self.page(viewer, list, before, limit).await
     }
 
     /// The feed: the viewer's own items and those of the people in their address book
@@ -498,7 +579,12 @@ impl CommunityService {
         owners.push(viewer.id.clone());
         owners.sort();
         owners.dedup();
-        self.page(Viewer::User(viewer), &owners, before, limit)
-            .await
+        let list = Listing {
+            owners: &owners,
+            kinds: &[ItemKind::Post, ItemKind::Article, ItemKind::Album],
+            drafts: false,
+            tag: None,
+        };
+        self.page(Viewer::User(viewer), list, before, limit).await
     }
 }

@@ -5,6 +5,8 @@
 //! [`dialtone_core::privacy::sees_item`] and the social service's one door
 //! ([`SocialService::sources`]): nothing here decides who sees what on its own.
 
+mod albums;
+mod articles;
 mod items;
 mod profiles;
 mod reactions;
@@ -18,6 +20,8 @@ use dialtone_core::privacy::{Flow, ItemAudience, ItemFacts, View, sees_item, str
 use dialtone_core::{Clock, PhoneNumber, UserId};
 use dialtone_store::{ItemRecord, Store, UserRecord};
 
+pub use albums::{AlbumEdit, NewAlbum, NewPhoto};
+pub use articles::{ArticleEdit, NewArticle};
 pub use items::{AudienceInput, ItemView, NewPost, Page, PostEdit};
 pub use profiles::{ProfileUpdate, ProfileView};
 pub use reactions::{CommentView, NotificationView};
@@ -133,6 +137,11 @@ impl CommunityService {
         self.clock.now()
     }
 
+    /// Now, by the service's clock (for answers that need a time when nothing has one).
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// What `viewer` may see of each of `people`, by id: for a user, what reaches them
     /// from each (both sides decide, as for a signal: someone the viewer blocks shows
     /// nothing either); for a visitor, what a stranger may see.
@@ -183,6 +192,22 @@ impl CommunityService {
         if items.is_empty() {
             return Ok(Vec::new());
         }
+        // A photo is seen where its album is: the album decides.
+        let mut albums: HashMap<String, ItemRecord> = HashMap::new();
+        for item in &items {
+            if let Some(parent) = &item.parent_id
+                && !albums.contains_key(parent)
+                && let Some(album) = self.store.community.item(parent).await?
+            {
+                albums.insert(parent.clone(), album);
+            }
+        }
+        let decider = |item: &ItemRecord| -> Option<ItemRecord> {
+            match &item.parent_id {
+                Some(parent) => albums.get(parent).cloned(),
+                None => Some(item.clone()),
+            }
+        };
         let owner_ids: Vec<UserId> = items.iter().map(|i| i.owner_id.clone()).collect();
         let owners = self.users(&owner_ids).await?;
         let people: Vec<UserRecord> = owners.values().cloned().collect();
@@ -193,11 +218,12 @@ impl CommunityService {
             Viewer::User(user) => {
                 let asked: Vec<String> = items
                     .iter()
+                    .filter_map(&decider)
                     .filter(|i| {
                         i.owner_id != user.id
                             && matches!(i.audience, ItemAudience::Chosen | ItemAudience::AllExcept)
                     })
-                    .map(|i| i.id.clone())
+                    .map(|i| i.id)
                     .collect();
                 self.store.community.naming(&asked, &user.phone).await?
             }
@@ -209,17 +235,25 @@ impl CommunityService {
             let Some(owner) = owners.get(&item.owner_id) else {
                 continue;
             };
+            let Some(decider) = decider(&item) else {
+                continue;
+            };
+            let own = viewer.id() == Some(owner.id.as_str());
+            // A draft is its owner's alone.
+            if (item.draft || decider.draft) && !own {
+                continue;
+            }
             let window = windows
                 .get(&item.owner_id)
                 .map(|p| p.space_window)
                 .unwrap_or_default();
             let facts = ItemFacts {
-                own: viewer.id() == Some(owner.id.as_str()),
-                audience: item.audience,
-                named: named.contains(&item.id),
+                own,
+                audience: decider.audience,
+                named: named.contains(&decider.id),
                 within_window: window
                     .days()
-                    .is_none_or(|days| now - item.created_at <= chrono::Duration::days(days)),
+                    .is_none_or(|days| now - decider.created_at <= chrono::Duration::days(days)),
             };
             let view = views.get(&owner.id).copied().unwrap_or(View::UNREGISTERED);
             if sees_item(view, &facts) {

@@ -10,8 +10,8 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::{CHUNK, Dialect, SqlDb, corrupt, ms, phone, placeholders, time};
 use crate::{
-    CommentRecord, CommunityRepo, ItemCursor, ItemKind, ItemRecord, LikeRecord, LinkRecord,
-    NotificationKind, NotificationRecord, ProfileRecord, StoreResult,
+    CommentRecord, CommunityRepo, ItemCursor, ItemKind, ItemQuery, ItemRecord, LikeRecord,
+    LinkRecord, NotificationKind, NotificationRecord, ProfileRecord, StoreResult,
 };
 
 #[derive(sqlx::FromRow)]
@@ -74,10 +74,18 @@ struct ItemRow {
     link_image: Option<String>,
     created_at: i64,
     edited_at: Option<i64>,
+    title: Option<String>,
+    body: Option<String>,
+    body_html: Option<String>,
+    draft: bool,
+    parent_id: Option<String>,
+    position: Option<i64>,
+    cover_id: Option<String>,
 }
 
 const ITEM_COLUMNS: &str = "id, owner_id, kind, audience, text, place, link_url, link_title, \
-    link_summary, link_image, created_at, edited_at";
+    link_summary, link_image, created_at, edited_at, title, body, body_html, draft, \
+    parent_id, position, cover_id";
 
 impl ItemRow {
     fn into_record(self) -> StoreResult<ItemRecord> {
@@ -101,6 +109,14 @@ impl ItemRow {
             text: self.text,
             place: self.place,
             attachments: Vec::new(),
+            title: self.title,
+            body: self.body,
+            body_html: self.body_html,
+            draft: self.draft,
+            parent_id: self.parent_id,
+            position: self.position,
+            cover_id: self.cover_id,
+            tags: Vec::new(),
         })
     }
 }
@@ -207,11 +223,15 @@ where
         let mut groups = self
             .item_rows("community_item_groups", "group_id", "group_id", &ids)
             .await?;
+        let mut tags = self
+            .item_rows("community_item_tags", "tag", "tag", &ids)
+            .await?;
         rows.into_iter()
             .map(|row| {
                 let mut item = row.into_record()?;
                 item.attachments = attachments.remove(&item.id).unwrap_or_default();
                 item.groups = groups.remove(&item.id).unwrap_or_default();
+                item.tags = tags.remove(&item.id).unwrap_or_default();
                 item.people = people
                     .remove(&item.id)
                     .unwrap_or_default()
@@ -223,11 +243,18 @@ where
             .collect()
     }
 
-    /// Writes an item's named people and groups.
+    /// Writes an item's named people and groups, and its tags.
     async fn insert_audience(
         tx: &mut sqlx::Transaction<'_, D>,
         item: &ItemRecord,
     ) -> StoreResult<()> {
+        for t in &item.tags {
+            sqlx::query("INSERT INTO community_item_tags (item_id, tag) VALUES ($1, $2)")
+                .bind(item.id.as_str())
+                .bind(t.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
         for p in &item.people {
             sqlx::query("INSERT INTO community_item_people (item_id, phone) VALUES ($1, $2)")
                 .bind(item.id.as_str())
@@ -328,7 +355,8 @@ where
         let link = item.link.as_ref();
         sqlx::query(&format!(
             "INSERT INTO community_items ({ITEM_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17, $18, $19)"
         ))
         .bind(item.id.as_str())
         .bind(item.owner_id.as_str())
@@ -342,6 +370,13 @@ where
         .bind(link.and_then(|l| l.image_id.as_deref()))
         .bind(ms(item.created_at))
         .bind(item.edited_at.map(ms))
+        .bind(item.title.as_deref())
+        .bind(item.body.as_deref())
+        .bind(item.body_html.as_deref())
+        .bind(item.draft)
+        .bind(item.parent_id.as_deref())
+        .bind(item.position)
+        .bind(item.cover_id.as_deref())
         .execute(&mut *tx)
         .await?;
         for (position, attachment) in item.attachments.iter().enumerate() {
@@ -365,8 +400,9 @@ where
         let link = item.link.as_ref();
         let done = sqlx::query(
             "UPDATE community_items SET audience = $1, text = $2, place = $3, link_url = $4, \
-             link_title = $5, link_summary = $6, link_image = $7, edited_at = $8 \
-             WHERE id = $9 AND owner_id = $10",
+             link_title = $5, link_summary = $6, link_image = $7, edited_at = $8, title = $9, \
+             body = $10, body_html = $11, draft = $12, position = $13, cover_id = $14 \
+             WHERE id = $15 AND owner_id = $16",
         )
         .bind(item.audience.as_str())
         .bind(item.text.as_str())
@@ -376,6 +412,12 @@ where
         .bind(link.and_then(|l| l.summary.as_deref()))
         .bind(link.and_then(|l| l.image_id.as_deref()))
         .bind(item.edited_at.map(ms))
+        .bind(item.title.as_deref())
+        .bind(item.body.as_deref())
+        .bind(item.body_html.as_deref())
+        .bind(item.draft)
+        .bind(item.position)
+        .bind(item.cover_id.as_deref())
         .bind(item.id.as_str())
         .bind(item.owner_id.as_str())
         .execute(&mut *tx)
@@ -383,7 +425,11 @@ where
         if D::rows_affected(&done) == 0 {
             return Ok(false);
         }
-        for table in ["community_item_people", "community_item_groups"] {
+        for table in [
+            "community_item_people",
+            "community_item_groups",
+            "community_item_tags",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE item_id = $1"))
                 .bind(item.id.as_str())
                 .execute(&mut *tx)
@@ -413,42 +459,86 @@ where
         Ok(self.whole_items(rows).await?.pop())
     }
 
-    async fn items_of(
-        &self,
-        owner_ids: &[UserId],
-        before: Option<&ItemCursor>,
-        limit: usize,
-    ) -> StoreResult<Vec<ItemRecord>> {
-        if owner_ids.is_empty() || limit == 0 {
+    async fn items_of(&self, q: &ItemQuery<'_>) -> StoreResult<Vec<ItemRecord>> {
+        if q.owners.is_empty() || q.kinds.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
         // One statement whatever the number of owners (a feed of thousands of contacts
         // is still one ordered scan of the owners' newest items).
-        let n = owner_ids.len();
-        let cursor = if before.is_some() {
-            format!(
-                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))",
-                a = n + 1,
-                b = n + 2
-            )
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM community_items WHERE owner_id IN ({}){cursor} \
-             ORDER BY created_at DESC, id DESC LIMIT {}",
-            placeholders(1, n),
-            limit
+        let owners = placeholders(1, q.owners.len());
+        let mut next = q.owners.len() + 1;
+        let kinds = placeholders(next, q.kinds.len());
+        next += q.kinds.len();
+        let mut sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM community_items WHERE owner_id IN ({owners}) \
+             AND kind IN ({kinds}) AND parent_id IS NULL AND draft = ${next}"
         );
+        next += 1;
+        if q.tag.is_some() {
+            sql.push_str(&format!(
+                " AND id IN (SELECT item_id FROM community_item_tags WHERE tag = ${next})"
+            ));
+            next += 1;
+        }
+        if q.before.is_some() {
+            sql.push_str(&format!(
+                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))",
+                a = next,
+                b = next + 1
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            q.limit
+        ));
         let mut query = sqlx::query_as::<_, ItemRow>(&sql);
-        for id in owner_ids {
+        for id in q.owners {
             query = query.bind(id.as_str());
         }
-        if let Some(c) = before {
+        for kind in q.kinds {
+            query = query.bind(kind.as_str());
+        }
+        query = query.bind(q.drafts);
+        if let Some(tag) = q.tag {
+            query = query.bind(tag);
+        }
+        if let Some(c) = q.before {
             query = query.bind(ms(c.created_at)).bind(c.id.as_str());
         }
         let rows = query.fetch_all(&self.pool).await?;
         self.whole_items(rows).await
+    }
+
+    async fn photos_of(&self, album_id: &str) -> StoreResult<Vec<ItemRecord>> {
+        let rows = sqlx::query_as::<_, ItemRow>(&format!(
+            "SELECT {ITEM_COLUMNS} FROM community_items WHERE parent_id = $1 \
+             ORDER BY position, created_at, id"
+        ))
+        .bind(album_id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.whole_items(rows).await
+    }
+
+    async fn set_attachments(&self, item_id: &str, attachments: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM community_item_attachments WHERE item_id = $1")
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, attachment) in attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO community_item_attachments (item_id, position, attachment_id) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(item_id)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(attachment.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn naming(

@@ -2,10 +2,11 @@
 //! notifications, on both engines.
 
 use chrono::Duration;
+use dialtone_core::UserId;
 use dialtone_core::privacy::{Audience, ItemAudience, SpaceWindow};
 use dialtone_store::{
-    AttachmentRecord, CommentRecord, ContactGroupRecord, ItemCursor, ItemKind, ItemRecord,
-    LikeRecord, LinkRecord, NotificationKind, NotificationRecord, ProfileRecord, Store,
+    AttachmentRecord, CommentRecord, ContactGroupRecord, ItemCursor, ItemKind, ItemQuery,
+    ItemRecord, LikeRecord, LinkRecord, NotificationKind, NotificationRecord, ProfileRecord, Store,
 };
 
 use super::{now, phone, session, u, user};
@@ -41,19 +42,26 @@ fn attachment(id: &str, owner: &str) -> AttachmentRecord {
 }
 
 fn post(id: &str, owner: &str, at: chrono::DateTime<chrono::Utc>) -> ItemRecord {
-    ItemRecord {
-        id: id.into(),
-        owner_id: u(owner),
-        kind: ItemKind::Post,
-        audience: ItemAudience::Contacts,
-        people: Vec::new(),
-        groups: Vec::new(),
-        text: format!("post {id}"),
-        place: None,
-        link: None,
-        attachments: Vec::new(),
-        created_at: at,
-        edited_at: None,
+    let mut item = ItemRecord::new(
+        id.into(),
+        u(owner),
+        ItemKind::Post,
+        ItemAudience::Contacts,
+        at,
+    );
+    item.text = format!("post {id}");
+    item
+}
+
+/// Published posts of `owners`, newest first.
+fn posts<'a>(owners: &'a [UserId], before: Option<&'a ItemCursor>, limit: usize) -> ItemQuery<'a> {
+    ItemQuery {
+        owners,
+        kinds: &[ItemKind::Post],
+        drafts: false,
+        tag: None,
+        before,
+        limit,
     }
 }
 
@@ -131,27 +139,29 @@ pub(super) async fn items(store: Store) {
     assert_eq!(store.community.item("nope").await.unwrap(), None);
 
     // Newest first, ties by id, paged by cursor.
+    let both = [u("o"), u("a")];
     let all = store
         .community
-        .items_of(&[u("o"), u("a")], None, 10)
+        .items_of(&posts(&both, None, 10))
         .await
         .unwrap();
     let ids: Vec<&str> = all.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["i3", "i2", "i1"]);
+    let cursor = ItemCursor {
+        created_at: t0,
+        id: "i2".into(),
+    };
     let page = store
         .community
-        .items_of(
-            &[u("o"), u("a")],
-            Some(&ItemCursor {
-                created_at: t0,
-                id: "i2".into(),
-            }),
-            10,
-        )
+        .items_of(&posts(&both, Some(&cursor), 10))
         .await
         .unwrap();
     assert_eq!(page, vec![first.clone()]);
-    let only_o = store.community.items_of(&[u("o")], None, 1).await.unwrap();
+    let only_o = store
+        .community
+        .items_of(&posts(&[u("o")], None, 1))
+        .await
+        .unwrap();
     assert_eq!(only_o, vec![second.clone()]);
 
     // Naming: a person, or a member of a named group.
@@ -365,4 +375,176 @@ pub(super) async fn comments_likes_and_notifications(store: Store) {
     );
 }
 
-contract!(profiles, items, comments_likes_and_notifications);
+pub(super) async fn articles_and_albums(store: Store) {
+    three_users(&store).await;
+    for id in ["pic", "ph1", "ph2"] {
+        store
+            .attachments
+            .create(&attachment(id, "o"))
+            .await
+            .unwrap();
+    }
+    let t0 = now() - Duration::hours(1);
+    let mut article = ItemRecord::new(
+        "art".into(),
+        u("o"),
+        ItemKind::Article,
+        ItemAudience::Public,
+        t0,
+    );
+    article.title = Some("Title".into());
+    article.body = Some("# Hi".into());
+    article.body_html = Some("<h1>Hi</h1>".into());
+    article.text = "Hi".into();
+    article.tags = vec!["rust".into(), "travel".into()];
+    article.attachments = vec!["pic".into()];
+    store.community.create_item(&article).await.unwrap();
+    let mut draft = ItemRecord::new(
+        "draft".into(),
+        u("o"),
+        ItemKind::Article,
+        ItemAudience::Public,
+        t0,
+    );
+    draft.title = Some("Not yet".into());
+    draft.draft = true;
+    store.community.create_item(&draft).await.unwrap();
+    let mut album = ItemRecord::new(
+        "alb".into(),
+        u("o"),
+        ItemKind::Album,
+        ItemAudience::Contacts,
+        t0 + Duration::minutes(1),
+    );
+    album.title = Some("Trip".into());
+    store.community.create_item(&album).await.unwrap();
+    for (i, id) in ["ph2", "ph1"].iter().enumerate() {
+        let mut photo = ItemRecord::new(
+            format!("photo-{id}"),
+            u("o"),
+            ItemKind::Photo,
+            ItemAudience::Contacts,
+            t0,
+        );
+        photo.parent_id = Some("alb".into());
+        photo.position = Some(i as i64);
+        photo.attachments = vec![(*id).into()];
+        store.community.create_item(&photo).await.unwrap();
+    }
+    store
+        .community
+        .create_item(&post("p", "o", t0))
+        .await
+        .unwrap();
+
+    let o = [u("o")];
+    let query = |kinds: &'static [ItemKind], drafts, tag| ItemQuery {
+        owners: &o,
+        kinds,
+        drafts,
+        tag,
+        before: None,
+        limit: 10,
+    };
+    let ids = |items: Vec<ItemRecord>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .community
+            .items_of(&query(&[ItemKind::Article], false, None))
+            .await
+            .unwrap()),
+        ["art"]
+    );
+    assert_eq!(
+        ids(store
+            .community
+            .items_of(&query(&[ItemKind::Article], true, None))
+            .await
+            .unwrap()),
+        ["draft"]
+    );
+    assert_eq!(
+        ids(store
+            .community
+            .items_of(&query(&[ItemKind::Article], false, Some("travel")))
+            .await
+            .unwrap()),
+        ["art"]
+    );
+    assert!(
+        store
+            .community
+            .items_of(&query(&[ItemKind::Article], false, Some("food")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Photos are read with their album, never listed.
+    assert_eq!(
+        ids(store
+            .community
+            .items_of(&query(
+                &[
+                    ItemKind::Post,
+                    ItemKind::Article,
+                    ItemKind::Album,
+                    ItemKind::Photo
+                ],
+                false,
+                None
+            ))
+            .await
+            .unwrap()),
+        ["alb", "p", "art"]
+    );
+    let photos = store.community.photos_of("alb").await.unwrap();
+    assert_eq!(ids(photos.clone()), ["photo-ph2", "photo-ph1"]);
+    assert_eq!(photos[1].attachments, ["ph1"]);
+    assert_eq!(
+        store.community.item("art").await.unwrap(),
+        Some(article.clone())
+    );
+
+    // Publishing a draft, retagging, reordering.
+    let mut published = draft.clone();
+    published.draft = false;
+    published.tags = vec!["food".into()];
+    assert!(store.community.update_item(&published).await.unwrap());
+    assert_eq!(
+        store.community.item("draft").await.unwrap(),
+        Some(published)
+    );
+    let mut moved = photos[1].clone();
+    moved.position = Some(-1);
+    assert!(store.community.update_item(&moved).await.unwrap());
+    assert_eq!(
+        ids(store.community.photos_of("alb").await.unwrap()),
+        ["photo-ph1", "photo-ph2"]
+    );
+    store
+        .community
+        .set_attachments("art", &["ph1".into(), "pic".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .community
+            .item("art")
+            .await
+            .unwrap()
+            .unwrap()
+            .attachments,
+        ["ph1", "pic"]
+    );
+    // Deleting an album deletes its photos.
+    assert!(store.community.delete_item("o", "alb").await.unwrap());
+    assert!(store.community.photos_of("alb").await.unwrap().is_empty());
+    assert_eq!(store.community.item("photo-ph1").await.unwrap(), None);
+}
+
+contract!(
+    profiles,
+    items,
+    comments_likes_and_notifications,
+    articles_and_albums
+);
