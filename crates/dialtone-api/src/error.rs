@@ -195,6 +195,11 @@ pub async fn not_found() -> ApiError {
 const FALLBACK_BODY: &[u8] =
     br#"{"error":{"code":"internal_error","message":"something went wrong on our side"}}"#;
 
+/// Marks an error response whose body is its own (a public HTML page's "not found"), not
+/// to be replaced by the JSON error shape.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnBody;
+
 /// Gives every error response that is not already in the contract's shape (405 from the
 /// router, 413 from a body limit, ...) the contract's body.
 pub async fn normalize(response: Response) -> Response {
@@ -207,7 +212,7 @@ pub async fn normalize(response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    if is_json || response.extensions().get::<OwnBody>().is_some() {
         return response;
     }
     let (code, message) = match status {

@@ -6,6 +6,7 @@ mod compression;
 mod error;
 mod extract;
 mod openapi;
+mod pages;
 mod routes;
 #[cfg(test)]
 mod test_logs;
@@ -75,6 +76,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
             "/v1/openapi.json",
             axum::routing::get(move || openapi::serve(doc.clone())),
         )
+        .merge(pages::routes())
         .merge(pages)
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

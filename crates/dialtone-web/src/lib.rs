@@ -22,7 +22,7 @@ use dialtone_core::phone::Region;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-pub use lang::Lang;
+pub use lang::{Lang, negotiate};
 
 /// What the shell tells the client about this server.
 #[derive(Debug, Clone)]

@@ -83,6 +83,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload))
         .routes(routes!(download))
+        .routes(routes!(public_download))
 }
 
 /// Uploads a file (raw bytes). Over the size limit (100 MiB by default): 413 and nothing
@@ -200,6 +201,52 @@ async fn download(
         ),
         other => ApiError::from(other),
     })?;
+    Ok(respond(download))
+}
+
+/// Downloads, without a token, an attachment the community shows to anyone: a picture of
+/// a public item, the avatar or cover of a user everyone may see (what the public pages
+/// link to). Anything else is 404, as an unknown id. Supports `Range`.
+#[utoipa::path(get, path = "/v1/public/attachments/{id}", tag = "community",
+    params(("id" = String, Path), DownloadQuery),
+    responses(
+        (status = 200, description = "the bytes"),
+        (status = 206, description = "the requested range"),
+        (status = 404, body = ErrorBody, description = "attachment_not_found"),
+    ))]
+async fn public_download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::AttachmentNotFound,
+            "no such attachment",
+        )
+    };
+    if !state
+        .community
+        .shows_attachment(Viewer::Visitor, &id)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let download = state
+        .attachments
+        .open(&id, query.thumbnail, parse_range(&headers))
+        .await
+        .map_err(|e| match e {
+            dialtone_service::ServiceError::AttachmentNotFound => not_found(),
+            other => ApiError::from(other),
+        })?;
+    Ok(respond(download))
+}
+
+/// The response of a download: its bytes streamed, with type, length and range headers.
+fn respond(download: dialtone_service::attachments::Download) -> Response {
     let status = if download.range.is_some() {
         StatusCode::PARTIAL_CONTENT
     } else {
@@ -236,5 +283,5 @@ async fn download(
             HeaderValue::from_static("attachment"),
         );
     }
-    Ok(response)
+    response
 }
