@@ -68,7 +68,7 @@ export function audiencePicker(initial = { kind: 'contacts' }) {
     });
     fill(names,
       h('p', { class: 'field-hint' }, t(kind === 'chosen' ? 'moments.audience_chosen_lead' : 'moments.audience_all_except_lead')),
-      h('h3', {}, t('moments.audience_groups')),
+      h('h2', {}, t('moments.audience_groups')),
       groupList.length
         ? h('ul', { class: 'audience-list', 'data-test': 'audience-groups' }, groupList.map((g) => h('li', {},
           h('label', { class: 'audience-check' },
@@ -76,7 +76,7 @@ export function audiencePicker(initial = { kind: 'contacts' }) {
               onchange: (e) => { if (e.target.checked) groups.add(g.id); else groups.delete(g.id); showCount(); } }),
             h('span', {}, g.name), h('small', { class: 'muted' }, t('moments.group_size', { count: g.phones.length }))))))
         : h('p', { class: 'muted' }, t('moments.audience_no_groups'), ' ', h('a', { href: '#/privacy' }, t('moments.audience_make_group'))),
-      h('h3', {}, t('moments.audience_people')),
+      h('h2', {}, t('moments.audience_people')),
       search,
       h('ul', { class: 'audience-list', 'data-test': 'audience-people' },
         shown.map((c) => h('li', {}, h('label', { class: 'audience-check' },

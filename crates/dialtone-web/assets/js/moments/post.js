@@ -3,7 +3,7 @@
 // likes and comments with replies. Everything the server sends becomes text nodes (link
 // titles and descriptions included); the card asks the server again after every action,
 // so what it shows is what the server decided (likes of people I may not see are not counted).
-import { h, clear, toast } from '../dom.js';
+import { h, append, clear, toast } from '../dom.js';
 import { t, ago, fullTime } from '../i18n.js';
 import { api, session } from '../api.js';
 import { store } from '../store.js';
@@ -242,7 +242,7 @@ export function postCard(post, { onRemoved = null } = {}) {
       ? h('span', { class: 'post-audience muted', 'data-test': 'post-audience', 'data-kind': p.audience.kind },
         t(`moments.audience_${p.audience.kind}`))
       : null;
-    clear(content).append(
+    append(clear(content), [
       h('a', { class: 'post-author', id: nameId, href: `#/space/${encodeURIComponent(p.author.phone)}`,
         'data-test': 'post-author' }, who(p.author.phone)),
       p.text ? h('p', { class: 'post-text', 'data-test': 'post-text' }, p.text) : null,
@@ -266,7 +266,7 @@ export function postCard(post, { onRemoved = null } = {}) {
             onclick: () => go(`#/compose/${encodeURIComponent(p.id)}`) }, t('moments.edit')) : null,
           mine ? h('button', { type: 'button', class: 'compact danger', 'data-test': 'post-delete', onclick: remove },
             t('moments.delete')) : null)),
-      likers || p.comments.length ? h('div', { class: 'post-reactions' }, likers, comments()) : null);
+      likers || p.comments.length ? h('div', { class: 'post-reactions' }, likers, comments()) : null]);
   }
 
   draw();
