@@ -5,6 +5,7 @@ import { session } from './api.js';
 import { live } from './live.js';
 import { store } from './store.js';
 import { go, startSession } from './app.js';
+import { moments, start as startMoments } from './moments/state.js';
 
 /** name → [module, export, public?]; a view is `fn(main, ctx)` returning an optional cleanup. */
 const routes = {
@@ -19,6 +20,12 @@ const routes = {
   group: ['./views/chats.js', 'groupInfo'],
   contacts: ['./views/contacts.js', 'contacts'],
   import: ['./views/import.js', 'importView'],
+  moments: ['./views/moments.js', 'moments'],
+  post: ['./views/moments.js', 'post'],
+  compose: ['./views/moments.js', 'compose'],
+  space: ['./views/moments.js', 'space'],
+  notifications: ['./views/moments.js', 'notifications'],
+  'profile-edit': ['./views/moments.js', 'profileEdit'],
   me: ['./views/settings.js', 'me'],
   privacy: ['./views/settings.js', 'privacy'],
   devices: ['./views/settings.js', 'devices'],
@@ -53,9 +60,11 @@ function buildLayout(isPrivate) {
     return { private: false, main };
   }
   const badge = h('span', { class: 'badge', 'data-test': 'nav-unread', hidden: true });
+  const momentsBadge = h('span', { class: 'badge', 'data-test': 'nav-moments-unread', hidden: true });
   const banner = h('div', { class: 'banner', role: 'status', 'data-test': 'connection', hidden: true });
   const nav = h('nav', { class: 'rail', 'aria-label': t('nav.label') },
-    navLink('chats', t('nav.chats'), badge), navLink('contacts', t('nav.contacts')), navLink('me', t('nav.me')));
+    navLink('chats', t('nav.chats'), badge), navLink('contacts', t('nav.contacts')),
+    navLink('moments', t('nav.moments'), momentsBadge), navLink('me', t('nav.me')));
   root.append(h('div', { class: 'private-layout' }, banner, nav, main, toasts));
   const showStatus = (status) => {
     const syncing = status === 'open' && live.syncing;
@@ -72,6 +81,13 @@ function buildLayout(isPrivate) {
     badge.textContent = count > 99 ? '99+' : String(count);
     badge.setAttribute('aria-label', t('nav.unread', { count }));
   });
+  const showMoments = (count) => {
+    momentsBadge.hidden = !count;
+    momentsBadge.textContent = count > 99 ? '99+' : String(count);
+    momentsBadge.setAttribute('aria-label', t('nav.notifications', { count }));
+  };
+  moments.on('unread', showMoments);
+  showMoments(moments.unread);
   return { private: true, main, nav };
 }
 
@@ -90,7 +106,8 @@ async function render() {
   for (const link of layout.nav?.querySelectorAll('a') ?? []) {
     const current = link.dataset.route === name || (name === 'chat' && link.dataset.route === 'chats')
       || (['privacy', 'devices', 'password'].includes(name) && link.dataset.route === 'me')
-      || (name === 'import' && link.dataset.route === 'contacts');
+      || (name === 'import' && link.dataset.route === 'contacts')
+      || (['post', 'compose', 'space', 'notifications', 'profile-edit'].includes(name) && link.dataset.route === 'moments');
     if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   const main = layout.main;
@@ -117,6 +134,7 @@ async function render() {
 }
 
 async function boot() {
+  startMoments();
   window.addEventListener('dialtone:logged-out', () => {
     live.close();
     store.reset();

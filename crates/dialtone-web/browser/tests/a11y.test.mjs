@@ -122,3 +122,42 @@ test('the main screens have no serious or critical accessibility violation', asy
   await expectAccessible(t, zh.page, 'contacts (zh-CN, phone)');
   await zh.context.close();
 });
+
+test('the Moments screens have no serious or critical accessibility violation', async (t) => {
+  const a = await server.register(newPhone(), { name: 'Ada' });
+  const b = await server.register(newPhone(), { name: 'Bo' });
+  await server.api('/v1/contacts', { method: 'POST', token: a.token, body: { contacts: [{ name: 'Bo', phones: [b.phone] }] } });
+  await server.api('/v1/contacts', { method: 'POST', token: b.token, body: { contacts: [{ name: 'Ada', phones: [a.phone] }] } });
+  await server.api('/v1/contact-groups', { method: 'POST', token: a.token, body: { name: 'Friends', phones: [b.phone] } });
+  const post = await server.api('/v1/posts', { method: 'POST', token: b.token, body: { text: 'Two pictures', place: 'Hangzhou',
+    attachments: [await upload(b, 'a.png', 'image/png', png()), await upload(b, 'b.png', 'image/png', png(30, 20))],
+    audience: { kind: 'contacts' } } });
+  await server.api(`/v1/items/${post.id}/like`, { method: 'PUT', token: a.token });
+  const comment = await server.api(`/v1/items/${post.id}/comments`, { method: 'POST', token: a.token, body: { text: 'Nice' } });
+  await server.api(`/v1/items/${post.id}/comments`, { method: 'POST', token: b.token, body: { text: 'Thanks', reply_to: comment.id } });
+  await server.api('/v1/posts', { method: 'POST', token: a.token, body: { text: 'Mine', audience: { kind: 'public' } } });
+
+  const { page, context } = await openApp(browser, server, { session: a, hash: '#/moments' });
+  await page.waitForSelector(`${$('post')}[data-id="${post.id}"] ${$('comment')}`);
+  await page.click(`${$('post')}[data-id="${post.id}"] ${$('post-comment')}`);
+  await expectAccessible(t, page, 'moments');
+  await page.goto(`${server.url}/#/compose`);
+  await page.check($('audience-chosen'));
+  await page.waitForSelector($('audience-group'));
+  await expectAccessible(t, page, 'compose');
+  await page.goto(`${server.url}/#/space/${encodeURIComponent(b.phone)}`);
+  await page.waitForSelector(`${$('space')} ${$('post')}`);
+  await expectAccessible(t, page, 'space');
+  await page.goto(`${server.url}/#/profile-edit`);
+  await page.waitForSelector($('profile-save'));
+  await expectAccessible(t, page, 'profile edit');
+  await context.close();
+
+  const zh = await openApp(browser, server, { session: b, locale: 'zh-CN', viewport: { width: 360, height: 740 }, hash: '#/notifications' });
+  await zh.page.waitForSelector($('notification'));
+  await expectAccessible(t, zh.page, 'notifications (zh-CN, phone)');
+  await zh.page.goto(`${server.url}/#/moments`);
+  await zh.page.waitForSelector(`${$('post')}[data-id="${post.id}"]`);
+  await expectAccessible(t, zh.page, 'moments (zh-CN, phone)');
+  await zh.context.close();
+});

@@ -23,6 +23,7 @@ export async function me(main) {
   body.append(card, profile.el, presenceSection(),
     section(t('settings.section_account'), {},
       h('ul', { class: 'list settings-links' },
+        link('#/profile-edit', 'go-profile-edit', t('settings.moments_profile_link'), t('settings.moments_profile_link_hint')),
         link('#/privacy', 'go-privacy', t('settings.privacy_link'), t('settings.privacy_link_hint')),
         link('#/devices', 'go-devices', t('settings.devices_link'), t('settings.devices_link_hint')),
         h('li', {}, passwordLink)),

@@ -57,7 +57,11 @@ function actions(person, contact) {
   const del = h('button', { type: 'button', class: 'icon delete', 'data-test': 'delete-contact',
     'aria-label': t('contacts.delete_label', { name }), title: t('contacts.delete'), onclick: () => remove(person, contact) },
   h('span', { class: 'icon-delete', 'aria-hidden': 'true' }));
-  return [primary, del];
+  const space = contact.registered
+    ? h('a', { class: 'button compact', href: `#/space/${encodeURIComponent(contact.phone)}`, 'data-test': 'open-space',
+      'aria-label': t('contacts.space_label', { name }) }, t('contacts.space'))
+    : null;
+  return [primary, space, del];
 }
 
 function section(title, test) {
