@@ -239,6 +239,9 @@ fn base_of(headers: &HeaderMap) -> String {
 }
 
 fn render(lang: Lang, headers: &HeaderMap, path: &str, shown: Shown) -> Response {
+    // "Not found" is one page whatever was asked: it names no number, so a user hidden
+    // from visitors and a number not registered answer the same bytes.
+    let path = if shown.missing { "" } else { path };
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     let html = env.template_from_str(TEMPLATE).and_then(|t| {
@@ -283,7 +286,10 @@ fn render(lang: Lang, headers: &HeaderMap, path: &str, shown: Shown) -> Response
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     response.extensions_mut().insert(OwnBody);
     response
 }
@@ -331,7 +337,11 @@ async fn listing(
         })
         .collect();
     let more = page.next.as_ref().map(|c| {
-        let path = if blog { format!("{base}/blog") } else { base.clone() };
+        let path = if blog {
+            format!("{base}/blog")
+        } else {
+            base.clone()
+        };
         format!("{path}?cursor={}", cursor_text(c))
     });
     Ok(Shown {
@@ -343,7 +353,9 @@ async fn listing(
             .map(|s| excerpt(&s))
             .unwrap_or_default(),
         og_type: "profile",
-        image: profile.avatar_id.map(|a| format!("/v1/public/attachments/{a}")),
+        image: profile
+            .avatar_id
+            .map(|a| format!("/v1/public/attachments/{a}")),
         atom: blog.then(|| format!("/v1/users/{}/articles.atom", owner.phone_path)),
         owner: Some(owner),
         items,
@@ -432,7 +444,12 @@ async fn post(
         Some(phone) => or_missing(single(&state, &phone, &id, ItemKind::Post).await)?,
         None => Shown::missing(),
     };
-    Ok(render(lang, &headers, &format!("/u/{raw}/posts/{id}"), shown))
+    Ok(render(
+        lang,
+        &headers,
+        &format!("/u/{raw}/posts/{id}"),
+        shown,
+    ))
 }
 
 async fn article(
@@ -446,5 +463,10 @@ async fn article(
         Some(phone) => or_missing(single(&state, &phone, &id, ItemKind::Article).await)?,
         None => Shown::missing(),
     };
-    Ok(render(lang, &headers, &format!("/u/{raw}/blog/{id}"), shown))
+    Ok(render(
+        lang,
+        &headers,
+        &format!("/u/{raw}/blog/{id}"),
+        shown,
+    ))
 }

@@ -18,6 +18,7 @@ mod hidden;
 mod import;
 mod limits;
 mod messages;
+mod pages;
 mod realtime;
 mod server;
 mod social;
