@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dialtone_service::community::{AlbumEdit, ArticleEdit, NewAlbum, NewArticle, NewPhoto, Viewer};
 use dialtone_store::ItemKind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_article))
         .routes(routes!(drafts))
+        .routes(routes!(preview))
         .routes(routes!(get_article, edit_article, delete_article))
         .routes(routes!(user_articles))
         .routes(routes!(atom))
@@ -75,6 +76,42 @@ async fn create_article(
     };
     let view = state.community.create_article(&auth.user, new).await?;
     Ok((StatusCode::CREATED, Json(item_body(view))))
+}
+
+/// Markdown to preview.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    /// As for an article.
+    pub markdown: String,
+}
+
+/// An article's Markdown rendered.
+#[derive(Serialize, ToSchema)]
+pub struct PreviewAnswer {
+    /// The HTML the article would show (sanitised).
+    pub html: String,
+    /// Its plain-text opening.
+    pub excerpt: String,
+}
+
+/// Renders Markdown as an article would show it, storing nothing (the editor's preview).
+#[utoipa::path(post, path = "/v1/articles/preview", tag = "community", security(("bearer" = [])),
+    request_body = PreviewBody,
+    responses((status = 200, body = PreviewAnswer), (status = 400, body = ErrorBody)))]
+async fn preview(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    JsonBody(body): JsonBody<PreviewBody>,
+) -> Result<Json<PreviewAnswer>, ApiError> {
+    let rendered = state
+        .community
+        .preview_article(&auth.user, &body.markdown)
+        .await?;
+    Ok(Json(PreviewAnswer {
+        html: rendered.html,
+        excerpt: rendered.text_excerpt,
+    }))
 }
 
 /// My drafts, newest first.

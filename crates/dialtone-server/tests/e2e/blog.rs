@@ -84,6 +84,20 @@ async fn articles_are_sanitised_tagged_drafted_and_fed_to_their_audience() {
         .unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
 
+    // The editor's preview renders the same way and stores nothing.
+    let r = ok(
+        &app,
+        &owner,
+        Method::POST,
+        "/v1/articles/preview",
+        Some(json!({ "markdown": "*hi* <script>x</script>" })),
+    )
+    .await;
+    assert_eq!(
+        r.body["html"], "<p><em>hi</em> &lt;script&gt;x&lt;/script&gt;</p>\n",
+        "{r:?}"
+    );
+
     // A contacts-only article and a draft.
     let r = article(&app, &owner, json!({ "title": "Inner", "markdown": "for friends", "tags": ["food"], "audience": { "kind": "contacts" } })).await;
     assert_eq!(r.status, StatusCode::CREATED);

@@ -91,10 +91,7 @@ async fn public_pages_show_public_items_to_anyone_with_the_link() {
     let (status, html, csp) = page(&app, &format!("/u/{OWNER}"), "en").await;
     assert_eq!(status, StatusCode::OK);
     assert!(csp.contains("default-src 'none'"), "{csp}");
-    assert!(
-        html.contains("public &lt;script&gt;alert(1)&lt;"),
-        "{html}"
-    );
+    assert!(html.contains("public &lt;script&gt;alert(1)&lt;"), "{html}");
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("for contacts"), "contacts-only stays out");
     assert!(

@@ -113,6 +113,16 @@ impl CommunityService {
         Ok((rendered, images))
     }
 
+    /// What an article's Markdown renders to, for the editor's preview (nothing stored;
+    /// the pictures must be the author's, as when it is saved).
+    pub async fn preview_article(
+        &self,
+        owner: &UserRecord,
+        body: &str,
+    ) -> ServiceResult<dialtone_markup::Rendered> {
+        Ok(self.render(owner, body).await?.0)
+    }
+
     /// Writes an article (published, or a draft).
     pub async fn create_article(
         &self,
