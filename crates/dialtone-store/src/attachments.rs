@@ -39,6 +39,8 @@ pub trait AttachmentRepo: Send + Sync {
     async fn create(&self, attachment: &AttachmentRecord) -> StoreResult<()>;
     /// A record by id.
     async fn get(&self, id: &str) -> StoreResult<Option<AttachmentRecord>>;
+    /// The records of some ids (unknown ones left out).
+    async fn get_many(&self, ids: &[String]) -> StoreResult<Vec<AttachmentRecord>>;
     /// Whether `user_id` may fetch it: the uploader, or a member of a conversation that
     /// carries it in a message not withheld from them and not deleted.
     async fn accessible(&self, id: &str, user_id: &str) -> StoreResult<bool>;

@@ -308,6 +308,28 @@ pub struct AuthorBody {
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Avatar (attachment id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// One attachment of an item, described so a client can lay it out before fetching it.
+#[derive(Serialize, ToSchema)]
+pub struct MediaBody {
+    /// Attachment id (`GET /v1/attachments/{id}`).
+    pub id: String,
+    /// Found from the bytes (`image/jpeg`, `video/mp4`, `audio/ogg`, ...).
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// Pixels, for pictures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Pixels, for pictures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A thumbnail exists (`?thumbnail=true`).
+    pub thumbnail: bool,
 }
 
 /// An item of a space (a post, an article, an album, a photo) as the caller may see it.
@@ -323,6 +345,8 @@ pub struct ItemBody {
     pub text: String,
     /// Attachment ids, in order.
     pub attachments: Vec<String>,
+    /// The same attachments described (type, size, dimensions), in order.
+    pub media: Vec<MediaBody>,
     /// A shared link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkBody>,
@@ -378,7 +402,20 @@ pub(crate) fn item_body(v: ItemView) -> ItemBody {
         author: AuthorBody {
             phone: v.owner.phone.to_string(),
             display_name: v.owner.display_name,
+            avatar: v.owner_avatar,
         },
+        media: v
+            .media
+            .into_iter()
+            .map(|a| MediaBody {
+                thumbnail: a.thumbnail_sha.is_some(),
+                id: a.id,
+                content_type: a.content_type,
+                size: a.size,
+                width: a.width,
+                height: a.height,
+            })
+            .collect(),
         text: item.text,
         attachments: item.attachments,
         link: item.link.map(|l| LinkBody {

@@ -615,6 +615,39 @@ async fn profiles_show_each_field_to_its_audience() {
     };
     assert_eq!(fetch(&p.stranger).await, StatusCode::OK);
     assert_eq!(fetch(&p.blocked).await, StatusCode::NOT_FOUND);
+    // Posts carry the author's avatar and describe their pictures.
+    let picture = upload(app, &p.owner, "pic.png", png(30, 20)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = ok(
+        app,
+        &p.owner,
+        Method::POST,
+        "/v1/posts",
+        Some(json!({ "attachments": [picture], "audience": { "kind": "contacts" } })),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap();
+    let r = app.get_auth(&format!("/v1/posts/{id}"), &p.friend).await;
+    assert_eq!(r.body["author"]["avatar"], avatar.as_str(), "{r:?}");
+    let media = &r.body["media"][0];
+    assert_eq!(
+        (
+            &media["id"],
+            &media["content_type"],
+            &media["width"],
+            &media["height"],
+            &media["thumbnail"]
+        ),
+        (
+            &json!(picture),
+            &json!("image/png"),
+            &json!(30),
+            &json!(20),
+            &json!(true)
+        )
+    );
     // Another user's attachment is not mine to show.
     let theirs = upload(app, &p.friend, "x.png", png(8, 8)).await.body["id"]
         .as_str()

@@ -7,7 +7,11 @@ use dialtone_bus::Event;
 use dialtone_core::privacy::ItemAudience;
 use dialtone_core::text::{multi_line, one_line};
 use dialtone_core::{PhoneNumber, UserId};
-use dialtone_store::{ItemCursor, ItemKind, ItemQuery, ItemRecord, LinkRecord, UserRecord};
+use std::collections::HashMap;
+
+use dialtone_store::{
+    AttachmentRecord, ItemCursor, ItemKind, ItemQuery, ItemRecord, LinkRecord, UserRecord,
+};
 
 use super::reactions::Reactions;
 use super::{CommunityService, Seen, Viewer};
@@ -82,6 +86,10 @@ pub struct ItemView {
     pub comments: Vec<super::CommentView>,
     /// An album's photos (in its own answer only; lists leave them out).
     pub photos: Vec<ItemView>,
+    /// The item's attachments, in order, as stored (type, size, dimensions).
+    pub media: Vec<AttachmentRecord>,
+    /// The owner's avatar (an attachment id).
+    pub owner_avatar: Option<String>,
 }
 
 /// Which items a page lists.
@@ -458,6 +466,20 @@ impl CommunityService {
     ) -> ServiceResult<Vec<ItemView>> {
         let ids: Vec<String> = seen.iter().map(|s| s.item.id.clone()).collect();
         let mut reactions = Reactions::of(self, viewer, &ids).await?;
+        let wanted: Vec<String> = seen
+            .iter()
+            .flat_map(|s| s.item.attachments.iter().cloned())
+            .collect();
+        let media: HashMap<String, AttachmentRecord> = self
+            .store
+            .attachments
+            .get_many(&wanted)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        let owners: Vec<UserId> = seen.iter().map(|s| s.owner.id.clone()).collect();
+        let avatars = self.store.community.profiles(&owners).await?;
         Ok(seen
             .into_iter()
             .map(|Seen { mut item, owner }| {
@@ -467,7 +489,15 @@ impl CommunityService {
                     item.groups.clear();
                 }
                 let (likes, liked, comments) = reactions.take(&item.id);
+                let media = item
+                    .attachments
+                    .iter()
+                    .filter_map(|id| media.get(id).cloned())
+                    .collect();
+                let owner_avatar = avatars.get(&owner.id).and_then(|p| p.avatar_id.clone());
                 ItemView {
+                    media,
+                    owner_avatar,
                     item,
                     owner,
                     own,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
-use super::{Dialect, SqlDb, ms, time};
+use super::{CHUNK, Dialect, SqlDb, ms, placeholders, time};
 use crate::{AttachmentRecord, AttachmentRepo, StoreResult};
 
 #[derive(sqlx::FromRow)]
@@ -89,6 +89,25 @@ where
         .await?
         .map(AttachmentRow::into_record)
         .transpose()
+    }
+
+    async fn get_many(&self, ids: &[String]) -> StoreResult<Vec<AttachmentRecord>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let sql = D::batch_statement(format!(
+                "SELECT id, owner_id, sha256, size, content_type, filename, thumbnail_sha, \
+                 thumbnail_type, width, height, created_at FROM attachments WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            ));
+            let mut query = sqlx::query_as::<_, AttachmentRow>(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(row.into_record()?);
+            }
+        }
+        Ok(found)
     }
 
     async fn accessible(&self, id: &str, user_id: &str) -> StoreResult<bool> {

@@ -437,6 +437,15 @@ pub(super) async fn articles_and_albums(store: Store) {
         .await
         .unwrap();
 
+    let many = store
+        .attachments
+        .get_many(&["pic".into(), "ph1".into(), "none".into()])
+        .await
+        .unwrap();
+    let mut found: Vec<&str> = many.iter().map(|a| a.id.as_str()).collect();
+    found.sort();
+    assert_eq!(found, ["ph1", "pic"]);
+
     let o = [u("o")];
     let query = |kinds: &'static [ItemKind], drafts, tag| ItemQuery {
         owners: &o,
