@@ -310,7 +310,11 @@ pub trait CommunityRepo: Send + Sync {
 
     /// Stores a new item with its attachments and named people and groups, in one
     /// transaction.
-    async fn create_item(&self, item: &ItemRecord) -> StoreResult<()>;
+    async fn create_item(&self, item: &ItemRecord) -> StoreResult<()> {
+        self.create_items(std::slice::from_ref(item)).await
+    }
+    /// Stores new items (an album's photos added at once), all in one transaction.
+    async fn create_items(&self, items: &[ItemRecord]) -> StoreResult<()>;
     /// Replaces an item's text, place, link, audience, named people and groups, title,
     /// body, draft flag, position, cover and tags (its attachments stay), in one
     /// transaction; whether it was there.

@@ -965,3 +965,47 @@ async fn a_shared_link_gets_a_preview_and_private_addresses_are_refused() {
         .await;
     assert!(texts(&r).is_empty(), "nothing stored half");
 }
+
+#[tokio::test]
+async fn link_previews_are_rate_limited_per_user() {
+    let (addr, hits) = site().await;
+    let app = TestApp::spawn_with(|c| {
+        c.link_preview_test_addresses = vec![addr];
+        c.community.link_previews_per_hour = 2;
+    })
+    .await;
+    let p = people(app).await;
+    let app = &p.app;
+    let send = |token: String| {
+        let body = json!({ "text": "x", "link": format!("http://{addr}/page"), "audience": { "kind": "public" } });
+        async move {
+            app.send(Method::POST, "/v1/posts", Some(&token), Some(body))
+                .await
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(send(p.owner.clone()).await.status, StatusCode::CREATED);
+    }
+    let r = send(p.owner.clone()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(r.retry_after() > 0);
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "no fetch past the limit"
+    );
+    // Another user has their own budget; a post without a link needs none.
+    assert_eq!(send(p.friend.clone()).await.status, StatusCode::CREATED);
+    let r = ok(
+        app,
+        &p.owner,
+        Method::POST,
+        "/v1/posts",
+        Some(json!({ "text": "no link", "audience": { "kind": "public" } })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+}

@@ -192,9 +192,7 @@ impl CommunityService {
             item.attachments = vec![photo.attachment];
             records.push(item);
         }
-        for record in &records {
-            self.store.community.create_item(record).await?;
-        }
+        self.store.community.create_items(&records).await?;
         if album.cover_id.is_none() {
             album.cover_id = records.first().and_then(|p| p.attachments.first().cloned());
             self.store.community.update_item(&album).await?;

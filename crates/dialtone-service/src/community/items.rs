@@ -260,6 +260,15 @@ impl CommunityService {
     /// attachment of the poster's). A link to a private address is refused; a page that
     /// cannot be fetched leaves the link without a preview, as chat apps do.
     async fn preview(&self, owner: &UserRecord, mut link: LinkRecord) -> ServiceResult<LinkRecord> {
+        let windows = [crate::limits::Window::per_hour(
+            self.limits.link_previews_per_hour,
+        )];
+        let limit = [crate::limits::Limit {
+            bucket: format!("link-preview:{}", owner.id),
+            windows: &windows,
+        }];
+        self.limiter.check(&limit, self.now()).await?;
+        self.limiter.record(&limit, self.now()).await?;
         let preview = match dialtone_preview::fetch_preview(&link.url, &self.previews.config).await
         {
             Ok(preview) => preview,

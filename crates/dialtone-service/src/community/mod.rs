@@ -44,6 +44,9 @@ pub struct CommunityLimits {
     pub audience_people: usize,
     /// Contact groups an audience names.
     pub audience_groups: usize,
+    /// Links one user may have previewed per hour (each preview is a fetch by the server
+    /// from an address the user chose).
+    pub link_previews_per_hour: u32,
 }
 
 impl Default for CommunityLimits {
@@ -54,6 +57,7 @@ impl Default for CommunityLimits {
             comment_chars: 1_000,
             audience_people: 1_000,
             audience_groups: 50,
+            link_previews_per_hour: 60,
         }
     }
 }
@@ -111,6 +115,7 @@ pub struct CommunityService {
     attachments: Arc<AttachmentService>,
     limits: CommunityLimits,
     previews: PreviewSettings,
+    limiter: crate::limits::RateLimiter,
 }
 
 /// An item a viewer may see, with its owner and the view the viewer has of them.
@@ -123,11 +128,12 @@ impl CommunityService {
     /// Builds the service.
     pub fn new(deps: CommunityDeps) -> Self {
         Self {
-            store: deps.store,
+            store: deps.store.clone(),
             clock: deps.clock,
             bus: deps.bus,
             social: deps.social,
             attachments: deps.attachments,
+            limiter: crate::limits::RateLimiter::new(deps.store.rate_limits.clone()),
             limits: deps.limits,
             previews: deps.previews,
         }

@@ -243,6 +243,49 @@ where
             .collect()
     }
 
+    /// Inserts one item with its attachments, named people and groups, and tags.
+    async fn insert_item(tx: &mut sqlx::Transaction<'_, D>, item: &ItemRecord) -> StoreResult<()> {
+        let link = item.link.as_ref();
+        sqlx::query(&format!(
+            "INSERT INTO community_items ({ITEM_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17, $18, $19)"
+        ))
+        .bind(item.id.as_str())
+        .bind(item.owner_id.as_str())
+        .bind(item.kind.as_str())
+        .bind(item.audience.as_str())
+        .bind(item.text.as_str())
+        .bind(item.place.as_deref())
+        .bind(link.map(|l| l.url.as_str()))
+        .bind(link.and_then(|l| l.title.as_deref()))
+        .bind(link.and_then(|l| l.summary.as_deref()))
+        .bind(link.and_then(|l| l.image_id.as_deref()))
+        .bind(ms(item.created_at))
+        .bind(item.edited_at.map(ms))
+        .bind(item.title.as_deref())
+        .bind(item.body.as_deref())
+        .bind(item.body_html.as_deref())
+        .bind(item.draft)
+        .bind(item.parent_id.as_deref())
+        .bind(item.position)
+        .bind(item.cover_id.as_deref())
+        .execute(&mut **tx)
+        .await?;
+        for (position, attachment) in item.attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO community_item_attachments (item_id, position, attachment_id) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(item.id.as_str())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(attachment.as_str())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Self::insert_audience(tx, item).await
+    }
+
     /// Writes an item's named people and groups, and its tags.
     async fn insert_audience(
         tx: &mut sqlx::Transaction<'_, D>,
@@ -350,47 +393,11 @@ where
         Ok(())
     }
 
-    async fn create_item(&self, item: &ItemRecord) -> StoreResult<()> {
+    async fn create_items(&self, items: &[ItemRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let link = item.link.as_ref();
-        sqlx::query(&format!(
-            "INSERT INTO community_items ({ITEM_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19)"
-        ))
-        .bind(item.id.as_str())
-        .bind(item.owner_id.as_str())
-        .bind(item.kind.as_str())
-        .bind(item.audience.as_str())
-        .bind(item.text.as_str())
-        .bind(item.place.as_deref())
-        .bind(link.map(|l| l.url.as_str()))
-        .bind(link.and_then(|l| l.title.as_deref()))
-        .bind(link.and_then(|l| l.summary.as_deref()))
-        .bind(link.and_then(|l| l.image_id.as_deref()))
-        .bind(ms(item.created_at))
-        .bind(item.edited_at.map(ms))
-        .bind(item.title.as_deref())
-        .bind(item.body.as_deref())
-        .bind(item.body_html.as_deref())
-        .bind(item.draft)
-        .bind(item.parent_id.as_deref())
-        .bind(item.position)
-        .bind(item.cover_id.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        for (position, attachment) in item.attachments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO community_item_attachments (item_id, position, attachment_id) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(item.id.as_str())
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(attachment.as_str())
-            .execute(&mut *tx)
-            .await?;
+        for item in items {
+            Self::insert_item(&mut tx, item).await?;
         }
-        Self::insert_audience(&mut tx, item).await?;
         tx.commit().await?;
         Ok(())
     }
