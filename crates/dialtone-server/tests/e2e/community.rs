@@ -1009,3 +1009,44 @@ async fn link_previews_are_rate_limited_per_user() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
+
+/// Two server processes on one PostgreSQL database and one NATS subject: a post made on
+/// one node reaches a follower connected to the other, and a notification the other way.
+#[tokio::test]
+async fn feed_items_and_notifications_cross_nodes() {
+    let Some(mut nodes) = TestApp::spawn_deployment("community_cross_nodes", 2).await else {
+        return;
+    };
+    let b = nodes.pop().unwrap();
+    let a = nodes.pop().unwrap();
+    let owner = a.code_login(OWNER, "o").await;
+    let friend = b.code_login(FRIEND, "f").await;
+    assert_eq!(
+        a.put_contacts(&owner, book(&[FRIEND])).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.put_contacts(&friend, book(&[OWNER])).await.status,
+        StatusCode::OK
+    );
+    let mut friend_ws = online(&b, &friend).await;
+    let mut owner_ws = online(&a, &owner).await;
+    let id = post(&a, &owner, "across", json!({ "kind": "contacts" })).await;
+    let f = next_event(&mut friend_ws).await;
+    assert_eq!(
+        (f["type"].as_str(), f["item_id"].as_str()),
+        (Some("feed_item"), Some(id.as_str()))
+    );
+    let _own = next_event(&mut owner_ws).await;
+    ok(
+        &b,
+        &friend,
+        Method::PUT,
+        &format!("/v1/items/{id}/like"),
+        None,
+    )
+    .await;
+    let f = next_event(&mut owner_ws).await;
+    assert_eq!(f["notification"]["kind"], "like", "{f}");
+    assert_eq!(f["notification"]["actor"], FRIEND);
+}
