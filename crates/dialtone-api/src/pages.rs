@@ -9,6 +9,8 @@
 //! like any read: a user or item a visitor may not see gets the same "not found" page
 //! as a number that is not registered.
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -32,6 +34,15 @@ const TEMPLATE: &str = include_str!("../templates/public/page.html");
 /// styles are the page's own.
 const CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The page template, parsed once.
+static TEMPLATES: LazyLock<Result<minijinja::Environment<'static>, minijinja::Error>> =
+    LazyLock::new(|| {
+        let mut env = minijinja::Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.add_template("page.html", TEMPLATE)?;
+        Ok(env)
+    });
 
 /// Items on one page.
 const PAGE_ITEMS: usize = 20;
@@ -242,9 +253,14 @@ fn render(lang: Lang, headers: &HeaderMap, path: &str, shown: Shown) -> Response
     // "Not found" is one page whatever was asked: it names no number, so a user hidden
     // from visitors and a number not registered answer the same bytes.
     let path = if shown.missing { "" } else { path };
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    let html = env.template_from_str(TEMPLATE).and_then(|t| {
+    let html = match &*TEMPLATES {
+        Ok(env) => env.get_template("page.html"),
+        Err(e) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            e.to_string(),
+        )),
+    }
+    .and_then(|t| {
         t.render(minijinja::context! {
             lang => lang.tag(),
             t => words(lang),
