@@ -1,6 +1,6 @@
 //! The community's privacy matrix on random graphs: address books, contact groups, blocks,
-//! allow-lists, discoverability and item audiences drawn at random; every space and every
-//! like count is compared with a model of the contract written here from `API.md` and the
+//! allow-lists, discoverability and item audiences drawn at random; every space, every
+//! like count and every list of commenters is compared with a model of the contract written here from `API.md` and the
 //! issue (not with dialtone's own policy code). A viewer who may not see a user gets
 //! exactly the bytes an unregistered number gets.
 
@@ -54,6 +54,7 @@ struct Item {
     audience: &'static str,
     named: BTreeSet<usize>,
     likers: BTreeSet<usize>,
+    commenters: BTreeSet<usize>,
 }
 
 /// What `v` sees of `t` under `t`'s settings (`t`'s side).
@@ -216,6 +217,7 @@ async fn one_graph(seed: u64) {
                     audience,
                     named,
                     likers: BTreeSet::new(),
+                    commenters: BTreeSet::new(),
                 },
             );
         }
@@ -243,6 +245,24 @@ async fn one_graph(seed: u64) {
             );
             if may {
                 items.get_mut(id).unwrap().likers.insert(v);
+            }
+            if rng.chance(50) {
+                let r = app
+                    .send(
+                        Method::POST,
+                        &format!("/v1/items/{id}/comments"),
+                        Some(token),
+                        Some(json!({ "text": "c" })),
+                    )
+                    .await;
+                assert_eq!(
+                    r.status.is_success(),
+                    may,
+                    "seed {seed}: {v} comments {id}: {r:?}"
+                );
+                if may {
+                    items.get_mut(id).unwrap().commenters.insert(v);
+                }
             }
         }
     }
@@ -283,30 +303,39 @@ async fn one_graph(seed: u64) {
                 StatusCode::OK,
                 "seed {seed}: {viewer:?} of {o}: {r:?}"
             );
-            let got: BTreeMap<String, u64> = r.body["items"]
+            let got: BTreeMap<String, (u64, BTreeSet<String>)> = r.body["items"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|i| {
+                    let commenters = i["comments"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["author"].as_str().unwrap().to_owned())
+                        .collect();
                     (
                         i["id"].as_str().unwrap().to_owned(),
-                        i["likes"]["count"].as_u64().unwrap(),
+                        (i["likes"]["count"].as_u64().unwrap(), commenters),
                     )
                 })
                 .collect();
-            let expected: BTreeMap<String, u64> = items
+            let shown = |l: usize| match viewer {
+                Some(v) => visible(&users, v, l),
+                None => !users[l].allowlist_mode && users[l].discoverable == "everyone",
+            };
+            let expected: BTreeMap<String, (u64, BTreeSet<String>)> = items
                 .iter()
                 .filter(|(_, item)| item.owner == o && sees_item(&users, viewer, item))
                 .map(|(id, item)| {
-                    let count = item
-                        .likers
+                    let count = item.likers.iter().filter(|&&l| shown(l)).count() as u64;
+                    let commenters = item
+                        .commenters
                         .iter()
-                        .filter(|&&l| match viewer {
-                            Some(v) => visible(&users, v, l),
-                            None => !users[l].allowlist_mode && users[l].discoverable == "everyone",
-                        })
-                        .count() as u64;
-                    (id.clone(), count)
+                        .filter(|&&c| shown(c))
+                        .map(|&c| PHONES[c].to_owned())
+                        .collect();
+                    (id.clone(), (count, commenters))
                 })
                 .collect();
             assert_eq!(got, expected, "seed {seed}: {viewer:?} of {o}");
