@@ -1,8 +1,8 @@
 //! The community's privacy matrix on random graphs: address books, contact groups, blocks,
 //! allow-lists, discoverability and item audiences drawn at random; every space, every
-//! like count and every list of commenters is compared with a model of the contract written here from `API.md` and the
-//! issue (not with dialtone's own policy code). A viewer who may not see a user gets
-//! exactly the bytes an unregistered number gets.
+//! like count and every list of commenters is compared with a model of the contract
+//! written here from `API.md` and the issue (not with dialtone's own policy code). A
+//! viewer who may not see a user gets exactly the bytes an unregistered number gets.
 
 use std::collections::{BTreeMap, BTreeSet};
 
