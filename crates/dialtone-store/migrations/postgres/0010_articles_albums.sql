@@ -9,10 +9,10 @@ ALTER TABLE community_items ADD COLUMN parent_id TEXT REFERENCES community_items
 ALTER TABLE community_items ADD COLUMN position BIGINT;
 ALTER TABLE community_items ADD COLUMN cover_id TEXT REFERENCES attachments (id) ON DELETE SET NULL;
 
--- A space by kind (posts, articles, albums), published or drafts, newest first.
-CREATE INDEX community_items_by_owner_kind
-    ON community_items (owner_id, kind, draft, created_at DESC, id DESC);
-CREATE INDEX community_items_by_parent ON community_items (parent_id, position);
+-- Listings walk community_items_by_owner (owner, newest first) and filter kind and
+-- draft as they go: one owner's items are few, and the walk stops at the page's end.
+CREATE INDEX community_items_by_parent ON community_items (parent_id, position)
+    WHERE parent_id IS NOT NULL;
 
 CREATE TABLE community_item_tags (
     item_id TEXT NOT NULL REFERENCES community_items (id) ON DELETE CASCADE,

@@ -14,6 +14,10 @@ use crate::{
     LinkRecord, NotificationKind, NotificationRecord, ProfileRecord, StoreResult,
 };
 
+/// Owners whose newest items one statement reads (SQLite allows 500 parts in a compound
+/// statement).
+const OWNERS_PER_STATEMENT: usize = 100;
+
 #[derive(sqlx::FromRow)]
 struct ProfileRow {
     user_id: String,
@@ -243,6 +247,60 @@ where
             .collect()
     }
 
+    /// (time, id) of the newest `q.limit` items of each of `owners` that `q` asks for.
+    async fn newest_of(
+        &self,
+        q: &ItemQuery<'_>,
+        owners: &[UserId],
+    ) -> StoreResult<Vec<(i64, String)>> {
+        // Shared parameters first, then one per owner.
+        let kinds = placeholders(1, q.kinds.len());
+        let mut next = q.kinds.len() + 1;
+        let mut filter = format!("kind IN ({kinds}) AND parent_id IS NULL AND draft = ${next}");
+        next += 1;
+        if q.tag.is_some() {
+            filter.push_str(&format!(
+                " AND id IN (SELECT item_id FROM community_item_tags WHERE tag = ${next})"
+            ));
+            next += 1;
+        }
+        if q.before.is_some() {
+            filter.push_str(&format!(
+                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))",
+                a = next,
+                b = next + 1
+            ));
+            next += 2;
+        }
+        let selects: Vec<String> = (0..owners.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM (SELECT created_at, id FROM community_items \
+                     WHERE owner_id = ${} AND {filter} \
+                     ORDER BY created_at DESC, id DESC LIMIT {}) AS o{i}",
+                    next + i,
+                    q.limit
+                )
+            })
+            .collect();
+        let sql = selects.join(" UNION ALL ");
+        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+        for kind in q.kinds {
+            query = query.bind(kind.as_str());
+        }
+        query = query.bind(q.drafts);
+        if let Some(tag) = q.tag {
+            query = query.bind(tag);
+        }
+        if let Some(c) = q.before {
+            query = query.bind(ms(c.created_at)).bind(c.id.as_str());
+        }
+        for owner in owners {
+            query = query.bind(owner.as_str());
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     /// Inserts one item with its attachments, named people and groups, and tags.
     async fn insert_item(tx: &mut sqlx::Transaction<'_, D>, item: &ItemRecord) -> StoreResult<()> {
         let link = item.link.as_ref();
@@ -470,47 +528,27 @@ where
         if q.owners.is_empty() || q.kinds.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        // One statement whatever the number of owners (a feed of thousands of contacts
-        // is still one ordered scan of the owners' newest items).
-        let owners = placeholders(1, q.owners.len());
-        let mut next = q.owners.len() + 1;
-        let kinds = placeholders(next, q.kinds.len());
-        next += q.kinds.len();
-        let mut sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM community_items WHERE owner_id IN ({owners}) \
-             AND kind IN ({kinds}) AND parent_id IS NULL AND draft = ${next}"
-        );
-        next += 1;
-        if q.tag.is_some() {
-            sql.push_str(&format!(
-                " AND id IN (SELECT item_id FROM community_item_tags WHERE tag = ${next})"
-            ));
-            next += 1;
+        // The newest `limit` of each owner (an index walk per owner that stops at the
+        // page's end), OWNERS_PER_STATEMENT owners a statement, merged: a feed of
+        // hundreds of contacts reads at most `limit` entries of each, never all of
+        // their items (one statement over every owner sorted every item they have).
+        let mut newest: Vec<(i64, String)> = Vec::new();
+        for chunk in q.owners.chunks(OWNERS_PER_STATEMENT) {
+            newest.extend(self.newest_of(q, chunk).await?);
         }
-        if q.before.is_some() {
-            sql.push_str(&format!(
-                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))",
-                a = next,
-                b = next + 1
-            ));
+        newest.sort_by(|a, b| b.cmp(a));
+        newest.truncate(q.limit);
+        if newest.is_empty() {
+            return Ok(Vec::new());
         }
-        sql.push_str(&format!(
-            " ORDER BY created_at DESC, id DESC LIMIT {}",
-            q.limit
+        let sql = D::batch_statement(format!(
+            "SELECT {ITEM_COLUMNS} FROM community_items WHERE id IN ({}) \
+             ORDER BY created_at DESC, id DESC",
+            placeholders(1, newest.len())
         ));
         let mut query = sqlx::query_as::<_, ItemRow>(&sql);
-        for id in q.owners {
+        for (_, id) in &newest {
             query = query.bind(id.as_str());
-        }
-        for kind in q.kinds {
-            query = query.bind(kind.as_str());
-        }
-        query = query.bind(q.drafts);
-        if let Some(tag) = q.tag {
-            query = query.bind(tag);
-        }
-        if let Some(c) = q.before {
-            query = query.bind(ms(c.created_at)).bind(c.id.as_str());
         }
         let rows = query.fetch_all(&self.pool).await?;
         self.whole_items(rows).await

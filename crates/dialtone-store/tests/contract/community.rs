@@ -551,9 +551,55 @@ pub(super) async fn articles_and_albums(store: Store) {
     assert_eq!(store.community.item("photo-ph1").await.unwrap(), None);
 }
 
+/// A feed over more owners than one statement reads: the newest items of all of them,
+/// merged in order, paged by cursor.
+pub(super) async fn items_of_many_owners(store: Store) {
+    let t0 = now() - Duration::days(1);
+    let mut owners = Vec::new();
+    let mut all = Vec::new();
+    for n in 0..130u32 {
+        let id = format!("u{n}");
+        store
+            .accounts
+            .create_user_with_session(
+                &user(&id, &format!("+86138{:08}", 10_000_000 + n)),
+                &session(&format!("s{n}"), &id),
+            )
+            .await
+            .unwrap();
+        owners.push(u(&id));
+        for k in 0..2 {
+            // Times interleave across owners, some equal (ties go by id).
+            let at = t0 + Duration::seconds(i64::from((n * 7 + k * 500) % 400));
+            let item = post(&format!("p{n}-{k}"), &id, at);
+            store.community.create_item(&item).await.unwrap();
+            all.push((at, item.id));
+        }
+    }
+    all.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = all.iter().map(|(_, id)| id.clone()).collect();
+    let mut got = Vec::new();
+    let mut cursor: Option<ItemCursor> = None;
+    loop {
+        let page = store
+            .community
+            .items_of(&posts(&owners, cursor.as_ref(), 37))
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = Some(ItemCursor {
+            created_at: last.created_at,
+            id: last.id.clone(),
+        });
+        got.extend(page.into_iter().map(|i| i.id));
+    }
+    assert_eq!(got, expected);
+}
+
 contract!(
     profiles,
     items,
     comments_likes_and_notifications,
-    articles_and_albums
+    articles_and_albums,
+    items_of_many_owners
 );
