@@ -284,11 +284,13 @@ async fn atom(
     out.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     out.push_str(&format!(
         "<id>urn:dialtone:blog:{}</id>\n<title>{}</title>\n<updated>{}</updated>\n\
-         <link rel=\"self\" href=\"{base}/v1/users/{}/articles.atom\"/>\n",
+         <link rel=\"self\" href=\"{base}/v1/users/{}/articles.atom\"/>\n\
+         <link rel=\"alternate\" type=\"text/html\" href=\"{base}/u/{}/blog\"/>\n",
         xml(phone.as_str()),
         xml(phone.as_str()),
         rfc3339(updated),
         xml(phone.as_str()),
+        xml(&phone.as_str().replace('+', "%2B")),
     ));
     for view in &page.items {
         let item = &view.item;
@@ -299,10 +301,11 @@ async fn atom(
             .unwrap_or_else(|| view.owner.phone.to_string());
         out.push_str(&format!(
             "<entry>\n<id>urn:dialtone:article:{id}</id>\n<title>{title}</title>\n\
-             <link href=\"{base}/v1/articles/{id}\"/>\n<published>{published}</published>\n\
+             <link href=\"{base}/u/{path}/blog/{id}\"/>\n<published>{published}</published>\n\
              <updated>{updated}</updated>\n<author><name>{name}</name></author>\n\
              <summary>{summary}</summary>\n<content type=\"html\">{content}</content>\n</entry>\n",
             id = xml(&item.id),
+            path = xml(&phone.as_str().replace('+', "%2B")),
             title = xml(item.title.as_deref().unwrap_or_default()),
             published = rfc3339(item.created_at),
             updated = rfc3339(item.edited_at.unwrap_or(item.created_at)),

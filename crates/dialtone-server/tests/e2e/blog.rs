@@ -218,6 +218,10 @@ async fn articles_are_sanitised_tagged_drafted_and_fed_to_their_audience() {
         "HTML content is escaped: {text}"
     );
     assert_eq!(atom_entries(&text), 2);
+    assert!(
+        text.contains(&format!("/u/%2B8613800138100/blog/{public_id}\"")),
+        "entries link to the public page: {text}"
+    );
 }
 
 /// Counts `<entry>` elements, reading the feed with an XML parser (so it must be
