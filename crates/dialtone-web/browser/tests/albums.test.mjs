@@ -73,7 +73,7 @@ test('an album for a contact group: uploaded at once, reordered, a cover; a memb
   await mei.page.waitForSelector(`${$('photo-viewer')}[data-photo="${second}"]`);
   await waitFor(() => mei.page.$eval($('photo-full'), (img) => img.complete && img.naturalWidth > 0), 10000, 'the photo');
   const [download] = await Promise.all([mei.page.waitForEvent('download'), mei.page.click($('photo-download'))]);
-  assert.ok(download.suggestedFilename());
+  assert.equal(download.suggestedFilename(), 'Spring trip-1.png');
   await mei.page.click(`${$('photo-viewer')} ${$('post-like')}`);
   await mei.page.waitForSelector(`${$('photo-viewer')} ${$('post-like')}[aria-pressed="true"]`);
   await screenshot(mei.page, 'album-viewer-phone');

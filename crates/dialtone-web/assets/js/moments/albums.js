@@ -135,7 +135,7 @@ function uploader(albumId, reload) {
 
 let viewer = null;
 /** The viewer: one photo full size with its likes and comments; arrows, keys and swipes step. */
-function openViewer(photos, index, onClose) {
+function openViewer(current, photos, index, onClose) {
   viewer?.close();
   const dialog = h('dialog', { class: 'photo-viewer', 'data-test': 'photo-viewer', 'aria-label': t('albums.viewer') });
   viewer = dialog;
@@ -148,7 +148,12 @@ function openViewer(photos, index, onClose) {
   const next = h('button', { type: 'button', class: 'icon photo-step', 'data-test': 'viewer-next', 'aria-label': t('albums.next'),
     onclick: () => show(at + 1) }, '›');
   const original = h('button', { type: 'button', class: 'compact', 'data-test': 'photo-download',
-    onclick: () => { const id = photos[at].attachments[0]; download(id, `photo-${at + 1}`).catch((e) => toast(momentError(e), 'error')); } },
+    onclick: () => {
+      const photo = photos[at];
+      const type = photo.media?.[0]?.content_type ?? '';
+      const ext = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'image/webp': '.webp' }[type] ?? '';
+      download(photo.attachments[0], `${current.title}-${at + 1}${ext}`).catch((e) => toast(momentError(e), 'error'));
+    } },
   t('albums.download_original'));
   const close = h('button', { type: 'button', class: 'icon viewer-close', 'data-test': 'viewer-close', 'aria-label': t('app.close'),
     onclick: () => dialog.close() }, '✕');
@@ -265,7 +270,7 @@ export async function album(main, ctx) {
       class: 'photo-tile', 'data-test': 'photo', 'data-id': p.id, 'data-cover': String(a.cover === p.attachments[0]) },
     h('button', { type: 'button', class: 'photo-open', 'data-test': 'photo-open',
       'aria-label': p.text ? t('albums.open_photo_caption', { n: i + 1, caption: p.text }) : t('albums.open_photo', { n: i + 1 }),
-      onclick: () => { open = openViewer(photos, i, () => { open = null; reload(); }); } },
+      onclick: () => { open = openViewer(a, photos, i, () => { open = null; reload(); }); } },
     tilePicture((p.media || [])[0] ?? { id: p.attachments[0], thumbnail: true }, 'photo-thumb'),
     p.likes.count ? h('span', { class: 'photo-likes', 'data-test': 'photo-like-count' }, `♥ ${p.likes.count}`) : null),
     a.cover === p.attachments[0] ? h('span', { class: 'photo-cover-mark', 'data-test': 'photo-cover-mark' }, t('albums.cover')) : null,
@@ -289,7 +294,7 @@ export async function album(main, ctx) {
     if (wanted && !open) {
       const i = photos.findIndex((p) => p.id === wanted);
       wanted = null;
-      if (i >= 0) open = openViewer(photos, i, () => { open = null; reload(); });
+      if (i >= 0) open = openViewer(a, photos, i, () => { open = null; reload(); });
     }
   }
   await reload();
