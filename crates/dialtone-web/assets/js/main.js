@@ -26,6 +26,11 @@ const routes = {
   space: ['./views/moments.js', 'space'],
   notifications: ['./views/moments.js', 'notifications'],
   'profile-edit': ['./views/moments.js', 'profileEdit'],
+  article: ['./views/moments.js', 'article'],
+  write: ['./views/moments.js', 'write'],
+  drafts: ['./views/moments.js', 'drafts'],
+  album: ['./views/moments.js', 'album'],
+  'album-new': ['./views/moments.js', 'albumNew'],
   me: ['./views/settings.js', 'me'],
   privacy: ['./views/settings.js', 'privacy'],
   devices: ['./views/settings.js', 'devices'],
@@ -107,7 +112,7 @@ async function render() {
     const current = link.dataset.route === name || (name === 'chat' && link.dataset.route === 'chats')
       || (['privacy', 'devices', 'password'].includes(name) && link.dataset.route === 'me')
       || (name === 'import' && link.dataset.route === 'contacts')
-      || (['post', 'compose', 'space', 'notifications', 'profile-edit'].includes(name) && link.dataset.route === 'moments');
+      || (['post', 'compose', 'space', 'notifications', 'profile-edit', 'article', 'write', 'drafts', 'album', 'album-new'].includes(name) && link.dataset.route === 'moments');
     if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   const main = layout.main;

@@ -151,7 +151,45 @@ test('the Moments screens have no serious or critical accessibility violation', 
   await page.goto(`${server.url}/#/profile-edit`);
   await page.waitForSelector($('profile-save'));
   await expectAccessible(t, page, 'profile edit');
+
+  // The blog and the albums.
+  const picture = await upload(b, 'lake.png', 'image/png', png(40, 20));
+  const article = await server.api('/v1/articles', { method: 'POST', token: b.token, body: { title: 'Lakes',
+    markdown: `# Lakes\n\nSome **water**.\n\n![lake](attachment:${picture})\n\n> quoted`, tags: ['travel'], audience: { kind: 'contacts' } } });
+  const album = await server.api('/v1/albums', { method: 'POST', token: b.token, body: { title: 'Trip', audience: { kind: 'contacts' } } });
+  await server.api(`/v1/albums/${album.id}/photos`, { method: 'POST', token: b.token, body: { photos: [
+    { attachment: await upload(b, 'p1.png', 'image/png', png()), caption: 'First' }, { attachment: await upload(b, 'p2.png', 'image/png', png(20, 30)) }] } });
+  await page.goto(`${server.url}/#/space/${encodeURIComponent(b.phone)}?tab=blog`);
+  await page.waitForSelector(`${$('post')}[data-id="${article.id}"]`);
+  await expectAccessible(t, page, 'blog');
+  await page.goto(`${server.url}/#/article/${encodeURIComponent(article.id)}`);
+  await page.waitForSelector($('article-picture'));
+  await expectAccessible(t, page, 'article');
+  await page.goto(`${server.url}/#/space/${encodeURIComponent(b.phone)}?tab=albums`);
+  await page.waitForSelector($('album-tile'));
+  await expectAccessible(t, page, 'albums');
+  await page.goto(`${server.url}/#/album/${encodeURIComponent(album.id)}`);
+  await page.waitForSelector($('photo-open'));
+  await expectAccessible(t, page, 'album');
+  await page.click($('photo-open'));
+  await page.waitForSelector($('photo-full'));
+  await expectAccessible(t, page, 'photo viewer');
+  await page.goto(`${server.url}/#/write`);
+  await page.fill($('article-markdown'), '## Hello\n\n- one\n- two');
+  await page.click($('article-preview-toggle'));
+  await page.waitForSelector(`${$('article-preview')} h2`);
+  await expectAccessible(t, page, 'article editor (preview)');
   await context.close();
+
+  // My own album, with its tools, in Chinese on a phone.
+  const own = await openApp(browser, server, { session: b, locale: 'zh-CN', viewport: { width: 360, height: 740 },
+    hash: `#/album/${encodeURIComponent(album.id)}` });
+  await own.page.waitForSelector($('photo-set-cover'));
+  await expectAccessible(t, own.page, 'my album (zh-CN, phone)');
+  await own.page.goto(`${server.url}/#/album-new`);
+  await own.page.waitForSelector($('album-title-input'));
+  await expectAccessible(t, own.page, 'new album (zh-CN, phone)');
+  await own.context.close();
 
   const zh = await openApp(browser, server, { session: b, locale: 'zh-CN', viewport: { width: 360, height: 740 }, hash: '#/notifications' });
   await zh.page.waitForSelector($('notification'));

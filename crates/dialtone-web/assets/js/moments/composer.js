@@ -8,7 +8,7 @@ import { api, upload } from '../api.js';
 import { go } from '../app.js';
 import { settingsPage, fill, loading, failure } from '../settings/ui.js';
 import { audiencePicker } from './audience.js';
-import { fetchPost, postPath, rememberKind } from './post.js';
+import { fetchPost, postPath } from './post.js';
 import { momentError } from './errors.js';
 
 const MAX_PICTURES = 9;
@@ -72,7 +72,6 @@ function uploads(showError) {
         onProgress: (fraction) => { progress.value = fraction; } })
       .then((attachment) => {
         entry.id = attachment.id;
-        rememberKind(attachment.id, attachment.content_type);
         progress.value = 1;
         entry.el.dataset.state = 'done';
       })

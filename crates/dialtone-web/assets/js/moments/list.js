@@ -10,10 +10,10 @@ import { postCard } from './post.js';
 import { momentError } from './errors.js';
 
 /**
- * `path` answers {items, next_cursor?}. Returns {el, cards (id → card), load(), prepend(post)};
+ * `path` answers {items, next_cursor?} (any kind of item; `params` are added to the query). Returns {el, cards (id → card), load(), prepend(post)};
  * `onFailure(error)` is told when the first page cannot be read; `empty` is the text for no posts.
  */
-export function postList(path, { empty, onFailure = null, test = 'posts' } = {}) {
+export function postList(path, { empty, onFailure = null, test = 'posts', params = {} } = {}) {
   const cards = new Map();
   const items = h('div', { class: 'post-list', 'data-test': test });
   const status = h('p', { class: 'muted post-list-status', role: 'status', 'data-test': `${test}-status` }, t('app.loading'));
@@ -42,7 +42,7 @@ export function postList(path, { empty, onFailure = null, test = 'posts' } = {})
     loading = true;
     more.disabled = true;
     try {
-      const query = new URLSearchParams({ limit: '10' });
+      const query = new URLSearchParams({ limit: '10', ...params });
       if (cursor) query.set('cursor', cursor);
       const page = await api(`${path}?${query}`);
       for (const post of page.items || []) add(post);

@@ -1,17 +1,19 @@
-// One post of a space or the feed, as WeChat Moments shows it: the author, the text, the
-// pictures as a grid (a video or a voice clip alone), the link card, the place and time,
-// likes and comments with replies. Everything the server sends becomes text nodes (link
+// One item of a space or the feed, as WeChat Moments shows it: the author, then what the
+// item is (a post's text, pictures as a grid or a video or voice clip alone, link card and
+// place; an article's title and excerpt, or all of it; an album's cover and title; a
+// photo full size with its caption), the time, likes and comments with replies. Everything the server sends becomes text nodes (link
 // titles and descriptions included); the card asks the server again after every action,
 // so what it shows is what the server decided (likes of people I may not see are not counted).
 import { h, append, clear, toast } from '../dom.js';
 import { t, ago, fullTime } from '../i18n.js';
 import { api, session } from '../api.js';
 import { store } from '../store.js';
-import { avatar } from '../avatar.js';
-import { imageUrl, attachmentUrl, showImage, whenNear, fill } from '../chat/media.js';
+import { imageUrl, whenNear, fill } from '../chat/media.js';
 import { confirmDialog } from '../settings/ui.js';
 import { go } from '../app.js';
 import { momentError } from './errors.js';
+import { fetchItem, itemPath, itemHref, editHref } from './items.js';
+import { itemMedia, face as authorFace, articleHtml, thumbUrl, sized } from './pictures.js';
 
 /** My number (E.164). */
 export const myPhone = () => store.account?.phone ?? session.current?.phone ?? null;
@@ -24,64 +26,6 @@ export const postPath = (id) => `/v1/posts/${encodeURIComponent(id)}`;
 /** A post as the server lets me see it now. */
 export function fetchPost(id) {
   return api(postPath(id));
-}
-
-const kinds = new Map();
-/** Remembers what an attachment is (the composer knows it from the upload). */
-export function rememberKind(id, contentType) {
-  kinds.set(id, Promise.resolve(kindOfType(contentType)));
-}
-
-function kindOfType(type = '') {
-  if (type.startsWith('video/')) return 'video';
-  if (type.startsWith('audio/')) return 'audio';
-  return 'image';
-}
-
-/**
- * Whether a post's only attachment is a picture, a video or a voice clip. A post lists
- * attachment ids only, so the type comes from a HEAD request (several attachments are
- * always pictures).
- */
-function kindOf(id) {
-  if (!kinds.has(id)) {
-    const headers = {};
-    if (session.token) headers.Authorization = `Bearer ${session.token}`;
-    if (session.vaultToken) headers['X-Vault-Token'] = session.vaultToken;
-    kinds.set(id, fetch(`/v1/attachments/${encodeURIComponent(id)}`, { method: 'HEAD', headers })
-      .then((r) => kindOfType(r.headers.get('Content-Type') || ''))
-      .catch(() => 'image'));
-  }
-  return kinds.get(id);
-}
-
-function picture(id, index, count) {
-  const label = t('moments.open_picture', { n: index + 1, count });
-  const img = h('img', { alt: '', 'data-test': 'post-picture', decoding: 'async' });
-  const button = h('button', { type: 'button', class: 'post-thumb', 'aria-label': label, 'data-test': 'post-thumb',
-    onclick: () => showImage(id, label) }, img);
-  whenNear(button, () => fill(img, imageUrl(id)));
-  return button;
-}
-
-function media(post) {
-  const ids = post.attachments || [];
-  if (!ids.length) return null;
-  const box = h('div', { class: `post-media count-${ids.length}`, 'data-test': 'post-media' });
-  if (ids.length > 1) {
-    box.append(...ids.map((id, i) => picture(id, i, ids.length)));
-    return box;
-  }
-  const [id] = ids;
-  kindOf(id).then((kind) => {
-    if (kind === 'image') { box.append(picture(id, 0, 1)); return; }
-    box.classList.add('post-clip');
-    const player = h(kind, { controls: true, preload: 'metadata', 'data-test': `post-${kind}`,
-      'aria-label': t(kind === 'video' ? 'moments.video' : 'moments.voice') });
-    box.append(player);
-    whenNear(player, () => fill(player, attachmentUrl(id)));
-  });
-  return box;
 }
 
 function linkCard(link) {
@@ -101,11 +45,59 @@ function linkCard(link) {
 
 let cards = 0;
 
+/** An article's tags, each a link to the author's blog of that tag. */
+export function tagLinks(item) {
+  if (!item.tags?.length) return null;
+  const blog = `#/space/${encodeURIComponent(item.author.phone)}?tab=blog&tag=`;
+  return h('ul', { class: 'article-tags', 'aria-label': t('blog.tags') }, item.tags.map((tag) => h('li', {},
+    h('a', { class: 'article-tag', href: blog + encodeURIComponent(tag), 'data-test': 'article-tag' }, `#${tag}`))));
+}
+
 /**
- * A card for `post`. Returns {el, post, update(post), refresh()}; `onRemoved()` runs when
- * the post is deleted or is no longer mine to see.
+ * What the item is, below its author's name. `full`: an article whole (its own page) or a
+ * photo full size (the album's viewer), else a summary that opens it.
  */
-export function postCard(post, { onRemoved = null } = {}) {
+function itemBody(p, full) {
+  if (p.kind === 'article') {
+    const title = p.title || t('blog.untitled');
+    return [
+      full ? h('h2', { class: 'article-title', 'data-test': 'article-title' }, title)
+        : h('a', { class: 'article-title', href: itemHref(p), 'data-test': 'article-open' }, title),
+      p.draft ? h('span', { class: 'badge badge-inline article-draft', 'data-test': 'article-draft' }, t('blog.draft')) : null,
+      tagLinks(p),
+      full ? articleHtml(p.html || '', p.media || [])
+        : p.text ? h('p', { class: 'post-text article-excerpt', 'data-test': 'article-excerpt' }, p.text) : null,
+      full || !p.text ? null : h('a', { href: itemHref(p), class: 'article-more', 'aria-hidden': 'true', tabindex: '-1' }, t('blog.read_more')),
+    ];
+  }
+  if (p.kind === 'album') {
+    const cover = p.cover ? h('img', { class: 'album-cover', alt: '', 'data-test': 'album-cover' }) : null;
+    if (cover) whenNear(cover, () => fill(cover, thumbUrl({ id: p.cover, thumbnail: true })));
+    return [
+      h('a', { class: 'album-card', href: itemHref(p), 'data-test': 'album-open' },
+        cover ?? h('span', { class: 'album-cover album-cover-empty', 'aria-hidden': 'true' }, '🖼'),
+        h('span', { class: 'album-card-title', 'data-test': 'album-title' }, p.title || t('albums.untitled'))),
+      p.text ? h('p', { class: 'post-text', 'data-test': 'album-description' }, p.text) : null,
+    ];
+  }
+  if (p.kind === 'photo') {
+    const [m] = p.media || [{ id: p.attachments[0] }];
+    const img = sized(h('img', { class: 'photo-full', alt: p.text || '', 'data-test': 'photo-full' }), m);
+    if (m?.id) fill(img, full ? thumbUrl({ id: m.id, thumbnail: false }) : thumbUrl(m));
+    return [img, p.text ? h('p', { class: 'post-text', 'data-test': 'photo-caption' }, p.text) : null];
+  }
+  return [
+    p.text ? h('p', { class: 'post-text', 'data-test': 'post-text' }, p.text) : null,
+    itemMedia(p),
+    linkCard(p.link),
+  ];
+}
+
+/**
+ * A card for `post` (any item). Returns {el, post, update(post), refresh()}; `onRemoved()`
+ * runs when the item is deleted or is no longer mine to see.
+ */
+export function postCard(post, { onRemoved = null, full = false } = {}) {
   const nameId = `post-author-${++cards}`;
   const content = h('div', { class: 'post-content' });
   const body = h('div', { class: 'post-body' }, content);
@@ -164,7 +156,7 @@ export function postCard(post, { onRemoved = null } = {}) {
 
   async function refresh() {
     try {
-      current = await fetchPost(current.id);
+      current = await fetchItem(current);
       draw();
     } catch (err) {
       if (err.status === 404) gone();
@@ -189,9 +181,9 @@ export function postCard(post, { onRemoved = null } = {}) {
     { method: current.likes.liked ? 'DELETE' : 'PUT' }));
 
   async function remove() {
-    if (!await confirmDialog(t('moments.delete_confirm'), t('moments.delete'))) return;
+    if (!await confirmDialog(t(`moments.delete_confirm_${current.kind || 'post'}`), t('moments.delete'))) return;
     try {
-      await api(postPath(current.id), { method: 'DELETE' });
+      await api(itemPath(current.kind, current.id), { method: 'DELETE' });
       toast(t('moments.deleted'));
       gone();
     } catch (err) {
@@ -229,9 +221,10 @@ export function postCard(post, { onRemoved = null } = {}) {
     const p = current;
     const mine = p.author.phone === myPhone();
     el.dataset.id = p.id;
+    el.dataset.kind = p.kind || 'post';
     el.dataset.author = p.author.phone;
     face.replaceChildren(h('a', { href: `#/space/${encodeURIComponent(p.author.phone)}`, tabindex: '-1', 'aria-hidden': 'true' },
-      avatar(who(p.author.phone))));
+      authorFace(who(p.author.phone), p.author.avatar)));
     const likers = p.likes.phones.length
       ? h('p', { class: 'post-likers', 'data-test': 'post-likers' },
         h('span', { class: 'post-heart', 'aria-hidden': 'true' }, '♥ '),
@@ -245,9 +238,7 @@ export function postCard(post, { onRemoved = null } = {}) {
     append(clear(content), [
       h('a', { class: 'post-author', id: nameId, href: `#/space/${encodeURIComponent(p.author.phone)}`,
         'data-test': 'post-author' }, who(p.author.phone)),
-      p.text ? h('p', { class: 'post-text', 'data-test': 'post-text' }, p.text) : null,
-      media(p),
-      linkCard(p.link),
+      ...itemBody(p, full),
       p.place ? h('p', { class: 'post-place', 'data-test': 'post-place' },
         h('span', { class: 'sr-only' }, t('moments.place'), ' '), p.place) : null,
       h('div', { class: 'post-meta' },
@@ -262,8 +253,8 @@ export function postCard(post, { onRemoved = null } = {}) {
           p.likes.count ? h('span', { class: 'post-count', 'data-test': 'post-like-count' }, ` ${p.likes.count}`) : null),
           h('button', { type: 'button', class: 'compact', 'data-test': 'post-comment', onclick: () => setReply(null) },
             t('moments.comment')),
-          mine ? h('button', { type: 'button', class: 'compact', 'data-test': 'post-edit',
-            onclick: () => go(`#/compose/${encodeURIComponent(p.id)}`) }, t('moments.edit')) : null,
+          mine && p.kind !== 'photo' ? h('button', { type: 'button', class: 'compact', 'data-test': 'post-edit',
+            onclick: () => go(editHref(p)) }, t('moments.edit')) : null,
           mine ? h('button', { type: 'button', class: 'compact danger', 'data-test': 'post-delete', onclick: remove },
             t('moments.delete')) : null)),
       likers || p.comments.length ? h('div', { class: 'post-reactions' }, likers, comments()) : null]);

@@ -10,11 +10,18 @@ import { settingsPage, fill, loading, failure } from '../settings/ui.js';
 import { moments as state } from '../moments/state.js';
 import { postList } from '../moments/list.js';
 import { fetchPost, myPhone, postCard, who } from '../moments/post.js';
+import { fetchItem } from '../moments/items.js';
 import { profileCard } from '../moments/profile.js';
 import { momentError } from '../moments/errors.js';
 
+import { blogTab } from '../moments/blog.js';
+import { albumsTab } from '../moments/albums.js';
+
 export { compose } from '../moments/composer.js';
 export { profileEdit } from '../moments/profile.js';
+export { article, drafts } from '../moments/blog.js';
+export { write } from '../moments/editor.js';
+export { album, albumNew } from '../moments/albums.js';
 
 /** The header's buttons: write a post, notifications (with the unread count), my space. */
 function toolbar() {
@@ -40,7 +47,7 @@ export function moments(main) {
   const offItem = state.on('feed-item', async (frame) => {
     if (list.cards.has(frame.item_id)) return;
     try {
-      list.prepend(await fetchPost(frame.item_id));
+      list.prepend(await fetchItem({ kind: frame.kind, id: frame.item_id }));
     } catch { /* gone already, or no longer mine to see */ }
   });
   // A like or a comment on a post on screen: show it.
@@ -57,7 +64,15 @@ export async function post(main, ctx) {
   fill(body, loading());
   let card = null;
   try {
-    card = postCard(await fetchPost(id), { onRemoved: () => fill(body, h('p', { class: 'muted' }, t('moments.error_item_not_found'))) });
+    const item = await fetchPost(id).catch(async (e) => {
+      // A notification names an item without its kind: an article is read as one.
+      if (e.status !== 404) throw e;
+      const other = await fetchItem({ kind: 'article', id }).catch(() => { throw e; });
+      go(`#/article/${encodeURIComponent(other.id)}`);
+      return null;
+    });
+    if (!item) return undefined;
+    card = postCard(item, { onRemoved: () => fill(body, h('p', { class: 'muted' }, t('moments.error_item_not_found'))) });
     fill(body, card.el);
   } catch (e) {
     fill(body, h('p', { class: 'muted', 'data-test': 'post-missing' }, momentError(e)));
@@ -107,16 +122,30 @@ export async function space(main, ctx) {
       h('a', { class: 'button primary', href: '#/compose', 'data-test': 'go-compose' }, t('moments.new_post'))]
     : [h('button', { type: 'button', 'data-test': 'space-message', onclick: (e) => startChat(profile.phone, e.currentTarget) },
       t('moments.message'))];
-  const list = postList(`${path}/posts`, { empty: t(mine ? 'moments.space_empty_mine' : 'moments.space_empty'), test: 'space-posts',
-    onFailure: (e) => { if (e.status === 404) notFound(); else fill(box, failure(momentError(e))); } });
+  const tab = ['blog', 'albums'].includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'posts';
+  const failed = (e) => { if (e.status === 404) notFound(); else fill(box, failure(momentError(e))); };
+  const here = `#/space/${encodeURIComponent(profile.phone)}`;
+  const tabs = h('nav', { class: 'space-tabs', 'aria-label': t('moments.space_sections') },
+    [['posts', here, 'moments.space_tab_posts'], ['blog', `${here}?tab=blog`, 'blog.tab'], ['albums', `${here}?tab=albums`, 'albums.tab']]
+      .map(([name, href, key]) => h('a', { href, class: 'space-tab', 'data-test': `space-tab-${name}`,
+        'aria-current': name === tab ? 'page' : null }, t(key))));
+  let section;
+  if (tab === 'blog') section = blogTab(profile.phone, { mine, tag: ctx.query.get('tag'), onFailure: failed });
+  else if (tab === 'albums') section = albumsTab(profile.phone, { mine, onFailure: failed });
+  else {
+    const list = postList(`${path}/posts`, { empty: t(mine ? 'moments.space_empty_mine' : 'moments.space_empty'), test: 'space-posts',
+      onFailure: failed });
+    list.load();
+    const off = state.on('notification', (n) => list.cards.get(n.item_id)?.refresh());
+    section = { el: list.el, destroy: () => { off(); list.destroy(); } };
+  }
   fill(box, h('a', { class: 'button settings-back', href: '#/moments', 'data-test': 'back' },
     h('span', { 'aria-hidden': 'true' }, '‹ '), t('moments.title')),
   profileCard(profile, actions),
-  h('h2', {}, t(mine ? 'moments.my_space' : 'moments.space_posts')),
-  list.el);
-  list.load();
-  const off = state.on('notification', (n) => list.cards.get(n.item_id)?.refresh());
-  return () => { off(); list.destroy(); };
+  tabs,
+  h('h2', { class: 'sr-only' }, t(tab === 'blog' ? 'blog.tab' : tab === 'albums' ? 'albums.tab' : mine ? 'moments.my_space' : 'moments.space_posts')),
+  section.el);
+  return () => section.destroy();
 }
 
 function notificationText(n) {
