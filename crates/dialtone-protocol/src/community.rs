@@ -16,6 +16,12 @@ pub struct Notification {
     pub actor: String,
     /// The item it is about.
     pub item_id: String,
+    /// Its kind: `post`, `article`, `album` or `photo`.
+    #[serde(default)]
+    pub item_kind: String,
+    /// A photo's album.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album_id: Option<String>,
     /// The comment or reply, for those kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_id: Option<String>,

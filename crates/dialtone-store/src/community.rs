@@ -316,8 +316,8 @@ pub trait CommunityRepo: Send + Sync {
     /// Stores new items (an album's photos added at once), all in one transaction.
     async fn create_items(&self, items: &[ItemRecord]) -> StoreResult<()>;
     /// Replaces an item's text, place, link, audience, named people and groups, title,
-    /// body, draft flag, position, cover and tags (its attachments stay), in one
-    /// transaction; whether it was there.
+    /// body, draft flag, position, cover, tags and time (a draft published dates from
+    /// then; its attachments stay), in one transaction; whether it was there.
     async fn update_item(&self, item: &ItemRecord) -> StoreResult<bool>;
     /// Deletes an owner's item with its comments, likes and notifications; whether it
     /// was there.

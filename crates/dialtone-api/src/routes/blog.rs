@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_album))
         .routes(routes!(get_album, edit_album, delete_album))
         .routes(routes!(add_photos))
-        .routes(routes!(edit_photo, delete_photo))
+        .routes(routes!(get_photo, edit_photo, delete_photo))
         .routes(routes!(user_albums))
 }
 
@@ -460,6 +460,22 @@ async fn add_photos(
         .collect();
     let view = state.community.add_photos(&auth.user, &id, photos).await?;
     Ok((StatusCode::CREATED, Json(item_body(view))))
+}
+
+/// A photo with its likes and comments, as the caller may see it (where its album is
+/// seen).
+#[utoipa::path(get, path = "/v1/photos/{id}", tag = "community", params(("id" = String, Path)),
+    responses((status = 200, body = ItemBody), (status = 404, body = ErrorBody)))]
+async fn get_photo(
+    State(state): State<AppState>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<ItemBody>, ApiError> {
+    let view = state
+        .community
+        .item_of_kind(viewer(&auth), &id, ItemKind::Photo)
+        .await?;
+    Ok(Json(item_body(view)))
 }
 
 /// A change of my photo.

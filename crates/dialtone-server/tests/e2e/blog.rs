@@ -130,8 +130,9 @@ async fn articles_are_sanitised_tagged_drafted_and_fed_to_their_audience() {
     assert_eq!(r.code(), "item_not_found", "a draft is its author's alone");
     assert!(ids(&app.get_auth("/v1/feed", &friend).await).contains(&"Inner".to_owned()));
     assert!(!ids(&app.get_auth("/v1/feed", &friend).await).contains(&"Draft".to_owned()));
-    // Publishing.
-    ok(
+    // Publishing: the article dates from then, and is not "edited".
+    app.advance(chrono::Duration::minutes(5));
+    let r = ok(
         &app,
         &owner,
         Method::PATCH,
@@ -139,6 +140,12 @@ async fn articles_are_sanitised_tagged_drafted_and_fed_to_their_audience() {
         Some(json!({ "draft": false })),
     )
     .await;
+    assert!(r.body.get("edited_at").is_none(), "{r:?}");
+    assert_eq!(
+        ids(&app.get_auth(&blog, &friend).await)[0],
+        "Draft",
+        "newest first"
+    );
     assert_eq!(
         app.get_auth(&format!("/v1/articles/{draft}"), &friend)
             .await
@@ -335,6 +342,30 @@ async fn an_albums_photos_are_seen_exactly_where_the_album_is() {
         };
         assert_eq!(r.status, expected, "{r:?}");
     }
+    // A photo on its own, where its album is seen; its notifications say what it is.
+    assert_eq!(
+        app.get_auth(&format!("/v1/photos/{photo}"), &family)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_auth(&format!("/v1/photos/{photo}"), &friend)
+            .await
+            .code(),
+        "item_not_found"
+    );
+    let r = app.get_auth("/v1/notifications", &owner).await;
+    let n = &r.body["notifications"][0];
+    assert_eq!(
+        (
+            n["kind"].as_str(),
+            n["item_kind"].as_str(),
+            n["album_id"].as_str()
+        ),
+        (Some("comment"), Some("photo"), Some(album.as_str())),
+        "{r:?}"
+    );
     // Albums list; the feed has the album, not each photo.
     let list = app
         .get_auth(&format!("/v1/users/{OWNER}/albums"), &family)

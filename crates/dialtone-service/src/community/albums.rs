@@ -100,7 +100,8 @@ impl CommunityService {
         item.text = description;
         item.people = people;
         item.groups = groups;
-        self.publish(owner, &item).await?;
+        // Announced with its first photos: an empty album is nothing to see yet.
+        self.store.community.create_item(&item).await?;
         self.album(Viewer::User(owner), &item.id).await
     }
 
@@ -196,6 +197,9 @@ impl CommunityService {
         if album.cover_id.is_none() {
             album.cover_id = records.first().and_then(|p| p.attachments.first().cloned());
             self.store.community.update_item(&album).await?;
+        }
+        if existing.is_empty() {
+            self.announce_item(owner, &album).await?;
         }
         self.album(Viewer::User(owner), album_id).await
     }

@@ -189,7 +189,12 @@ impl CommunityService {
         if let Some(draft) = edit.draft {
             item.draft = draft;
         }
-        item.edited_at = Some(self.now());
+        if was_draft {
+            // A draft is not edited but written: published, it dates from now.
+            item.created_at = self.now();
+        } else {
+            item.edited_at = Some(self.now());
+        }
         if !self.store.community.update_item(&item).await? {
             return Err(ServiceError::ItemNotFound);
         }

@@ -12,8 +12,8 @@ use dialtone_core::privacy::View;
 use dialtone_core::text::multi_line;
 use dialtone_core::{PhoneNumber, UserId};
 use dialtone_store::{
-    CommentRecord, ItemCursor, ItemRecord, LikeRecord, NotificationKind, NotificationRecord,
-    UserRecord,
+    CommentRecord, ItemCursor, ItemKind, ItemRecord, LikeRecord, NotificationKind,
+    NotificationRecord, UserRecord,
 };
 
 use super::{CommunityService, Viewer};
@@ -45,6 +45,10 @@ pub struct NotificationView {
     pub actor: PhoneNumber,
     /// The comment's text, for comments and replies.
     pub text: Option<String>,
+    /// The kind of the item it is about.
+    pub item_kind: ItemKind,
+    /// A photo's album.
+    pub album_id: Option<String>,
 }
 
 impl NotificationView {
@@ -58,6 +62,8 @@ impl NotificationView {
             kind: self.record.kind.as_str().to_owned(),
             actor: self.actor.to_string(),
             item_id: self.record.item_id.clone(),
+            item_kind: self.item_kind.as_str().to_owned(),
+            album_id: self.album_id.clone(),
             comment_id: self.record.comment_id.clone(),
             text: self.text.clone(),
             created_at: time(self.record.created_at),
@@ -319,6 +325,8 @@ impl CommunityService {
             let view = NotificationView {
                 actor: actor.phone.clone(),
                 text: comment.map(|c| c.text.clone()),
+                item_kind: item.kind,
+                album_id: item.parent_id.clone(),
                 record,
             };
             self.announce(Event::Notification {
@@ -384,11 +392,11 @@ impl CommunityService {
                 items.push(item);
             }
         }
-        let visible_items: std::collections::HashSet<String> = self
+        let visible_items: HashMap<String, ItemRecord> = self
             .seen_items(Viewer::User(user), items)
             .await?
             .into_iter()
-            .map(|s| s.item.id)
+            .map(|s| (s.item.id.clone(), s.item))
             .collect();
         let mut shown = Vec::with_capacity(records.len());
         for record in records {
@@ -398,9 +406,9 @@ impl CommunityService {
             else {
                 continue;
             };
-            if !visible_items.contains(&record.item_id) {
+            let Some(item) = visible_items.get(&record.item_id) else {
                 continue;
-            }
+            };
             let text = match &record.comment_id {
                 Some(id) => self.store.community.comment(id).await?.map(|c| c.text),
                 None => None,
@@ -408,6 +416,8 @@ impl CommunityService {
             shown.push(NotificationView {
                 actor: actor.phone.clone(),
                 text,
+                item_kind: item.kind,
+                album_id: item.parent_id.clone(),
                 record,
             });
         }

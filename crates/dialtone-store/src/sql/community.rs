@@ -466,8 +466,8 @@ where
         let done = sqlx::query(
             "UPDATE community_items SET audience = $1, text = $2, place = $3, link_url = $4, \
              link_title = $5, link_summary = $6, link_image = $7, edited_at = $8, title = $9, \
-             body = $10, body_html = $11, draft = $12, position = $13, cover_id = $14 \
-             WHERE id = $15 AND owner_id = $16",
+             body = $10, body_html = $11, draft = $12, position = $13, cover_id = $14, \
+             created_at = $15 WHERE id = $16 AND owner_id = $17",
         )
         .bind(item.audience.as_str())
         .bind(item.text.as_str())
@@ -483,6 +483,7 @@ where
         .bind(item.draft)
         .bind(item.position)
         .bind(item.cover_id.as_deref())
+        .bind(ms(item.created_at))
         .bind(item.id.as_str())
         .bind(item.owner_id.as_str())
         .execute(&mut *tx)
