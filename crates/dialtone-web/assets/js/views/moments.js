@@ -10,7 +10,7 @@ import { settingsPage, fill, loading, failure } from '../settings/ui.js';
 import { moments as state } from '../moments/state.js';
 import { postList } from '../moments/list.js';
 import { fetchPost, myPhone, postCard, who } from '../moments/post.js';
-import { fetchItem } from '../moments/items.js';
+import { fetchItem, itemHref } from '../moments/items.js';
 import { profileCard } from '../moments/profile.js';
 import { momentError } from '../moments/errors.js';
 
@@ -172,7 +172,7 @@ export function notifications(main) {
     shown.add(n.id);
     return h('li', { 'data-test': 'notification', 'data-kind': n.kind, 'data-unread': String(!n.read), class: n.read ? '' : 'unread' },
       avatar(who(n.actor)),
-      h('a', { class: 'notification-main', href: `#/post/${encodeURIComponent(n.item_id)}` },
+      h('a', { class: 'notification-main', href: itemHref({ id: n.item_id, kind: n.item_kind || 'post', album_id: n.album_id }) },
         h('span', { class: 'notification-what', 'data-test': 'notification-text' }, notificationText(n)),
         n.text ? h('span', { class: 'notification-quote', 'data-test': 'notification-quote' }, n.text) : null,
         h('time', { class: 'muted', datetime: n.created_at, title: fullTime(n.created_at) }, ago(n.created_at))),
