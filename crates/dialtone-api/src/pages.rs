@@ -425,13 +425,7 @@ async fn space(
     Path(raw): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let lang = lang_of(&headers, &query);
-    let cursor = parse_cursor(query.cursor.as_deref())?;
-    let shown = match phone_of(&raw) {
-        Some(phone) => or_missing(listing(&state, &phone, false, cursor).await)?,
-        None => Shown::missing(),
-    };
-    Ok(render(lang, &headers, &format!("/u/{raw}"), shown))
+    list_page(&state, &headers, &raw, &query, false).await
 }
 
 async fn blog(
@@ -440,13 +434,7 @@ async fn blog(
     Path(raw): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let lang = lang_of(&headers, &query);
-    let cursor = parse_cursor(query.cursor.as_deref())?;
-    let shown = match phone_of(&raw) {
-        Some(phone) => or_missing(listing(&state, &phone, true, cursor).await)?,
-        None => Shown::missing(),
-    };
-    Ok(render(lang, &headers, &format!("/u/{raw}/blog"), shown))
+    list_page(&state, &headers, &raw, &query, true).await
 }
 
 async fn post(
@@ -455,17 +443,7 @@ async fn post(
     Path((raw, id)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let lang = lang_of(&headers, &query);
-    let shown = match phone_of(&raw) {
-        Some(phone) => or_missing(single(&state, &phone, &id, ItemKind::Post).await)?,
-        None => Shown::missing(),
-    };
-    Ok(render(
-        lang,
-        &headers,
-        &format!("/u/{raw}/posts/{id}"),
-        shown,
-    ))
+    item_page(&state, &headers, &raw, &id, &query, ItemKind::Post).await
 }
 
 async fn article(
@@ -474,15 +452,54 @@ async fn article(
     Path((raw, id)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let lang = lang_of(&headers, &query);
-    let shown = match phone_of(&raw) {
-        Some(phone) => or_missing(single(&state, &phone, &id, ItemKind::Article).await)?,
+    item_page(&state, &headers, &raw, &id, &query, ItemKind::Article).await
+}
+
+/// A space's posts (`blog`: its articles), a page of them.
+async fn list_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: &str,
+    query: &PageQuery,
+    blog: bool,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(headers, query);
+    let cursor = parse_cursor(query.cursor.as_deref())?;
+    let shown = match phone_of(raw) {
+        Some(phone) => or_missing(listing(state, &phone, blog, cursor).await)?,
         None => Shown::missing(),
+    };
+    let path = if blog {
+        format!("/u/{raw}/blog")
+    } else {
+        format!("/u/{raw}")
+    };
+    Ok(render(lang, headers, &path, shown))
+}
+
+/// One post or article.
+async fn item_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: &str,
+    id: &str,
+    query: &PageQuery,
+    kind: ItemKind,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(headers, query);
+    let shown = match phone_of(raw) {
+        Some(phone) => or_missing(single(state, &phone, id, kind).await)?,
+        None => Shown::missing(),
+    };
+    let section = if kind == ItemKind::Article {
+        "blog"
+    } else {
+        "posts"
     };
     Ok(render(
         lang,
-        &headers,
-        &format!("/u/{raw}/blog/{id}"),
+        headers,
+        &format!("/u/{raw}/{section}/{id}"),
         shown,
     ))
 }

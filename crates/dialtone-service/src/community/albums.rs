@@ -129,12 +129,8 @@ impl CommunityService {
             item.cover_id = Some(cover);
         }
         if let Some(audience) = edit.audience {
-            let (kind, people, groups) = self
-                .read_audience(owner, audience, edit.region.as_deref())
+            self.set_audience(&mut item, owner, audience, edit.region.as_deref())
                 .await?;
-            item.audience = kind;
-            item.people = people;
-            item.groups = groups;
         }
         item.edited_at = Some(self.now());
         if !self.store.community.update_item(&item).await? {

@@ -179,12 +179,8 @@ impl CommunityService {
             images = Some(refs);
         }
         if let Some(audience) = edit.audience {
-            let (kind, people, groups) = self
-                .read_audience(owner, audience, edit.region.as_deref())
+            self.set_audience(&mut item, owner, audience, edit.region.as_deref())
                 .await?;
-            item.audience = kind;
-            item.people = people;
-            item.groups = groups;
         }
         if let Some(draft) = edit.draft {
             item.draft = draft;

@@ -164,6 +164,21 @@ impl CommunityService {
         Ok((input.kind, phones, groups))
     }
 
+    /// Gives an item a new audience, read as [`Self::read_audience`] reads one.
+    pub(crate) async fn set_audience(
+        &self,
+        item: &mut ItemRecord,
+        owner: &UserRecord,
+        audience: AudienceInput,
+        region: Option<&str>,
+    ) -> ServiceResult<()> {
+        let (kind, people, groups) = self.read_audience(owner, audience, region).await?;
+        item.audience = kind;
+        item.people = people;
+        item.groups = groups;
+        Ok(())
+    }
+
     fn text(&self, text: &str) -> ServiceResult<String> {
         let text = multi_line(text);
         let text = text.trim();
@@ -385,12 +400,8 @@ impl CommunityService {
             ));
         }
         if let Some(audience) = edit.audience {
-            let (kind, people, groups) = self
-                .read_audience(owner, audience, edit.region.as_deref())
+            self.set_audience(&mut item, owner, audience, edit.region.as_deref())
                 .await?;
-            item.audience = kind;
-            item.people = people;
-            item.groups = groups;
         }
         item.edited_at = Some(self.now());
         if !self.store.community.update_item(&item).await? {
