@@ -66,6 +66,8 @@ pub struct Running {
     heartbeat: JoinHandle<()>,
     hub: Arc<Hub>,
     writers: Option<WritersStopped>,
+    /// The community, whose live fan-out finishes what was published before the stop.
+    community: Arc<CommunityService>,
 }
 
 impl Running {
@@ -184,7 +186,7 @@ impl Running {
                 social,
                 messaging,
                 attachments,
-                community,
+                community: community.clone(),
                 hub: hub.clone(),
             },
             pages,
@@ -278,12 +280,14 @@ impl Running {
             heartbeat,
             hub,
             writers,
+            community,
         })
     }
 
     /// Stops, gracefully and in this order: no new connections or requests; requests in
     /// flight finish; live connections are told to go (1001) and their tasks end (closing
     /// handshakes, last acks, disconnects recorded), for at most `STOP_BOUND`; the
+    /// community's feed fan-out announces what was published (at most `STOP_BOUND`); the
     /// background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
     /// dropped, the group-commit writers write what was queued and end (at most
     /// `STOP_BOUND` again). What no one waited for is logged.
@@ -296,6 +300,7 @@ impl Running {
             heartbeat,
             hub,
             writers,
+            community,
             ..
         } = self;
         let _ = shutdown.send(true);
@@ -303,6 +308,9 @@ impl Running {
         let served = serve.await;
         if !hub.drain(STOP_BOUND).await {
             tracing::warn!("live connections still closing after {STOP_BOUND:?}; stopping anyway");
+        }
+        if !community.finish(STOP_BOUND).await {
+            tracing::warn!("feed fan-out still busy after {STOP_BOUND:?}; stopping anyway");
         }
         let _ = housekeeping.await;
         let _ = fan_out.await;

@@ -1,9 +1,6 @@
 //! Posts of a personal space: writing them with their audience, reading one, a space and
 //! the feed, each through the one decision of [`CommunityService::seen_items`].
 
-use std::sync::Arc;
-
-use dialtone_bus::Event;
 use dialtone_core::privacy::ItemAudience;
 use dialtone_core::text::{multi_line, one_line};
 use dialtone_core::{PhoneNumber, UserId};
@@ -361,22 +358,16 @@ impl CommunityService {
         Ok(())
     }
 
-    /// The `feed_item` event of an item, to those who follow its owner and may see it.
+    /// The `feed_item` event of an item, to those who follow its owner and may see it:
+    /// decided and sent after the answer, in the order items were published (a post to
+    /// thousands of followers is stored in one row; deciding who hears of it live is the
+    /// fan-out's work, not the poster's wait).
     pub(crate) async fn announce_item(
         &self,
         owner: &UserRecord,
         item: &ItemRecord,
     ) -> ServiceResult<()> {
-        let to = self.followers_who_see(owner, item).await?;
-        self.announce(Event::FeedItem {
-            to,
-            item: Arc::new(dialtone_protocol::FeedItem {
-                item_id: item.id.clone(),
-                kind: item.kind.as_str().to_owned(),
-                owner: owner.phone.to_string(),
-            }),
-        })
-        .await;
+        self.fanout.push(owner.clone(), item.clone()).await;
         Ok(())
     }
 

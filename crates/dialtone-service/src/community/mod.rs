@@ -7,6 +7,7 @@
 
 mod albums;
 mod articles;
+mod fanout;
 mod items;
 mod profiles;
 mod reactions;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use dialtone_bus::{Event, EventBus};
 use dialtone_core::privacy::{Flow, ItemAudience, ItemFacts, View, sees_item, stranger_view};
-use dialtone_core::{Clock, PhoneNumber, UserId};
+use dialtone_core::{Clock, UserId};
 use dialtone_store::{ItemRecord, Store, UserRecord};
 
 pub use albums::{AlbumEdit, NewAlbum, NewPhoto};
@@ -116,6 +117,7 @@ pub struct CommunityService {
     limits: CommunityLimits,
     previews: PreviewSettings,
     limiter: crate::limits::RateLimiter,
+    fanout: fanout::FeedFanout,
 }
 
 /// An item a viewer may see, with its owner and the view the viewer has of them.
@@ -127,13 +129,16 @@ pub(crate) struct Seen {
 impl CommunityService {
     /// Builds the service.
     pub fn new(deps: CommunityDeps) -> Self {
+        let fanout =
+            fanout::FeedFanout::start(deps.store.clone(), deps.social.clone(), deps.bus.clone());
         Self {
-            store: deps.store.clone(),
+            limiter: crate::limits::RateLimiter::new(deps.store.rate_limits.clone()),
+            store: deps.store,
             clock: deps.clock,
             bus: deps.bus,
             social: deps.social,
             attachments: deps.attachments,
-            limiter: crate::limits::RateLimiter::new(deps.store.rate_limits.clone()),
+            fanout,
             limits: deps.limits,
             previews: deps.previews,
         }
@@ -272,58 +277,6 @@ impl CommunityService {
         Ok(seen)
     }
 
-    /// Who, among those following `owner` (their number in a book, not hidden), may see
-    /// `item`: the live feed's audience, decided once where the item was posted.
-    pub(crate) async fn followers_who_see(
-        &self,
-        owner: &UserRecord,
-        item: &ItemRecord,
-    ) -> ServiceResult<Vec<UserId>> {
-        let watchers: Vec<UserId> = self
-            .social
-            .watchers_of(&owner.phone)
-            .await?
-            .into_iter()
-            .filter(|(_, hidden)| !hidden)
-            .map(|(id, _)| id.into())
-            .collect();
-        let users: Vec<UserRecord> = self.users(&watchers).await?.into_values().collect();
-        let views = self
-            .social
-            .audience(owner, &users, Flow::Signal, false)
-            .await?;
-        let named = self.named_numbers(owner, item).await?;
-        let mut to = vec![owner.id.clone()];
-        for user in users {
-            let view = views.get(&user.id).copied().unwrap_or(View::UNREGISTERED);
-            let facts = ItemFacts {
-                own: user.id == owner.id,
-                audience: item.audience,
-                named: named.contains(&user.phone),
-                within_window: true,
-            };
-            if user.id != owner.id && sees_item(view, &facts) {
-                to.push(user.id);
-            }
-        }
-        Ok(to)
-    }
-
-    /// Every number an item names: its people and the members of its groups.
-    async fn named_numbers(
-        &self,
-        owner: &UserRecord,
-        item: &ItemRecord,
-    ) -> ServiceResult<HashSet<PhoneNumber>> {
-        let mut named: HashSet<PhoneNumber> = item.people.iter().cloned().collect();
-        for group in &item.groups {
-            if let Some(g) = self.store.privacy.group(&owner.id, group).await? {
-                named.extend(g.phones);
-            }
-        }
-        Ok(named)
-    }
-
     /// Whether `viewer` may fetch an attachment because the community shows it to them:
     /// in an item they may see, or as the avatar or cover of someone they may see.
     pub async fn shows_attachment(&self, viewer: Viewer<'_>, id: &str) -> ServiceResult<bool> {
@@ -346,6 +299,12 @@ impl CommunityService {
         Ok(people
             .iter()
             .any(|p| views.get(&p.id).is_some_and(|v| v.visible)))
+    }
+
+    /// Waits, at most `bound`, for the live fan-out of the items already published to
+    /// finish (the server's stop); whether it did. Nothing is announced after.
+    pub async fn finish(&self, bound: std::time::Duration) -> bool {
+        self.fanout.finish(bound).await
     }
 
     /// Announces an event; a failure is logged (the change itself is stored).
