@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod accounts;
 mod argon;
 mod catchup;
+mod community;
 mod discovery;
 mod fanout;
 mod idle;
@@ -40,6 +41,9 @@ enum Command {
     /// Catch-up: a device away while messages piled up connects once; time to `ready`, to
     /// the first message and to `caught_up`, messages/s, and a check of order and loss.
     Catchup(catchup::Args),
+    /// The community (issue 14): the feed of a viewer with 500 contacts × 200 posts,
+    /// publishing to 5,000 followers, and requests/s of the public blog page on one core.
+    Community(community::Args),
     /// Discovery of an address book against a large directory of accounts: server time of
     /// `PUT /v1/contacts` and `GET /v1/contacts`.
     Discovery(discovery::Args),
@@ -77,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Accounts(args) => accounts::run(args).await,
         Command::Catchup(args) => catchup::run(args).await,
+        Command::Community(args) => community::run(args).await,
         Command::Discovery(args) => discovery::run(args).await,
         Command::Fanout(args) => fanout::run(args).await,
         Command::Idle(args) => idle::run(args).await,

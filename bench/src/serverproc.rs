@@ -78,6 +78,9 @@ pub struct Node {
     pub pid: u32,
     /// `http://127.0.0.1:PORT`, where it listens.
     pub base: String,
+    /// The database it opened (`sqlite://…` in its data directory by default), for
+    /// benchmarks that seed rows straight into it.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -105,6 +108,18 @@ impl ChildServer {
         nodes: usize,
         nats_url: &str,
     ) -> anyhow::Result<ChildServer> {
+        Self::start_with(bin, database_url, nodes, nats_url, &|_| {}).await
+    }
+
+    /// As [`ChildServer::start`], with `adjust` changing each node's configuration further
+    /// (limits a benchmark needs raised).
+    pub async fn start_with(
+        bin: &Path,
+        database_url: Option<&str>,
+        nodes: usize,
+        nats_url: &str,
+        adjust: &(dyn Fn(&mut Config) + Sync),
+    ) -> anyhow::Result<ChildServer> {
         anyhow::ensure!(
             bin.exists(),
             "server binary {} not found: build it with `cargo build --release -p dialtone` \
@@ -122,7 +137,7 @@ impl ChildServer {
         // Started one after the other; a failure drops (and kills) those already running.
         let mut started = Vec::with_capacity(nodes);
         for _ in 0..nodes {
-            match spawn(bin, &provider, &database, bus.as_ref()).await {
+            match spawn(bin, &provider, &database, bus.as_ref(), adjust).await {
                 Ok(node) => started.push(node),
                 Err(e) => {
                     drop(started);
@@ -215,6 +230,7 @@ async fn spawn(
     provider: &MockProvider,
     database: &Database,
     bus: Option<&Bus>,
+    adjust: &(dyn Fn(&mut Config) + Sync),
 ) -> anyhow::Result<Node> {
     let dir = tempfile::tempdir().context("temporary data directory")?;
     // A free port: bound, read, released (the child binds it a moment later).
@@ -247,6 +263,8 @@ async fn spawn(
     ] {
         lift(windows);
     }
+    adjust(&mut config);
+    let database_url = config.database_url();
     let file = dir.path().join("dialtone.toml");
     let text = toml::to_string(&config).context("writing the configuration as TOML")?;
     std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
@@ -279,6 +297,7 @@ async fn spawn(
                 child,
                 pid,
                 base: format!("http://{addr}"),
+                database_url,
                 _dir: dir,
             });
         }
