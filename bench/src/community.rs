@@ -373,6 +373,16 @@ impl Mix {
     }
 }
 
+/// A UUIDv7 of `unix_ms` in its simple form (32 lowercase hex digits), as the server's
+/// `new_id` makes an item's id at its creation: 48 bits of milliseconds, the version, 74
+/// random bits and the variant.
+fn uuid_v7(unix_ms: i64, mix: &mut Mix) -> String {
+    let (a, b) = (mix.next(), mix.next());
+    let high = ((unix_ms as u64 & 0xFFFF_FFFF_FFFF) << 16) | 0x7000 | (a & 0x0FFF);
+    let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!("{high:016x}{low:016x}")
+}
+
 /// The audience of post `j` of contact `i`, the people and groups it names, and whether
 /// the viewer sees it. 40% public, 30% contacts, 10% chosen by a group of the contact's
 /// (holding the viewer for every third contact), 5% chosen by number (the viewer for every
@@ -387,14 +397,19 @@ fn audience_of(
     match j % 20 {
         0..=7 => ("public", None, None, true),
         8..=13 => ("contacts", None, None, true),
-        14..=15 => ("chosen", None, Some(group.to_owned()), i % 3 == 0),
+        14..=15 => ("chosen", None, Some(group.to_owned()), i.is_multiple_of(3)),
         16 => {
-            let named = if i % 2 == 0 { viewer } else { other };
-            ("chosen", Some(named.to_owned()), None, i % 2 == 0)
+            let named = if i.is_multiple_of(2) { viewer } else { other };
+            ("chosen", Some(named.to_owned()), None, i.is_multiple_of(2))
         }
         _ => {
-            let named = if i % 5 == 0 { viewer } else { other };
-            ("all_except", Some(named.to_owned()), None, i % 5 != 0)
+            let named = if i.is_multiple_of(5) { viewer } else { other };
+            (
+                "all_except",
+                Some(named.to_owned()),
+                None,
+                !i.is_multiple_of(5),
+            )
         }
     }
 }
@@ -422,7 +437,7 @@ async fn feed(args: &Args, server: &ChildServer) -> anyhow::Result<Section> {
     let http = reqwest::Client::new();
     let mut groups = Vec::with_capacity(n);
     for (i, login) in contacts.iter().enumerate() {
-        let members = if i % 3 == 0 {
+        let members = if i.is_multiple_of(3) {
             vec![viewer_phone.clone(), others[2 * i].clone()]
         } else {
             vec![others[2 * i].clone(), others[2 * i + 1].clone()]
@@ -622,12 +637,7 @@ async fn seed_posts(
     for (i, owner) in contacts.iter().enumerate() {
         for j in 0..args.posts_per_contact {
             let created_at = now - 1 - (mix.next() % SEED_SPAN_MS as u64) as i64;
-            let ts = uuid::Timestamp::from_unix(
-                uuid::NoContext,
-                (created_at / 1000) as u64,
-                ((created_at % 1000) * 1_000_000) as u32,
-            );
-            let id = uuid::Uuid::new_v7(ts).simple().to_string();
+            let id = uuid_v7(created_at, &mut mix);
             let (audience, person, group, visible) =
                 audience_of(i, j, viewer, &others[2 * i + 1], &groups[i]);
             let words = 5 + (mix.next() % 40) as usize;
