@@ -79,6 +79,11 @@ pub struct Args {
     /// Publish: measured posts, one at a time (after 10 warm-ups).
     #[arg(long, default_value_t = 200)]
     pub posts: usize,
+    /// Publish: pause between measured posts, in ms (0: back to back). The server now
+    /// answers before the live fan-out; with no pause each post's fan-out work competes
+    /// with the next post for the server's one core.
+    #[arg(long, default_value_t = 0)]
+    pub post_gap_ms: u64,
     /// Publish: followers connected on `/v1/ws` for a second round of posts (0: none).
     #[arg(long, default_value_t = 1_000)]
     pub live: usize,
@@ -762,17 +767,24 @@ async fn publish(args: &Args, server: &ChildServer) -> anyhow::Result<Section> {
     }
     let profile = Profile::start(args, server, "publish")?;
     let cpu = CpuSplit::take(&server.pids());
+    let gap = Duration::from_millis(args.post_gap_ms);
     let mut alone = Latencies::new()?;
     for _ in 0..args.posts {
         alone.record(timed(post()).await?.0);
+        tokio::time::sleep(gap).await;
     }
     let split = serverproc::split_text(cpu, CpuSplit::take(&server.pids()));
     profile.stop().await;
     let alone = alone.summary();
     eprintln!("      POST p50/p90/p99/max {} ms", alone.line());
 
+    let spacing = if args.post_gap_ms > 0 {
+        format!(", {} ms apart", args.post_gap_ms)
+    } else {
+        ", back to back".to_owned()
+    };
     let mut rows = vec![[
-        format!("Publish to all contacts, {n} followers (`POST /v1/posts`)"),
+        format!("Publish to all contacts, {n} followers (`POST /v1/posts`{spacing})"),
         format!(
             "p50 {:.1} / p99 {:.1} ms (max {:.1})",
             alone.p50, alone.p99, alone.max
@@ -788,8 +800,8 @@ async fn publish(args: &Args, server: &ChildServer) -> anyhow::Result<Section> {
         ),
         format!(
             "`POST /v1/posts` `{{text, audience: {{kind: contacts}}}}`, 10 warm-ups then {} \
-             one at a time on one keep-alive connection, send to last byte of the 201. Load \
-             average before: {load}; CPU meanwhile: {split}.",
+             one at a time{spacing} on one keep-alive connection, send to last byte of the \
+             201. Load average before: {load}; CPU meanwhile: {split}.",
             args.posts
         ),
     ];
@@ -834,6 +846,7 @@ async fn publish(args: &Args, server: &ChildServer) -> anyhow::Result<Section> {
         let mut with_live = Latencies::new()?;
         for _ in 0..args.posts {
             with_live.record(timed(post()).await?.0);
+            tokio::time::sleep(gap).await;
         }
         let split = serverproc::split_text(cpu, CpuSplit::take(&server.pids()));
         profile.stop().await;
