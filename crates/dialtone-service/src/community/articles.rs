@@ -83,6 +83,8 @@ fn tags(raw: Vec<String>) -> ServiceResult<Vec<String>> {
             out.push(tag);
         }
     }
+    // A set, kept in order (as the store gives it back).
+    out.sort();
     Ok(out)
 }
 
@@ -152,7 +154,7 @@ impl CommunityService {
         item.draft = new.draft;
         item.attachments = images;
         self.publish(owner, &item).await?;
-        self.item(Viewer::User(owner), &item.id).await
+        self.fresh_view(owner, item).await
     }
 
     /// Changes the author's article; publishing a draft tells its audience.

@@ -345,7 +345,49 @@ impl CommunityService {
         item.link = link;
         item.attachments = post.attachments;
         self.publish(owner, &item).await?;
-        self.item(Viewer::User(owner), &item.id).await
+        self.fresh_view(owner, item).await
+    }
+
+    /// A new item as its owner sees it, from memory: nothing has reacted to it yet, so
+    /// only its pictures and the owner's avatar are read.
+    pub(crate) async fn fresh_view(
+        &self,
+        owner: &UserRecord,
+        item: ItemRecord,
+    ) -> ServiceResult<ItemView> {
+        let media = if item.attachments.is_empty() {
+            Vec::new()
+        } else {
+            let mut found: HashMap<String, AttachmentRecord> = self
+                .store
+                .attachments
+                .get_many(&item.attachments)
+                .await?
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect();
+            item.attachments
+                .iter()
+                .filter_map(|id| found.remove(id))
+                .collect()
+        };
+        let owner_avatar = self
+            .store
+            .community
+            .profile(&owner.id)
+            .await?
+            .and_then(|p| p.avatar_id);
+        Ok(ItemView {
+            item,
+            owner: owner.clone(),
+            own: true,
+            likes: Vec::new(),
+            liked: false,
+            comments: Vec::new(),
+            photos: Vec::new(),
+            media,
+            owner_avatar,
+        })
     }
 
     /// Stores a new item and, unless it is a draft, tells those who follow its owner and

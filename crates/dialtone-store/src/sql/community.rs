@@ -247,11 +247,14 @@ where
             .collect()
     }
 
-    /// (time, id) of the newest `q.limit` items of each of `owners` that `q` asks for.
+    /// (time, id) of the newest `per_owner` items of each of `owners` that `q` asks for,
+    /// from `since` on.
     async fn newest_of(
         &self,
         q: &ItemQuery<'_>,
         owners: &[UserId],
+        per_owner: usize,
+        since: Option<i64>,
     ) -> StoreResult<Vec<(i64, String)>> {
         // Shared parameters first, then one per owner.
         let kinds = placeholders(1, q.kinds.len());
@@ -272,6 +275,10 @@ where
             ));
             next += 2;
         }
+        if since.is_some() {
+            filter.push_str(&format!(" AND created_at >= ${next}"));
+            next += 1;
+        }
         let selects: Vec<String> = (0..owners.len())
             .map(|i| {
                 format!(
@@ -279,7 +286,7 @@ where
                      WHERE owner_id = ${} AND {filter} \
                      ORDER BY created_at DESC, id DESC LIMIT {}) AS o{i}",
                     next + i,
-                    q.limit
+                    per_owner
                 )
             })
             .collect();
@@ -294,6 +301,9 @@ where
         }
         if let Some(c) = q.before {
             query = query.bind(ms(c.created_at)).bind(c.id.as_str());
+        }
+        if let Some(since) = since {
+            query = query.bind(since);
         }
         for owner in owners {
             query = query.bind(owner.as_str());
@@ -529,13 +539,21 @@ where
         if q.owners.is_empty() || q.kinds.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        // The newest `limit` of each owner (an index walk per owner that stops at the
-        // page's end), OWNERS_PER_STATEMENT owners a statement, merged: a feed of
-        // hundreds of contacts reads at most `limit` entries of each, never all of
-        // their items (one statement over every owner sorted every item they have).
+        // Two bounded passes, OWNERS_PER_STATEMENT owners a statement, each an index walk
+        // per owner: first each owner's newest item; the `limit`-th newest of those, T,
+        // bounds the page (the `limit` owners with the newest items have one each at T or
+        // later, so the page's items are all at T or later); then each owner's items from
+        // T on. A feed of hundreds of contacts reads about a page of items, not every
+        // item they have (nor `limit` of each).
+        let mut firsts: Vec<(i64, String)> = Vec::new();
+        for chunk in q.owners.chunks(OWNERS_PER_STATEMENT) {
+            firsts.extend(self.newest_of(q, chunk, 1, None).await?);
+        }
+        firsts.sort_by(|a, b| b.cmp(a));
+        let since = firsts.get(q.limit - 1).map(|(at, _)| *at);
         let mut newest: Vec<(i64, String)> = Vec::new();
         for chunk in q.owners.chunks(OWNERS_PER_STATEMENT) {
-            newest.extend(self.newest_of(q, chunk).await?);
+            newest.extend(self.newest_of(q, chunk, q.limit, since).await?);
         }
         newest.sort_by(|a, b| b.cmp(a));
         newest.truncate(q.limit);
