@@ -202,7 +202,14 @@ fn card(view: &ItemView, href: Option<String>, full: bool) -> Card {
     Card {
         title: item.title.clone(),
         href,
-        html: if full { item.body_html.clone() } else { None },
+        // An article's pictures, for a visitor: the public path (the API's needs a token).
+        html: if full {
+            item.body_html
+                .as_ref()
+                .map(|h| h.replace("src=\"/v1/attachments/", "src=\"/v1/public/attachments/"))
+        } else {
+            None
+        },
         text: item.text.clone(),
         pictures,
         link: item.link.as_ref().map(|l| LinkCard {

@@ -78,12 +78,16 @@ async fn public_pages_show_public_items_to_anyone_with_the_link() {
     )
     .await;
     let inner = r.body["id"].as_str().unwrap().to_owned();
+    let article_pic = upload(&app, &owner, "a.png", png(18, 16)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = ok(
         &app,
         &owner,
         Method::POST,
         "/v1/articles",
-        Some(json!({ "title": "My trip", "markdown": "**bold** <img src=x onerror=alert(1)>", "audience": { "kind": "public" } })),
+        Some(json!({ "title": "My trip", "markdown": format!("**bold** <img src=x onerror=alert(1)>\n\n![view](attachment:{article_pic})"), "audience": { "kind": "public" } })),
     )
     .await;
     let article = r.body["id"].as_str().unwrap().to_owned();
@@ -150,6 +154,11 @@ async fn public_pages_show_public_items_to_anyone_with_the_link() {
     let (status, html, _) = page(&app, &format!("/u/{OWNER}/blog/{article}"), "en").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<strong>bold</strong>"), "{html}");
+    assert!(
+        html.contains(&format!("src=\"/v1/public/attachments/{article_pic}\"")),
+        "the article's picture loads for a visitor: {html}"
+    );
+    assert_eq!(fetch(article_pic.clone()).await, StatusCode::OK);
     assert!(
         !html.contains("onerror=alert") || html.contains("&lt;img"),
         "{html}"
