@@ -239,7 +239,7 @@ impl CommunityService {
         before: Option<ItemCursor>,
         limit: usize,
     ) -> ServiceResult<Page> {
-        let owner = self.visible_user(viewer, phone).await?;
+        let (owner, _) = self.visible_user(viewer, phone).await?;
         let owners = [owner.id];
         let list = Listing {
             owners: &owners,

@@ -218,7 +218,7 @@ impl CommunityService {
         before: Option<ItemCursor>,
         limit: usize,
     ) -> ServiceResult<Page> {
-        let owner = self.visible_user(viewer, phone).await?;
+        let (owner, _) = self.visible_user(viewer, phone).await?;
         let owners = [owner.id];
         let tag = tag.map(|t| t.trim_start_matches('#').to_lowercase());
         let list = Listing {

@@ -348,6 +348,21 @@ impl CommunityService {
         self.fresh_view(owner, item).await
     }
 
+    /// The records of some attachments, by id (none read for none asked).
+    async fn media(&self, ids: &[String]) -> ServiceResult<HashMap<String, AttachmentRecord>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .store
+            .attachments
+            .get_many(ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect())
+    }
+
     /// A new item as its owner sees it, from memory: nothing has reacted to it yet, so
     /// only its pictures and the owner's avatar are read.
     pub(crate) async fn fresh_view(
@@ -355,22 +370,8 @@ impl CommunityService {
         owner: &UserRecord,
         item: ItemRecord,
     ) -> ServiceResult<ItemView> {
-        let media = if item.attachments.is_empty() {
-            Vec::new()
-        } else {
-            let mut found: HashMap<String, AttachmentRecord> = self
-                .store
-                .attachments
-                .get_many(&item.attachments)
-                .await?
-                .into_iter()
-                .map(|a| (a.id.clone(), a))
-                .collect();
-            item.attachments
-                .iter()
-                .filter_map(|id| found.remove(id))
-                .collect()
-        };
+        let found = self.media(&item.attachments).await?;
+        let media = in_order(&item.attachments, &found);
         let owner_avatar = self
             .store
             .community
@@ -523,43 +524,35 @@ impl CommunityService {
             .iter()
             .flat_map(|s| s.item.attachments.iter().cloned())
             .collect();
-        let media: HashMap<String, AttachmentRecord> = self
-            .store
-            .attachments
-            .get_many(&wanted)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
-        let owners: Vec<UserId> = seen.iter().map(|s| s.owner.id.clone()).collect();
-        let avatars = self.store.community.profiles(&owners).await?;
+        let media = self.media(&wanted).await?;
         Ok(seen
             .into_iter()
-            .map(|Seen { mut item, owner }| {
-                let own = viewer.id() == Some(owner.id.as_str());
-                if !own {
-                    item.people.clear();
-                    item.groups.clear();
-                }
-                let (likes, liked, comments) = reactions.take(&item.id);
-                let media = item
-                    .attachments
-                    .iter()
-                    .filter_map(|id| media.get(id).cloned())
-                    .collect();
-                let owner_avatar = avatars.get(&owner.id).and_then(|p| p.avatar_id.clone());
-                ItemView {
-                    media,
-                    owner_avatar,
-                    item,
-                    owner,
-                    own,
-                    likes,
-                    liked,
-                    comments,
-                    photos: Vec::new(),
-                }
-            })
+            .map(
+                |Seen {
+                     mut item,
+                     owner,
+                     avatar,
+                 }| {
+                    let own = viewer.id() == Some(owner.id.as_str());
+                    if !own {
+                        item.people.clear();
+                        item.groups.clear();
+                    }
+                    let (likes, liked, comments) = reactions.take(&item.id);
+                    let media = in_order(&item.attachments, &media);
+                    ItemView {
+                        media,
+                        owner_avatar: avatar,
+                        item,
+                        owner,
+                        own,
+                        likes,
+                        liked,
+                        comments,
+                        photos: Vec::new(),
+                    }
+                },
+            )
             .collect())
     }
 
@@ -632,7 +625,7 @@ impl CommunityService {
         before: Option<ItemCursor>,
         limit: usize,
     ) -> ServiceResult<Page> {
-        let owner = self.visible_user(viewer, phone).await?;
+        let (owner, _) = self.visible_user(viewer, phone).await?;
         let owners = [owner.id];
         let list = Listing {
             owners: &owners,
@@ -670,4 +663,9 @@ impl CommunityService {
         };
         self.page(Viewer::User(viewer), list, before, limit).await
     }
+}
+
+/// An item's attachment records, in the item's order.
+fn in_order(ids: &[String], found: &HashMap<String, AttachmentRecord>) -> Vec<AttachmentRecord> {
+    ids.iter().filter_map(|id| found.get(id).cloned()).collect()
 }

@@ -124,6 +124,8 @@ pub struct CommunityService {
 pub(crate) struct Seen {
     item: ItemRecord,
     owner: UserRecord,
+    /// The owner's avatar, from the profile read for the space window.
+    avatar: Option<String>,
 }
 
 impl CommunityService {
@@ -254,10 +256,8 @@ impl CommunityService {
             if (item.draft || decider.draft) && !own {
                 continue;
             }
-            let window = windows
-                .get(&item.owner_id)
-                .map(|p| p.space_window)
-                .unwrap_or_default();
+            let profile = windows.get(&item.owner_id);
+            let window = profile.map(|p| p.space_window).unwrap_or_default();
             let facts = ItemFacts {
                 own,
                 audience: decider.audience,
@@ -270,6 +270,7 @@ impl CommunityService {
             if sees_item(view, &facts) {
                 seen.push(Seen {
                     owner: owner.clone(),
+                    avatar: profile.and_then(|p| p.avatar_id.clone()),
                     item,
                 });
             }

@@ -108,7 +108,7 @@ fn shows(audience: Audience, view: View, own: bool) -> bool {
 impl CommunityService {
     /// The caller's own profile, with its settings.
     pub async fn my_profile(&self, user: &UserRecord) -> ServiceResult<ProfileView> {
-        self.profile_of(Viewer::User(user), user).await
+        self.profile_of(Viewer::User(user), user, View::SELF).await
     }
 
     /// The profile of the user with `phone` as `viewer` may see it; someone the viewer
@@ -118,17 +118,17 @@ impl CommunityService {
         viewer: Viewer<'_>,
         phone: &PhoneNumber,
     ) -> ServiceResult<ProfileView> {
-        let target = self.visible_user(viewer, phone).await?;
-        self.profile_of(viewer, &target).await
+        let (target, view) = self.visible_user(viewer, phone).await?;
+        self.profile_of(viewer, &target, view).await
     }
 
-    /// The user with `phone`, if `viewer` may see them; else what an unregistered number
-    /// gives.
+    /// The user with `phone` and the view `viewer` has of them, if they may see them;
+    /// else what an unregistered number gives.
     pub(crate) async fn visible_user(
         &self,
         viewer: Viewer<'_>,
         phone: &PhoneNumber,
-    ) -> ServiceResult<UserRecord> {
+    ) -> ServiceResult<(UserRecord, View)> {
         let target = self
             .store
             .accounts
@@ -138,25 +138,19 @@ impl CommunityService {
         let views = self
             .seen_people(viewer, std::slice::from_ref(&target))
             .await?;
-        if views.get(&target.id).is_some_and(|v| v.visible) {
-            Ok(target)
-        } else {
-            Err(ServiceError::UserNotFound)
+        match views.get(&target.id) {
+            Some(view) if view.visible => Ok((target, *view)),
+            _ => Err(ServiceError::UserNotFound),
         }
     }
 
+    /// The profile of `target`, whom `viewer` sees with `view` (already decided).
     async fn profile_of(
         &self,
         viewer: Viewer<'_>,
         target: &UserRecord,
+        view: View,
     ) -> ServiceResult<ProfileView> {
-        let views = self
-            .seen_people(viewer, std::slice::from_ref(target))
-            .await?;
-        let view = views.get(&target.id).copied().unwrap_or(View::UNREGISTERED);
-        if !view.visible {
-            return Err(ServiceError::UserNotFound);
-        }
         let own = viewer.id() == Some(target.id.as_str());
         let record = self
             .store
