@@ -254,6 +254,35 @@ impl Sfu {
         .await?
     }
 
+    /// The privacy policy's word on two members of a room: while `excluded`, nothing of
+    /// `publisher` reaches `subscriber` (no media is forwarded, no track of theirs is
+    /// offered, a track already open stops at once and is made inactive in the next offer)
+    /// and `subscriber`'s keyframe requests never reach `publisher`; `publisher` notices
+    /// nothing and still receives `subscriber`. It is kept per room by name, so it may be set
+    /// before either joins and holds until lifted (`excluded: false`, which offers the
+    /// tracks again and asks for a keyframe); lifting one that was never set does nothing.
+    /// `SfuEvent::Speaking` still names every member: the signalling layer, which decided
+    /// the exclusion, filters what it tells `subscriber`.
+    pub async fn exclude(
+        &self,
+        room: &str,
+        subscriber: &str,
+        publisher: &str,
+        excluded: bool,
+    ) -> Result<(), SfuError> {
+        check_name(room)?;
+        check_name(subscriber)?;
+        check_name(publisher)?;
+        self.ask(|reply| Command::Exclude {
+            room: room.to_owned(),
+            subscriber: subscriber.to_owned(),
+            publisher: publisher.to_owned(),
+            excluded,
+            reply,
+        })
+        .await
+    }
+
     /// The participant leaves: their media stops being forwarded, and the others get an
     /// offer that stops the tracks. Leaving when not in the room does nothing.
     pub async fn leave(&self, room: &str, participant: &str) {

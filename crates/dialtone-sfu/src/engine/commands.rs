@@ -8,7 +8,7 @@ use str0m::{Candidate, Rtc};
 use tokio::sync::oneshot;
 
 use super::peer::Peer;
-use super::{Engine, PeerId, Room, mark};
+use super::{Engine, PeerId, Room, is_excluded, mark};
 use crate::sdp_check::Offer;
 use crate::speaking::Speaking;
 use crate::{Layer, MAX_PARTICIPANTS, MAX_VIDEO_PUBLISHERS, SfuError, SfuStats};
@@ -40,6 +40,13 @@ pub(crate) enum Command {
         publisher: String,
         layer: Layer,
         reply: oneshot::Sender<Result<(), SfuError>>,
+    },
+    Exclude {
+        room: String,
+        subscriber: String,
+        publisher: String,
+        excluded: bool,
+        reply: oneshot::Sender<()>,
     },
     Leave {
         room: String,
@@ -91,6 +98,16 @@ impl Engine {
                 reply,
             } => {
                 let _ = reply.send(self.prefer_layer(&room, &subscriber, &publisher, layer));
+            }
+            Command::Exclude {
+                room,
+                subscriber,
+                publisher,
+                excluded,
+                reply,
+            } => {
+                self.exclude(room, subscriber, publisher, excluded);
+                let _ = reply.send(());
             }
             Command::Leave {
                 room,
@@ -168,8 +185,9 @@ impl Engine {
             let Some(m) = self.peers.get(member) else {
                 continue;
             };
+            let excluded = is_excluded(&self.exclusions, &peer.room, &peer.name, &m.name);
             for t in &m.tracks_in {
-                peer.open_track(m.id, &m.name, t.mid, t.kind);
+                peer.open_track(m.id, &m.name, t.mid, t.kind, excluded);
             }
         }
         members.members.push(id);
@@ -243,7 +261,11 @@ impl Engine {
         {
             t.want = layer;
         }
-        // The switch happens at the wanted layer's next keyframe; ask for one now.
+        // The switch happens at the wanted layer's next keyframe; ask for one now, unless
+        // the publisher is excluded from this subscriber (then it must not hear of them).
+        if is_excluded(&self.exclusions, room, subscriber, publisher) {
+            return Ok(());
+        }
         let Some(p) = self.peers.get_mut(&publ) else {
             return Ok(());
         };
@@ -258,5 +280,36 @@ impl Engine {
         }
         mark(&mut self.dirty, p);
         Ok(())
+    }
+
+    /// Records or lifts an exclusion and applies it to the two, if they are in the room.
+    fn exclude(&mut self, room: String, subscriber: String, publisher: String, excluded: bool) {
+        let sub = self.find(&room, &subscriber);
+        let publ = self.find(&room, &publisher);
+        let pair = (subscriber, publisher);
+        if excluded {
+            self.exclusions.entry(room).or_default().insert(pair);
+        } else if let Some(pairs) = self.exclusions.get_mut(&room) {
+            pairs.remove(&pair);
+            if pairs.is_empty() {
+                self.exclusions.remove(&room);
+            }
+        }
+        let (Some(sub), Some(publ)) = (sub, publ) else {
+            return;
+        };
+        let Some(peer) = self.peers.get_mut(&sub) else {
+            return;
+        };
+        let resumed = peer.set_excluded(publ, excluded);
+        mark(&mut self.dirty, peer);
+        // Open tracks that were never made inactive flow again at once: they need a
+        // keyframe. The others get one when the offer that reactivates them is answered.
+        if let Some(p) = self.peers.get_mut(&publ) {
+            for mid in resumed {
+                p.request_keyframe(mid, None, KeyframeRequestKind::Pli);
+            }
+            mark(&mut self.dirty, p);
+        }
     }
 }

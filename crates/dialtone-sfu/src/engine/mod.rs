@@ -10,7 +10,7 @@
 mod commands;
 mod peer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,9 @@ pub(crate) struct Engine {
     candidate_addr: SocketAddr,
     peers: HashMap<PeerId, Peer>,
     rooms: HashMap<String, Room>,
+    /// Per room, `(subscriber, publisher)` names the privacy policy keeps apart; by name,
+    /// not id, so an exclusion holds whoever joins first and outlives the room's members.
+    exclusions: HashMap<String, HashSet<(String, String)>>,
     by_addr: HashMap<SocketAddr, PeerId>,
     events: mpsc::Sender<SfuEvent>,
     counters: Counters,
@@ -109,6 +112,7 @@ impl Engine {
             candidate_addr,
             peers: HashMap::new(),
             rooms: HashMap::new(),
+            exclusions: HashMap::new(),
             by_addr: HashMap::new(),
             events,
             counters: Counters::default(),
@@ -281,12 +285,17 @@ impl Engine {
         match item {
             Propagated::Media(publisher, data) => self.forward(publisher, &data),
             Propagated::TrackOpen(publisher, mid, kind) => {
-                let Some(name) = self.peers.get(&publisher).map(|p| p.name.clone()) else {
+                let Some((room, name)) = self
+                    .peers
+                    .get(&publisher)
+                    .map(|p| (p.room.clone(), p.name.clone()))
+                else {
                     return;
                 };
                 for id in self.others(publisher) {
                     if let Some(peer) = self.peers.get_mut(&id) {
-                        peer.open_track(publisher, &name, mid, kind);
+                        let excluded = is_excluded(&self.exclusions, &room, &peer.name, &name);
+                        peer.open_track(publisher, &name, mid, kind, excluded);
                         mark(&mut self.dirty, peer);
                     }
                 }
@@ -442,6 +451,18 @@ impl Engine {
         }
         self.queue.clear();
     }
+}
+
+/// Whether the privacy policy keeps `publisher` from `subscriber` in `room`.
+pub(crate) fn is_excluded(
+    exclusions: &HashMap<String, HashSet<(String, String)>>,
+    room: &str,
+    subscriber: &str,
+    publisher: &str,
+) -> bool {
+    exclusions
+        .get(room)
+        .is_some_and(|pairs| pairs.iter().any(|(s, p)| s == subscriber && p == publisher))
 }
 
 /// Queues a participant to be polled once.

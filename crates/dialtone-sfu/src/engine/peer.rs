@@ -52,6 +52,25 @@ pub(crate) struct TrackOut {
     pub want: Layer,
     /// The simulcast layer forwarded now (`None` until the first keyframe of one).
     pub current_rid: Option<Rid>,
+    /// The privacy policy keeps this publisher from this subscriber: nothing is forwarded,
+    /// the track is not offered (or is made inactive once open), and the subscriber's
+    /// keyframe requests are dropped.
+    pub excluded: bool,
+    /// The direction set on the open m-line is inactive (the track was excluded then).
+    inactive: bool,
+    /// Set back to send-only in the offer now pending: ask for a keyframe once answered.
+    reactivating: bool,
+}
+
+impl TrackOut {
+    /// Whether the next offer must change this track.
+    fn needs_offer(&self) -> bool {
+        match self.state {
+            OutState::ToOpen => !self.excluded,
+            OutState::Open(_) => self.gone || self.excluded != self.inactive,
+            OutState::Negotiating(_) | OutState::NegotiatingStop(_) => false,
+        }
+    }
 }
 
 /// What writing a publisher's media to a subscriber asks of the publisher.
@@ -102,8 +121,16 @@ impl Peer {
         }
     }
 
-    /// Adds another member's track to what this participant receives (next offer).
-    pub fn open_track(&mut self, publisher: PeerId, name: &str, source_mid: Mid, kind: MediaKind) {
+    /// Adds another member's track to what this participant receives (next offer, unless
+    /// `excluded`: then it waits, unoffered, until the exclusion is lifted).
+    pub fn open_track(
+        &mut self,
+        publisher: PeerId,
+        name: &str,
+        source_mid: Mid,
+        kind: MediaKind,
+        excluded: bool,
+    ) {
         self.tracks_out.push(TrackOut {
             publisher,
             stream_id: name.to_owned(),
@@ -113,7 +140,34 @@ impl Peer {
             gone: false,
             want: Layer::High,
             current_rid: None,
+            excluded,
+            inactive: false,
+            reactivating: false,
         });
+    }
+
+    /// Excludes a publisher from this subscriber, or lifts that: forwarding stops at once,
+    /// and the next offer makes their open tracks inactive (or send-only again). Returns the
+    /// publisher's video tracks (source mids) that are open and sending again at once, so
+    /// the engine can ask for a keyframe.
+    pub fn set_excluded(&mut self, publisher: PeerId, excluded: bool) -> Vec<Mid> {
+        let mut resumed = Vec::new();
+        for t in self
+            .tracks_out
+            .iter_mut()
+            .filter(|t| t.publisher == publisher)
+        {
+            t.excluded = excluded;
+            if excluded {
+                t.current_rid = None;
+            } else if matches!(t.state, OutState::Open(_))
+                && !t.inactive
+                && t.kind == MediaKind::Video
+            {
+                resumed.push(t.source_mid);
+            }
+        }
+        resumed
     }
 
     /// A publisher left: their tracks stop now and are stopped in the next offer.
@@ -180,10 +234,12 @@ impl Peer {
             }
             Event::MediaData(data) => self.media_in(data, out),
             Event::KeyframeRequest(req) => {
+                // An excluded publisher never hears of this subscriber, keyframe requests
+                // included.
                 let Some(t) = self
                     .tracks_out
                     .iter()
-                    .find(|t| t.state == OutState::Open(req.mid))
+                    .find(|t| t.state == OutState::Open(req.mid) && !t.excluded)
                 else {
                     return;
                 };
@@ -260,6 +316,9 @@ impl Peer {
         let OutState::Open(mid) = track.state else {
             return WriteOutcome::Skipped;
         };
+        if track.excluded || track.inactive {
+            return WriteOutcome::Skipped;
+        }
         if data.rid.is_some() && data.rid != track.current_rid {
             let target = match track.want {
                 Layer::Low => low,
@@ -290,24 +349,22 @@ impl Peer {
         WriteOutcome::Written
     }
 
-    /// Makes an offer when tracks were added or their publishers left, if connected and no
-    /// offer is already waiting for its answer.
+    /// Makes an offer when tracks were added, their publishers left, or an exclusion was set
+    /// or lifted, if connected and no offer is already waiting for its answer.
     fn negotiate(&mut self, out: &mut Vec<Propagated>) {
         if !self.connected || self.pending.is_some() {
             return;
         }
         self.tracks_out
             .retain(|t| !(t.gone && t.state == OutState::ToOpen));
-        let needed = self.tracks_out.iter().any(|t| {
-            t.state == OutState::ToOpen || (t.gone && matches!(t.state, OutState::Open(_)))
-        });
+        let needed = self.tracks_out.iter().any(TrackOut::needs_offer);
         if !needed {
             return;
         }
         let mut change = self.rtc.sdp_api();
         for t in &mut self.tracks_out {
             match t.state {
-                OutState::ToOpen => {
+                OutState::ToOpen if !t.excluded => {
                     let stream_id = Some(t.stream_id.clone());
                     let mid = change.add_media(t.kind, Direction::SendOnly, stream_id, None, None);
                     t.state = OutState::Negotiating(mid);
@@ -315,6 +372,17 @@ impl Peer {
                 OutState::Open(mid) if t.gone => {
                     change.stop_media(mid);
                     t.state = OutState::NegotiatingStop(mid);
+                }
+                OutState::Open(mid) if t.excluded != t.inactive => {
+                    // str0m sets the direction locally now; the answer confirms it.
+                    let direction = if t.excluded {
+                        Direction::Inactive
+                    } else {
+                        t.reactivating = true;
+                        Direction::SendOnly
+                    };
+                    change.set_direction(mid, direction);
+                    t.inactive = t.excluded;
                 }
                 _ => {}
             }
@@ -345,11 +413,14 @@ impl Peer {
         }
         let mut opened = Vec::new();
         for t in &mut self.tracks_out {
+            let reopened = std::mem::take(&mut t.reactivating) && !t.inactive;
             if let OutState::Negotiating(mid) = t.state {
                 t.state = OutState::Open(mid);
-                if t.kind == MediaKind::Video {
-                    opened.push((t.publisher, t.source_mid));
-                }
+            } else if !reopened {
+                continue;
+            }
+            if t.kind == MediaKind::Video && !t.excluded {
+                opened.push((t.publisher, t.source_mid));
             }
         }
         self.tracks_out

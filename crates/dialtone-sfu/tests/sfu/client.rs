@@ -106,6 +106,14 @@ impl Client {
             .unwrap_or_default()
     }
 
+    /// Whether the SFU ever offered a track whose stream id is `publisher`.
+    pub fn offered(&self, publisher: &str) -> bool {
+        self.state
+            .lock()
+            .map(|s| s.streams.values().any(|p| p == publisher))
+            .unwrap_or(false)
+    }
+
     pub fn connected(&self) -> bool {
         self.state.lock().map(|s| s.connected).unwrap_or(false)
     }

@@ -262,3 +262,85 @@ async fn a_room_takes_16_cameras_and_50_members() -> Result<()> {
     sfu.stop().await;
     Ok(())
 }
+
+/// Lets what was already on its way to `client` arrive: `more` frames of `publisher`'s video.
+async fn settle(client: &Client, publisher: &str, more: u64) -> Result<()> {
+    more_video(client, publisher, client.received_from(publisher), more).await
+}
+
+#[tokio::test]
+async fn an_excluded_member_reaches_the_subscriber_no_more_until_the_exclusion_is_lifted()
+-> Result<()> {
+    let h = Harness::start().await?;
+    let alice = h.join("ex1", "alice").await?;
+    let bob = h.join("ex1", "bob").await?;
+    let carol = h.join("ex1", "carol").await?;
+    receives_both(&carol, "bob", 10).await?;
+    receives_both(&carol, "alice", 10).await?;
+
+    h.sfu.exclude("ex1", "carol", "bob", true).await?;
+    settle(&carol, "alice", 25).await?;
+    let frozen = carol.received_from("bob");
+    settle(&carol, "alice", 25).await?;
+    assert_eq!(
+        carol.received_from("bob"),
+        frozen,
+        "carol gets nothing of bob"
+    );
+    // Bob sees an ordinary conference: he still gets carol, and alice still gets him.
+    settle(&bob, "carol", 25).await?;
+    settle(&alice, "bob", 25).await?;
+    let carol_at_bob = bob.received_from("carol");
+    receives_both(&bob, "carol", carol_at_bob.audio_packets + 10).await?;
+    assert_eq!(carol.received_from("bob"), frozen, "still nothing of bob");
+
+    h.sfu.exclude("ex1", "carol", "bob", false).await?;
+    receives_both(
+        &carol,
+        "bob",
+        frozen.audio_packets.max(frozen.video_packets) + 10,
+    )
+    .await
+    .context("lifting the exclusion restores bob")?;
+    h.sfu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exclusion_set_before_the_publisher_joins_holds_from_the_start() -> Result<()> {
+    let h = Harness::start().await?;
+    // Set before the room exists at all.
+    h.sfu.exclude("ex2", "carol", "bob", true).await?;
+    let alice = h.join("ex2", "alice").await?;
+    let carol = h.join("ex2", "carol").await?;
+    let bob = h.join("ex2", "bob").await?;
+    receives_both(&alice, "bob", 10).await?;
+    receives_both(&bob, "carol", 10).await?;
+    settle(&carol, "alice", 25).await?;
+    assert_eq!(carol.received_from("bob"), Received::default());
+    assert!(
+        !carol.offered("bob"),
+        "no track of bob was offered to carol"
+    );
+
+    h.sfu.exclude("ex2", "carol", "bob", false).await?;
+    receives_both(&carol, "bob", 10)
+        .await
+        .context("lifting the exclusion opens bob's tracks")?;
+    h.sfu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exclusion_set_before_the_subscriber_joins_holds_too() -> Result<()> {
+    let h = Harness::start().await?;
+    let bob = h.join("ex3", "bob").await?;
+    h.sfu.exclude("ex3", "carol", "bob", true).await?;
+    let carol = h.join("ex3", "carol").await?;
+    receives_both(&bob, "carol", 10).await?;
+    settle(&bob, "carol", 25).await?;
+    assert_eq!(carol.received_from("bob"), Received::default());
+    assert!(!carol.offered("bob"));
+    h.sfu.stop().await;
+    Ok(())
+}
