@@ -9,12 +9,17 @@
 //! Signalling is the caller's: [`Sfu::join`] takes the browser's offer and gives the answer;
 //! after that the SFU is the only offerer ([`SfuEvent::Offer`], answered with
 //! [`Sfu::answer`]), so there is no glare.
+//!
+//! With the feature `testing`, [`testing::TestPeer`] is a browser stand-in for tests of
+//! this crate and of the layers above it.
 
 mod engine;
 mod error;
 mod sdp_check;
 mod simulcast;
 mod speaking;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};

@@ -7,15 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use dialtone_sfu::testing::TestPeer;
 use dialtone_sfu::{Sfu, SfuConfig, SfuEvent};
-use tokio::sync::{mpsc, oneshot};
-
-use crate::client::{Client, ClientCommand};
+use tokio::sync::mpsc;
 
 /// How long any wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-type Registry = Arc<Mutex<HashMap<String, mpsc::Sender<ClientCommand>>>>;
+type Registry = Arc<Mutex<HashMap<String, TestPeer>>>;
 
 pub struct Harness {
     pub sfu: Sfu,
@@ -43,19 +42,16 @@ impl Harness {
                     sdp,
                 } = &event
                 {
-                    let client = hub_registry
+                    let peer = hub_registry
                         .lock()
                         .ok()
                         .and_then(|r| r.get(&key(room, participant)).cloned());
-                    if let Some(client) = client {
+                    if let Some(peer) = peer {
                         let sfu = hub_sfu.clone();
                         let (room, participant, sdp) =
                             (room.clone(), participant.clone(), sdp.clone());
                         tokio::spawn(async move {
-                            let (reply, answer) = oneshot::channel();
-                            if client.send(ClientCommand::Offer(sdp, reply)).await.is_ok()
-                                && let Ok(Ok(answer)) = answer.await
-                            {
+                            if let Ok(answer) = peer.answer_offer(&sdp).await {
                                 let _ = sfu.answer(&room, &participant, &answer).await;
                             }
                         });
@@ -71,19 +67,18 @@ impl Harness {
         })
     }
 
-    /// A client joins a room and is connected.
-    pub async fn join(&self, room: &str, name: &str) -> Result<Client> {
-        let sfu = self.sfu.clone();
-        let (r, n) = (room.to_owned(), name.to_owned());
-        let client = Client::start(name, move |offer| async move {
-            Ok(sfu.join(&r, &n, &offer).await?)
-        })
-        .await?;
+    /// A test peer joins a room and is connected.
+    pub async fn join(&self, room: &str, name: &str) -> Result<TestPeer> {
+        let (offering, offer) = TestPeer::offer().await?;
+        let answer = self.sfu.join(room, name, &offer).await?;
+        let peer = offering.accept_answer(&answer).await?;
         if let Ok(mut registry) = self.registry.lock() {
-            registry.insert(key(room, name), client.commands());
+            registry.insert(key(room, name), peer.clone());
         }
-        wait_for(|| client.connected()).await.context("connected")?;
-        Ok(client)
+        wait_for(|| peer.connected())
+            .await
+            .with_context(|| format!("{name} connected"))?;
+        Ok(peer)
     }
 
     /// The next event the tests care about that matches, within [`WAIT`].

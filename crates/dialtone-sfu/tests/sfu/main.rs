@@ -1,7 +1,6 @@
 //! The SFU with real peers: str0m `Rtc`s acting as browsers over UDP on 127.0.0.1, joining
 //! through the SFU's API, answering its offers, and counting the media that reaches them.
 
-mod client;
 mod harness;
 
 use std::time::Instant;
@@ -11,30 +10,24 @@ use dialtone_sfu::{Layer, MAX_PARTICIPANTS, MAX_SDP_BYTES, MAX_VIDEO_PUBLISHERS,
 use str0m::media::{Direction, MediaKind};
 use str0m::{Candidate, Rtc};
 
-use client::{Client, Received};
+use dialtone_sfu::testing::{Received, TestPeer};
 use harness::{Harness, wait_for};
 
 /// Waits until `client` has `more` video packets from `publisher` beyond `from`.
-async fn more_video(client: &Client, publisher: &str, from: Received, more: u64) -> Result<()> {
+async fn more_video(client: &TestPeer, publisher: &str, from: Received, more: u64) -> Result<()> {
     wait_for(|| client.received_from(publisher).video_packets >= from.video_packets + more)
         .await
-        .with_context(|| format!("{} gets video from {publisher}", client.name))
+        .with_context(|| format!("video from {publisher}: {:?}", client.received()))
 }
 
 /// Waits until `client` has audio and video from `publisher`.
-async fn receives_both(client: &Client, publisher: &str, packets: u64) -> Result<()> {
+async fn receives_both(client: &TestPeer, publisher: &str, packets: u64) -> Result<()> {
     wait_for(|| {
         let r = client.received_from(publisher);
         r.audio_packets >= packets && r.video_packets >= packets
     })
     .await
-    .with_context(|| {
-        format!(
-            "{} gets audio and video from {publisher}: {:?}",
-            client.name,
-            client.received_from(publisher)
-        )
-    })
+    .with_context(|| format!("audio and video from {publisher}: {:?}", client.received()))
 }
 
 /// An SDP offer as a browser makes it, from a peer that never connects.
@@ -264,7 +257,7 @@ async fn a_room_takes_16_cameras_and_50_members() -> Result<()> {
 }
 
 /// Lets what was already on its way to `client` arrive: `more` frames of `publisher`'s video.
-async fn settle(client: &Client, publisher: &str, more: u64) -> Result<()> {
+async fn settle(client: &TestPeer, publisher: &str, more: u64) -> Result<()> {
     more_video(client, publisher, client.received_from(publisher), more).await
 }
 
@@ -302,6 +295,7 @@ async fn an_excluded_member_reaches_the_subscriber_no_more_until_the_exclusion_i
     )
     .await
     .context("lifting the exclusion restores bob")?;
+    assert!(carol.receiving("bob"));
     h.sfu.stop().await;
     Ok(())
 }
