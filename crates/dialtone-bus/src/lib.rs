@@ -12,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dialtone_protocol::{
     ConversationId, ConversationState, FeedItem, Message, Notification, ServerFrame, UserId,
+    VideoLayer,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -135,11 +136,56 @@ pub enum Event {
         /// The frame.
         frame: Arc<ServerFrame>,
     },
+    /// What a member's device does in a group call, for the node that runs it (its SFU).
+    ConferenceCommand {
+        /// The node that runs the call.
+        node_id: String,
+        /// The call.
+        call_id: String,
+        /// The member.
+        user_id: UserId,
+        /// The member's device (session id).
+        session_id: String,
+        /// What it does.
+        command: ConferenceCommand,
+    },
     /// A device was logged out; its live connections must close.
     SessionRevoked {
         /// The device (session) id.
         session_id: String,
     },
+}
+
+/// What a member's device does in a group call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConferenceCommand {
+    /// Joins with an SDP offer.
+    Join {
+        /// The offer.
+        sdp: String,
+    },
+    /// Answers the server's offer.
+    Answer {
+        /// The answer.
+        sdp: String,
+    },
+    /// Microphone and camera on or off.
+    Media {
+        /// Microphone on.
+        audio: bool,
+        /// Camera on.
+        video: bool,
+    },
+    /// The video layer wanted of a member.
+    Layer {
+        /// The member (E.164).
+        phone: String,
+        /// Which.
+        layer: VideoLayer,
+    },
+    /// Leaves.
+    Leave,
 }
 
 /// The devices of one user that a call frame goes to.

@@ -220,6 +220,71 @@ pub struct CallSignalFrame {
     pub candidate: Option<Candidate>,
 }
 
+/// A client's `call_join`: a member joins a group call with the SDP offer of its peer
+/// connection (audio and video, sendrecv); the server's SFU answers with `call_signal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallJoinFrame {
+    /// The call.
+    pub call_id: String,
+    /// The SDP offer.
+    pub sdp: String,
+}
+
+/// A client's `call_media`: what this device sends in a group call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMediaFrame {
+    /// The call.
+    pub call_id: String,
+    /// Microphone on.
+    pub audio: bool,
+    /// Camera on.
+    pub video: bool,
+}
+
+/// Which simulcast layer of a member's video a device wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoLayer {
+    /// The smallest (a small tile).
+    Low,
+    /// The largest (the default).
+    High,
+}
+
+/// A client's `call_layer`: the layer this device wants of a member's video.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallLayerFrame {
+    /// The call.
+    pub call_id: String,
+    /// The member (E.164).
+    pub phone: String,
+    /// Which layer.
+    pub layer: VideoLayer,
+}
+
+/// One member of a group call as `call_members` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMember {
+    /// The member (E.164).
+    pub phone: String,
+    /// The id of the media streams this device sends, as the others receive them (the
+    /// `id` of the `MediaStream` of its tracks): which tile is whose.
+    pub stream: String,
+    /// Microphone on.
+    pub audio: bool,
+    /// Camera on.
+    pub video: bool,
+}
+
+/// One member heard in a group call, as `call_speaking` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallLevel {
+    /// The member (E.164).
+    pub phone: String,
+    /// Loudness in dBov: 0 the loudest, 127 silence.
+    pub level: u8,
+}
+
 /// Largest SDP a signal may carry.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
 /// Largest candidate line.

@@ -7,7 +7,10 @@ use dialtone_core::presence::PresenceState;
 use dialtone_core::{ConversationId, ConversationKind};
 use serde::{Deserialize, Serialize};
 
-use crate::calls::{Call, CallEndReason, CallIdFrame, CallSignalFrame, CallStartFrame};
+use crate::calls::{
+    Call, CallEndReason, CallIdFrame, CallJoinFrame, CallLayerFrame, CallLevel, CallMediaFrame,
+    CallMember, CallSignalFrame, CallStartFrame,
+};
 use crate::{ErrorCode, Message};
 
 /// Presence of one contact as a viewer may see it.
@@ -160,6 +163,23 @@ pub enum ServerFrame {
     },
     /// The other party's offer, answer or candidate.
     CallSignal(CallSignalFrame),
+    /// Who is in a group call now, with their microphone and camera: to every member of
+    /// the group (those not in it see that a call is going on, and can join).
+    CallMembers {
+        /// The call.
+        call_id: String,
+        /// The group.
+        conversation_id: String,
+        /// Who is in it.
+        members: Vec<CallMember>,
+    },
+    /// Who is speaking in a group call (loudest first; empty: nobody), to its members.
+    CallSpeaking {
+        /// The call.
+        call_id: String,
+        /// Who is heard, and how loud.
+        levels: Vec<CallLevel>,
+    },
     /// The call is over for this device.
     CallEnded {
         /// The call.
@@ -235,8 +255,15 @@ pub enum ClientFrame {
     CallDecline(CallIdFrame),
     /// Ends (or, before an answer, cancels) a call.
     CallHangup(CallIdFrame),
-    /// An offer, answer or candidate for the other party of a call.
+    /// An offer, answer or candidate for the other party of a call (in a group call: the
+    /// answer to the server's offers).
     CallSignal(CallSignalFrame),
+    /// Joins a group call with an SDP offer.
+    CallJoin(CallJoinFrame),
+    /// Microphone and camera on or off in a group call.
+    CallMedia(CallMediaFrame),
+    /// The video layer this device wants of a member in a group call.
+    CallLayer(CallLayerFrame),
 }
 
 /// `ack`.
@@ -341,6 +368,12 @@ impl ClientFrame {
             Some("call_start") => malformed(
                 "a call_start needs client_id, conversation_id and media (voice or video)",
                 client_id,
+            ),
+            Some("call_join") => malformed("a call_join needs call_id and sdp", None),
+            Some("call_media") => malformed("a call_media needs call_id, audio and video", None),
+            Some("call_layer") => malformed(
+                "a call_layer needs call_id, phone and layer (low or high)",
+                None,
             ),
             Some("call_accept" | "call_decline" | "call_hangup") => {
                 malformed("needs a call_id", None)

@@ -615,6 +615,26 @@ impl Hub {
                 }
                 Ok(())
             }
+            Event::ConferenceCommand {
+                node_id,
+                call_id,
+                user_id,
+                session_id,
+                command,
+            } => {
+                if let Some(calls) = self.calls.get() {
+                    calls
+                        .run_conference_command(
+                            node_id,
+                            call_id,
+                            user_id,
+                            session_id,
+                            command.clone(),
+                        )
+                        .await;
+                }
+                Ok(())
+            }
             Event::SessionRevoked { session_id } => {
                 // Revoked on any node: its token stops working here too.
                 self.accounts.session_revoked(session_id);

@@ -178,6 +178,23 @@ impl Running {
             messaging.clone(),
             config.connections,
         ));
+        // The SFU of group calls: a port that cannot be had leaves this node without group
+        // calls (said in the log), not without a server.
+        let sfu = match dialtone_sfu::Sfu::start(dialtone_sfu::SfuConfig {
+            bind: config.calls.sfu_bind,
+            public_ip: config.calls.sfu_public_ip,
+        })
+        .await
+        {
+            Ok(sfu) => {
+                tracing::info!(addr = %sfu.local_addr(), "SFU listening");
+                Some(sfu)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, bind = %config.calls.sfu_bind, "no SFU: group calls are off on this node");
+                None
+            }
+        };
         let calls = Arc::new(CallService::new(CallDeps {
             store: store.clone(),
             social: social.clone(),
@@ -186,7 +203,9 @@ impl Running {
             clock: clock_for_messages.clone(),
             config: config.calls.clone(),
             node_id: hub.node_id().to_owned(),
+            sfu,
         }));
+        calls.listen_to_sfu();
         hub.attach_calls(calls.clone());
         let pages = dialtone_web::router(dialtone_web::WebSettings {
             region: config.region.clone(),

@@ -60,6 +60,8 @@ pub struct CallRecord {
     /// Whether the callee is rung at all (the caller may reach them): a call that may not
     /// reach its callee is only ever seen by its caller.
     pub reaches: bool,
+    /// A group's conference (no callee; run by its node's SFU).
+    pub conference: bool,
     /// The server process that runs its timers.
     pub node_id: String,
     /// When it started.
@@ -100,4 +102,6 @@ pub trait CallRepo: Send + Sync {
     async fn silence_call(&self, id: &str) -> StoreResult<bool>;
     /// The calls of a user (as caller or callee) that are not over, oldest first.
     async fn live_calls(&self, user_id: &str) -> StoreResult<Vec<CallRecord>>;
+    /// The conversation's conference that is not over, if any (the oldest).
+    async fn live_conference(&self, conversation_id: &str) -> StoreResult<Option<CallRecord>>;
 }

@@ -564,6 +564,9 @@ async fn call_frame(
             (None, Some(f.call_id.clone()))
         }
         ClientFrame::CallSignal(f) => (None, Some(f.call_id.clone())),
+        ClientFrame::CallJoin(f) => (None, Some(f.call_id.clone())),
+        ClientFrame::CallMedia(f) => (None, Some(f.call_id.clone())),
+        ClientFrame::CallLayer(f) => (None, Some(f.call_id.clone())),
         _ => (None, None),
     };
     let error = |code: ErrorCode, message: String| ServerFrame::Error {
@@ -595,6 +598,9 @@ async fn call_frame(
         ClientFrame::CallDecline(f) => calls.decline(user, session, &f.call_id).await,
         ClientFrame::CallHangup(f) => calls.hangup(user, session, &f.call_id).await,
         ClientFrame::CallSignal(f) => calls.signal(user, session, f).await,
+        ClientFrame::CallJoin(f) => calls.join(user, session, f).await,
+        ClientFrame::CallMedia(f) => calls.media(user, session, f).await,
+        ClientFrame::CallLayer(f) => calls.layer(user, session, f).await,
         _ => Ok(()),
     };
     done.err().map(|e| {

@@ -59,6 +59,7 @@ impl TestApp {
             data_dir: dir.path().join("data"),
             ..Config::default()
         };
+        config.calls.sfu_bind = "127.0.0.1:0".parse().unwrap();
         adjust(&mut config);
         Self::start(config, dir).await
     }
@@ -75,6 +76,7 @@ impl TestApp {
             ..Config::default()
         };
         config.database.url = Some(url);
+        config.calls.sfu_bind = "127.0.0.1:0".parse().unwrap();
         Some(Self::start(config, dir).await)
     }
 
@@ -115,6 +117,7 @@ impl TestApp {
             config.bus.url = Some(nats.clone());
             config.bus.subject = subject.clone();
             config.secrets.key = Some(key.clone());
+            config.calls.sfu_bind = "127.0.0.1:0".parse().unwrap();
             apps.push(Self::start(config, dir).await);
         }
         Some(apps)

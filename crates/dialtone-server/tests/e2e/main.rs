@@ -12,6 +12,7 @@ mod broken_input;
 mod calls;
 mod community;
 mod community_matrix;
+mod conference;
 mod delivery;
 mod group_changes;
 mod harness;

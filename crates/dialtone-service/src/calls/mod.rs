@@ -16,6 +16,7 @@
 //! no connected device (`call_started`, then `no_answer`): nothing rings, it never makes
 //! the callee busy, and its record is withheld from the callee.
 
+mod conference;
 mod ice;
 
 use std::collections::HashMap;
@@ -23,12 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dialtone_bus::{CallTarget, Event, EventBus};
+use dialtone_bus::{CallTarget, ConferenceCommand, Event, EventBus};
 use dialtone_core::privacy::Flow;
 use dialtone_core::{Clock, ConversationId, ConversationKind, UserId};
 use dialtone_protocol::{
-    Call, CallEndReason, CallMedia, CallSignalFrame, CallStartFrame, CallSummary, IceServers,
-    ServerFrame,
+    Call, CallEndReason, CallJoinFrame, CallLayerFrame, CallMedia, CallMediaFrame, CallSignalFrame,
+    CallStartFrame, CallSummary, IceServers, ServerFrame,
 };
 use dialtone_store::{CallRecord, CallState, Store, UserRecord};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,11 @@ pub struct CallsConfig {
     pub turn_secret: Option<String>,
     /// Lifetime of the TURN credentials given out, in seconds.
     pub turn_ttl_secs: u64,
+    /// The SFU's one UDP socket (group calls' media), e.g. `0.0.0.0:3479`.
+    pub sfu_bind: std::net::SocketAddr,
+    /// The address clients reach the SFU at (its ICE candidate); unset: the bound
+    /// address, or 127.0.0.1 when bound to every interface.
+    pub sfu_public_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for CallsConfig {
@@ -75,6 +81,8 @@ impl Default for CallsConfig {
             turn_urls: Vec::new(),
             turn_secret: None,
             turn_ttl_secs: 3600,
+            sfu_bind: std::net::SocketAddr::from(([0, 0, 0, 0], 3479)),
+            sfu_public_ip: None,
         }
     }
 }
@@ -95,6 +103,8 @@ pub struct CallDeps {
     pub config: CallsConfig,
     /// This process's id among the nodes (the hub's).
     pub node_id: String,
+    /// This node's SFU, for group calls (none: group calls are refused).
+    pub sfu: Option<dialtone_sfu::Sfu>,
 }
 
 /// Calls.
@@ -105,6 +115,8 @@ pub struct CallService {
     stopping: CancellationToken,
     /// Live connections on this node per device (session id).
     devices: Mutex<HashMap<String, usize>>,
+    /// The conferences this node runs, by call id.
+    rooms: Mutex<HashMap<String, conference::Room>>,
 }
 
 impl CallService {
@@ -115,7 +127,28 @@ impl CallService {
             timers: TaskTracker::new(),
             stopping: CancellationToken::new(),
             devices: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Starts taking this node's SFU events (offers to pass on, who speaks, devices
+    /// gone), until the service stops.
+    pub fn listen_to_sfu(self: &Arc<Self>) {
+        let Some(mut events) = self.deps.sfu.as_ref().and_then(|sfu| sfu.events()) else {
+            return;
+        };
+        let this = self.clone();
+        self.timers.spawn(async move {
+            loop {
+                tokio::select! {
+                    () = this.stopping.cancelled() => break,
+                    event = events.recv() => match event {
+                        Some(event) => this.sfu_event(event).await,
+                        None => break,
+                    },
+                }
+            }
+        });
     }
 
     /// Ends the timers (server stop). Calls that were ringing stay so in the store and are
@@ -124,6 +157,9 @@ impl CallService {
         self.stopping.cancel();
         self.timers.close();
         self.timers.wait().await;
+        if let Some(sfu) = &self.deps.sfu {
+            sfu.stop().await;
+        }
     }
 
     /// The ICE servers `user` may use now.
@@ -159,9 +195,15 @@ impl CallService {
         let roster = messaging.roster(user, &conversation_id).await?;
         let conversation = messaging.conversation_record(&conversation_id).await?;
         if conversation.kind == ConversationKind::Group {
-            return Err(ServiceError::InvalidInput(
-                "calls are one-to-one, in a direct conversation".into(),
-            ));
+            return self
+                .start_conference(
+                    user,
+                    session,
+                    &conversation_id,
+                    frame.media,
+                    &roster.members,
+                )
+                .await;
         }
         let callee = roster
             .members
@@ -181,6 +223,7 @@ impl CallService {
             media: frame.media.as_str().to_owned(),
             state: CallState::Ringing,
             reaches,
+            conference: false,
             node_id: self.deps.node_id.clone(),
             started_at: now,
             answered_at: None,
@@ -256,7 +299,8 @@ impl CallService {
             .await?
             .iter()
             .any(|c| {
-                (c.caller_id == user_id || c.reaches)
+                !c.conference
+                    && (c.caller_id == user_id || c.reaches)
                     && (c.state == CallState::Active || c.started_at > stale)
             }))
     }
@@ -362,6 +406,11 @@ impl CallService {
         session: &str,
         call_id: &str,
     ) -> ServiceResult<()> {
+        if let Some(call) = self.conference(call_id).await? {
+            return self
+                .conference_command(user, session, &call, ConferenceCommand::Leave)
+                .await;
+        }
         let (call, _, _) = self.party(user, call_id).await?;
         let reason = match call.state {
             CallState::Ringing if call.caller_session == session => CallEndReason::Cancelled,
@@ -386,6 +435,22 @@ impl CallService {
         frame
             .check()
             .map_err(|why| ServiceError::InvalidInput(why.to_owned()))?;
+        if let Some(call) = self.conference(&frame.call_id).await? {
+            let command = match (frame.kind, frame.sdp) {
+                (dialtone_protocol::SignalKind::Answer, Some(sdp)) => {
+                    ConferenceCommand::Answer { sdp }
+                }
+                // The SFU is reached at the address of its answer: the device's
+                // candidates are not needed.
+                (dialtone_protocol::SignalKind::Candidate, _) => return Ok(()),
+                _ => {
+                    return Err(ServiceError::InvalidInput(
+                        "in a group call the server makes the offers: join with call_join".into(),
+                    ));
+                }
+            };
+            return self.conference_command(user, session, &call, command).await;
+        }
         let (call, caller, callee) = self.party(user, &frame.call_id).await?;
         if call.state != CallState::Active || !is_device_of(&call, session) {
             return Err(ServiceError::CallNotFound);
@@ -399,13 +464,95 @@ impl CallService {
         Ok(())
     }
 
+    /// The conference `call_id`, if it is one and is going on.
+    async fn conference(&self, call_id: &str) -> ServiceResult<Option<CallRecord>> {
+        if call_id.len() > MAX_CLIENT_ID_CHARS {
+            return Ok(None);
+        }
+        Ok(self
+            .deps
+            .store
+            .calls
+            .call(call_id)
+            .await?
+            .filter(|c| c.conference && c.state != CallState::Ended))
+    }
+
+    /// A member's device joins a group call with its SDP offer; the SFU's answer comes
+    /// as `call_signal`.
+    pub async fn join(
+        &self,
+        user: &UserRecord,
+        session: &str,
+        frame: CallJoinFrame,
+    ) -> ServiceResult<()> {
+        let probe = CallSignalFrame {
+            call_id: frame.call_id.clone(),
+            kind: dialtone_protocol::SignalKind::Offer,
+            sdp: Some(frame.sdp),
+            candidate: None,
+        };
+        probe
+            .check()
+            .map_err(|why| ServiceError::InvalidInput(why.to_owned()))?;
+        let call = self
+            .conference(&frame.call_id)
+            .await?
+            .ok_or(ServiceError::CallNotFound)?;
+        let sdp = probe.sdp.unwrap_or_default();
+        self.conference_command(user, session, &call, ConferenceCommand::Join { sdp })
+            .await
+    }
+
+    /// Microphone and camera of a device in a group call.
+    pub async fn media(
+        &self,
+        user: &UserRecord,
+        session: &str,
+        frame: CallMediaFrame,
+    ) -> ServiceResult<()> {
+        let call = self
+            .conference(&frame.call_id)
+            .await?
+            .ok_or(ServiceError::CallNotFound)?;
+        let command = ConferenceCommand::Media {
+            audio: frame.audio,
+            video: frame.video,
+        };
+        self.conference_command(user, session, &call, command).await
+    }
+
+    /// The video layer a device wants of a member in a group call.
+    pub async fn layer(
+        &self,
+        user: &UserRecord,
+        session: &str,
+        frame: CallLayerFrame,
+    ) -> ServiceResult<()> {
+        let call = self
+            .conference(&frame.call_id)
+            .await?
+            .ok_or(ServiceError::CallNotFound)?;
+        if frame.phone.len() > 32 {
+            return Err(ServiceError::InvalidInput(
+                "phone is an E.164 number".into(),
+            ));
+        }
+        let command = ConferenceCommand::Layer {
+            phone: frame.phone,
+            layer: frame.layer,
+        };
+        self.conference_command(user, session, &call, command).await
+    }
+
     /// The `call` frames of the calls ringing for `user` now: a device that connects while
     /// a call rings rings too.
     pub async fn ringing_for(&self, user: &UserRecord) -> ServiceResult<Vec<ServerFrame>> {
         let now = self.now();
         let mut frames = Vec::new();
         for call in self.deps.store.calls.live_calls(&user.id).await? {
-            if call.callee_id != *user.id
+            if call.conference
+                || call.callee_id != *user.id
                 || call.state != CallState::Ringing
                 || !call.reaches
                 || call.started_at + self.ring_timeout() < now
@@ -426,8 +573,12 @@ impl CallService {
     /// callee stops ringing (its caller goes on calling, as if nobody were there); a taken
     /// call where either side no longer lets the other reach them ends (`hung_up`).
     pub async fn recheck(&self, user_id: &UserId) -> ServiceResult<()> {
+        self.recheck_conferences(user_id).await;
         let calls = self.deps.store.calls.live_calls(user_id).await?;
-        for call in calls.into_iter().filter(|c| c.node_id == self.deps.node_id) {
+        for call in calls
+            .into_iter()
+            .filter(|c| c.node_id == self.deps.node_id && !c.conference)
+        {
             let (caller, callee) = self.parties(&call).await?;
             match call.state {
                 CallState::Ringing if call.reaches => {
@@ -506,7 +657,7 @@ impl CallService {
                 return;
             }
         };
-        for call in calls {
+        for call in calls.into_iter().filter(|c| !c.conference) {
             let reason = match call.state {
                 CallState::Ringing if call.caller_session == session => CallEndReason::Cancelled,
                 CallState::Active if is_device_of(&call, session) => CallEndReason::HungUp,

@@ -1,4 +1,6 @@
 -- Calls. A call moves ringing -> active -> ended, each move one conditional UPDATE.
+-- A conference (a group's call) is active from its start, has no callee (''), and is
+-- run by the node it started on (its SFU).
 -- `reaches` is false for a call its callee never hears of (the caller may not reach
 -- them): it rings nowhere and never makes the callee busy.
 CREATE TABLE calls (
@@ -11,6 +13,7 @@ CREATE TABLE calls (
     media           TEXT NOT NULL,
     state           TEXT NOT NULL,
     reaches         BOOLEAN NOT NULL,
+    conference      BOOLEAN NOT NULL DEFAULT FALSE,
     node_id         TEXT NOT NULL,
     started_at      BIGINT NOT NULL,
     answered_at     BIGINT,
@@ -19,3 +22,4 @@ CREATE TABLE calls (
 );
 CREATE INDEX calls_live_by_caller ON calls (caller_id) WHERE state <> 'ended';
 CREATE INDEX calls_live_by_callee ON calls (callee_id) WHERE state <> 'ended';
+CREATE INDEX calls_live_by_conversation ON calls (conversation_id) WHERE state <> 'ended';

@@ -8,8 +8,8 @@ use super::{Dialect, SqlDb, ms, time};
 use crate::{CallRecord, CallRepo, CallState, StoreError, StoreResult};
 
 const COLUMNS: &str = "id, conversation_id, caller_id, caller_session, callee_id, \
-     callee_session, media, state, reaches, node_id, started_at, answered_at, ended_at, \
-     end_reason";
+     callee_session, media, state, reaches, conference, node_id, started_at, answered_at, \
+     ended_at, end_reason";
 
 #[derive(sqlx::FromRow)]
 struct CallRow {
@@ -22,6 +22,7 @@ struct CallRow {
     media: String,
     state: String,
     reaches: bool,
+    conference: bool,
     node_id: String,
     started_at: i64,
     answered_at: Option<i64>,
@@ -45,6 +46,7 @@ impl CallRow {
             callee_session: self.callee_session,
             media: self.media,
             reaches: self.reaches,
+            conference: self.conference,
             node_id: self.node_id,
             end_reason: self.end_reason,
         })
@@ -71,7 +73,7 @@ where
     async fn create_call(&self, c: &CallRecord) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO calls ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(c.id.as_str())
         .bind(c.conversation_id.as_str())
@@ -82,6 +84,7 @@ where
         .bind(c.media.as_str())
         .bind(c.state.as_str())
         .bind(c.reaches)
+        .bind(c.conference)
         .bind(c.node_id.as_str())
         .bind(ms(c.started_at))
         .bind(c.answered_at.map(ms))
@@ -168,6 +171,19 @@ where
         .execute(&self.pool)
         .await?;
         Ok(D::rows_affected(&done) == 1)
+    }
+
+    async fn live_conference(&self, conversation_id: &str) -> StoreResult<Option<CallRecord>> {
+        sqlx::query_as::<_, CallRow>(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE conversation_id = $1 AND conference = $2 \
+             AND state <> 'ended' ORDER BY started_at, id LIMIT 1"
+        ))
+        .bind(conversation_id)
+        .bind(true)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(CallRow::into_record)
+        .transpose()
     }
 
     async fn live_calls(&self, user_id: &str) -> StoreResult<Vec<CallRecord>> {

@@ -18,6 +18,7 @@ fn call(id: &str, reaches: bool, at: chrono::DateTime<chrono::Utc>) -> CallRecor
         media: "video".into(),
         state: CallState::Ringing,
         reaches,
+        conference: false,
         node_id: "n1".into(),
         started_at: at,
         answered_at: None,
@@ -110,6 +111,16 @@ async fn calls(store: Store) {
             .collect::<Vec<_>>(),
         vec!["k2", "k3"]
     );
+    // A group's conference: found by its conversation while it is not over.
+    assert_eq!(repo.live_conference("c1").await.unwrap(), None);
+    let mut conference = call("k4", true, t0 + Duration::milliseconds(2));
+    conference.conference = true;
+    conference.callee_id = String::new();
+    conference.state = CallState::Active;
+    repo.create_call(&conference).await.unwrap();
+    assert_eq!(repo.live_conference("c1").await.unwrap(), Some(conference));
+    repo.end_call("k4", "hung_up", end).await.unwrap().unwrap();
+    assert_eq!(repo.live_conference("c1").await.unwrap(), None);
     // A ringing call ends without an answer.
     let before = repo
         .end_call("k3", "no_answer", end)

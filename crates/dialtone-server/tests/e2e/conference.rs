@@ -1,0 +1,431 @@
+//! Group calls through the server's SFU, with str0m peers standing in for browsers over
+//! real UDP on 127.0.0.1: three members join with their offers, answer the server's
+//! offers, and each receives the other two's audio and video; whoever blocks a member
+//! receives nothing of them (and hears nothing of their speaking) while the others do; a
+//! leaver stops being forwarded; a muted member's audio stops; the last one out ends the
+//! call for the whole group, with its record.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use dialtone_sfu::testing::TestPeer;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, Ws, WsEvent};
+
+const ALICE: &str = "+8613800138000";
+const BOB: &str = "+8613800138001";
+const CAROL: &str = "+8613800138002";
+
+/// A member's device in the call: its socket, its peer once joined, and what it heard.
+struct Member {
+    phone: &'static str,
+    ws: Ws,
+    peer: Option<TestPeer>,
+    /// The last `call_members` seen: stream id → phone.
+    streams: HashMap<String, String>,
+    ended: Option<Value>,
+    records: Vec<Value>,
+    speaking: Vec<Value>,
+    /// Hung up.
+    left: bool,
+}
+
+impl Member {
+    /// Reads what has come, answering the server's offers, for at most `wait`.
+    async fn pump(&mut self, call_id: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            let Ok(event) = tokio::time::timeout(Duration::from_millis(20), self.ws.next()).await
+            else {
+                continue;
+            };
+            let WsEvent::Frame(f) = event else {
+                panic!("{} closed", self.phone);
+            };
+            match f["type"].as_str() {
+                Some("call_signal") if f["kind"] == "offer" => {
+                    let peer = self.peer.as_ref().expect("an offer before joining");
+                    let answer = match peer.answer_offer(f["sdp"].as_str().unwrap()).await {
+                        Ok(answer) => answer,
+                        // An offer made before this device left, read after.
+                        Err(_) if self.left => continue,
+                        Err(e) => panic!("{}: {e:?}", self.phone),
+                    };
+                    send(&mut self.ws, json!({ "type": "call_signal", "call_id": call_id, "kind": "answer", "sdp": answer })).await;
+                }
+                Some("call_members") => {
+                    self.streams = f["members"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| {
+                            (
+                                m["stream"].as_str().unwrap().to_owned(),
+                                m["phone"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect();
+                }
+                Some("call_ended") => self.ended = Some(f),
+                Some("call_speaking") => self.speaking.push(f),
+                Some("message") if f["message"]["kind"] == "call" => {
+                    self.records.push(f["message"]["call"].clone());
+                }
+                Some("error") => panic!("{}: {f}", self.phone),
+                _ => {}
+            }
+        }
+    }
+
+    /// Joins: the offer, the SFU's answer (answering any offer that comes first is not
+    /// expected: the server offers only once the device is connected).
+    async fn join(&mut self, call_id: &str) {
+        let (offering, offer) = TestPeer::offer().await.unwrap();
+        send(
+            &mut self.ws,
+            json!({ "type": "call_join", "call_id": call_id, "sdp": offer }),
+        )
+        .await;
+        let answer = loop {
+            let f = self.ws.frame().await;
+            match f["type"].as_str() {
+                Some("call_signal") => {
+                    assert_eq!(f["kind"], "answer", "{f}");
+                    break f["sdp"].as_str().unwrap().to_owned();
+                }
+                Some("error") => panic!("{}: {f}", self.phone),
+                Some("call_members") => {
+                    self.streams = f["members"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| {
+                            (
+                                m["stream"].as_str().unwrap().to_owned(),
+                                m["phone"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect();
+                }
+                _ => {}
+            }
+        };
+        self.peer = Some(offering.accept_answer(&answer).await.unwrap());
+    }
+
+    /// What this device received from the member `phone` (audio, video packets).
+    fn from(&self, phone: &str) -> (u64, u64) {
+        let Some(peer) = &self.peer else {
+            return (0, 0);
+        };
+        peer.received()
+            .iter()
+            .filter(|(stream, _)| self.streams.get(*stream).map(String::as_str) == Some(phone))
+            .fold((0, 0), |(a, v), (_, r)| {
+                (a + r.audio_packets, v + r.video_packets)
+            })
+    }
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send_text(&v.to_string()).await;
+}
+
+/// Everyone reads for `wait`.
+async fn pump_all(members: &mut [Member], call_id: &str, wait: Duration) {
+    let slice = Duration::from_millis(100);
+    let until = Instant::now() + wait;
+    while Instant::now() < until {
+        for m in members.iter_mut() {
+            m.pump(call_id, slice).await;
+        }
+    }
+}
+
+/// Reads until `done` holds for everyone, or fails after 15 s saying what.
+async fn until(members: &mut [Member], call_id: &str, what: &str, done: impl Fn(&Member) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if members.iter().all(&done) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not within 15 s: {what}");
+        pump_all(members, call_id, Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
+    let app = TestApp::spawn().await;
+    let phones = [ALICE, BOB, CAROL];
+    let mut tokens = Vec::new();
+    for phone in phones {
+        tokens.push(app.code_login(phone, "d").await);
+    }
+    for (token, me) in tokens.iter().zip(phones) {
+        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
+        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&tokens[0]),
+            Some(json!({ "kind": "group", "name": "three", "members": [BOB, CAROL] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let mut members = Vec::new();
+    for (token, phone) in tokens.iter().zip(phones) {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        });
+    }
+    // Alice starts the group's call; Bob and Carol ring.
+    send(&mut members[0].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "video" })).await;
+    let started = loop {
+        let f = members[0].ws.frame().await;
+        if f["type"] == "call_started" {
+            break f;
+        }
+    };
+    let call = &started["call"];
+    assert_eq!(
+        (call["group"].as_bool(), call["callee"].is_null()),
+        (Some(true), true),
+        "{call}"
+    );
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    for m in &mut members[1..] {
+        let f = loop {
+            let f = m.ws.frame().await;
+            if f["type"] != "presence" {
+                break f;
+            }
+        };
+        assert_eq!(
+            (f["type"].as_str(), f["call"]["id"].as_str()),
+            (Some("call"), Some(call_id.as_str())),
+            "{f}"
+        );
+    }
+    // Starting again gives the call going on.
+    send(&mut members[1].ws, json!({ "type": "call_start", "client_id": "k2", "conversation_id": group, "media": "voice" })).await;
+    let again = members[1].ws.frame().await;
+    assert_eq!(
+        (again["type"].as_str(), again["call"]["id"].as_str()),
+        (Some("call_started"), Some(call_id.as_str())),
+        "{again}"
+    );
+
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    // Everyone receives the two others' audio and video.
+    until(&mut members, &call_id, "everyone receives everyone", |m| {
+        phones.iter().filter(|p| **p != m.phone).all(|p| {
+            let (a, v) = m.from(p);
+            a > 10 && v > 10
+        })
+    })
+    .await;
+    for m in &members {
+        assert_eq!(m.streams.len(), 3, "{}: {:?}", m.phone, m.streams);
+    }
+
+    // Carol blocks Bob: she stops receiving him, Alice still does, and Bob still receives
+    // Carol (he is kept from nothing).
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/v1/blocklist/{BOB}"),
+            Some(&tokens[2]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    pump_all(&mut members, &call_id, Duration::from_millis(700)).await;
+    let carol_had = members[2].from(BOB);
+    let alice_had = members[0].from(BOB);
+    let bob_had = members[1].from(CAROL);
+    pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
+    assert_eq!(
+        members[2].from(BOB),
+        carol_had,
+        "nothing of Bob reaches Carol"
+    );
+    assert!(
+        members[0].from(BOB).1 > alice_had.1 + 20,
+        "Alice still receives Bob"
+    );
+    assert!(
+        members[1].from(CAROL).1 > bob_had.1 + 20,
+        "Bob still receives Carol"
+    );
+    assert!(members[2].from(ALICE).1 > 0);
+
+    // Bob mutes his microphone: his audio stops reaching Alice, his video goes on.
+    send(
+        &mut members[1].ws,
+        json!({ "type": "call_media", "call_id": call_id, "audio": false, "video": true }),
+    )
+    .await;
+    pump_all(&mut members, &call_id, Duration::from_millis(700)).await;
+    let (audio, video) = members[0].from(BOB);
+    pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
+    let (audio_after, video_after) = members[0].from(BOB);
+    assert_eq!(audio_after, audio, "a muted member's audio stops");
+    assert!(video_after > video + 20, "his video goes on");
+
+    // Alice leaves: the other two stop receiving her.
+    send(
+        &mut members[0].ws,
+        json!({ "type": "call_hangup", "call_id": call_id }),
+    )
+    .await;
+    until(&mut members, &call_id, "Alice is out of the list", |m| {
+        m.streams.values().all(|p| p != ALICE)
+    })
+    .await;
+    pump_all(&mut members, &call_id, Duration::from_millis(500)).await;
+    let had = (members[1].from(ALICE), members[2].from(ALICE));
+    pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
+    assert_eq!(
+        (members[1].from(ALICE), members[2].from(ALICE)),
+        had,
+        "a leaver is not forwarded"
+    );
+
+    // The last two leave: the call is over for the whole group, with its record.
+    for i in [1, 2] {
+        members[i].left = true;
+        send(
+            &mut members[i].ws,
+            json!({ "type": "call_hangup", "call_id": call_id }),
+        )
+        .await;
+    }
+    until(
+        &mut members,
+        &call_id,
+        "the call ended for everyone, with its record",
+        |m| m.ended.is_some() && !m.records.is_empty(),
+    )
+    .await;
+    for m in &members {
+        let ended = m.ended.as_ref().unwrap();
+        assert_eq!(ended["reason"], "hung_up", "{ended}");
+        assert_eq!(m.records[0]["outcome"], "answered", "{:?}", m.records);
+        assert_eq!(m.records[0]["media"], "video", "{:?}", m.records);
+    }
+    drop(members);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
+    let app = TestApp::spawn().await;
+    let phones = [ALICE, BOB, CAROL];
+    let mut tokens = Vec::new();
+    for phone in phones {
+        tokens.push(app.code_login(phone, "d").await);
+    }
+    for (token, me) in tokens.iter().zip(phones) {
+        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
+        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    // Carol blocks Bob before anything.
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/v1/blocklist/{BOB}"),
+            Some(&tokens[2]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&tokens[0]),
+            Some(json!({ "kind": "group", "name": "three", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let mut members = Vec::new();
+    for (token, phone) in tokens.iter().zip(phones) {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        });
+    }
+    send(&mut members[1].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "voice" })).await;
+    let call_id = loop {
+        let f = members[1].ws.frame().await;
+        if f["type"] == "call_started" {
+            break f["call"]["id"].as_str().unwrap().to_owned();
+        }
+    };
+    // Carol, who blocks Bob, is not rung by him; she joins the call going on anyway.
+    for i in [1, 0, 2] {
+        members[i].join(&call_id).await;
+    }
+    until(&mut members, &call_id, "Alice receives both", |m| {
+        m.phone != ALICE || (m.from(BOB).0 > 10 && m.from(CAROL).0 > 10)
+    })
+    .await;
+    members[1]
+        .peer
+        .as_ref()
+        .unwrap()
+        .set_audio_level(-10)
+        .await
+        .unwrap();
+    until(&mut members, &call_id, "Alice hears Bob speaking", |m| {
+        m.phone != ALICE
+            || m.speaking.iter().any(|f| {
+                f["levels"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l["phone"] == BOB)
+            })
+    })
+    .await;
+    pump_all(&mut members, &call_id, Duration::from_secs(1)).await;
+    let carol = &members[2];
+    assert!(
+        carol.speaking.iter().all(|f| f["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["phone"] != BOB)),
+        "Carol never hears of Bob speaking: {:?}",
+        carol.speaking
+    );
+    assert_eq!(carol.from(BOB), (0, 0), "nothing of Bob reaches Carol");
+    assert!(carol.from(ALICE).0 > 0);
+    drop(members);
+    app.stop().await;
+}
