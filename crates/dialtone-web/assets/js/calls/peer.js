@@ -125,7 +125,7 @@ export class Peer extends EventTarget {
       if (this.ignoreOffer) return;
       await pc.setRemoteDescription({ type: kind, sdp });
       if (kind === 'offer') {
-        if (!this.answered) this.addLocalTracks();
+        if (this.polite && !this.answered) this.addLocalTracks();
         await pc.setLocalDescription();
         this.send({ kind: 'answer', sdp: pc.localDescription.sdp });
         this.answered = true;
