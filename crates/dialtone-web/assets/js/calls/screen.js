@@ -49,8 +49,7 @@ function iconButton(test, icon, label, onclick, cls = '') {
 }
 
 function build(call) {
-  const name = store.nameOf(call.peer);
-  const named = name !== phoneText(call.peer);
+  let name = store.nameOf(call.peer);
   const remoteVideo = h('video', { class: 'call-remote-video', 'data-test': 'remote-video', autoplay: true, playsinline: true,
     'aria-label': t('calls.remote_video', { name }), hidden: true });
   remoteVideo.muted = true; // the sound plays once, from the audio element
@@ -60,15 +59,24 @@ function build(call) {
   localVideo.muted = true;
   const status = h('p', { class: 'call-status', 'data-test': 'call-status', 'aria-live': 'polite' });
   const error = h('p', { class: 'call-error', 'data-test': 'call-error', role: 'alert', hidden: true });
-  const info = h('div', { class: 'call-info' },
-    avatar(name, { cls: 'call-avatar' }),
-    h('h2', { class: 'call-name', 'data-test': 'call-peer-name', dir: 'auto' }, name),
-    named ? h('p', { class: 'call-number' }, phoneEl(call.peer, { 'data-test': 'call-peer-phone' })) : null,
-    status);
+  const who = h('div', { class: 'call-who' });
+  const info = h('div', { class: 'call-info' }, who, status);
+  // Who it is: the name in my book (the book may arrive after the ring), and the number.
+  function drawWho() {
+    name = store.nameOf(call.peer);
+    clear(who);
+    who.append(avatar(name, { cls: 'call-avatar' }),
+      h('h2', { class: 'call-name', 'data-test': 'call-peer-name', dir: 'auto' }, name),
+      name !== phoneText(call.peer) ? h('p', { class: 'call-number' }, phoneEl(call.peer, { 'data-test': 'call-peer-phone' })) : null);
+    el.setAttribute('aria-label', t('calls.call_screen', { name }));
+    remoteVideo.setAttribute('aria-label', t('calls.remote_video', { name }));
+  }
+  const offContacts = store.on('contacts', drawWho);
   const controls = h('div', { class: 'call-controls' });
   const devices = h('div', { class: 'call-devices', 'data-test': 'call-devices-panel', hidden: true });
   const el = h('section', { class: 'call-screen', role: 'dialog', 'aria-label': t('calls.call_screen', { name }),
     'data-test': 'call-screen' }, remoteVideo, remoteAudio, info, localVideo, error, devices, controls);
+  drawWho();
 
   let phase = null;
   let clock = null;
@@ -167,6 +175,7 @@ function build(call) {
     el,
     update,
     destroy() {
+      offContacts();
       clearInterval(clock);
       remoteAudio.srcObject = null;
       remoteVideo.srcObject = null;
