@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { startServer, launchBrowser, openApp, newPhone, $, waitFor, screenshot } from '../harness.mjs';
@@ -58,17 +60,28 @@ async function people(srv, ...names) {
   return users;
 }
 
-/** Alice and Bob, each in their own browser with their direct chat open. */
-async function twoPeople({ srv = server, relay = false } = {}) {
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** No serious or critical axe violation on the page as it is (as a11y.test.mjs checks). */
+async function expectAccessible(page, screen) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+    .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  assert.deepEqual(violations, [], `${screen}: serious or critical accessibility violations`);
+}
+
+/** Alice and Bob, each in their own browser with their direct chat open; Bob's page in `bobLocale`. */
+async function twoPeople({ srv = server, relay = false, bobLocale = 'en-US' } = {}) {
   const [a, b] = await people(srv, 'Alice', 'Bob');
   const conv = await srv.api('/v1/conversations', { method: 'POST', token: a.token, body: { kind: 'direct', peer: b.phone } });
-  const open = async (browser, user) => {
-    const app = await openApp(browser, srv, { session: user, hash: `#/chat/${conv.id}`, init: [watchCalls, relay] });
+  const open = async (browser, user, locale) => {
+    const app = await openApp(browser, srv, { locale, session: user, hash: `#/chat/${conv.id}`, init: [watchCalls, relay] });
     await app.page.waitForSelector(`${$('call-voice')}:not([disabled])`);
-    return { ...app, user };
+    return { ...app, user, zh: locale === 'zh-CN' };
   };
-  const alice = await open(browsers[0], a);
-  const bob = await open(browsers[1], b);
+  const alice = await open(browsers[0], a, 'en-US');
+  const bob = await open(browsers[1], b, bobLocale);
   return { alice, bob, conv };
 }
 
@@ -142,23 +155,29 @@ async function connect({ alice, bob }, media) {
   await bob.page.waitForSelector(`${$('call-screen')}[data-phase="incoming"][data-media="${media}"]`);
   assert.equal(await bob.page.textContent($('call-peer-name')), 'Alice');
   assert.equal(await bob.page.textContent($('call-peer-phone')), await server.written(alice.user.phone));
-  assert.match(await bob.page.textContent($('call-status')), media === 'video' ? /Incoming video call/ : /Incoming voice call/);
-  assert.match(await alice.page.textContent($('call-status')), /Calling/);
+  const ringing = bob.zh ? { video: '视频通话来电', voice: '语音通话来电' } : { video: 'Incoming video call', voice: 'Incoming voice call' };
+  assert.equal(await bob.page.textContent($('call-status')), ringing[media]);
+  assert.equal(await alice.page.textContent($('call-status')), 'Calling…');
+  await expectAccessible(bob.page, 'the incoming call');
   await bob.page.click($(media === 'video' ? 'call-accept-video' : 'call-accept'));
   await alice.page.waitForSelector(screenIn('connected'), { timeout: 15000 });
   await bob.page.waitForSelector(screenIn('connected'), { timeout: 15000 });
 }
 
+/** The record an answered call leaves, in the page's language: "Voice call · 0:12". */
+const answered = (side, media) => new RegExp(`^${side.zh ? { voice: '语音通话', video: '视频通话' }[media]
+  : { voice: 'Voice call', video: 'Video call' }[media]} · \\d+:\\d\\d$`);
+
 /** Hangs up from `from`; both screens go, both chats show the record. */
-async function hangUp(from, other, record) {
+async function hangUp(from, other, media) {
   await from.page.click($('call-hangup'));
   for (const side of [from, other]) {
     await side.page.waitForSelector($('call-screen'), { state: 'detached', timeout: 10000 });
-    const line = `${$('call-record')}[data-outcome="answered"]`;
+    const line = `${$('call-record')}[data-outcome="answered"][data-media="${media}"]`;
     await side.page.waitForSelector(line, { timeout: 10000 });
-    assert.match(await side.page.textContent(line), record);
+    assert.match(await side.page.textContent(line), answered(side, media));
   }
-  assert.match(await from.page.textContent($('toast')), /Call ended · \d+:\d\d/);
+  assert.match(await from.page.textContent($('toast')), from.zh ? /^通话结束 · \d+:\d\d$/ : /^Call ended · \d+:\d\d$/);
 }
 
 test('a voice call connects, sound goes both ways, mute silences it, hanging up ends it on both sides', async () => {
@@ -193,16 +212,16 @@ test('a voice call connects, sound goes both ways, mute silences it, hanging up 
   assert.ok(await loudness(alice.page) > 0.01, 'heard through the new microphone');
   await screenshot(bob.page, 'call-voice');
 
-  await hangUp(alice, bob, /^Voice call · \d+:\d\d$/);
+  await hangUp(alice, bob, 'voice');
   // The chat list says it too.
-  assert.match(await bob.page.textContent(`${$('conversation')}[data-id="${conv.id}"] ${$('last-message')}`), /^Voice call · \d+:\d\d$/);
+  assert.match(await bob.page.textContent(`${$('conversation')}[data-id="${conv.id}"] ${$('last-message')}`), answered(bob, 'voice'));
   assert.deepEqual([...alice.page.problems, ...bob.page.problems], []);
   await alice.context.close();
   await bob.context.close();
 });
 
-test('a video call shows both pictures, the camera goes off and on from either side, and hangs up', async () => {
-  const pair = await twoPeople();
+test('a video call (the callee in Chinese) shows both pictures, the camera goes off and on from either side, and hangs up', async () => {
+  const pair = await twoPeople({ bobLocale: 'zh-CN' });
   const { alice, bob } = pair;
   await connect(pair, 'video');
   for (const side of [alice, bob]) {
@@ -214,6 +233,7 @@ test('a video call shows both pictures, the camera goes off and on from either s
     await side.page.waitForFunction(() => document.querySelector('[data-test="remote-video"]').videoWidth > 0);
   }
   await screenshot(bob.page, 'call-video');
+  await expectAccessible(bob.page, 'the video call');
 
   // Bob (the callee) turns his camera off: a new offer from his side; Alice's picture goes.
   await bob.page.click($('call-camera'));
@@ -232,7 +252,7 @@ test('a video call shows both pictures, the camera goes off and on from either s
   // Both still connected over one connection each.
   for (const side of [alice, bob]) assert.equal(await side.page.evaluate(() => window.__peers.length), 1);
 
-  await hangUp(bob, alice, /^Video call · \d+:\d\d$/);
+  await hangUp(bob, alice, 'video');
   assert.deepEqual([...alice.page.problems, ...bob.page.problems], []);
   await alice.context.close();
   await bob.context.close();
@@ -386,7 +406,7 @@ test('a call forced through coturn relays, and coturn refuses wrong or expired c
       assert.equal(now.remote, 'relay', 'the remote candidate is a relay');
       assert.ok(await loudness(side.page) > 0.01, 'heard through the relay');
     }
-    await hangUp(alice, bob, /^Voice call · \d+:\d\d$/);
+    await hangUp(alice, bob, 'voice');
 
     // The same credentials gather a relay candidate; wrong or expired ones do not.
     const good = await gather(alice.page, [turnServer]);
