@@ -180,7 +180,8 @@ class Calls extends EventTarget {
   }
 
   onIncoming({ call }) {
-    if (!call?.id) return;
+    // Conferences (group calls) are not rung here: this module is one-to-one.
+    if (!call?.id || call.group) return;
     // In a call already: the server says busy to the caller; this device stays in its call.
     if (this.current) return;
     this.current = {
