@@ -20,6 +20,7 @@ mod messages;
 mod results;
 mod serverproc;
 mod setup;
+mod sfu;
 mod sms;
 mod stats;
 
@@ -63,6 +64,9 @@ enum Command {
     /// as a child process: idle-connection memory, throughput, latency at a fixed rate,
     /// group fan-out.
     Messages(messages::Args),
+    /// The SFU (group calls): rooms of str0m participants sending video at a set bit rate;
+    /// packets forwarded per second, SFU CPU per packet, added latency, loss.
+    Sfu(sfu::Args),
     /// One import in this process, reporting its peak memory (used by `import`).
     #[command(hide = true)]
     ImportChild(import::ChildArgs),
@@ -89,5 +93,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::ImportChild(args) => import::child_main(args),
         Command::Messages(args) => messages::run(args).await,
+        Command::Sfu(args) => sfu::run(args).await,
     }
 }

@@ -120,6 +120,7 @@ impl From<ServiceError> for ApiError {
             E::GroupNotFound => (StatusCode::NOT_FOUND, ErrorCode::GroupNotFound),
             E::ConversationNotFound => (StatusCode::NOT_FOUND, ErrorCode::ConversationNotFound),
             E::UserNotFound => (StatusCode::NOT_FOUND, ErrorCode::UserNotFound),
+            E::CallNotFound => (StatusCode::NOT_FOUND, ErrorCode::CallNotFound),
             E::NotAdmin => (StatusCode::FORBIDDEN, ErrorCode::NotAdmin),
             E::NotAGroup => (StatusCode::BAD_REQUEST, ErrorCode::NotAGroup),
             E::MemberNotFound => (StatusCode::NOT_FOUND, ErrorCode::MemberNotFound),

@@ -39,6 +39,8 @@ pub struct AppState {
     pub attachments: Arc<dialtone_service::attachments::AttachmentService>,
     /// Profiles, spaces, comments, likes, the feed, notifications.
     pub community: Arc<dialtone_service::community::CommunityService>,
+    /// Calls: their state, signalling, records, ICE servers.
+    pub calls: Arc<dialtone_service::calls::CallService>,
     /// This process's live connections.
     pub hub: Arc<Hub>,
 }
@@ -63,6 +65,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::conversations::routes())
         .merge(routes::stickers::routes())
         .merge(routes::attachments::routes())
+        .merge(routes::calls::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .merge(routes::phones::routes())

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use dialtone_protocol::{
-    ConversationId, ConversationState, FeedItem, Message, Notification, UserId,
+    ConversationId, ConversationState, FeedItem, Message, Notification, ServerFrame, UserId,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -127,11 +127,67 @@ pub enum Event {
     /// made may never have been published, so every node checks its connections against
     /// the database.
     NodesDied,
+    /// A frame of a call for some devices (decided where the call moved: who rings, who
+    /// took it, the other party of a signal).
+    CallFrame {
+        /// Whose devices get it.
+        to: Vec<CallTarget>,
+        /// The frame.
+        frame: Arc<ServerFrame>,
+    },
     /// A device was logged out; its live connections must close.
     SessionRevoked {
         /// The device (session) id.
         session_id: String,
     },
+}
+
+/// The devices of one user that a call frame goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallTarget {
+    /// The user.
+    pub user_id: UserId,
+    /// Only this device (session id), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
+    /// Every device but this one, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub except: Option<String>,
+}
+
+impl CallTarget {
+    /// Every device of the user.
+    pub fn all(user_id: UserId) -> Self {
+        Self {
+            user_id,
+            only: None,
+            except: None,
+        }
+    }
+
+    /// One device of the user.
+    pub fn device(user_id: UserId, session_id: String) -> Self {
+        Self {
+            user_id,
+            only: Some(session_id),
+            except: None,
+        }
+    }
+
+    /// Every device of the user but one.
+    pub fn all_but(user_id: UserId, session_id: String) -> Self {
+        Self {
+            user_id,
+            only: None,
+            except: Some(session_id),
+        }
+    }
+
+    /// Whether the device `session_id` of the user is one of the targets.
+    pub fn takes(&self, session_id: &str) -> bool {
+        self.only.as_deref().is_none_or(|s| s == session_id)
+            && self.except.as_deref() != Some(session_id)
+    }
 }
 
 /// Why an event could not be published.

@@ -36,11 +36,14 @@ pub enum MessageKind {
     File,
     /// A line the server writes when a group changes; never sent by a client.
     System,
+    /// The record of a call, written by the server when the call is over; never sent by
+    /// a client.
+    Call,
 }
 
 impl MessageKind {
     /// Every kind.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Text,
         Self::Sticker,
         Self::Image,
@@ -48,6 +51,7 @@ impl MessageKind {
         Self::Video,
         Self::File,
         Self::System,
+        Self::Call,
     ];
 
     /// The kind as written on the wire and in the database.
@@ -60,6 +64,7 @@ impl MessageKind {
             Self::Video => "video",
             Self::File => "file",
             Self::System => "system",
+            Self::Call => "call",
         }
     }
 }
@@ -168,7 +173,7 @@ mod tests {
         assert_eq!(
             words,
             [
-                "text", "sticker", "image", "voice", "video", "file", "system"
+                "text", "sticker", "image", "voice", "video", "file", "system", "call"
             ]
         );
         assert_eq!(ConversationKind::Group.as_str(), "group");

@@ -161,6 +161,9 @@ error_codes! {
     UnknownFrame = "unknown_frame",
     /// A binary frame (frames are JSON text).
     BinaryFrame = "binary_frame",
+    // Calls.
+    /// No such call, or not one this device is a party of (the same answer).
+    CallNotFound = "call_not_found",
     // The community.
     /// No such item, or one the caller may not see (the same answer).
     ItemNotFound = "item_not_found",

@@ -7,6 +7,7 @@ use dialtone_core::presence::PresenceState;
 use dialtone_core::{ConversationId, ConversationKind};
 use serde::{Deserialize, Serialize};
 
+use crate::calls::{Call, CallEndReason, CallIdFrame, CallSignalFrame, CallStartFrame};
 use crate::{ErrorCode, Message};
 
 /// Presence of one contact as a viewer may see it.
@@ -138,6 +139,37 @@ pub enum ServerFrame {
         /// The message.
         message: Arc<Message>,
     },
+    /// An incoming call rings on this device (every connected device of the callee, and a
+    /// device that connects while it still rings).
+    Call {
+        /// The call.
+        call: Arc<Call>,
+    },
+    /// Answer to the caller's `call_start`: the call is calling.
+    CallStarted {
+        /// The client's key of the `call_start`.
+        client_id: String,
+        /// The call.
+        call: Arc<Call>,
+    },
+    /// The callee accepted on this device, or (to the caller's device) the callee accepted:
+    /// WebRTC starts, the caller making the offer.
+    CallAccepted {
+        /// The call.
+        call: Arc<Call>,
+    },
+    /// The other party's offer, answer or candidate.
+    CallSignal(CallSignalFrame),
+    /// The call is over for this device.
+    CallEnded {
+        /// The call.
+        call_id: String,
+        /// Why.
+        reason: CallEndReason,
+        /// How long it was answered (`hung_up` only), in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
     /// A frame from the client could not be handled; the connection stays open.
     Error {
         /// Stable code (the HTTP API's codes for the same failure).
@@ -150,6 +182,9 @@ pub enum ServerFrame {
         /// The conversation of the failed frame, when it named one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         conversation_id: Option<String>,
+        /// The call of the failed frame, when it named one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
     },
 }
 
@@ -173,6 +208,7 @@ impl ServerFrame {
             message: message.into(),
             client_id: None,
             conversation_id: None,
+            call_id: None,
         }
     }
 }
@@ -190,6 +226,17 @@ pub enum ClientFrame {
     /// A message, as `POST /v1/conversations/{id}/messages` without a request: answered
     /// with `sent` once it is on disk, or `error` with its `client_id`.
     Send(SendFrame),
+    /// Calls a conversation's other member: answered with `call_started` or `error` with
+    /// its `client_id`.
+    CallStart(CallStartFrame),
+    /// Takes a call ringing on this device.
+    CallAccept(CallIdFrame),
+    /// Declines a call ringing on this device.
+    CallDecline(CallIdFrame),
+    /// Ends (or, before an answer, cancels) a call.
+    CallHangup(CallIdFrame),
+    /// An offer, answer or candidate for the other party of a call.
+    CallSignal(CallSignalFrame),
 }
 
 /// `ack`.
@@ -248,6 +295,7 @@ impl From<FrameError> for ServerFrame {
             message: e.message,
             client_id: e.client_id,
             conversation_id: None,
+            call_id: None,
         }
     }
 }
@@ -290,6 +338,18 @@ impl ClientFrame {
             Some("ack") => malformed("an ack needs a conversation_id and a seq", None),
             Some("typing") => malformed("needs a conversation_id", None),
             Some("ping") => malformed("a ping is {\"type\":\"ping\"}", None),
+            Some("call_start") => malformed(
+                "a call_start needs client_id, conversation_id and media (voice or video)",
+                client_id,
+            ),
+            Some("call_accept" | "call_decline" | "call_hangup") => {
+                malformed("needs a call_id", None)
+            }
+            Some("call_signal") => malformed(
+                "a call_signal needs call_id and kind (offer, answer or candidate), with sdp \
+                 (a string) or candidate ({candidate, sdp_mid?, sdp_mline_index?})",
+                None,
+            ),
             Some(other) => FrameError {
                 code: ErrorCode::UnknownFrame,
                 message: format!("unknown frame type {other:?}"),

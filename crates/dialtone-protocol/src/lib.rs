@@ -11,11 +11,16 @@
 //! Payloads shared by many connections are behind `Arc`: a message going to a thousand
 //! devices is one allocation, written as JSON once.
 
+mod calls;
 mod community;
 mod error;
 mod frames;
 mod message;
 
+pub use calls::{
+    Call, CallEndReason, CallIdFrame, CallMedia, CallOutcome, CallSignalFrame, CallStartFrame,
+    CallSummary, Candidate, IceServer, IceServers, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, SignalKind,
+};
 pub use community::{FeedItem, Notification};
 pub use dialtone_core::{ConversationId, ConversationKind, UserId};
 pub use error::ErrorCode;

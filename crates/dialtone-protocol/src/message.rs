@@ -20,7 +20,8 @@ pub struct Message {
     /// The sender's idempotency key.
     pub client_id: String,
     /// `text`, `sticker`, `image`, `voice`, `video` or `file`; `system` for a line the
-    /// server writes when a group changes (see `system`).
+    /// server writes when a group changes (see `system`); `call` for the record of a call
+    /// (see `call`).
     #[schema(value_type = String)]
     pub kind: MessageKind,
     /// Text.
@@ -43,6 +44,9 @@ pub struct Message {
     /// Kind `system` only: the change of the group it tells of (its sender did it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemEvent>,
+    /// Kind `call` only: how the call went (its sender is the caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::CallSummary>,
 }
 
 /// What a `system` message says happened. Its sender is who did it (for `admin`, who

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, RwLock, broadcast};
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use dialtone_service::AccountService;
+use dialtone_service::calls::CallService;
 use dialtone_service::messaging::MessagingService;
 use dialtone_service::social::{PresenceView, SocialService};
 use dialtone_service::{ServiceError, ServiceResult};
@@ -255,6 +256,8 @@ pub struct Hub {
     messaging: Arc<MessagingService>,
     local: RwLock<HashMap<UserId, Vec<Arc<Connection>>>>,
     heartbeat: Heartbeat,
+    /// Told when a user's privacy or address book changed, to decide their calls again.
+    calls: std::sync::OnceLock<Arc<CallService>>,
 }
 
 impl Hub {
@@ -273,6 +276,22 @@ impl Hub {
             messaging,
             local: RwLock::new(HashMap::new()),
             heartbeat,
+            calls: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Gives the hub the call service (built after the hub, from its node id): privacy
+    /// and address-book events then re-decide the calls this node runs.
+    pub fn attach_calls(&self, calls: Arc<CallService>) {
+        let _ = self.calls.set(calls);
+    }
+
+    /// Decides again the calls of a user whose privacy or book changed.
+    async fn recheck_calls(&self, user_id: &UserId) {
+        if let Some(calls) = self.calls.get()
+            && let Err(e) = calls.recheck(user_id).await
+        {
+            tracing::warn!(error = %e.report(), %user_id, "calls not rechecked");
         }
     }
 
@@ -473,10 +492,12 @@ impl Hub {
             Event::PrivacyChanged { user_id } => {
                 // Both sides change: what others may see of the user, and what reaches
                 // the user from those they now block or no longer allow.
+                self.recheck_calls(user_id).await;
                 self.resync_user(user_id).await?;
                 self.refresh_watchers_of(user_id, false).await
             }
             Event::ContactsChanged { user_id } => {
+                self.recheck_calls(user_id).await;
                 self.resync_user(user_id).await?;
                 self.refresh_watchers_of(user_id, false).await
             }
@@ -580,6 +601,18 @@ impl Hub {
                     conversation_id: conversation_id.to_string(),
                 };
                 self.send_to(removed, &frame).await;
+                Ok(())
+            }
+            Event::CallFrame { to, frame } => {
+                let text = encode(frame);
+                let local = self.local.read().await;
+                for target in to {
+                    for conn in local.get(&target.user_id).into_iter().flatten() {
+                        if target.takes(&conn.session_id) {
+                            conn.send_text(text.clone());
+                        }
+                    }
+                }
                 Ok(())
             }
             Event::SessionRevoked { session_id } => {

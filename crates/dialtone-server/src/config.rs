@@ -62,6 +62,8 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     /// Limits of posts, comments and audiences in the community.
     pub community: dialtone_service::community::CommunityLimits,
+    /// Calls: ring timeout, STUN and TURN servers.
+    pub calls: dialtone_service::calls::CallsConfig,
     /// Tests only: the local servers link previews may fetch from (previews fetch only
     /// public addresses otherwise). Never read from a file or the environment.
     #[serde(skip)]
@@ -138,6 +140,7 @@ impl Default for Config {
             accounts: AccountPolicy::default(),
             contacts: ContactLimits::default(),
             community: Default::default(),
+            calls: Default::default(),
             link_preview_test_addresses: Vec::new(),
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),

@@ -14,6 +14,7 @@ use dialtone_bus::{EventBus, LocalBus, NatsBus};
 use dialtone_core::{Clock, Region, SystemClock};
 use dialtone_realtime::Hub;
 use dialtone_service::attachments::AttachmentService;
+use dialtone_service::calls::{CallDeps, CallService};
 use dialtone_service::community::{CommunityDeps, CommunityService, PreviewSettings};
 use dialtone_service::messaging::{MessagingService, WritersStopped};
 use dialtone_service::social::{SocialDeps, SocialService};
@@ -68,6 +69,7 @@ pub struct Running {
     writers: Option<WritersStopped>,
     /// The community, whose live fan-out finishes what was published before the stop.
     community: Arc<CommunityService>,
+    calls: Arc<CallService>,
 }
 
 impl Running {
@@ -176,6 +178,16 @@ impl Running {
             messaging.clone(),
             config.connections,
         ));
+        let calls = Arc::new(CallService::new(CallDeps {
+            store: store.clone(),
+            social: social.clone(),
+            messaging: messaging.clone(),
+            bus: bus.clone(),
+            clock: clock_for_messages.clone(),
+            config: config.calls.clone(),
+            node_id: hub.node_id().to_owned(),
+        }));
+        hub.attach_calls(calls.clone());
         let pages = dialtone_web::router(dialtone_web::WebSettings {
             region: config.region.clone(),
             domain: config.domain.clone(),
@@ -187,6 +199,7 @@ impl Running {
                 messaging,
                 attachments,
                 community: community.clone(),
+                calls: calls.clone(),
                 hub: hub.clone(),
             },
             pages,
@@ -281,6 +294,7 @@ impl Running {
             hub,
             writers,
             community,
+            calls,
         })
     }
 
@@ -288,7 +302,7 @@ impl Running {
     /// flight finish; live connections are told to go (1001) and their tasks end (closing
     /// handshakes, last acks, disconnects recorded), for at most `STOP_BOUND`; the
     /// community's feed fan-out announces what was published (at most `STOP_BOUND`); the
-    /// background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
+    /// calls' timers are cancelled; the background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
     /// dropped, the group-commit writers write what was queued and end (at most
     /// `STOP_BOUND` again). What no one waited for is logged.
     pub async fn stop(self) -> Result<(), ServerError> {
@@ -301,6 +315,7 @@ impl Running {
             hub,
             writers,
             community,
+            calls,
             ..
         } = self;
         let _ = shutdown.send(true);
@@ -312,10 +327,13 @@ impl Running {
         if !community.finish(STOP_BOUND).await {
             tracing::warn!("feed fan-out still busy after {STOP_BOUND:?}; stopping anyway");
         }
+        calls.stop().await;
         let _ = housekeeping.await;
         let _ = fan_out.await;
         let _ = heartbeat.await;
+        // The writers end once no service holds the messaging service.
         drop(hub);
+        drop(calls);
         if let Some(writers) = writers
             && !writers.wait(STOP_BOUND).await
         {

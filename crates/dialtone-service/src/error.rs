@@ -74,6 +74,9 @@ pub enum ServiceError {
     /// No such conversation, or the caller is not a member.
     #[error("no such conversation")]
     ConversationNotFound,
+    /// No such call, or not one this device is a party of (the same answer).
+    #[error("no such call")]
+    CallNotFound,
     /// The number is not a user the caller may reach.
     #[error("no dialtone user has this number")]
     UserNotFound,

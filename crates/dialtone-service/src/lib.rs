@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod calls;
 pub mod community;
 pub mod config;
 mod crypto;

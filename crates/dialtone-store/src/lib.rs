@@ -9,6 +9,7 @@
 //! Only this crate writes SQL. Times are stored as Unix milliseconds.
 
 mod attachments;
+mod calls;
 mod community;
 mod messaging;
 mod privacy_cache;
@@ -27,6 +28,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use attachments::*;
+pub use calls::*;
 pub use community::*;
 pub use messaging::*;
 pub use records::*;
@@ -94,6 +96,8 @@ pub struct Store {
     pub attachments: Arc<dyn AttachmentRepo>,
     /// Profiles, personal spaces, comments, likes, notifications.
     pub community: Arc<dyn CommunityRepo>,
+    /// Calls and their states.
+    pub calls: Arc<dyn CallRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -119,6 +123,7 @@ trait AllRepos:
     + MessageRepo
     + AttachmentRepo
     + CommunityRepo
+    + CallRepo
     + 'static
 {
 }
@@ -134,6 +139,7 @@ impl<T> AllRepos for T where
         + MessageRepo
         + AttachmentRepo
         + CommunityRepo
+        + CallRepo
         + 'static
 {
 }
@@ -166,7 +172,8 @@ impl Store {
             presence: db.clone(),
             messages: db.clone(),
             attachments: db.clone(),
-            community: db,
+            community: db.clone(),
+            calls: db,
             engine,
         }
     }

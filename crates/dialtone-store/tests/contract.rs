@@ -481,6 +481,8 @@ macro_rules! contract {
     };
 }
 
+#[path = "contract/calls.rs"]
+mod calls;
 #[path = "contract/community.rs"]
 mod community;
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod attachments;
 pub mod blog;
+pub mod calls;
 pub mod community;
 pub mod contacts;
 pub mod conversations;

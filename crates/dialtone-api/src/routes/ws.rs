@@ -29,6 +29,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use dialtone_protocol::{ClientFrame, ConversationId, SendFrame, ServerFrame};
 use dialtone_realtime::{CloseReason, Connected, Connection, Hub};
+use dialtone_service::calls::CallService;
 use dialtone_service::messaging::{MessagingService, OutgoingMessage, message_of};
 
 use super::ws_delivery::Delivery;
@@ -116,6 +117,7 @@ async fn ws(
     let live = Live {
         hub: state.hub.clone(),
         messaging: state.messaging.clone(),
+        calls: state.calls.clone(),
     };
     let report_caught_up = query.caught_up;
     Ok(upgrade
@@ -133,12 +135,14 @@ async fn ws(
             match Box::pin(hub.connect(auth.user, auth.session.id)).await {
                 Ok(connected) => {
                     let conn = connected.conn.clone();
+                    live.calls.device_connected(&conn.session_id);
                     serve(&mut socket, &live, connected, report_caught_up).await;
                     // Recorded before the socket closes: a client that saw its connection
                     // end may rely on being offline (last seen set) already.
                     if let Err(e) = Box::pin(hub.disconnect(&conn)).await {
                         tracing::warn!(error = %e.report(), "disconnect not recorded");
                     }
+                    live.calls.device_disconnected(&conn.user, &conn.session_id);
                     // Sends the reply to a client's close frame, then closes.
                     let _ = futures::SinkExt::close(&mut socket).await;
                 }
@@ -148,10 +152,11 @@ async fn ws(
 }
 
 /// What a connection's loop works with: the hub for what it is sent, the messaging service
-/// for what the client does (sends, acks, typing).
+/// for what the client does (sends, acks, typing), the call service for its calls.
 struct Live {
     hub: Arc<Hub>,
     messaging: Arc<MessagingService>,
+    calls: Arc<CallService>,
 }
 
 async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report_caught_up: bool) {
@@ -168,6 +173,17 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
     if send_text(socket, ready).await.is_err() {
         return;
     }
+    // A call ringing for this user rings on this device too.
+    match Box::pin(live.calls.ringing_for(&conn.user)).await {
+        Ok(frames) => {
+            for frame in frames {
+                if send(socket, &frame).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e.report(), "ringing calls not read"),
+    }
     let mut delivery = Delivery::new(plan, report_caught_up);
     let heartbeat = hub.heartbeat();
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));
@@ -175,6 +191,7 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
     let mut last_heard = Instant::now();
     let mut acks = PendingAcks::default();
     let mut sends = Sends::default();
+    let mut calls = CallBudget::new();
     'serve: loop {
         tokio::select! {
             () = tokio::time::sleep_until(acks.due.unwrap_or_else(Instant::now)), if acks.due.is_some() => {
@@ -224,7 +241,7 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
                     match message {
                         Message::Text(text) => {
                             if let Some(reply) =
-                                client_frame(live, conn, &delivery, &mut acks, &mut sends, text.as_str()).await
+                                client_frame(live, conn, &delivery, &mut acks, &mut sends, &mut calls, text.as_str()).await
                                 && send(socket, &reply).await.is_err()
                             {
                                 break 'serve;
@@ -394,6 +411,7 @@ fn failure(
         message: error.message().to_owned(),
         client_id,
         conversation_id: Some(conversation_id.to_owned()),
+        call_id: None,
     }
 }
 
@@ -472,6 +490,7 @@ async fn client_frame(
     delivery: &Delivery,
     acks: &mut PendingAcks,
     sends: &mut Sends,
+    calls: &mut CallBudget,
     text: &str,
 ) -> Option<ServerFrame> {
     match ClientFrame::parse(text) {
@@ -493,7 +512,95 @@ async fn client_frame(
             Box::pin(live.messaging.typing(&conn.user, &typing.conversation_id)).await,
             &typing.conversation_id,
         ),
+        Ok(frame) => Box::pin(call_frame(live, conn, calls, frame)).await,
     }
+}
+
+/// How many call frames a connection may send at once, and how many a second after that:
+/// a call's signalling is a few dozen frames; a flood is answered with `rate_limited`
+/// and disturbs nothing else.
+const CALL_FRAMES_BURST: f64 = 100.0;
+const CALL_FRAMES_PER_SEC: f64 = 20.0;
+
+/// A connection's budget of call frames (a token bucket).
+struct CallBudget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl CallBudget {
+    fn new() -> Self {
+        Self {
+            tokens: CALL_FRAMES_BURST,
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes one frame's token; whether there was one.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * CALL_FRAMES_PER_SEC;
+        self.tokens = (self.tokens + refill).min(CALL_FRAMES_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Handles a call frame: its answer to this device, or its error.
+async fn call_frame(
+    live: &Live,
+    conn: &Arc<Connection>,
+    budget: &mut CallBudget,
+    frame: ClientFrame,
+) -> Option<ServerFrame> {
+    let (client_id, call_id) = match &frame {
+        ClientFrame::CallStart(f) => (Some(f.client_id.clone()), None),
+        ClientFrame::CallAccept(f) | ClientFrame::CallDecline(f) | ClientFrame::CallHangup(f) => {
+            (None, Some(f.call_id.clone()))
+        }
+        ClientFrame::CallSignal(f) => (None, Some(f.call_id.clone())),
+        _ => (None, None),
+    };
+    let error = |code: ErrorCode, message: String| ServerFrame::Error {
+        code,
+        message,
+        client_id: client_id.clone(),
+        conversation_id: None,
+        call_id: call_id.clone(),
+    };
+    if !budget.take() {
+        return Some(error(
+            ErrorCode::RateLimited,
+            "too many call frames; wait a moment".into(),
+        ));
+    }
+    let (user, session) = (&conn.user, conn.session_id.as_str());
+    let calls = &live.calls;
+    let done = match frame {
+        ClientFrame::CallStart(start) => match calls.start(user, session, &start).await {
+            Ok(call) => {
+                return Some(ServerFrame::CallStarted {
+                    client_id: start.client_id,
+                    call,
+                });
+            }
+            Err(e) => Err(e),
+        },
+        ClientFrame::CallAccept(f) => calls.accept(user, session, &f.call_id).await,
+        ClientFrame::CallDecline(f) => calls.decline(user, session, &f.call_id).await,
+        ClientFrame::CallHangup(f) => calls.hangup(user, session, &f.call_id).await,
+        ClientFrame::CallSignal(f) => calls.signal(user, session, f).await,
+        _ => Ok(()),
+    };
+    done.err().map(|e| {
+        let e = ApiError::from(e);
+        error(e.code(), e.message().to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -519,6 +626,7 @@ mod tests {
             message,
             client_id,
             conversation_id,
+            ..
         } = frame
         else {
             panic!("not an error frame: {frame:?}");

@@ -9,6 +9,7 @@ mod audience;
 mod bad_input;
 mod blog;
 mod broken_input;
+mod calls;
 mod community;
 mod community_matrix;
 mod delivery;

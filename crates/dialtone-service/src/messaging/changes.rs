@@ -7,7 +7,7 @@
 
 use dialtone_bus::Event;
 use dialtone_core::{ConversationId, Role, UserId};
-use dialtone_protocol::{ConversationState, MessageKind, SystemEvent};
+use dialtone_protocol::{CallSummary, ConversationState, MessageKind, SystemEvent};
 use dialtone_store::{MessageRecord, UserRecord};
 
 use super::MessagingService;
@@ -25,7 +25,52 @@ pub fn system_event_of(record: &MessageRecord) -> Option<SystemEvent> {
         .and_then(|t| serde_json::from_str(t).ok())
 }
 
+/// How a call went, if the stored message is a call's record.
+pub fn call_summary_of(record: &MessageRecord) -> Option<CallSummary> {
+    if record.kind != MessageKind::Call || record.deleted {
+        return None;
+    }
+    record
+        .text
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+}
+
 impl MessagingService {
+    /// Puts the record of a call that is over in its conversation, sent by the caller
+    /// (withheld, like any message, from a callee who does not accept the caller). A
+    /// failure is logged, not returned: the call is over whatever its record.
+    pub(crate) async fn post_call(
+        &self,
+        caller: &UserRecord,
+        conversation_id: &ConversationId,
+        summary: &CallSummary,
+    ) {
+        let posted = async {
+            let roster = self.kept_roster(conversation_id).await?;
+            let text = serde_json::to_string(summary)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let record = MessageRecord {
+                id: new_id(),
+                conversation_id: conversation_id.clone(),
+                seq: 0,
+                sender_id: caller.id.clone(),
+                client_id: new_id(),
+                kind: MessageKind::Call,
+                text: Some(text),
+                attachment_id: None,
+                reply_to: None,
+                sent_at: self.now(),
+                edited_at: None,
+                deleted: false,
+            };
+            self.append_and_announce(caller, &roster, record).await
+        };
+        if let Err(e) = posted.await {
+            tracing::warn!(error = %e.report(), %conversation_id, "call record not written");
+        }
+    }
+
     /// Puts a line telling of `event`, by `actor`, in the conversation. The change it tells
     /// of is already stored: a failure here is logged, not returned (the `conversation`
     /// frame and the conversation's own state still say what happened).

@@ -78,7 +78,7 @@ impl MessagingService {
                     ));
                 }
             }
-            MessageKind::System => return Err(unknown()),
+            MessageKind::System | MessageKind::Call => return Err(unknown()),
         }
         Ok(kind)
     }
@@ -96,7 +96,9 @@ impl MessagingService {
             MessageKind::Voice => Some("audio/"),
             MessageKind::Video => Some("video/"),
             MessageKind::File => Some(""),
-            MessageKind::Text | MessageKind::Sticker | MessageKind::System => None,
+            MessageKind::Text | MessageKind::Sticker | MessageKind::System | MessageKind::Call => {
+                None
+            }
         };
         let Some(prefix) = needs else {
             return Ok(());
@@ -289,8 +291,9 @@ impl MessagingService {
             .messages
             .message_by_id(conversation_id, message_id)
             .await?
-            // A system line belongs to the conversation, not to whoever caused it.
-            .filter(|m| !m.deleted && m.kind != MessageKind::System)
+            // A system line or a call's record belongs to the conversation, not to whoever
+            // caused it.
+            .filter(|m| !m.deleted && !matches!(m.kind, MessageKind::System | MessageKind::Call))
             .ok_or(ServiceError::MessageNotFound)?;
         if record.sender_id != user.id {
             return Err(ServiceError::NotYourMessage);

@@ -20,7 +20,7 @@ use dialtone_bus::{Event, EventBus};
 use dialtone_core::{Clock, ConversationId, PhoneNumber, UserId};
 use dialtone_store::{ConversationRecord, Engine, MemberRecord, MessageRecord, Store, UserRecord};
 
-pub use changes::system_event_of;
+pub use changes::{call_summary_of, system_event_of};
 pub use conversations::ConversationView;
 pub use dialtone_protocol::{Message, MessageKind, SystemAction, SystemEvent};
 pub use messages::{MessageView, OutgoingMessage};
@@ -175,7 +175,7 @@ impl MessagingService {
     }
 
     /// A conversation by id, or "not found".
-    async fn conversation_record(
+    pub(crate) async fn conversation_record(
         &self,
         conversation_id: &ConversationId,
     ) -> ServiceResult<ConversationRecord> {
@@ -356,9 +356,14 @@ pub fn message_of(view: &MessageView) -> Message {
         sender: view.sender.to_string(),
         client_id: r.client_id.clone(),
         kind: r.kind,
-        // A system message's text is its stored event, given as `system` instead.
-        text: r.text.clone().filter(|_| r.kind != MessageKind::System),
+        // A system or call message's text is its stored event, given as `system` or
+        // `call` instead.
+        text: r
+            .text
+            .clone()
+            .filter(|_| !matches!(r.kind, MessageKind::System | MessageKind::Call)),
         system: system_event_of(r),
+        call: call_summary_of(r),
         attachment: r.attachment_id.clone(),
         reply_to: r.reply_to.clone(),
         sent_at: millis(r.sent_at),

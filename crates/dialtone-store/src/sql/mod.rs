@@ -10,6 +10,7 @@
 
 mod accounts;
 mod attachments;
+mod calls;
 mod community;
 mod contacts;
 mod dialect;
