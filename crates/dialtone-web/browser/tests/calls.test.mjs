@@ -41,6 +41,15 @@ function watchCalls(relay) {
       window.__peers.push(this);
     }
   };
+  // Every AudioContext made (the ringtone is one).
+  window.__audio = [];
+  const NativeAudio = window.AudioContext;
+  window.AudioContext = class extends NativeAudio {
+    constructor(...args) {
+      super(...args);
+      window.__audio.push(this);
+    }
+  };
   if (relay) localStorage.setItem('dialtone.calls.relay-only', '1');
   // Whether the call screen ever showed (a ring that came and went is still a ring).
   window.__rang = false;
@@ -258,6 +267,28 @@ test('a video call (the callee in Chinese) shows both pictures, the camera goes 
   for (const side of [alice, bob]) assert.equal(await side.page.evaluate(() => window.__peers.length), 1);
 
   await hangUp(bob, alice, 'video');
+  assert.deepEqual(problems(alice.page, bob.page), []);
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('a call rings on any screen, with a ringtone; declining tells the caller and leaves a record', async () => {
+  const { alice, bob, conv } = await twoPeople();
+  await bob.page.goto(`${bob.page.url().split('#')[0]}#/moments`);
+  await bob.page.waitForSelector('[data-view="moments"]');
+  await alice.page.click($('call-video'));
+  await bob.page.waitForSelector(`${$('call-screen')}[data-phase="incoming"]`);
+  assert.equal(await bob.page.textContent($('call-peer-name')), 'Alice');
+  // The ringtone: an AudioContext that runs while it rings and is closed when it stops.
+  await waitFor(() => bob.page.evaluate(() => window.__audio.some((c) => c.state === 'running')), 5000, 'the ringtone');
+  await bob.page.click($('call-decline'));
+  await bob.page.waitForSelector($('call-screen'), { state: 'detached' });
+  await waitFor(() => bob.page.evaluate(() => window.__audio.every((c) => c.state === 'closed')), 5000, 'the ringtone to stop');
+  await alice.page.waitForSelector($('call-screen'), { state: 'detached' });
+  assert.equal(await alice.page.textContent($('toast')), 'Call declined');
+  await alice.page.waitForSelector(`${$('call-record')}[data-outcome="declined"] >> text=Video call declined`);
+  await bob.page.goto(`${bob.page.url().split('#')[0]}#/chat/${conv.id}`);
+  await bob.page.waitForSelector(`${$('call-record')}[data-outcome="declined"] >> text=Declined video call`);
   assert.deepEqual(problems(alice.page, bob.page), []);
   await alice.context.close();
   await bob.context.close();
