@@ -263,6 +263,14 @@ test('a video call (the callee in Chinese) shows both pictures, the camera goes 
   await alice.page.click($('call-camera'));
   await bob.page.waitForSelector(`${$('call-screen')}[data-remote-video="true"]`, { timeout: 10000 });
   await flowing(bob.page, { video: true });
+  // Both at once (glare: two offers cross; the callee's side yields): both pictures go, then come back.
+  await Promise.all([alice.page.click($('call-camera')), bob.page.click($('call-camera'))]);
+  for (const side of [alice, bob]) await side.page.waitForSelector(`${$('call-screen')}[data-remote-video="false"]`, { timeout: 10000 });
+  await Promise.all([alice.page.click($('call-camera')), bob.page.click($('call-camera'))]);
+  for (const side of [alice, bob]) {
+    await side.page.waitForSelector(`${$('call-screen')}[data-remote-video="true"]`, { timeout: 10000 });
+    await flowing(side.page, { video: true });
+  }
   // Both still connected over one connection each.
   for (const side of [alice, bob]) assert.equal(await side.page.evaluate(() => window.__peers.length), 1);
 

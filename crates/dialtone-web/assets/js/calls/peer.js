@@ -154,7 +154,7 @@ export class Peer extends EventTarget {
   async replace(kind, track) {
     await this.queue;
     const tr = this.transceiver(kind);
-    if (tr?.sender.track || (tr && track && /send/.test(tr.direction))) await tr.sender.replaceTrack(track);
+    if (tr) await tr.sender.replaceTrack(track);
   }
 
   /** Starts sending video `track` (renegotiates: a new offer from this side). */

@@ -46,8 +46,3 @@ export function stopRingtone() {
   gain = null;
   old?.close().catch(() => {});
 }
-
-/** Whether it is ringing now (for the screen and tests). */
-export function ringing() {
-  return context !== null;
-}
