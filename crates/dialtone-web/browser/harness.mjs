@@ -21,7 +21,8 @@ function binary() {
   return path.join(target, 'debug', 'dialtone');
 }
 
-function freePort() {
+/** A TCP port nobody listens on now (on 127.0.0.1). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -68,14 +69,17 @@ discovery_capacity = 100000
 discovery_refill_per_day = 100000
 `;
 
-/** Starts `dialtone serve` on a free port with a fresh data directory. */
-export async function startServer() {
+/**
+ * Starts `dialtone serve` on a free port with a fresh data directory; `config` adds TOML
+ * to the test configuration, `env` environment variables.
+ */
+export async function startServer({ env = {}, config = '' } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dialtone-browser-'));
   const port = await freePort();
   const configFile = path.join(dataDir, 'test.toml');
-  await writeFile(configFile, CONFIG);
+  await writeFile(configFile, CONFIG + config);
   const child = spawn(binary(), ['serve', '--config', configFile, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exited = null;
@@ -145,23 +149,26 @@ export function newPhone() {
   return `+86139${tail}`;
 }
 
-/** Headless Debian Chromium (never a downloaded browser). */
-export function launchBrowser() {
+/** Headless Debian Chromium (never a downloaded browser); `args` adds command-line switches. */
+export function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      ...args],
   });
 }
 
 /**
  * A new browser context (its own storage: another person or device) and page.
  * locale: 'en-US' | 'zh-CN'; viewport {width, height}; session: log in as this
- * {token, user_id, phone} without going through the screens; timezoneId: the clock's zone.
+ * {token, user_id, phone} without going through the screens; timezoneId: the clock's zone;
+ * init: [fn, arg] run in every page of the context before its own scripts.
  */
-export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '', timezoneId } = {}) {
+export async function openApp(browser, server, { locale = 'en-US', viewport = { width: 1280, height: 800 }, session, hash = '', timezoneId, init } = {}) {
   const context = await browser.newContext({ locale, viewport, timezoneId, extraHTTPHeaders: { 'Accept-Language': locale } });
+  if (init) await context.addInitScript(init[0], init[1]);
   if (session) {
     // Once per tab: a later logout in the test must not be undone by the next page load.
     await context.addInitScript((value) => {

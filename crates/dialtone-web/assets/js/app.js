@@ -27,6 +27,14 @@ export async function startSession() {
   } catch (e) {
     console.error('messaging state did not start', e);
   }
+  // Calls ring on any screen: their frames are listened to before the socket opens too.
+  try {
+    const [{ startCalls }, { startCallScreen }] = await Promise.all([import('./calls/call.js'), import('./calls/screen.js')]);
+    startCalls();
+    startCallScreen();
+  } catch (e) {
+    console.error('calls did not start', e);
+  }
   // Only now, with the messaging state listening: the messages the server re-sends right
   // after `ready` must not be missed.
   live.connect();

@@ -10,6 +10,7 @@ import { renderMessage, setTick, versionOf } from './message.js';
 import { composer } from './composer.js';
 import { showMenu, confirmDialog, chatErrorText } from './ui.js';
 import { errorText } from '../views/auth.js';
+import { calls } from '../calls/call.js';
 
 const NEAR_BOTTOM_PX = 120;
 const OLDER_WHEN_PX = 300;
@@ -75,7 +76,13 @@ function build(id, initialConv, el, offs) {
   const avatarBox = h('span', { class: 'chat-avatar' });
   const back = h('a', { class: 'button icon back', href: '#/chats', 'data-test': 'back', 'aria-label': t('app.back'), title: t('app.back') },
     h('span', { class: 'ci ci-back', 'aria-hidden': 'true' }));
-  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub));
+  // A direct chat calls its other person, by voice or video (one call at a time).
+  const callButton = (media, icon, label) => h('button', { type: 'button', class: 'button icon call-start',
+    'data-test': `call-${media}`, 'aria-label': label, title: label,
+    onclick: () => calls.start(id, chat.peerOf(conv), media) }, h('span', { class: `ci ${icon}`, 'aria-hidden': 'true' }));
+  const callButtons = group ? [] : [callButton('voice', 'ci-phone', t('calls.voice_call')), callButton('video', 'ci-video', t('calls.video_call'))];
+  const drawCallButtons = () => { for (const b of callButtons) b.disabled = calls.busy || Boolean(conv.removed); };
+  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), callButtons);
 
   function drawHeader() {
     title.textContent = titleOf(conv);
@@ -288,11 +295,13 @@ function build(id, initialConv, el, offs) {
       const bar = box.querySelector(`[data-client-id="${CSS.escape(e.client_id)}"] [data-test="upload-progress"]`);
       if (bar) bar.value = e.progress;
     }),
+    calls.on('change', drawCallButtons),
     () => document.removeEventListener('visibilitychange', onVisible),
     () => resize.disconnect(),
   );
 
   drawHeader();
+  drawCallButtons();
   drawComposer();
   drawTyping();
   draw();

@@ -3,6 +3,7 @@ import { t, lang } from '../i18n.js';
 import { store } from '../store.js';
 import { me, peerOf } from '../chat-state.js';
 import { systemText } from './system.js';
+import { recordText } from '../calls/records.js';
 
 // One clock, one plural rule and one avatar for every screen; the chat's modules take them from here.
 export { counted, clockTime } from '../i18n.js';
@@ -26,6 +27,7 @@ export function kindText(msg) {
     case 'video': return t('chat.kind_video');
     case 'file': return msg.text ? t('chat.kind_file_named', { name: msg.text }) : t('chat.kind_file');
     case 'system': return systemText(msg);
+    case 'call': return recordText(msg);
     default: return t('chat.kind_unknown');
   }
 }
@@ -34,7 +36,8 @@ export function kindText(msg) {
 export function preview(conv, msg) {
   if (!msg) return '';
   const text = kindText(msg).replace(/\s+/g, ' ');
-  if (msg.kind === 'system') return text;
+  // Lines of the chat itself, said from the reader's side: nobody's name in front.
+  if (msg.kind === 'system' || msg.kind === 'call') return text;
   if (msg.sender === me()) return t('chat.preview_mine', { text });
   if (conv.kind === 'group') return t('chat.preview_group', { name: store.nameOf(msg.sender), text });
   return text;

@@ -9,6 +9,7 @@ import { imageUrl, attachmentUrl, attachmentSize, whenNear, fill, showImage, dow
 import { stickerUrl, stickerAlt, loadPacks } from './stickers.js';
 import { systemText } from './system.js';
 import { chatErrorText } from './ui.js';
+import { recordText, isMissed } from '../calls/records.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/gi;
 
@@ -98,6 +99,14 @@ function content(msg, stick) {
         h('span', { class: 'file-icon', 'aria-hidden': 'true' }),
         h('span', { class: 'file-text' }, h('span', { class: 'file-name', dir: 'auto' }, name), size), get);
     }
+    case 'call': {
+      // A call's record: what happened, from my side; missed ones in red.
+      const video = msg.call?.media === 'video';
+      return h('p', { class: `msg-call${isMissed(msg) ? ' missed' : ''}`, 'data-test': 'call-record',
+        'data-outcome': msg.call?.outcome ?? '', 'data-media': video ? 'video' : 'voice' },
+      h('span', { class: `ci ${video ? 'ci-video' : 'ci-phone'}`, 'aria-hidden': 'true' }),
+      h('span', {}, recordText(msg)));
+    }
     default:
       return h('p', { class: 'msg-text muted' }, t('chat.kind_unknown'));
   }
@@ -179,5 +188,5 @@ export function setTick(tick, status) {
 
 /** What makes a bubble look different (its tick aside, which is updated in place). */
 export function versionOf(msg) {
-  return [msg.edited_at, msg.deleted, msg.status, msg.attachment_id, msg.text, msg.kind].join('|');
+  return [msg.edited_at, msg.deleted, msg.status, msg.attachment_id, msg.text, msg.kind, msg.call?.outcome].join('|');
 }
