@@ -429,3 +429,198 @@ async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
     drop(members);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_member_on_another_node_joins_the_call_where_it_runs() {
+    let Some(mut nodes) =
+        TestApp::spawn_deployment("a_member_on_another_node_joins_the_call_where_it_runs", 2).await
+    else {
+        return;
+    };
+    let second = nodes.pop().unwrap();
+    let first = nodes.pop().unwrap();
+    let phones = [ALICE, BOB];
+    let a = first.code_login(ALICE, "a").await;
+    let b = first.code_login(BOB, "b").await;
+    for (token, other) in [(&a, BOB), (&b, ALICE)] {
+        let book = json!({ "contacts": [{ "name": other, "phones": [other] }] });
+        assert_eq!(first.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    let r = first
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "two", "members": [BOB] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let mut members = Vec::new();
+    for (app, token, phone) in [(&first, &a, ALICE), (&second, &b, BOB)] {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        });
+    }
+    // The call runs on the first node; Bob is connected to the second.
+    send(&mut members[0].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "video" })).await;
+    let call_id = loop {
+        let f = members[0].ws.frame().await;
+        if f["type"] == "call_started" {
+            break f["call"]["id"].as_str().unwrap().to_owned();
+        }
+    };
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    until(
+        &mut members,
+        &call_id,
+        "both receive each other across nodes",
+        |m| {
+            phones.iter().filter(|p| **p != m.phone).all(|p| {
+                let (a, v) = m.from(p);
+                a > 10 && v > 10
+            })
+        },
+    )
+    .await;
+    for m in members.iter_mut() {
+        m.left = true;
+        send(
+            &mut m.ws,
+            json!({ "type": "call_hangup", "call_id": call_id }),
+        )
+        .await;
+    }
+    until(
+        &mut members,
+        &call_id,
+        "the call ended on both nodes",
+        |m| m.ended.is_some() && !m.records.is_empty(),
+    )
+    .await;
+    drop(members);
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn bad_conference_frames_get_an_error_and_the_call_goes_on() {
+    let app = TestApp::spawn().await;
+    let a = app.code_login(ALICE, "a").await;
+    let b = app.code_login(BOB, "b").await;
+    let c = app.code_login(CAROL, "c").await;
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&a),
+            Some(json!({ "kind": "group", "name": "two", "members": [BOB] })),
+        )
+        .await;
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let mut wa = app.ws(&a).await;
+    assert_eq!(wa.frame().await["type"], "ready");
+    let mut wc = app.ws(&c).await;
+    assert_eq!(wc.frame().await["type"], "ready");
+    send(&mut wa, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "voice" })).await;
+    let call_id = loop {
+        let f = wa.frame().await;
+        if f["type"] == "call_started" {
+            break f["call"]["id"].as_str().unwrap().to_owned();
+        }
+    };
+    // Carol is not in the group: the call does not exist for her.
+    let (_, offer) = TestPeer::offer().await.unwrap();
+    send(
+        &mut wc,
+        json!({ "type": "call_join", "call_id": call_id, "sdp": offer }),
+    )
+    .await;
+    let f = wc.frame().await;
+    assert_eq!(
+        (f["type"].as_str(), f["code"].as_str()),
+        (Some("error"), Some("call_not_found")),
+        "{f}"
+    );
+    let cases = [
+        (
+            json!({ "type": "call_join", "call_id": call_id, "sdp": "v=0\r\nthis is no offer\r\n" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "type": "call_join", "call_id": call_id, "sdp": "hello" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "type": "call_join", "call_id": call_id }),
+            "malformed_frame",
+        ),
+        (
+            json!({ "type": "call_signal", "call_id": call_id, "kind": "offer", "sdp": "v=0\r\n" }),
+            "invalid_input",
+        ),
+        (
+            json!({ "type": "call_media", "call_id": call_id, "audio": false, "video": false }),
+            "call_not_found",
+        ),
+        (
+            json!({ "type": "call_hangup", "call_id": call_id }),
+            "call_not_found",
+        ),
+        (
+            json!({ "type": "call_layer", "call_id": call_id, "phone": BOB, "layer": "medium" }),
+            "malformed_frame",
+        ),
+        (
+            json!({ "type": "call_join", "call_id": "nope", "sdp": "v=0\r\n" }),
+            "call_not_found",
+        ),
+    ];
+    for (bad, code) in cases {
+        send(&mut wa, bad.clone()).await;
+        let f = loop {
+            let f = wa.frame().await;
+            if f["type"] == "error" {
+                break f;
+            }
+        };
+        assert_eq!(f["code"], code, "{bad} -> {f}");
+    }
+    // A good join still works, and Bob's does too.
+    let mut wb = app.ws(&b).await;
+    assert_eq!(wb.frame().await["type"], "ready");
+    let mut members: Vec<Member> = [(ALICE, wa), (BOB, wb)]
+        .into_iter()
+        .map(|(phone, ws)| Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        })
+        .collect();
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    until(&mut members, &call_id, "both hear each other", |m| {
+        let other = if m.phone == ALICE { BOB } else { ALICE };
+        m.from(other).0 > 10
+    })
+    .await;
+    drop((members, wc));
+    app.stop().await;
+}
