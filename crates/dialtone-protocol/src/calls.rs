@@ -72,6 +72,9 @@ pub enum CallEndReason {
     AnsweredElsewhere,
     /// Another device of the callee declined.
     DeclinedElsewhere,
+    /// A party added people: the call goes on as a group call (`moved_to`), which both
+    /// devices join.
+    Moved,
 }
 
 impl CallEndReason {
@@ -85,6 +88,7 @@ impl CallEndReason {
             Self::HungUp => "hung_up",
             Self::AnsweredElsewhere => "answered_elsewhere",
             Self::DeclinedElsewhere => "declined_elsewhere",
+            Self::Moved => "moved",
         }
     }
 
@@ -98,6 +102,7 @@ impl CallEndReason {
             Self::HungUp,
             Self::AnsweredElsewhere,
             Self::DeclinedElsewhere,
+            Self::Moved,
         ]
         .into_iter()
         .find(|r| r.as_str() == word)
@@ -106,7 +111,7 @@ impl CallEndReason {
     /// What the call's record says of a call that ended this way.
     pub const fn outcome(self) -> CallOutcome {
         match self {
-            Self::HungUp => CallOutcome::Answered,
+            Self::HungUp | Self::Moved => CallOutcome::Answered,
             Self::Declined | Self::DeclinedElsewhere => CallOutcome::Declined,
             Self::Cancelled | Self::NoAnswer | Self::Busy | Self::AnsweredElsewhere => {
                 CallOutcome::Missed
@@ -285,6 +290,19 @@ pub struct CallLevel {
     pub level: u8,
 }
 
+/// A client's `call_add`: a party of a one-to-one call adds people; the call goes on as
+/// a group call of a new group (the two parties and the people added).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallAddFrame {
+    /// The one-to-one call.
+    pub call_id: String,
+    /// Whom to add (E.164), 1 to 48.
+    pub phones: Vec<String>,
+    /// The new group's name (default: the members' numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// Largest SDP a signal may carry.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
 /// Largest candidate line.
@@ -412,6 +430,7 @@ mod tests {
             "hung_up",
             "answered_elsewhere",
             "declined_elsewhere",
+            "moved",
         ] {
             let reason = CallEndReason::parse(word);
             assert_eq!(reason.map(CallEndReason::as_str), Some(word));

@@ -8,8 +8,8 @@ use dialtone_core::{ConversationId, ConversationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::calls::{
-    Call, CallEndReason, CallIdFrame, CallJoinFrame, CallLayerFrame, CallLevel, CallMediaFrame,
-    CallMember, CallSignalFrame, CallStartFrame,
+    Call, CallAddFrame, CallEndReason, CallIdFrame, CallJoinFrame, CallLayerFrame, CallLevel,
+    CallMediaFrame, CallMember, CallSignalFrame, CallStartFrame,
 };
 use crate::{ErrorCode, Message};
 
@@ -186,9 +186,12 @@ pub enum ServerFrame {
         call_id: String,
         /// Why.
         reason: CallEndReason,
-        /// How long it was answered (`hung_up` only), in milliseconds.
+        /// How long it was answered (`hung_up` and `moved`), in milliseconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u64>,
+        /// `moved` only: the group call it goes on as (join it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_to: Option<Arc<Call>>,
     },
     /// A frame from the client could not be handled; the connection stays open.
     Error {
@@ -264,6 +267,8 @@ pub enum ClientFrame {
     CallMedia(CallMediaFrame),
     /// The video layer this device wants of a member in a group call.
     CallLayer(CallLayerFrame),
+    /// Adds people to a one-to-one call: it goes on as a group call.
+    CallAdd(CallAddFrame),
 }
 
 /// `ack`.
@@ -368,6 +373,10 @@ impl ClientFrame {
             Some("call_start") => malformed(
                 "a call_start needs client_id, conversation_id and media (voice or video)",
                 client_id,
+            ),
+            Some("call_add") => malformed(
+                "a call_add needs call_id and phones (E.164 strings), and name is a string",
+                None,
             ),
             Some("call_join") => malformed("a call_join needs call_id and sdp", None),
             Some("call_media") => malformed("a call_media needs call_id, audio and video", None),

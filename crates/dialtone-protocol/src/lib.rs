@@ -18,9 +18,10 @@ mod frames;
 mod message;
 
 pub use calls::{
-    Call, CallEndReason, CallIdFrame, CallJoinFrame, CallLayerFrame, CallLevel, CallMedia,
-    CallMediaFrame, CallMember, CallOutcome, CallSignalFrame, CallStartFrame, CallSummary,
-    Candidate, IceServer, IceServers, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, SignalKind, VideoLayer,
+    Call, CallAddFrame, CallEndReason, CallIdFrame, CallJoinFrame, CallLayerFrame, CallLevel,
+    CallMedia, CallMediaFrame, CallMember, CallOutcome, CallSignalFrame, CallStartFrame,
+    CallSummary, Candidate, IceServer, IceServers, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, SignalKind,
+    VideoLayer,
 };
 pub use community::{FeedItem, Notification};
 pub use dialtone_core::{ConversationId, ConversationKind, UserId};

@@ -567,6 +567,7 @@ async fn call_frame(
         ClientFrame::CallJoin(f) => (None, Some(f.call_id.clone())),
         ClientFrame::CallMedia(f) => (None, Some(f.call_id.clone())),
         ClientFrame::CallLayer(f) => (None, Some(f.call_id.clone())),
+        ClientFrame::CallAdd(f) => (None, Some(f.call_id.clone())),
         _ => (None, None),
     };
     let error = |code: ErrorCode, message: String| ServerFrame::Error {
@@ -601,6 +602,7 @@ async fn call_frame(
         ClientFrame::CallJoin(f) => calls.join(user, session, f).await,
         ClientFrame::CallMedia(f) => calls.media(user, session, f).await,
         ClientFrame::CallLayer(f) => calls.layer(user, session, f).await,
+        ClientFrame::CallAdd(f) => calls.add(user, session, f).await,
         _ => Ok(()),
     };
     done.err().map(|e| {

@@ -624,3 +624,147 @@ async fn bad_conference_frames_get_an_error_and_the_call_goes_on() {
     drop((members, wc));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn adding_people_to_a_call_moves_it_into_a_group_call() {
+    let app = TestApp::spawn().await;
+    let phones = [ALICE, BOB, CAROL];
+    let mut tokens = Vec::new();
+    for phone in phones {
+        tokens.push(app.code_login(phone, "d").await);
+    }
+    for (token, me) in tokens.iter().zip(phones) {
+        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
+        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    let ab = app.direct_id(&tokens[0], BOB).await;
+    let mut members = Vec::new();
+    for (token, phone) in tokens.iter().zip(phones) {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        });
+    }
+    /// The next frame of a type other than presence.
+    async fn next(ws: &mut Ws) -> Value {
+        loop {
+            let f = ws.frame().await;
+            if f["type"] != "presence" {
+                return f;
+            }
+        }
+    }
+    send(
+        &mut members[0].ws,
+        json!({ "type": "call_start", "client_id": "k1", "conversation_id": ab, "media": "video" }),
+    )
+    .await;
+    let direct = next(&mut members[0].ws).await["call"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(next(&mut members[1].ws).await["type"], "call");
+    send(
+        &mut members[1].ws,
+        json!({ "type": "call_accept", "call_id": direct }),
+    )
+    .await;
+    assert_eq!(next(&mut members[1].ws).await["type"], "call_accepted");
+    assert_eq!(next(&mut members[0].ws).await["type"], "call_accepted");
+
+    // Carol may not be added by someone who is not in the call.
+    send(
+        &mut members[2].ws,
+        json!({ "type": "call_add", "call_id": direct, "phones": [CAROL] }),
+    )
+    .await;
+    assert_eq!(next(&mut members[2].ws).await["code"], "call_not_found");
+    send(
+        &mut members[0].ws,
+        json!({ "type": "call_add", "call_id": direct, "phones": ["13800"] }),
+    )
+    .await;
+    assert_eq!(next(&mut members[0].ws).await["code"], "invalid_input");
+
+    // Alice adds Carol: both devices of the call hear where it goes on; Carol rings.
+    send(
+        &mut members[0].ws,
+        json!({ "type": "call_add", "call_id": direct, "phones": [CAROL] }),
+    )
+    .await;
+    let mut group_call = None;
+    for m in &mut members[..2] {
+        let f = loop {
+            let f = next(&mut m.ws).await;
+            if f["type"] == "call_ended" {
+                break f;
+            }
+        };
+        assert_eq!(f["reason"], "moved", "{f}");
+        let to = f["moved_to"].clone();
+        assert_eq!(to["group"], true, "{f}");
+        group_call = Some(to);
+    }
+    let group_call = group_call.unwrap();
+    let call_id = group_call["id"].as_str().unwrap().to_owned();
+    let rung = loop {
+        let f = next(&mut members[2].ws).await;
+        if f["type"] == "call" {
+            break f;
+        }
+    };
+    assert_eq!(rung["call"]["id"], call_id.as_str());
+    // The group is there, with the three.
+    let group = app
+        .get_auth(
+            &format!(
+                "/v1/conversations/{}",
+                group_call["conversation_id"].as_str().unwrap()
+            ),
+            &tokens[2],
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::OK, "{group:?}");
+    assert_eq!(
+        group.body["members"].as_array().unwrap().len(),
+        3,
+        "{group:?}"
+    );
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    until(
+        &mut members,
+        &call_id,
+        "everyone receives everyone in the group call",
+        |m| {
+            phones.iter().filter(|p| **p != m.phone).all(|p| {
+                let (a, v) = m.from(p);
+                a > 10 && v > 10
+            })
+        },
+    )
+    .await;
+    // The one-to-one call left its record, answered.
+    let r = app
+        .get_auth(&format!("/v1/conversations/{ab}/messages"), &tokens[1])
+        .await;
+    let records: Vec<&Value> = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "call")
+        .collect();
+    assert_eq!(records.len(), 1, "{r:?}");
+    assert_eq!(records[0]["call"]["outcome"], "answered", "{r:?}");
+    drop(members);
+    app.stop().await;
+}

@@ -80,6 +80,7 @@ impl CallService {
         conversation_id: &ConversationId,
         media: CallMedia,
         members: &[UserRecord],
+        not_rung: &[UserId],
     ) -> Result<Arc<dialtone_protocol::Call>, ServiceError> {
         if self.deps.sfu.is_none() {
             return Err(ServiceError::InvalidInput(
@@ -135,7 +136,7 @@ impl CallService {
         let call = Arc::new(conference_of(&record, user));
         let others: Vec<UserRecord> = members
             .iter()
-            .filter(|m| m.id != user.id)
+            .filter(|m| m.id != user.id && !not_rung.contains(&m.id))
             .cloned()
             .collect();
         let views = self
@@ -498,6 +499,7 @@ impl CallService {
                 call_id: call_id.to_owned(),
                 reason: CallEndReason::HungUp,
                 duration_ms: Some(duration),
+                moved_to: None,
             },
         )
         .await;

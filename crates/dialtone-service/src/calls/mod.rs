@@ -26,10 +26,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use dialtone_bus::{CallTarget, ConferenceCommand, Event, EventBus};
 use dialtone_core::privacy::Flow;
-use dialtone_core::{Clock, ConversationId, ConversationKind, UserId};
+use dialtone_core::{Clock, ConversationId, ConversationKind, PhoneNumber, UserId};
 use dialtone_protocol::{
-    Call, CallEndReason, CallJoinFrame, CallLayerFrame, CallMedia, CallMediaFrame, CallSignalFrame,
-    CallStartFrame, CallSummary, IceServers, ServerFrame,
+    Call, CallAddFrame, CallEndReason, CallJoinFrame, CallLayerFrame, CallMedia, CallMediaFrame,
+    CallSignalFrame, CallStartFrame, CallSummary, IceServers, ServerFrame,
 };
 use dialtone_store::{CallRecord, CallState, Store, UserRecord};
 use serde::{Deserialize, Serialize};
@@ -202,6 +202,7 @@ impl CallService {
                     &conversation_id,
                     frame.media,
                     &roster.members,
+                    &[],
                 )
                 .await;
         }
@@ -371,6 +372,7 @@ impl CallService {
                 call_id: call_id.to_owned(),
                 reason: CallEndReason::AnsweredElsewhere,
                 duration_ms: None,
+                moved_to: None,
             },
         )
         .await;
@@ -461,6 +463,109 @@ impl CallService {
             CallTarget::device(caller.id, call.caller_session.clone())
         };
         self.send(vec![to], ServerFrame::CallSignal(frame)).await;
+        Ok(())
+    }
+
+    /// A party of a taken one-to-one call adds people: a new group (the two parties and
+    /// those added whom the adder may reach, as any new group), its group call started
+    /// (ringing those added), and the one-to-one call ended as `moved` with that call,
+    /// which both devices join.
+    pub async fn add(
+        self: &Arc<Self>,
+        user: &UserRecord,
+        session: &str,
+        frame: CallAddFrame,
+    ) -> ServiceResult<()> {
+        if frame.phones.is_empty() || frame.phones.len() > 48 {
+            return Err(ServiceError::InvalidInput("add 1 to 48 people".into()));
+        }
+        let mut added = Vec::with_capacity(frame.phones.len());
+        for phone in &frame.phones {
+            added.push(PhoneNumber::parse_e164(phone).map_err(|_| {
+                ServiceError::InvalidInput(format!("{phone:?} is not an E.164 number"))
+            })?);
+        }
+        let (call, caller, callee) = self.party(user, &frame.call_id).await?;
+        if call.state != CallState::Active || !is_device_of(&call, session) {
+            return Err(ServiceError::CallNotFound);
+        }
+        let other = if caller.id == user.id {
+            &callee
+        } else {
+            &caller
+        };
+        let mut phones = vec![other.phone.clone()];
+        phones.extend(
+            added
+                .into_iter()
+                .filter(|p| *p != user.phone && *p != other.phone),
+        );
+        let name = match frame
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(name) => name.to_owned(),
+            None => std::iter::once(&user.phone)
+                .chain(phones.iter())
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+                .chars()
+                .take(100)
+                .collect(),
+        };
+        let group = self
+            .deps
+            .messaging
+            .create_group(user, &name, &phones)
+            .await?;
+        let conversation_id = group.record.id.clone();
+        let roster = self.deps.messaging.roster(user, &conversation_id).await?;
+        let media = CallMedia::parse(&call.media).unwrap_or(CallMedia::Voice);
+        let conference = self
+            .start_conference(
+                user,
+                session,
+                &conversation_id,
+                media,
+                &roster.members,
+                &[other.id.clone()],
+            )
+            .await?;
+        // The one-to-one call is over: both devices move to the group call.
+        let now = self.now();
+        let Some(before) = self
+            .deps
+            .store
+            .calls
+            .end_call(&call.id, CallEndReason::Moved.as_str(), now)
+            .await?
+        else {
+            return Err(ServiceError::CallNotFound);
+        };
+        let duration = before
+            .answered_at
+            .map(|at| u64::try_from((now - at).num_milliseconds()).unwrap_or(0));
+        self.send(
+            vec![
+                CallTarget::device(caller.id.clone(), before.caller_session.clone()),
+                CallTarget::device(
+                    callee.id.clone(),
+                    before.callee_session.clone().unwrap_or_default(),
+                ),
+            ],
+            ServerFrame::CallEnded {
+                call_id: call.id.clone(),
+                reason: CallEndReason::Moved,
+                duration_ms: duration,
+                moved_to: Some(conference),
+            },
+        )
+        .await;
+        self.write_record(&before, CallEndReason::Moved, duration)
+            .await;
         Ok(())
     }
 
@@ -591,6 +696,7 @@ impl CallService {
                                 call_id: call.id.clone(),
                                 reason: CallEndReason::Cancelled,
                                 duration_ms: None,
+                                moved_to: None,
                             },
                         )
                         .await;
@@ -694,6 +800,7 @@ impl CallService {
             call_id: call_id.to_owned(),
             reason,
             duration_ms,
+            moved_to: None,
         };
         let caller = UserId::from(before.caller_id.as_str());
         let callee = UserId::from(before.callee_id.as_str());
