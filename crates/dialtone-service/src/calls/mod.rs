@@ -531,7 +531,7 @@ impl CallService {
                 &conversation_id,
                 media,
                 &roster.members,
-                &[other.id.clone()],
+                std::slice::from_ref(&other.id),
             )
             .await?;
         // The one-to-one call is over: both devices move to the group call.
