@@ -9,6 +9,7 @@
 
 mod commands;
 mod peer;
+mod udp;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use udp::{Rx, Udp};
 
 use crate::speaking::Speaking;
 use crate::{CONNECT_DEADLINE, SfuEvent, SfuStats};
@@ -28,7 +30,8 @@ use peer::{Peer, WriteOutcome};
 /// A participant's id inside the engine; never reused, so a stale one matches nothing.
 pub(crate) type PeerId = u64;
 
-/// Datagrams read in one go before the work they made is carried out.
+/// Datagrams read in one go (at most; reads come in `recvmmsg` batches) before the work
+/// they made is carried out.
 const READ_BATCH: usize = 64;
 /// The longest the task sleeps when nothing is due.
 const IDLE: Duration = Duration::from_millis(500);
@@ -79,7 +82,9 @@ pub(crate) struct Room {
 
 /// The state of the SFU task.
 pub(crate) struct Engine {
-    socket: UdpSocket,
+    /// The socket; what the participants transmit is gathered there and sent at the end of
+    /// each turn of the loop (or sooner, when the destination changes).
+    udp: Udp,
     candidate_addr: SocketAddr,
     peers: HashMap<PeerId, Peer>,
     rooms: HashMap<String, Room>,
@@ -92,12 +97,12 @@ pub(crate) struct Engine {
     next_id: PeerId,
     queue: Vec<Propagated>,
     dirty: Vec<PeerId>,
-    buf: Vec<u8>,
+    rx: Rx,
 }
 
 enum Wake {
     Command(Option<Command>),
-    Datagram(std::io::Result<(usize, SocketAddr)>),
+    Readable(std::io::Result<()>),
     Timer,
 }
 
@@ -108,7 +113,7 @@ impl Engine {
         events: mpsc::Sender<SfuEvent>,
     ) -> std::io::Result<Engine> {
         Ok(Engine {
-            socket,
+            udp: Udp::new(socket)?,
             candidate_addr,
             peers: HashMap::new(),
             rooms: HashMap::new(),
@@ -119,7 +124,7 @@ impl Engine {
             next_id: 1,
             queue: Vec::new(),
             dirty: Vec::new(),
-            buf: vec![0; 2048],
+            rx: Rx::new(),
         })
     }
 
@@ -130,7 +135,7 @@ impl Engine {
             let wake = tokio::select! {
                 biased;
                 c = commands.recv() => Wake::Command(c),
-                r = self.socket.recv_from(&mut self.buf) => Wake::Datagram(r),
+                r = self.udp.readable() => Wake::Readable(r),
                 _ = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
             };
             match wake {
@@ -140,25 +145,41 @@ impl Engine {
                         break;
                     }
                 }
-                Wake::Datagram(Ok((n, source))) => {
-                    self.datagram(n, source);
-                    for _ in 1..READ_BATCH {
-                        match self.socket.try_recv_from(&mut self.buf) {
-                            Ok((n, source)) => self.datagram(n, source),
-                            Err(_) => break,
-                        }
-                    }
-                }
-                Wake::Datagram(Err(e)) => {
-                    // ICMP errors from a peer that went away surface here on some systems.
-                    tracing::debug!(error = %e, "recv_from failed");
-                }
+                Wake::Readable(Ok(())) => self.read(),
+                Wake::Readable(Err(e)) => tracing::debug!(error = %e, "readable failed"),
                 Wake::Timer => {}
             }
             self.timeouts(Instant::now());
             self.flush();
+            self.udp.flush(&mut self.counters);
         }
         self.close_all();
+        self.udp.flush(&mut self.counters);
+    }
+
+    /// Reads up to [`READ_BATCH`] datagrams (fewer when the socket runs dry) and hands each
+    /// to its participant.
+    fn read(&mut self) {
+        let mut rx = std::mem::take(&mut self.rx);
+        let mut read = 0;
+        while read < READ_BATCH {
+            match self.udp.recv(&mut rx) {
+                Ok(0) => break,
+                Ok(_) => {
+                    for (bytes, source) in rx.datagrams() {
+                        self.datagram(bytes, source);
+                        read += 1;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    // ICMP errors from a peer that went away surface here on some systems.
+                    tracing::debug!(error = %e, "recv failed");
+                    break;
+                }
+            }
+        }
+        self.rx = rx;
     }
 
     fn next_deadline(&self) -> Instant {
@@ -173,11 +194,8 @@ impl Engine {
     }
 
     /// Hands one datagram to the participant whose `Rtc` accepts it.
-    fn datagram(&mut self, n: usize, source: SocketAddr) {
+    fn datagram(&mut self, bytes: &[u8], source: SocketAddr) {
         self.counters.packets_in += 1;
-        let Some(bytes) = self.buf.get(..n) else {
-            return;
-        };
         let Ok(contents) = DatagramRecv::try_from(bytes) else {
             self.counters.unmatched += 1;
             return;
@@ -219,7 +237,7 @@ impl Engine {
             tracing::debug!(peer = id, error = %e, "handle_input failed");
             peer.rtc.disconnect();
         }
-        peer.poll(&self.socket, &mut self.queue, &mut self.counters);
+        peer.poll(&mut self.udp, &mut self.queue, &mut self.counters);
     }
 
     /// Drives str0m's timers of every participant that is due, and the rooms' speaking
@@ -234,7 +252,7 @@ impl Engine {
                     tracing::debug!(peer = peer.id, error = %e, "timeout input failed");
                     peer.rtc.disconnect();
                 }
-                peer.poll(&self.socket, &mut self.queue, &mut self.counters);
+                peer.poll(&mut self.udp, &mut self.queue, &mut self.counters);
             }
         }
         let mut reports = Vec::new();
@@ -267,7 +285,7 @@ impl Engine {
                 for id in &dirty {
                     if let Some(peer) = self.peers.get_mut(id) {
                         peer.dirty = false;
-                        peer.poll(&self.socket, &mut self.queue, &mut self.counters);
+                        peer.poll(&mut self.udp, &mut self.queue, &mut self.counters);
                     }
                 }
                 self.dirty = dirty;
@@ -402,7 +420,7 @@ impl Engine {
         if peer.rtc.is_alive() {
             let _ = peer.rtc.close();
             let mut ignored = Vec::new();
-            peer.poll(&self.socket, &mut ignored, &mut self.counters);
+            peer.poll(&mut self.udp, &mut ignored, &mut self.counters);
         }
         self.by_addr.retain(|_, p| *p != id);
         for other in others {

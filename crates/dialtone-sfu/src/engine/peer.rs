@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::{Event, IceConnectionState, Output, Rtc};
-use tokio::net::UdpSocket;
-
+use super::udp::Udp;
 use super::{Counters, PeerId, Propagated};
 use crate::Layer;
 use crate::simulcast::Layers;
@@ -183,9 +182,10 @@ impl Peer {
         }
     }
 
-    /// Polls str0m until it wants a timeout: sends what it transmits, turns its events into
-    /// work for the engine, and first makes an offer when tracks changed.
-    pub fn poll(&mut self, socket: &UdpSocket, out: &mut Vec<Propagated>, counters: &mut Counters) {
+    /// Polls str0m until it wants a timeout: queues what it transmits on `udp` (sent when
+    /// the engine flushes it), turns its events into work for the engine, and first makes
+    /// an offer when tracks changed.
+    pub fn poll(&mut self, udp: &mut Udp, out: &mut Vec<Propagated>, counters: &mut Counters) {
         self.negotiate(out);
         loop {
             if !self.rtc.is_alive() {
@@ -205,10 +205,7 @@ impl Peer {
                     self.next_timeout = t;
                     return;
                 }
-                Output::Transmit(t) => match socket.try_send_to(&t.contents, t.destination) {
-                    Ok(_) => counters.packets_out += 1,
-                    Err(_) => counters.send_dropped += 1,
-                },
+                Output::Transmit(t) => udp.send(t.destination, &t.contents, counters),
                 Output::Event(e) => self.event(e, out),
             }
         }
