@@ -88,7 +88,7 @@ pub async fn run(args: Args) -> Result<()> {
     let participants = (args.rooms * args.per_room) as u64;
     let waited = Instant::now();
     while shared.complete.load(Ordering::Relaxed) < participants {
-        if waited.elapsed() > Duration::from_secs(60) {
+        if waited.elapsed() > Duration::from_secs(120) {
             bail!(
                 "only {} of {participants} participants receive everyone",
                 shared.complete.load(Ordering::Relaxed)
@@ -126,6 +126,8 @@ pub async fn run(args: Args) -> Result<()> {
 
     let out_packets = s1.packets_out - s0.packets_out;
     let in_packets = s1.packets_in - s0.packets_in;
+    let sends = s1.sends - s0.sends;
+    let dropped = s1.send_dropped - s0.send_dropped;
     let frames = s1.forwarded - s0.forwarded;
     let cpu = cpu1 - cpu0;
     let streams = args.rooms * args.per_room * (args.per_room - 1);
@@ -140,6 +142,8 @@ pub async fn run(args: Args) -> Result<()> {
          | Measure | Figure | Target |\n| --- | --- | --- |\n\
          | Video streams forwarded ({kbps} kbit/s, {fps} fps each) | {streams} | 1,500 per core |\n\
          | Datagrams out /s (RTP and RTCP) | {out_rate:.0} | |\n\
+         | Datagrams out per send call (UDP GSO gathers a subscriber's) | {per_send:.2} | |\n\
+         | Datagrams dropped at send (socket buffer full) | {dropped} | |\n\
          | Datagrams in /s | {in_rate:.0} | |\n\
          | Frames forwarded /s | {frame_rate:.0} | |\n\
          | SFU thread CPU | {cpu_pct:.0}% of a core | |\n\
@@ -155,6 +159,7 @@ pub async fn run(args: Args) -> Result<()> {
         secs = args.seconds,
         out_rate = out_packets as f64 / elapsed,
         in_rate = in_packets as f64 / elapsed,
+        per_send = out_packets as f64 / sends.max(1) as f64,
         frame_rate = frames as f64 / elapsed,
         cpu_pct = cpu / elapsed * 100.0,
         lat = summary.line(),

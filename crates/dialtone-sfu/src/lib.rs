@@ -122,6 +122,9 @@ pub struct SfuStats {
     pub video_forwarded: u64,
     /// UDP datagrams sent.
     pub packets_out: u64,
+    /// Send system calls that succeeded: a UDP GSO send carries several datagrams to one
+    /// address, so `packets_out / sends` is how well sends are gathered.
+    pub sends: u64,
     /// Datagrams no participant accepted.
     pub unmatched: u64,
     /// Datagrams dropped because the socket's buffer was full.

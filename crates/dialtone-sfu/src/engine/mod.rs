@@ -65,6 +65,7 @@ pub(crate) enum Propagated {
 pub(crate) struct Counters {
     pub packets_in: u64,
     pub packets_out: u64,
+    pub sends: u64,
     pub forwarded: u64,
     pub bytes_forwarded: u64,
     pub audio_forwarded: u64,
@@ -454,6 +455,7 @@ impl Engine {
             audio_forwarded: c.audio_forwarded,
             video_forwarded: c.video_forwarded,
             packets_out: c.packets_out,
+            sends: c.sends,
             unmatched: c.unmatched,
             send_dropped: c.send_dropped,
             events_dropped: c.events_dropped,

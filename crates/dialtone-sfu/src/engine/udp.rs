@@ -113,7 +113,10 @@ impl Udp {
         self.closed = false;
         if segments > 0 {
             match self.try_send(destination, &self.batch, segments, segment) {
-                Ok(()) => counters.packets_out += segments as u64,
+                Ok(()) => {
+                    counters.packets_out += segments as u64;
+                    counters.sends += 1;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     counters.send_dropped += segments as u64;
                 }
@@ -121,7 +124,10 @@ impl Udp {
                     tracing::debug!(error = %e, segments, "GSO send failed; one by one");
                     for datagram in self.batch.chunks(segment.max(1)) {
                         match self.try_send(destination, datagram, 1, segment) {
-                            Ok(()) => counters.packets_out += 1,
+                            Ok(()) => {
+                                counters.packets_out += 1;
+                                counters.sends += 1;
+                            }
                             Err(_) => counters.send_dropped += 1,
                         }
                     }
