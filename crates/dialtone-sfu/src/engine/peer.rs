@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::{Event, IceConnectionState, Output, Rtc};
+
 use super::udp::Udp;
 use super::{Counters, PeerId, Propagated};
 use crate::Layer;

@@ -64,7 +64,10 @@ impl Udp {
     /// Reads what is waiting, up to [`RECV_BUFS`] buffers' worth, into `rx`; `Ok(0)` or
     /// `WouldBlock` when nothing is.
     pub fn recv(&self, rx: &mut Rx) -> io::Result<usize> {
-        let mut slices = rx.bufs.each_mut().map(|b| IoSliceMut::new(b.as_mut_slice()));
+        let mut slices = rx
+            .bufs
+            .each_mut()
+            .map(|b| IoSliceMut::new(b.as_mut_slice()));
         let n = self.socket.try_io(Interest::READABLE, || {
             self.state
                 .recv(UdpSockRef::from(&self.socket), &mut slices, &mut rx.meta)
@@ -196,7 +199,11 @@ impl Rx {
             .take(self.filled)
             .flat_map(|(meta, buf)| {
                 let bytes = buf.get(..meta.len).unwrap_or_default();
-                let stride = if meta.stride == 0 { meta.len } else { meta.stride };
+                let stride = if meta.stride == 0 {
+                    meta.len
+                } else {
+                    meta.stride
+                };
                 bytes
                     .chunks(stride.max(1))
                     .map(move |datagram| (datagram, meta.addr))
@@ -253,7 +260,11 @@ mod tests {
         }
         assert_eq!(recv_one(&b).await?, to_b[0]);
         assert_eq!((counters.packets_out, counters.send_dropped), (6, 0));
-        let expected_sends = if udp.state.max_gso_segments() > 1 { 3 } else { 6 };
+        let expected_sends = if udp.state.max_gso_segments() > 1 {
+            3
+        } else {
+            6
+        };
         assert_eq!(counters.sends, expected_sends);
         Ok(())
     }
