@@ -153,6 +153,40 @@ impl TestPeer {
         Ok((offering, sdp))
     }
 
+    /// A peer that takes another peer's offer, as the callee of a one-to-one call does:
+    /// it sends on the audio and video the offer carries, once connected. Returns the
+    /// running peer and its answer's SDP (give it to the offerer's
+    /// [`OfferingPeer::accept_answer`]).
+    pub async fn answer(offer_sdp: &str) -> Result<(TestPeer, String), TestPeerError> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.map_err(fail)?;
+        let local = socket.local_addr().map_err(fail)?;
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(local, "udp").map_err(fail)?);
+        let offer = SdpOffer::from_sdp_string(offer_sdp).map_err(fail)?;
+        let answer = rtc.sdp_api().accept_offer(offer).map_err(fail)?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let (commands, rx) = mpsc::channel(16);
+        let runner = Runner {
+            rtc,
+            socket,
+            local,
+            audio: None,
+            video: None,
+            simulcast: false,
+            answering: true,
+            level: -127,
+            state: state.clone(),
+            frame: 0,
+        };
+        let task = tokio::spawn(runner.run(rx));
+        let peer = TestPeer {
+            state,
+            commands,
+            _task: Arc::new(AbortOnDrop(task)),
+        };
+        Ok((peer, answer.to_sdp_string()))
+    }
+
     /// Answers a server offer (other members' tracks added, made inactive or stopped);
     /// returns the answer's SDP, to give back to the SFU.
     pub async fn answer_offer(&self, offer_sdp: &str) -> Result<String, TestPeerError> {
@@ -249,6 +283,7 @@ impl OfferingPeer {
             audio: self.audio,
             video: self.video,
             simulcast: self.simulcast,
+            answering: false,
             level: -127,
             state: state.clone(),
             frame: 0,
@@ -269,6 +304,8 @@ struct Runner {
     audio: Option<Mid>,
     video: Option<Mid>,
     simulcast: bool,
+    /// Took the other side's offer: sends on the media it carries.
+    answering: bool,
     level: i8,
     state: Arc<Mutex<State>>,
     frame: u64,
@@ -369,6 +406,13 @@ impl Runner {
             Event::Connected => s.connected = true,
             Event::Closed => s.closed = true,
             Event::MediaAdded(added) => {
+                if self.answering && added.direction.is_sending() {
+                    match added.kind {
+                        MediaKind::Audio if self.audio.is_none() => self.audio = Some(added.mid),
+                        MediaKind::Video if self.video.is_none() => self.video = Some(added.mid),
+                        _ => {}
+                    }
+                }
                 if let Some(media) = self.rtc.media(added.mid) {
                     s.streams.insert(added.mid, media.stream_id().to_owned());
                     s.directions.insert(added.mid, media.direction());
