@@ -215,8 +215,8 @@ test('a three-party video conference through the SFU: everyone receives the othe
   await carol.page.waitForSelector(`${$('call-mute')}[aria-pressed="true"]`);
   for (const side of [alice, bob]) {
     const stream = side.streams[c.phone];
-    await side.page.waitForSelector(`${$('conference-tile')}[data-phone="${c.phone}"][data-audio="false"] ${$('tile-muted')}:visible`);
     await frozen(side.page, stream, 'audio', `${side.user.name}'s audio from Carol to stop`);
+    await side.page.waitForSelector(`${$('conference-tile')}[data-phone="${c.phone}"][data-audio="false"] ${$('tile-muted')}:visible`);
     await receiving(side.page, [stream], { audio: false }, `${side.user.name}'s video from Carol`);
     // Bob still comes through to Alice, and Alice to Bob.
     const other = side === alice ? b.phone : a.phone;
