@@ -1,7 +1,7 @@
 // The call screen, over whatever screen the app shows: an incoming call (who calls, with
 // accept and decline, while the ringtone plays), an outgoing one (calling, cancel), and the
 // call itself (the other side's video, my preview, mute, camera, devices, hang up, the
-// clock). Why a call ended is said in a toast.
+// clock); a group call's screen is grid.js. Why a call ended is said in a toast.
 import { h, clear, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { store } from '../store.js';
@@ -10,6 +10,7 @@ import { avatar } from '../avatar.js';
 import { calls } from './call.js';
 import { listDevices } from './media.js';
 import { callDuration, endedText } from './records.js';
+import { buildConference } from './grid.js';
 
 let screen = null; // {call, el, update(), destroy()}
 let started = false;
@@ -20,7 +21,7 @@ export function startCallScreen() {
   started = true;
   calls.on('change', draw);
   calls.on('ended', (ended) => {
-    const text = endedText(ended, store.nameOf(ended.call.peer));
+    const text = endedText(ended, ended.call.peer ? store.nameOf(ended.call.peer) : '');
     if (text) toast(text, ended.reason === 'media_error' || ended.reason === 'error' ? 'error' : 'info');
   });
 }
@@ -29,7 +30,7 @@ function draw(call) {
   if (screen && screen.call !== call) { screen.destroy(); screen = null; }
   if (!call) { document.body.classList.remove('in-call'); return; }
   if (!screen) {
-    screen = build(call);
+    screen = call.group ? buildConference(call) : build(call);
     document.body.append(screen.el);
     document.body.classList.add('in-call');
   }
