@@ -66,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if !args.no_write {
         crate::results::write_section(
             &setup::results_file(args.results.as_ref()),
-            "## Call set-up (one-to-one, loopback)",
+            "## Call set-up — the server with str0m peers (one-to-one, loopback)",
             &body,
         )?;
     }

@@ -426,7 +426,18 @@ async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
     );
     assert_eq!(carol.from(BOB), (0, 0), "nothing of Bob reaches Carol");
     assert!(carol.from(ALICE).0 > 0);
-    drop(members);
+    // A device that connects while the call goes on hears who is in it.
+    let mut late = app.ws(&tokens[0]).await;
+    assert_eq!(late.frame().await["type"], "ready");
+    let f = loop {
+        let f = late.frame().await;
+        if f["type"] == "call_members" {
+            break f;
+        }
+    };
+    assert_eq!(f["call_id"], call_id.as_str(), "{f}");
+    assert_eq!(f["members"].as_array().unwrap().len(), 3, "{f}");
+    drop((members, late));
     app.stop().await;
 }
 
