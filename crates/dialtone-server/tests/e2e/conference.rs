@@ -779,3 +779,92 @@ async fn adding_people_to_a_call_moves_it_into_a_group_call() {
     drop(members);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_member_removed_from_the_group_is_out_of_its_call() {
+    let app = TestApp::spawn().await;
+    let phones = [ALICE, BOB, CAROL];
+    let mut tokens = Vec::new();
+    for phone in phones {
+        tokens.push(app.code_login(phone, "d").await);
+    }
+    for (token, me) in tokens.iter().zip(phones) {
+        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
+        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(&tokens[0]),
+            Some(json!({ "kind": "group", "name": "three", "members": [BOB, CAROL] })),
+        )
+        .await;
+    let group = r.body["id"].as_str().unwrap().to_owned();
+    let mut members = Vec::new();
+    for (token, phone) in tokens.iter().zip(phones) {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        });
+    }
+    send(&mut members[0].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "video" })).await;
+    let call_id = loop {
+        let f = members[0].ws.frame().await;
+        if f["type"] == "call_started" {
+            break f["call"]["id"].as_str().unwrap().to_owned();
+        }
+    };
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    until(&mut members, &call_id, "everyone receives everyone", |m| {
+        phones
+            .iter()
+            .filter(|p| **p != m.phone)
+            .all(|p| m.from(p).1 > 10)
+    })
+    .await;
+    // Alice (admin) removes Carol from the group: Carol's call ends, the others stop
+    // receiving her and she them.
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{group}/members/{CAROL}"),
+            Some(&tokens[0]),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{r:?}");
+    members[2].left = true;
+    until(&mut members, &call_id, "Carol is out", |m| {
+        if m.phone == CAROL {
+            m.ended.is_some()
+        } else {
+            m.streams.values().all(|p| p != CAROL)
+        }
+    })
+    .await;
+    pump_all(&mut members, &call_id, Duration::from_millis(500)).await;
+    let had = (members[0].from(CAROL), members[2].from(ALICE));
+    pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
+    assert_eq!(
+        (members[0].from(CAROL), members[2].from(ALICE)),
+        had,
+        "nothing flows with Carol"
+    );
+    assert!(
+        members[0].ended.is_none(),
+        "the call goes on for the others"
+    );
+    drop(members);
+    app.stop().await;
+}

@@ -624,6 +624,54 @@ impl CallService {
         }
     }
 
+    /// Members left or were removed from a group: their devices leave its call, if this
+    /// node runs one.
+    pub async fn left_group(&self, conversation_id: &ConversationId, removed: &[UserId]) {
+        if removed.is_empty() {
+            return;
+        }
+        // (call, SFU name, device) of each device whose user is out of the group.
+        let gone: Vec<(String, String, CallTarget)> = self
+            .rooms()
+            .iter_mut()
+            .filter(|(_, r)| r.conversation_id == *conversation_id)
+            .flat_map(|(call_id, r)| {
+                let sessions: Vec<String> = r
+                    .participants
+                    .iter()
+                    .filter(|(_, p)| removed.contains(&p.user.id))
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                sessions
+                    .into_iter()
+                    .filter_map(|s| {
+                        let p = r.participants.remove(&s)?;
+                        Some((call_id.clone(), p.stream, CallTarget::device(p.user.id, s)))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (call_id, stream, device) in &gone {
+            if let Some(sfu) = &self.deps.sfu {
+                sfu.leave(call_id, stream).await;
+            }
+            self.send(
+                vec![device.clone()],
+                ServerFrame::CallEnded {
+                    call_id: call_id.clone(),
+                    reason: CallEndReason::HungUp,
+                    duration_ms: None,
+                    moved_to: None,
+                },
+            )
+            .await;
+        }
+        let calls: HashSet<&String> = gone.iter().map(|(c, _, _)| c).collect();
+        for call_id in calls {
+            self.after_leaving(call_id).await;
+        }
+    }
+
     /// Decides again who receives whom in the conferences this node runs that `user_id`
     /// is in (their privacy or book changed).
     pub(super) async fn recheck_conferences(&self, user_id: &UserId) {
