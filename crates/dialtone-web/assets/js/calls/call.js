@@ -33,6 +33,9 @@ function newCall(fields) {
   };
 }
 
+/** The notice of people who could not be added to the call. */
+const ADD_FAILED = { get text() { return t('calls.add_failed'); } };
+
 /** The notice of a conference that has all the cameras it takes (the call goes on with voice). */
 const ROOM_FULL = { get text() { return t('calls.error_camera_room_full'); } };
 
@@ -132,6 +135,20 @@ class Calls extends EventTarget {
     if (call.id) live.send({ type: 'call_hangup', call_id: call.id });
     else this.abandoned.add(call.clientId);
     this.finish({ reason: call.answeredAt ? 'hung_up' : 'cancelled', local: true });
+  }
+
+  /**
+   * Adds people (E.164 numbers) to the one-to-one call going on: the server makes a group
+   * of the two and them, rings them, and moves both of us there (`call_ended` "moved").
+   */
+  addPeople(phones) {
+    const call = this.current;
+    if (!call || call.group || !call.id || !call.answeredAt || !phones.length) return false;
+    if (!live.send({ type: 'call_add', call_id: call.id, phones })) return false;
+    call.adding = true;
+    call.error = null;
+    this.changed();
+    return true;
   }
 
   /** Mutes or unmutes the microphone (the track stays: no renegotiation). */
@@ -331,10 +348,30 @@ class Calls extends EventTarget {
     this.changed();
   }
 
-  onEnded({ call_id, reason, duration_ms }) {
+  onEnded({ call_id, reason, duration_ms, moved_to }) {
     conferences.ended(call_id);
     if (!this.current || this.current.id !== call_id) return;
+    if (reason === 'moved' && moved_to?.group && moved_to.id && !this.current.group) { this.move(moved_to); return; }
     this.finish({ reason, durationMs: duration_ms });
+  }
+
+  /**
+   * The one-to-one call goes on as the group call `to` (someone was added): its connection
+   * closes quietly (no "ended" to say), and this device joins the conference at once with
+   * the microphone and camera it had (same mute, camera as it was).
+   */
+  move(to) {
+    const before = this.current;
+    clearTimeout(this.giveUp);
+    stopRingtone();
+    this.peer?.close();
+    this.peer = null;
+    conferences.started(to);
+    const call = newCall({ id: to.id, conversationId: to.conversation_id, peer: to.caller ?? before.peer, media: to.media ?? before.media,
+      outgoing: true, group: true, state: 'joining', muted: before.muted, camera: before.camera, local: before.local,
+      cameraId: before.cameraId, micId: before.micId, movedFrom: before.id });
+    this.current = call;
+    this.joinConference(call, true);
   }
 
   onError(frame) {
@@ -352,6 +389,13 @@ class Calls extends EventTarget {
       } else {
         this.finish({ reason: 'error', code: frame.code });
       }
+      return;
+    }
+    // People not added (a number refused): the call goes on as it was.
+    if (call.adding && frame.call_id === call.id && frame.code === 'invalid_input') {
+      call.adding = false;
+      call.error = ADD_FAILED;
+      this.changed();
       return;
     }
     // A refused start, or a call that is over for the server: it is over here too. Other
