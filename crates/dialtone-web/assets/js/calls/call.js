@@ -11,7 +11,7 @@
 // their streams and who speaks (`members`, `streams`, `levels`).
 import { live } from '../live.js';
 import { t } from '../i18n.js';
-import { me } from '../chat-state.js';
+import { me, conversation } from '../chat-state.js';
 import { openMedia, openTrack, MediaError } from './media.js';
 import { Peer, iceServers, forgetIceServers } from './peer.js';
 import { ConferencePeer, conferences } from './conference.js';
@@ -261,7 +261,7 @@ class Calls extends EventTarget {
 
   onIncoming({ call }) {
     if (!call?.id) return;
-    if (call.group) conferences.started(call);
+    if (call.group) { conferences.started(call); knowGroup(call.conversation_id); }
     // In a call already: the server says busy to the caller; this device stays in its call.
     if (this.current) return;
     this.current = newCall({ id: call.id, conversationId: call.conversation_id, peer: call.caller, media: call.media,
@@ -367,6 +367,7 @@ class Calls extends EventTarget {
     this.peer?.close();
     this.peer = null;
     conferences.started(to);
+    knowGroup(to.conversation_id);
     const call = newCall({ id: to.id, conversationId: to.conversation_id, peer: to.caller ?? before.peer, media: to.media ?? before.media,
       outgoing: true, group: true, state: 'joining', muted: before.muted, camera: before.camera, local: before.local,
       cameraId: before.cameraId, micId: before.micId, movedFrom: before.id });
@@ -432,6 +433,15 @@ function adopt(call, opened) {
   call.local.addTrack(opened.audio);
   if (opened.video) { call.local.addTrack(opened.video); call.camera = true; }
   call.error = opened.cameraError;
+}
+
+/**
+ * A group new to this device (made for the call: nothing announces it before its first
+ * message) joins the chat list, and the conference screen gets its name.
+ */
+function knowGroup(conversationId) {
+  if (!conversationId) return;
+  conversation(conversationId).then(() => calls.changed(), () => {});
 }
 
 function stopTracks(opened) {
