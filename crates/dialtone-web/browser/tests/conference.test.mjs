@@ -4,7 +4,8 @@
 // headless Chromium reports no audio energy), a muted member's audio stops being forwarded
 // while their video goes on, who speaks is highlighted, a leaver stops being forwarded and
 // leaves the member list, someone out of the call sees it going on with its count, and the
-// last one out leaves the call's record in the group for everyone.
+// last one out leaves the call's record in the group for everyone. And a one-to-one call
+// that someone is added to (call_add) moves both parties into the new group's conference.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
