@@ -4,7 +4,8 @@
 // headless Chromium reports no audio energy), a muted member's audio stops being forwarded
 // while their video goes on, who speaks is highlighted, a leaver stops being forwarded and
 // leaves the member list, someone out of the call sees it going on with its count, and the
-// last one out leaves the call's record in the group for everyone.
+// last one out leaves the call's record in the group for everyone. And a one-to-one call
+// that someone is added to (call_add) moves both parties into the new group's conference.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -252,5 +253,94 @@ test('a three-party video conference through the SFU: everyone receives the othe
     assert.equal(await side.page.evaluate(() => window.__peers.at(-1).connectionState), 'closed');
   }
   assert.deepEqual(problems(alice.page, bob.page, carol.page), []);
+  for (const side of everyone) await side.context.close();
+});
+
+test('adding someone to a one-to-one video call moves both into a new group conference: the added one rings and joins, all three hear each other', async () => {
+  const users = [];
+  for (const name of ['Ann', 'Ben', 'Cat']) users.push({ name, ...(await server.register(newPhone(), { name, password: '' })) });
+  for (const me of users) {
+    const contacts = users.filter((u) => u !== me).map((u) => ({ name: u.name, phones: [u.phone] }));
+    await server.api('/v1/contacts', { method: 'POST', token: me.token, body: { contacts } });
+  }
+  const [a, b, c] = users;
+  const direct = await server.api('/v1/conversations', { method: 'POST', token: a.token, body: { kind: 'direct', peer: b.phone } });
+  const open = async (browser, user, hash) => ({ ...(await openApp(browser, server, { session: user, hash, init: [watchConference] })), user });
+  const ann = await open(browsers[0], a, `#/chat/${direct.id}`);
+  const ben = await open(browsers[1], b, `#/chat/${direct.id}`);
+  const cat = await open(browsers[2], c, '#/chats');
+  const everyone = [ann, ben, cat];
+  const others = (side) => everyone.filter((s) => s !== side);
+  for (const side of [ann, ben]) await side.page.waitForSelector(`${$('call-video')}:not([disabled])`);
+
+  // Ann calls Ben with video; Ben takes it.
+  await ann.page.click($('call-video'));
+  await ben.page.waitForSelector(`${$('call-screen')}[data-phase="incoming"][data-media="video"]`);
+  await ben.page.click($('call-accept-video'));
+  for (const side of [ann, ben]) {
+    await side.page.waitForSelector(`${$('call-screen')}:not([data-group])[data-state="connected"]`, { timeout: 15000 });
+  }
+
+  // Ann opens "Add people": her contacts on dialtone but Ben (already in it), picked by ticking.
+  const add = ann.page.locator($('call-add'));
+  assert.equal(await add.getAttribute('aria-label'), 'Add people');
+  assert.equal(await add.getAttribute('aria-expanded'), 'false');
+  await add.click();
+  await ann.page.waitForSelector(`${$('call-add-panel')}:visible`);
+  assert.equal(await add.getAttribute('aria-expanded'), 'true');
+  const offered = await ann.page.$$eval($('call-add-option'), (boxes) => boxes.map((b) => b.dataset.phone));
+  assert.deepEqual(offered, [c.phone]);
+  // Nobody ticked: nothing is sent, and it says why.
+  await ann.page.click($('call-add-submit'));
+  assert.equal(await ann.page.textContent($('call-add-error')), 'Pick someone to add.');
+  await expectAccessible(ann.page, 'the add-people picker');
+  await ann.page.check(`${$('call-add-option')}[data-phone="${c.phone}"]`);
+  await ann.page.click($('call-add-submit'));
+
+  // Cat rings for the group call and joins it with her camera.
+  await cat.page.waitForSelector(`${$('call-screen')}[data-group="true"][data-phase="incoming"][data-media="video"]`, { timeout: 15000 });
+  assert.equal(await cat.page.textContent($('call-status')), 'Ann started a group video call');
+  await cat.page.click($('call-accept-video'));
+
+  // Ann and Ben are moved without doing anything: the conference screen, with their cameras
+  // on as in the call, no "call ended" toast, and the one-to-one connection closed.
+  for (const side of everyone) {
+    await side.page.waitForSelector(`${inCall}[data-state="connected"]`, { timeout: 20000 });
+    const want = others(side).map((o) => o.user.phone).sort();
+    side.streams = await waitFor(async () => {
+      const now = await tiles(side.page);
+      return JSON.stringify(Object.keys(now).sort()) === JSON.stringify(want) && Object.values(now).every(Boolean) ? now : null;
+    }, 10000, `${side.user.name}'s tiles of the other two`);
+    await side.page.waitForFunction(() => document.querySelector('[data-test="conference-count"]').textContent === '3 in the call');
+    assert.equal(await side.page.getAttribute(`${$('conference-tile')}[data-me="true"]`, 'data-video'), 'true');
+  }
+  for (const side of [ann, ben]) {
+    assert.deepEqual(await side.page.$$eval($('toast'), (ts) => ts.map((t) => t.textContent)), [], `${side.user.name}: no toast on the move`);
+    assert.deepEqual(await side.page.evaluate(() => window.__peers.map((p) => p.connectionState)), ['closed', 'connected']);
+  }
+  for (const side of everyone) await receiving(side.page, Object.values(side.streams), {}, `${side.user.name}'s inbound audio and video`);
+  await screenshot(ben.page, 'conference-moved');
+
+  // The new group is in Cat's chat list, with the three in it.
+  const listed = await server.api('/v1/conversations', { token: a.token });
+  const made = (listed.conversations ?? listed).filter((conv) => conv.kind === 'group');
+  assert.equal(made.length, 1);
+  const conversationId = made[0].id;
+  await cat.page.waitForSelector(`${$("conversation")}[data-id="${conversationId}"][data-kind="group"]`, { state: "attached" });
+  const group = await server.api(`/v1/conversations/${conversationId}`, { token: c.token });
+  assert.deepEqual([...group.members].sort(), [a.phone, b.phone, c.phone].sort());
+
+  // Everyone leaves; the one-to-one chat shows the call taken.
+  for (const side of everyone) {
+    await side.page.click($('call-hangup'));
+    await side.page.waitForSelector($('call-screen'), { state: 'detached' });
+  }
+  for (const side of [ann, ben]) {
+    const line = `${$('call-record')}[data-outcome="answered"][data-media="video"]`;
+    await side.page.waitForSelector(line, { timeout: 10000 });
+    assert.match(await side.page.textContent(line), /^Video call · \d+:\d\d$/);
+  }
+  await cat.page.waitForSelector(`${$('conversation')}[data-id="${conversationId}"]`);
+  assert.deepEqual(problems(ann.page, ben.page, cat.page), []);
   for (const side of everyone) await side.context.close();
 });

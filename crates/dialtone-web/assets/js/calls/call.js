@@ -11,7 +11,7 @@
 // their streams and who speaks (`members`, `streams`, `levels`).
 import { live } from '../live.js';
 import { t } from '../i18n.js';
-import { me } from '../chat-state.js';
+import { me, conversation } from '../chat-state.js';
 import { openMedia, openTrack, MediaError } from './media.js';
 import { Peer, iceServers, forgetIceServers } from './peer.js';
 import { ConferencePeer, conferences } from './conference.js';
@@ -32,6 +32,9 @@ function newCall(fields) {
     ...fields,
   };
 }
+
+/** The notice of people who could not be added to the call. */
+const ADD_FAILED = { get text() { return t('calls.add_failed'); } };
 
 /** The notice of a conference that has all the cameras it takes (the call goes on with voice). */
 const ROOM_FULL = { get text() { return t('calls.error_camera_room_full'); } };
@@ -132,6 +135,20 @@ class Calls extends EventTarget {
     if (call.id) live.send({ type: 'call_hangup', call_id: call.id });
     else this.abandoned.add(call.clientId);
     this.finish({ reason: call.answeredAt ? 'hung_up' : 'cancelled', local: true });
+  }
+
+  /**
+   * Adds people (E.164 numbers) to the one-to-one call going on: the server makes a group
+   * of the two and them, rings them, and moves both of us there (`call_ended` "moved").
+   */
+  addPeople(phones) {
+    const call = this.current;
+    if (!call || call.group || !call.id || !call.answeredAt || !phones.length) return false;
+    if (!live.send({ type: 'call_add', call_id: call.id, phones })) return false;
+    call.adding = true;
+    call.error = null;
+    this.changed();
+    return true;
   }
 
   /** Mutes or unmutes the microphone (the track stays: no renegotiation). */
@@ -244,7 +261,7 @@ class Calls extends EventTarget {
 
   onIncoming({ call }) {
     if (!call?.id) return;
-    if (call.group) conferences.started(call);
+    if (call.group) { conferences.started(call); knowGroup(call.conversation_id); }
     // In a call already: the server says busy to the caller; this device stays in its call.
     if (this.current) return;
     this.current = newCall({ id: call.id, conversationId: call.conversation_id, peer: call.caller, media: call.media,
@@ -331,10 +348,31 @@ class Calls extends EventTarget {
     this.changed();
   }
 
-  onEnded({ call_id, reason, duration_ms }) {
+  onEnded({ call_id, reason, duration_ms, moved_to }) {
     conferences.ended(call_id);
     if (!this.current || this.current.id !== call_id) return;
+    if (reason === 'moved' && moved_to?.group && moved_to.id && !this.current.group) { this.move(moved_to); return; }
     this.finish({ reason, durationMs: duration_ms });
+  }
+
+  /**
+   * The one-to-one call goes on as the group call `to` (someone was added): its connection
+   * closes quietly (no "ended" to say), and this device joins the conference at once with
+   * the microphone and camera it had (same mute, camera as it was).
+   */
+  move(to) {
+    const before = this.current;
+    clearTimeout(this.giveUp);
+    stopRingtone();
+    this.peer?.close();
+    this.peer = null;
+    conferences.started(to);
+    knowGroup(to.conversation_id);
+    const call = newCall({ id: to.id, conversationId: to.conversation_id, peer: to.caller ?? before.peer, media: to.media ?? before.media,
+      outgoing: true, group: true, state: 'joining', muted: before.muted, camera: before.camera, local: before.local,
+      cameraId: before.cameraId, micId: before.micId, movedFrom: before.id });
+    this.current = call;
+    this.joinConference(call, true);
   }
 
   onError(frame) {
@@ -352,6 +390,13 @@ class Calls extends EventTarget {
       } else {
         this.finish({ reason: 'error', code: frame.code });
       }
+      return;
+    }
+    // People not added (a number refused): the call goes on as it was.
+    if (call.adding && frame.call_id === call.id && frame.code === 'invalid_input') {
+      call.adding = false;
+      call.error = ADD_FAILED;
+      this.changed();
       return;
     }
     // A refused start, or a call that is over for the server: it is over here too. Other
@@ -388,6 +433,15 @@ function adopt(call, opened) {
   call.local.addTrack(opened.audio);
   if (opened.video) { call.local.addTrack(opened.video); call.camera = true; }
   call.error = opened.cameraError;
+}
+
+/**
+ * A group new to this device (made for the call: nothing announces it before its first
+ * message) joins the chat list, and the conference screen gets its name.
+ */
+function knowGroup(conversationId) {
+  if (!conversationId) return;
+  conversation(conversationId).then(() => calls.changed(), () => {});
 }
 
 function stopTracks(opened) {
