@@ -419,6 +419,13 @@ impl Runner {
                 }
             }
             Event::MediaData(data) => {
+                // A media line this peer offered itself (a one-to-one call's caller) is
+                // never "added": its stream id is read when its first media comes.
+                if !s.streams.contains_key(&data.mid)
+                    && let Some(media) = self.rtc.media(data.mid)
+                {
+                    s.streams.insert(data.mid, media.stream_id().to_owned());
+                }
                 let Some(stream) = s.streams.get(&data.mid).cloned() else {
                     return;
                 };
