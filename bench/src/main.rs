@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod accounts;
 mod argon;
+mod callsetup;
 mod catchup;
 mod community;
 mod discovery;
@@ -39,6 +40,9 @@ enum Command {
     /// Argon2 baseline, registrations per second, and password-login throughput and
     /// latency (closed and open loop).
     Accounts(accounts::Args),
+    /// One-to-one call set-up on loopback: `call_start` to ring, to `call_accepted`, to
+    /// media flowing both ways between two str0m peers.
+    CallSetup(callsetup::Args),
     /// Catch-up: a device away while messages piled up connects once; time to `ready`, to
     /// the first message and to `caught_up`, messages/s, and a check of order and loss.
     Catchup(catchup::Args),
@@ -84,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Accounts(args) => accounts::run(args).await,
+        Command::CallSetup(args) => callsetup::run(args).await,
         Command::Catchup(args) => catchup::run(args).await,
         Command::Community(args) => community::run(args).await,
         Command::Discovery(args) => discovery::run(args).await,

@@ -186,6 +186,8 @@ pub enum ConferenceCommand {
     },
     /// Leaves.
     Leave,
+    /// Tells this device who is in the call (a device that connected while it goes on).
+    Members,
 }
 
 /// The devices of one user that a call frame goes to.

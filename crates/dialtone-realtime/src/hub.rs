@@ -601,6 +601,9 @@ impl Hub {
                     conversation_id: conversation_id.to_string(),
                 };
                 self.send_to(removed, &frame).await;
+                if let Some(calls) = self.calls.get() {
+                    calls.left_group(conversation_id, removed).await;
+                }
                 Ok(())
             }
             Event::CallFrame { to, frame } => {

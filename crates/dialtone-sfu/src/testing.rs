@@ -76,6 +76,7 @@ pub struct OfferingPeer {
     local: SocketAddr,
     audio: Option<Mid>,
     video: Option<Mid>,
+    simulcast: bool,
     pending: SdpPendingOffer,
 }
 
@@ -109,6 +110,20 @@ impl TestPeer {
         audio: bool,
         video: bool,
     ) -> Result<(OfferingPeer, String), TestPeerError> {
+        TestPeer::offer_with(audio, video, false).await
+    }
+
+    /// [`TestPeer::offer`] sending its video as simulcast: layers `l` (frames of 300
+    /// bytes) and `h` (900 bytes), as a browser sends a small and a large picture.
+    pub async fn offer_simulcast() -> Result<(OfferingPeer, String), TestPeerError> {
+        TestPeer::offer_with(true, true, true).await
+    }
+
+    async fn offer_with(
+        audio: bool,
+        video: bool,
+        simulcast: bool,
+    ) -> Result<(OfferingPeer, String), TestPeerError> {
         let socket = UdpSocket::bind("127.0.0.1:0").await.map_err(fail)?;
         let local = socket.local_addr().map_err(fail)?;
         let mut rtc = Rtc::builder().build(Instant::now());
@@ -116,8 +131,14 @@ impl TestPeer {
         let mut change = rtc.sdp_api();
         let audio = audio
             .then(|| change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None));
+        let layers = simulcast.then(|| {
+            let mut layers = str0m::media::Simulcast::new();
+            layers.add_send_layer(str0m::media::SimulcastLayer::new("l"));
+            layers.add_send_layer(str0m::media::SimulcastLayer::new("h"));
+            layers
+        });
         let video = video
-            .then(|| change.add_media(MediaKind::Video, Direction::SendRecv, None, None, None));
+            .then(|| change.add_media(MediaKind::Video, Direction::SendRecv, None, None, layers));
         let (offer, pending) = change.apply().ok_or_else(|| fail("no media to offer"))?;
         let sdp = offer.to_sdp_string();
         let offering = OfferingPeer {
@@ -126,9 +147,44 @@ impl TestPeer {
             local,
             audio,
             video,
+            simulcast,
             pending,
         };
         Ok((offering, sdp))
+    }
+
+    /// A peer that takes another peer's offer, as the callee of a one-to-one call does:
+    /// it sends on the audio and video the offer carries, once connected. Returns the
+    /// running peer and its answer's SDP (give it to the offerer's
+    /// [`OfferingPeer::accept_answer`]).
+    pub async fn answer(offer_sdp: &str) -> Result<(TestPeer, String), TestPeerError> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.map_err(fail)?;
+        let local = socket.local_addr().map_err(fail)?;
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(local, "udp").map_err(fail)?);
+        let offer = SdpOffer::from_sdp_string(offer_sdp).map_err(fail)?;
+        let answer = rtc.sdp_api().accept_offer(offer).map_err(fail)?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let (commands, rx) = mpsc::channel(16);
+        let runner = Runner {
+            rtc,
+            socket,
+            local,
+            audio: None,
+            video: None,
+            simulcast: false,
+            answering: true,
+            level: -127,
+            state: state.clone(),
+            frame: 0,
+        };
+        let task = tokio::spawn(runner.run(rx));
+        let peer = TestPeer {
+            state,
+            commands,
+            _task: Arc::new(AbortOnDrop(task)),
+        };
+        Ok((peer, answer.to_sdp_string()))
     }
 
     /// Answers a server offer (other members' tracks added, made inactive or stopped);
@@ -226,6 +282,8 @@ impl OfferingPeer {
             local: self.local,
             audio: self.audio,
             video: self.video,
+            simulcast: self.simulcast,
+            answering: false,
             level: -127,
             state: state.clone(),
             frame: 0,
@@ -245,6 +303,9 @@ struct Runner {
     local: SocketAddr,
     audio: Option<Mid>,
     video: Option<Mid>,
+    simulcast: bool,
+    /// Took the other side's offer: sends on the media it carries.
+    answering: bool,
     level: i8,
     state: Arc<Mutex<State>>,
     frame: u64,
@@ -345,12 +406,26 @@ impl Runner {
             Event::Connected => s.connected = true,
             Event::Closed => s.closed = true,
             Event::MediaAdded(added) => {
+                if self.answering && added.direction.is_sending() {
+                    match added.kind {
+                        MediaKind::Audio if self.audio.is_none() => self.audio = Some(added.mid),
+                        MediaKind::Video if self.video.is_none() => self.video = Some(added.mid),
+                        _ => {}
+                    }
+                }
                 if let Some(media) = self.rtc.media(added.mid) {
                     s.streams.insert(added.mid, media.stream_id().to_owned());
                     s.directions.insert(added.mid, media.direction());
                 }
             }
             Event::MediaData(data) => {
+                // A media line this peer offered itself (a one-to-one call's caller) is
+                // never "added": its stream id is read when its first media comes.
+                if !s.streams.contains_key(&data.mid)
+                    && let Some(media) = self.rtc.media(data.mid)
+                {
+                    s.streams.insert(data.mid, media.stream_id().to_owned());
+                }
                 let Some(stream) = s.streams.get(&data.mid).cloned() else {
                     return;
                 };
@@ -387,7 +462,16 @@ impl Runner {
                         .write(pt, now, time, vec![0x55u8; 80]);
             }
         }
-        if let Some(writer) = self.video.and_then(|mid| self.rtc.writer(mid)) {
+        // One frame per layer: `None` without simulcast, else `l` (small) and `h`.
+        let layers: &[(Option<&str>, usize)] = if self.simulcast {
+            &[(Some("l"), 300), (Some("h"), 900)]
+        } else {
+            &[(None, 900)]
+        };
+        for (rid, size) in layers {
+            let Some(writer) = self.video.and_then(|mid| self.rtc.writer(mid)) else {
+                break;
+            };
             let pt = writer
                 .payload_params()
                 .find(|p| p.spec().codec == Codec::Vp8)
@@ -396,10 +480,14 @@ impl Runner {
                 let time = MediaTime::new(self.frame * 1800, Frequency::NINETY_KHZ);
                 // First byte 0x10 (low bit 0): a VP8 keyframe, so every frame can start a
                 // decoder.
-                let mut frame = vec![0xAAu8; 900];
+                let mut frame = vec![0xAAu8; *size];
                 if let Some(first) = frame.first_mut() {
                     *first = 0x10;
                 }
+                let writer = match rid {
+                    Some(rid) => writer.rid(str0m::media::Rid::from(*rid)),
+                    None => writer,
+                };
                 let _ = writer.write(pt, now, time, frame);
             }
         }

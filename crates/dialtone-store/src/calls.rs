@@ -102,6 +102,8 @@ pub trait CallRepo: Send + Sync {
     async fn silence_call(&self, id: &str) -> StoreResult<bool>;
     /// The calls of a user (as caller or callee) that are not over, oldest first.
     async fn live_calls(&self, user_id: &str) -> StoreResult<Vec<CallRecord>>;
+    /// The conferences not over in the conversations `user_id` is a member of.
+    async fn live_conferences_of(&self, user_id: &str) -> StoreResult<Vec<CallRecord>>;
     /// The conversation's conference that is not over, if any (the oldest).
     async fn live_conference(&self, conversation_id: &str) -> StoreResult<Option<CallRecord>>;
 }

@@ -184,6 +184,10 @@ async fn serve(socket: &mut WebSocket, live: &Live, connected: Connected, report
         }
         Err(e) => tracing::warn!(error = %e.report(), "ringing calls not read"),
     }
+    // And hears who is in the group calls going on in its groups.
+    if let Err(e) = Box::pin(live.calls.conferences_for(&conn.user, &conn.session_id)).await {
+        tracing::warn!(error = %e.report(), "group calls not read");
+    }
     let mut delivery = Delivery::new(plan, report_caught_up);
     let heartbeat = hub.heartbeat();
     let dead_after = Duration::from_secs(heartbeat.dead_after_secs.max(1));

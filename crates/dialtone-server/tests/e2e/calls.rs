@@ -100,6 +100,19 @@ async fn start(ws: &mut Ws, conv: &str, media: &str, client_id: &str) -> Value {
     f["call"].clone()
 }
 
+/// A call from `a` that `b`'s device takes (both hear `call_accepted`); its id.
+async fn taken(a: &mut Ws, b: &mut Ws, conv: &str, media: &str, client_id: &str) -> String {
+    let id = start(a, conv, media, client_id).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(b, "call").await;
+    by_id(b, "call_accept", &id).await;
+    expect(b, "call_accepted").await;
+    expect(a, "call_accepted").await;
+    id
+}
+
 async fn by_id(ws: &mut Ws, kind: &str, call_id: &str) {
     frame(ws, json!({ "type": kind, "call_id": call_id })).await;
 }
@@ -452,14 +465,7 @@ async fn blocking_during_a_call_ends_it_and_stops_a_ringing_one_silently() {
     let mut b1 = online(app, &p.b1).await;
 
     // A taken call: Bob blocks Alice, both hear a plain hang-up.
-    let id = start(&mut a, &p.ab, "video", "k1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect(&mut b1, "call").await;
-    by_id(&mut b1, "call_accept", &id).await;
-    expect(&mut b1, "call_accepted").await;
-    expect(&mut a, "call_accepted").await;
+    let id = taken(&mut a, &mut b1, &p.ab, "video", "k1").await;
     let r = app
         .send(
             Method::PUT,
@@ -517,14 +523,7 @@ async fn a_device_gone_ends_its_call() {
     let app = &p.app;
     let mut a = online(app, &p.a).await;
     let mut b1 = online(app, &p.b1).await;
-    let id = start(&mut a, &p.ab, "voice", "k1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect(&mut b1, "call").await;
-    by_id(&mut b1, "call_accept", &id).await;
-    expect(&mut b1, "call_accepted").await;
-    expect(&mut a, "call_accepted").await;
+    let id = taken(&mut a, &mut b1, &p.ab, "voice", "k1").await;
     b1.close().await;
     let started = std::time::Instant::now();
     ended(&mut a, &id, "hung_up").await;
@@ -542,14 +541,7 @@ async fn bad_call_frames_get_an_error_and_disturb_nothing() {
     let app = &p.app;
     let mut a = online(app, &p.a).await;
     let mut b1 = online(app, &p.b1).await;
-    let id = start(&mut a, &p.ab, "voice", "k1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect(&mut b1, "call").await;
-    by_id(&mut b1, "call_accept", &id).await;
-    expect(&mut b1, "call_accepted").await;
-    expect(&mut a, "call_accepted").await;
+    let id = taken(&mut a, &mut b1, &p.ab, "voice", "k1").await;
 
     let cases = [
         (json!({ "type": "call_signal" }), "malformed_frame"),

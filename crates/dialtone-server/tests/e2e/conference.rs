@@ -33,6 +33,19 @@ struct Member {
 }
 
 impl Member {
+    fn new(phone: &'static str, ws: Ws) -> Member {
+        Member {
+            phone,
+            ws,
+            peer: None,
+            streams: HashMap::new(),
+            ended: None,
+            records: Vec::new(),
+            speaking: Vec::new(),
+            left: false,
+        }
+    }
+
     /// Reads what has come, answering the server's offers, for at most `wait`.
     async fn pump(&mut self, call_id: &str, wait: Duration) {
         let until = Instant::now() + wait;
@@ -129,6 +142,60 @@ impl Member {
     }
 }
 
+/// Logs each number in and puts the others in its address book; their tokens.
+async fn friends(app: &TestApp, phones: &[&'static str]) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for phone in phones {
+        tokens.push(app.code_login(phone, "d").await);
+    }
+    for (token, me) in tokens.iter().zip(phones) {
+        let others: Vec<Value> = phones
+            .iter()
+            .filter(|p| *p != me)
+            .map(|p| json!({ "name": p, "phones": [p] }))
+            .collect();
+        let book = json!({ "contacts": others });
+        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
+    }
+    tokens
+}
+
+/// A group made by `token`'s user with `others`; its id.
+async fn group_of(app: &TestApp, token: &str, others: &[&str]) -> String {
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/conversations",
+            Some(token),
+            Some(json!({ "kind": "group", "name": "friends", "members": others })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Each user online (past `ready`), as a member of calls to come.
+async fn online(app: &TestApp, tokens: &[String], phones: &[&'static str]) -> Vec<Member> {
+    let mut members = Vec::new();
+    for (token, phone) in tokens.iter().zip(phones) {
+        let mut ws = app.ws(token).await;
+        assert_eq!(ws.frame().await["type"], "ready");
+        members.push(Member::new(phone, ws));
+    }
+    members
+}
+
+/// `call_start` from a member's device; the call's id from `call_started`.
+async fn start_call(m: &mut Member, conversation: &str, media: &str) -> String {
+    send(&mut m.ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": conversation, "media": media })).await;
+    loop {
+        let f = m.ws.frame().await;
+        if f["type"] == "call_started" {
+            return f["call"]["id"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
 async fn send(ws: &mut Ws, v: Value) {
     ws.send_text(&v.to_string()).await;
 }
@@ -160,39 +227,9 @@ async fn until(members: &mut [Member], call_id: &str, what: &str, done: impl Fn(
 async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
     let app = TestApp::spawn().await;
     let phones = [ALICE, BOB, CAROL];
-    let mut tokens = Vec::new();
-    for phone in phones {
-        tokens.push(app.code_login(phone, "d").await);
-    }
-    for (token, me) in tokens.iter().zip(phones) {
-        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
-        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
-    }
-    let r = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(&tokens[0]),
-            Some(json!({ "kind": "group", "name": "three", "members": [BOB, CAROL] })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    let group = r.body["id"].as_str().unwrap().to_owned();
-    let mut members = Vec::new();
-    for (token, phone) in tokens.iter().zip(phones) {
-        let mut ws = app.ws(token).await;
-        assert_eq!(ws.frame().await["type"], "ready");
-        members.push(Member {
-            phone,
-            ws,
-            peer: None,
-            streams: HashMap::new(),
-            ended: None,
-            records: Vec::new(),
-            speaking: Vec::new(),
-            left: false,
-        });
-    }
+    let tokens = friends(&app, &phones).await;
+    let group = group_of(&app, &tokens[0], &[BOB, CAROL]).await;
+    let mut members = online(&app, &tokens, &phones).await;
     // Alice starts the group's call; Bob and Carol ring.
     send(&mut members[0].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "video" })).await;
     let started = loop {
@@ -338,14 +375,7 @@ async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
 async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
     let app = TestApp::spawn().await;
     let phones = [ALICE, BOB, CAROL];
-    let mut tokens = Vec::new();
-    for phone in phones {
-        tokens.push(app.code_login(phone, "d").await);
-    }
-    for (token, me) in tokens.iter().zip(phones) {
-        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
-        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
-    }
+    let tokens = friends(&app, &phones).await;
     // Carol blocks Bob before anything.
     let r = app
         .send(
@@ -356,37 +386,9 @@ async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
-    let r = app
-        .send(
-            Method::POST,
-            "/v1/conversations",
-            Some(&tokens[0]),
-            Some(json!({ "kind": "group", "name": "three", "members": [BOB, CAROL] })),
-        )
-        .await;
-    let group = r.body["id"].as_str().unwrap().to_owned();
-    let mut members = Vec::new();
-    for (token, phone) in tokens.iter().zip(phones) {
-        let mut ws = app.ws(token).await;
-        assert_eq!(ws.frame().await["type"], "ready");
-        members.push(Member {
-            phone,
-            ws,
-            peer: None,
-            streams: HashMap::new(),
-            ended: None,
-            records: Vec::new(),
-            speaking: Vec::new(),
-            left: false,
-        });
-    }
-    send(&mut members[1].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "voice" })).await;
-    let call_id = loop {
-        let f = members[1].ws.frame().await;
-        if f["type"] == "call_started" {
-            break f["call"]["id"].as_str().unwrap().to_owned();
-        }
-    };
+    let group = group_of(&app, &tokens[0], &[BOB, CAROL]).await;
+    let mut members = online(&app, &tokens, &phones).await;
+    let call_id = start_call(&mut members[1], &group, "voice").await;
     // Carol, who blocks Bob, is not rung by him; she joins the call going on anyway.
     for i in [1, 0, 2] {
         members[i].join(&call_id).await;
@@ -426,7 +428,18 @@ async fn speaking_is_told_only_to_those_who_receive_the_speaker() {
     );
     assert_eq!(carol.from(BOB), (0, 0), "nothing of Bob reaches Carol");
     assert!(carol.from(ALICE).0 > 0);
-    drop(members);
+    // A device that connects while the call goes on hears who is in it.
+    let mut late = app.ws(&tokens[0]).await;
+    assert_eq!(late.frame().await["type"], "ready");
+    let f = loop {
+        let f = late.frame().await;
+        if f["type"] == "call_members" {
+            break f;
+        }
+    };
+    assert_eq!(f["call_id"], call_id.as_str(), "{f}");
+    assert_eq!(f["members"].as_array().unwrap().len(), 3, "{f}");
+    drop((members, late));
     app.stop().await;
 }
 
@@ -460,25 +473,10 @@ async fn a_member_on_another_node_joins_the_call_where_it_runs() {
     for (app, token, phone) in [(&first, &a, ALICE), (&second, &b, BOB)] {
         let mut ws = app.ws(token).await;
         assert_eq!(ws.frame().await["type"], "ready");
-        members.push(Member {
-            phone,
-            ws,
-            peer: None,
-            streams: HashMap::new(),
-            ended: None,
-            records: Vec::new(),
-            speaking: Vec::new(),
-            left: false,
-        });
+        members.push(Member::new(phone, ws));
     }
     // The call runs on the first node; Bob is connected to the second.
-    send(&mut members[0].ws, json!({ "type": "call_start", "client_id": "k1", "conversation_id": group, "media": "video" })).await;
-    let call_id = loop {
-        let f = members[0].ws.frame().await;
-        if f["type"] == "call_started" {
-            break f["call"]["id"].as_str().unwrap().to_owned();
-        }
-    };
+    let call_id = start_call(&mut members[0], &group, "video").await;
     for m in members.iter_mut() {
         m.join(&call_id).await;
     }
@@ -602,16 +600,7 @@ async fn bad_conference_frames_get_an_error_and_the_call_goes_on() {
     assert_eq!(wb.frame().await["type"], "ready");
     let mut members: Vec<Member> = [(ALICE, wa), (BOB, wb)]
         .into_iter()
-        .map(|(phone, ws)| Member {
-            phone,
-            ws,
-            peer: None,
-            streams: HashMap::new(),
-            ended: None,
-            records: Vec::new(),
-            speaking: Vec::new(),
-            left: false,
-        })
+        .map(|(phone, ws)| Member::new(phone, ws))
         .collect();
     for m in members.iter_mut() {
         m.join(&call_id).await;
@@ -629,30 +618,9 @@ async fn bad_conference_frames_get_an_error_and_the_call_goes_on() {
 async fn adding_people_to_a_call_moves_it_into_a_group_call() {
     let app = TestApp::spawn().await;
     let phones = [ALICE, BOB, CAROL];
-    let mut tokens = Vec::new();
-    for phone in phones {
-        tokens.push(app.code_login(phone, "d").await);
-    }
-    for (token, me) in tokens.iter().zip(phones) {
-        let book = json!({ "contacts": phones.iter().filter(|p| **p != me).map(|p| json!({ "name": p, "phones": [p] })).collect::<Vec<_>>() });
-        assert_eq!(app.put_contacts(token, book).await.status, StatusCode::OK);
-    }
+    let tokens = friends(&app, &phones).await;
     let ab = app.direct_id(&tokens[0], BOB).await;
-    let mut members = Vec::new();
-    for (token, phone) in tokens.iter().zip(phones) {
-        let mut ws = app.ws(token).await;
-        assert_eq!(ws.frame().await["type"], "ready");
-        members.push(Member {
-            phone,
-            ws,
-            peer: None,
-            streams: HashMap::new(),
-            ended: None,
-            records: Vec::new(),
-            speaking: Vec::new(),
-            left: false,
-        });
-    }
+    let mut members = online(&app, &tokens, &phones).await;
     /// The next frame of a type other than presence.
     async fn next(ws: &mut Ws) -> Value {
         loop {
@@ -765,6 +733,60 @@ async fn adding_people_to_a_call_moves_it_into_a_group_call() {
         .collect();
     assert_eq!(records.len(), 1, "{r:?}");
     assert_eq!(records[0]["call"]["outcome"], "answered", "{r:?}");
+    drop(members);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_removed_from_the_group_is_out_of_its_call() {
+    let app = TestApp::spawn().await;
+    let phones = [ALICE, BOB, CAROL];
+    let tokens = friends(&app, &phones).await;
+    let group = group_of(&app, &tokens[0], &[BOB, CAROL]).await;
+    let mut members = online(&app, &tokens, &phones).await;
+    let call_id = start_call(&mut members[0], &group, "video").await;
+    for m in members.iter_mut() {
+        m.join(&call_id).await;
+    }
+    until(&mut members, &call_id, "everyone receives everyone", |m| {
+        phones
+            .iter()
+            .filter(|p| **p != m.phone)
+            .all(|p| m.from(p).1 > 10)
+    })
+    .await;
+    // Alice (admin) removes Carol from the group: Carol's call ends, the others stop
+    // receiving her and she them.
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/conversations/{group}/members/{CAROL}"),
+            Some(&tokens[0]),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{r:?}");
+    members[2].left = true;
+    until(&mut members, &call_id, "Carol is out", |m| {
+        if m.phone == CAROL {
+            m.ended.is_some()
+        } else {
+            m.streams.values().all(|p| p != CAROL)
+        }
+    })
+    .await;
+    pump_all(&mut members, &call_id, Duration::from_millis(500)).await;
+    let had = (members[0].from(CAROL), members[2].from(ALICE));
+    pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
+    assert_eq!(
+        (members[0].from(CAROL), members[2].from(ALICE)),
+        had,
+        "nothing flows with Carol"
+    );
+    assert!(
+        members[0].ended.is_none(),
+        "the call goes on for the others"
+    );
     drop(members);
     app.stop().await;
 }

@@ -364,6 +364,15 @@ impl CallService {
                         .map_err(sfu_error)?;
                 }
             }
+            ConferenceCommand::Members => {
+                if let Some(frame) = self.members_frame(call_id) {
+                    self.send(
+                        vec![CallTarget::device(user_id.clone(), session.to_owned())],
+                        frame,
+                    )
+                    .await;
+                }
+            }
             ConferenceCommand::Leave => {
                 let gone = self
                     .rooms()
@@ -420,8 +429,23 @@ impl CallService {
     /// Tells every member of the group who is in the call (those not in it see that a
     /// call is going on, and can join).
     async fn announce_members(&self, call_id: &str) {
-        let Some((conversation_id, members)) = self.rooms().get(call_id).map(|r| {
-            let members = r
+        let Some(conversation_id) = self.rooms().get(call_id).map(|r| r.conversation_id.clone())
+        else {
+            return;
+        };
+        let Some(frame) = self.members_frame(call_id) else {
+            return;
+        };
+        let to = self.group_targets(&conversation_id).await;
+        self.send(to, frame).await;
+    }
+
+    /// The `call_members` frame of a conference this node runs.
+    fn members_frame(&self, call_id: &str) -> Option<ServerFrame> {
+        self.rooms().get(call_id).map(|r| ServerFrame::CallMembers {
+            call_id: call_id.to_owned(),
+            conversation_id: r.conversation_id.to_string(),
+            members: r
                 .participants
                 .values()
                 .map(|p| CallMember {
@@ -430,21 +454,22 @@ impl CallService {
                     audio: p.audio,
                     video: p.video,
                 })
-                .collect::<Vec<_>>();
-            (r.conversation_id.clone(), members)
-        }) else {
-            return;
-        };
-        let to = self.group_targets(&conversation_id).await;
-        self.send(
-            to,
-            ServerFrame::CallMembers {
-                call_id: call_id.to_owned(),
-                conversation_id: conversation_id.to_string(),
-                members,
-            },
-        )
-        .await;
+                .collect(),
+        })
+    }
+
+    /// A device connected: it hears who is in each call going on in its groups (from the
+    /// nodes that run them).
+    pub async fn conferences_for(
+        &self,
+        user: &UserRecord,
+        session: &str,
+    ) -> Result<(), ServiceError> {
+        for call in self.deps.store.calls.live_conferences_of(&user.id).await? {
+            self.conference_command(user, session, &call, ConferenceCommand::Members)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Every device of every member of a group.
@@ -596,6 +621,54 @@ impl CallService {
                 }
             }
             SfuEvent::Connected { .. } => {}
+        }
+    }
+
+    /// Members left or were removed from a group: their devices leave its call, if this
+    /// node runs one.
+    pub async fn left_group(&self, conversation_id: &ConversationId, removed: &[UserId]) {
+        if removed.is_empty() {
+            return;
+        }
+        // (call, SFU name, device) of each device whose user is out of the group.
+        let gone: Vec<(String, String, CallTarget)> = self
+            .rooms()
+            .iter_mut()
+            .filter(|(_, r)| r.conversation_id == *conversation_id)
+            .flat_map(|(call_id, r)| {
+                let sessions: Vec<String> = r
+                    .participants
+                    .iter()
+                    .filter(|(_, p)| removed.contains(&p.user.id))
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                sessions
+                    .into_iter()
+                    .filter_map(|s| {
+                        let p = r.participants.remove(&s)?;
+                        Some((call_id.clone(), p.stream, CallTarget::device(p.user.id, s)))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (call_id, stream, device) in &gone {
+            if let Some(sfu) = &self.deps.sfu {
+                sfu.leave(call_id, stream).await;
+            }
+            self.send(
+                vec![device.clone()],
+                ServerFrame::CallEnded {
+                    call_id: call_id.clone(),
+                    reason: CallEndReason::HungUp,
+                    duration_ms: None,
+                    moved_to: None,
+                },
+            )
+            .await;
+        }
+        let calls: HashSet<&String> = gone.iter().map(|(c, _, _)| c).collect();
+        for call_id in calls {
+            self.after_leaving(call_id).await;
         }
     }
 

@@ -69,7 +69,21 @@ impl Harness {
 
     /// A test peer joins a room and is connected.
     pub async fn join(&self, room: &str, name: &str) -> Result<TestPeer> {
-        let (offering, offer) = TestPeer::offer().await?;
+        self.join_with(room, name, TestPeer::offer().await?).await
+    }
+
+    /// A test peer sending simulcast video (layers `l` and `h`) joins and is connected.
+    pub async fn join_simulcast(&self, room: &str, name: &str) -> Result<TestPeer> {
+        self.join_with(room, name, TestPeer::offer_simulcast().await?)
+            .await
+    }
+
+    async fn join_with(
+        &self,
+        room: &str,
+        name: &str,
+        (offering, offer): (dialtone_sfu::testing::OfferingPeer, String),
+    ) -> Result<TestPeer> {
         let answer = self.sfu.join(room, name, &offer).await?;
         let peer = offering.accept_answer(&answer).await?;
         if let Ok(mut registry) = self.registry.lock() {

@@ -2,6 +2,8 @@
 //! through the SFU's API, answering its offers, and counting the media that reaches them.
 
 mod harness;
+mod peers;
+mod simulcast;
 
 use std::time::Instant;
 

@@ -173,6 +173,26 @@ where
         Ok(D::rows_affected(&done) == 1)
     }
 
+    async fn live_conferences_of(&self, user_id: &str) -> StoreResult<Vec<CallRecord>> {
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query_as::<_, CallRow>(&format!(
+            "SELECT {columns} FROM calls c JOIN conversation_members m \
+             ON m.conversation_id = c.conversation_id AND m.user_id = $1 \
+             WHERE c.conference = $2 AND c.state <> 'ended' ORDER BY c.started_at, c.id"
+        ))
+        .bind(user_id)
+        .bind(true)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(CallRow::into_record)
+        .collect()
+    }
+
     async fn live_conference(&self, conversation_id: &str) -> StoreResult<Option<CallRecord>> {
         sqlx::query_as::<_, CallRow>(&format!(
             "SELECT {COLUMNS} FROM calls WHERE conversation_id = $1 AND conference = $2 \

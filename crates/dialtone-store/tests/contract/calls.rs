@@ -118,9 +118,18 @@ async fn calls(store: Store) {
     conference.callee_id = String::new();
     conference.state = CallState::Active;
     repo.create_call(&conference).await.unwrap();
-    assert_eq!(repo.live_conference("c1").await.unwrap(), Some(conference));
+    assert_eq!(
+        repo.live_conference("c1").await.unwrap(),
+        Some(conference.clone())
+    );
+    assert_eq!(
+        repo.live_conferences_of("v").await.unwrap(),
+        vec![conference]
+    );
+    assert!(repo.live_conferences_of("nobody").await.unwrap().is_empty());
     repo.end_call("k4", "hung_up", end).await.unwrap().unwrap();
     assert_eq!(repo.live_conference("c1").await.unwrap(), None);
+    assert!(repo.live_conferences_of("v").await.unwrap().is_empty());
     // A ringing call ends without an answer.
     let before = repo
         .end_call("k3", "no_answer", end)

@@ -56,12 +56,17 @@ function reasonOf(error) {
 
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+/** A conference's tiles are small and the SFU sends one layer (no simulcast): less to encode and to forward. */
+const SMALL_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
 
-/** One device's track: `kind` 'audio' | 'video', optionally a chosen deviceId. */
-export async function openTrack(kind, deviceId = null) {
+/**
+ * One device's track: `kind` 'audio' | 'video', optionally a chosen deviceId; `small`:
+ * the camera at a conference tile's size.
+ */
+export async function openTrack(kind, deviceId = null, { small = false } = {}) {
   const device = kind === 'video' ? 'camera' : 'microphone';
   if (!navigator.mediaDevices?.getUserMedia) throw new MediaError(device, 'insecure');
-  const base = kind === 'video' ? VIDEO : AUDIO;
+  const base = kind === 'video' ? (small ? SMALL_VIDEO : VIDEO) : AUDIO;
   const constraints = { [kind]: deviceId ? { ...base, deviceId: { exact: deviceId } } : base };
   try {
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -76,11 +81,11 @@ export async function openTrack(kind, deviceId = null) {
  * microphone there is no call (MediaError); without a camera a video call goes on with
  * voice only and `cameraError` says why.
  */
-export async function openMedia(video) {
+export async function openMedia(video, { small = false } = {}) {
   const audio = await openTrack('audio');
   if (!video) return { audio, video: null, cameraError: null };
   try {
-    return { audio, video: await openTrack('video'), cameraError: null };
+    return { audio, video: await openTrack('video', null, { small }), cameraError: null };
   } catch (e) {
     return { audio, video: null, cameraError: e };
   }

@@ -67,6 +67,8 @@ const ENDED = {
 export function endedText({ call, reason, durationMs, error, code, local }, name) {
   if (reason === 'media_error') return error?.text ?? t('calls.ended_error');
   if (reason === 'declined_here') return null;
+  // A group call that rang here and ended before I joined it.
+  if (call.group && !call.answeredAt && !local) return call.outgoing ? t('calls.ended_gone') : t('calls.ended_missed', { name });
   if (reason === 'hung_up') return t('calls.ended_hung_up', { duration: callDuration(durationMs) });
   if (reason === 'cancelled') return local ? t('calls.ended_cancelled') : t('calls.ended_missed', { name });
   // Nobody answered: the caller hears "no answer", the callee sees a missed call.

@@ -1,7 +1,8 @@
 // The call screen, over whatever screen the app shows: an incoming call (who calls, with
 // accept and decline, while the ringtone plays), an outgoing one (calling, cancel), and the
 // call itself (the other side's video, my preview, mute, camera, devices, hang up, the
-// clock). Why a call ended is said in a toast.
+// clock, and adding people, which moves the call to a new group's conference); a group
+// call's screen is grid.js. Why a call ended is said in a toast.
 import { h, clear, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { store } from '../store.js';
@@ -10,6 +11,9 @@ import { avatar } from '../avatar.js';
 import { calls } from './call.js';
 import { listDevices } from './media.js';
 import { callDuration, endedText } from './records.js';
+import { buildConference } from './grid.js';
+import { contactPicker } from '../chat/groups.js';
+import { me } from '../chat-state.js';
 
 let screen = null; // {call, el, update(), destroy()}
 let started = false;
@@ -20,7 +24,7 @@ export function startCallScreen() {
   started = true;
   calls.on('change', draw);
   calls.on('ended', (ended) => {
-    const text = endedText(ended, store.nameOf(ended.call.peer));
+    const text = endedText(ended, ended.call.peer ? store.nameOf(ended.call.peer) : '');
     if (text) toast(text, ended.reason === 'media_error' || ended.reason === 'error' ? 'error' : 'info');
   });
 }
@@ -29,7 +33,7 @@ function draw(call) {
   if (screen && screen.call !== call) { screen.destroy(); screen = null; }
   if (!call) { document.body.classList.remove('in-call'); return; }
   if (!screen) {
-    screen = build(call);
+    screen = call.group ? buildConference(call) : build(call);
     document.body.append(screen.el);
     document.body.classList.add('in-call');
   }
@@ -74,8 +78,9 @@ function build(call) {
   const offContacts = store.on('contacts', drawWho);
   const controls = h('div', { class: 'call-controls' });
   const devices = h('div', { class: 'call-devices', 'data-test': 'call-devices-panel', hidden: true });
+  const adding = h('div', { class: 'call-add', 'data-test': 'call-add-panel', hidden: true });
   const el = h('section', { class: 'call-screen', role: 'dialog', 'aria-label': t('calls.call_screen', { name }),
-    'data-test': 'call-screen' }, remoteVideo, remoteAudio, info, localVideo, error, devices, controls);
+    'data-test': 'call-screen' }, remoteVideo, remoteAudio, info, localVideo, error, devices, adding, controls);
   drawWho();
 
   let phase = null;
@@ -101,10 +106,43 @@ function build(call) {
       buttons.camera = iconButton('call-camera', 'ci-video', t('calls.camera_on'), () => calls.setCamera(!calls.current?.camera));
       buttons.devices = iconButton('call-devices', 'ci-devices', t('calls.devices'), toggleDevices);
       buttons.devices.setAttribute('aria-expanded', 'false');
-      controls.append(buttons.mute, buttons.camera, buttons.devices,
+      buttons.add = iconButton('call-add', 'ci-add-person', t('calls.add_people'), toggleAdding);
+      buttons.add.setAttribute('aria-expanded', 'false');
+      buttons.add.setAttribute('aria-controls', 'call-add-panel');
+      adding.id = 'call-add-panel';
+      controls.append(buttons.mute, buttons.camera, buttons.devices, buttons.add,
         iconButton('call-hangup', 'ci-hangup', t('calls.hang_up'), () => calls.hangup(), 'call-end'));
     }
     focused = false;
+  }
+
+  let addSubmit = null;
+  /** The picker of contacts on dialtone to add to the call (not the two of us). */
+  function toggleAdding() {
+    const open = adding.hidden;
+    adding.hidden = !open;
+    buttons.add.setAttribute('aria-expanded', String(open));
+    clear(adding);
+    if (!open) { buttons.add.focus(); return; }
+    const picker = contactPicker('call-add-option', [me(), call.peer]);
+    const problem = h('p', { class: 'form-error', role: 'alert', 'data-test': 'call-add-error', hidden: true });
+    const heading = h('h3', { id: 'call-add-title' }, t('calls.add_people_title'));
+    const form = h('form', { class: 'stack', 'aria-labelledby': 'call-add-title', novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      const phones = picker.chosen();
+      problem.textContent = phones.length ? '' : t('calls.add_pick_someone');
+      problem.hidden = Boolean(phones.length);
+      if (!phones.length) return;
+      if (!calls.addPeople(phones)) { problem.textContent = t('calls.add_failed'); problem.hidden = false; return; }
+      submit.disabled = true;
+    } });
+    const submit = h('button', { type: 'submit', class: 'primary', 'data-test': 'call-add-submit' }, t('calls.add_confirm'));
+    addSubmit = submit;
+    form.append(heading, h('fieldset', { class: 'pick-set' }, h('legend', { class: 'visually-hidden' }, t('calls.add_people')), picker.el),
+      problem, h('div', { class: 'row' }, h('button', { type: 'button', 'data-test': 'call-add-cancel', onclick: toggleAdding }, t('app.cancel')), submit));
+    adding.append(form);
+    form.addEventListener('change', () => { problem.hidden = true; });
+    form.querySelector('input')?.focus();
   }
 
   async function toggleDevices() {
@@ -156,6 +194,9 @@ function build(call) {
       buttons.camera.setAttribute('aria-label', call.camera ? t('calls.camera_off') : t('calls.camera_on'));
       buttons.camera.title = buttons.camera.getAttribute('aria-label');
       buttons.camera.querySelector('.call-button-text').textContent = buttons.camera.title;
+      // People are added once the call is taken.
+      buttons.add.disabled = !call.answeredAt;
+      if (addSubmit) addSubmit.disabled = Boolean(call.adding);
     }
     if (call.remote && remoteAudio.srcObject !== call.remote) {
       remoteAudio.srcObject = call.remote;

@@ -11,6 +11,7 @@ import { composer } from './composer.js';
 import { showMenu, confirmDialog, chatErrorText } from './ui.js';
 import { errorText } from '../views/auth.js';
 import { calls } from '../calls/call.js';
+import { conferences } from '../calls/conference.js';
 
 const NEAR_BOTTOM_PX = 120;
 const OLDER_WHEN_PX = 300;
@@ -76,12 +77,31 @@ function build(id, initialConv, el, offs) {
   const avatarBox = h('span', { class: 'chat-avatar' });
   const back = h('a', { class: 'button icon back', href: '#/chats', 'data-test': 'back', 'aria-label': t('app.back'), title: t('app.back') },
     h('span', { class: 'ci ci-back', 'aria-hidden': 'true' }));
-  // A direct chat calls its other person, by voice or video (one call at a time).
+  // A direct chat calls its other person, a group starts (or joins) its conference, by
+  // voice or video (one call at a time).
+  const startCall = (media) => calls.start(id, group ? null : chat.peerOf(conv), media, { group });
   const callButton = (media, icon, label) => h('button', { type: 'button', class: 'button icon call-start',
     'data-test': `call-${media}`, 'aria-label': label, title: label,
-    onclick: () => calls.start(id, chat.peerOf(conv), media) }, h('span', { class: `ci ${icon}`, 'aria-hidden': 'true' }));
-  const callButtons = group ? [] : [callButton('voice', 'ci-phone', t('calls.voice_call')), callButton('video', 'ci-video', t('calls.video_call'))];
-  const drawCallButtons = () => { for (const b of callButtons) b.disabled = calls.busy || Boolean(conv.removed); };
+    onclick: () => startCall(media) }, h('span', { class: `ci ${icon}`, 'aria-hidden': 'true' }));
+  const callButtons = group ? [callButton('voice', 'ci-phone', t('calls.group_voice_call')), callButton('video', 'ci-video', t('calls.group_video_call'))]
+    : [callButton('voice', 'ci-phone', t('calls.voice_call')), callButton('video', 'ci-video', t('calls.video_call'))];
+  // A group's conference going on without me: who is in it, and join.
+  const bannerText = h('span', { class: 'conference-banner-text', 'data-test': 'conference-banner-text' });
+  const banner = h('div', { class: 'conference-banner', 'data-test': 'conference-banner', role: 'status', hidden: true },
+    h('span', { class: 'ci ci-phone', 'aria-hidden': 'true' }), bannerText,
+    h('button', { type: 'button', class: 'button compact', 'data-test': 'conference-join', onclick: () => startCall('voice') }, t('calls.join_voice')),
+    h('button', { type: 'button', class: 'button compact', 'data-test': 'conference-join-video', onclick: () => startCall('video') }, t('calls.join_video')));
+  const drawCallButtons = () => {
+    for (const b of callButtons) b.disabled = calls.busy || Boolean(conv.removed);
+    for (const b of banner.querySelectorAll('button')) b.disabled = calls.busy || Boolean(conv.removed);
+    const going = group ? conferences.of(id) : null;
+    // Mine while I join or am in it; while it only rings here, the chat says it is on.
+    const inIt = going && calls.current?.group && calls.current.id === going.callId && calls.current.state !== 'ringing';
+    banner.hidden = !going || inIt || Boolean(conv.removed);
+    if (!going) return;
+    banner.dataset.count = String(going.members.length);
+    bannerText.textContent = going.members.length ? counted('calls.going_on', going.members.length) : t('calls.going_on_starting');
+  };
   const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), callButtons);
 
   function drawHeader() {
@@ -117,7 +137,7 @@ function build(id, initialConv, el, offs) {
     input.el.hidden = Boolean(conv.removed);
     removedNotice.hidden = !conv.removed;
   }
-  el.append(header, box, jump, typingLine, input.el, removedNotice);
+  el.append(header, banner, box, jump, typingLine, input.el, removedNotice);
 
   const nearBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
   function toBottom() { box.scrollTop = box.scrollHeight; }
@@ -296,6 +316,7 @@ function build(id, initialConv, el, offs) {
       if (bar) bar.value = e.progress;
     }),
     calls.on('change', drawCallButtons),
+    conferences.on(({ conversationId }) => { if (conversationId === id) drawCallButtons(); }),
     () => document.removeEventListener('visibilitychange', onVisible),
     () => resize.disconnect(),
   );

@@ -18,7 +18,7 @@ function candidates(except = []) {
 }
 
 /** A filterable list of checkboxes of contacts; `.chosen()` gives the ticked numbers. */
-function contactPicker(test, except = []) {
+export function contactPicker(test, except = []) {
   const chosen = new Set();
   const filter = h('input', { type: 'search', 'data-test': `${test}-filter`, placeholder: t('chat.search_contacts'),
     'aria-label': t('chat.search_contacts') });
