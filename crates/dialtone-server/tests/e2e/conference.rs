@@ -293,7 +293,7 @@ async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
-    pump_all(&mut members, &call_id, Duration::from_millis(700)).await;
+    pump_all(&mut members, &call_id, Duration::from_secs(1)).await;
     let carol_had = members[2].from(BOB);
     let alice_had = members[0].from(BOB);
     let bob_had = members[1].from(CAROL);
@@ -319,7 +319,7 @@ async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
         json!({ "type": "call_media", "call_id": call_id, "audio": false, "video": true }),
     )
     .await;
-    pump_all(&mut members, &call_id, Duration::from_millis(700)).await;
+    pump_all(&mut members, &call_id, Duration::from_secs(1)).await;
     let (audio, video) = members[0].from(BOB);
     pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
     let (audio_after, video_after) = members[0].from(BOB);
@@ -336,7 +336,7 @@ async fn a_group_call_forwards_everyone_to_everyone_but_whom_they_block() {
         m.streams.values().all(|p| p != ALICE)
     })
     .await;
-    pump_all(&mut members, &call_id, Duration::from_millis(500)).await;
+    pump_all(&mut members, &call_id, Duration::from_secs(1)).await;
     let had = (members[1].from(ALICE), members[2].from(ALICE));
     pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
     assert_eq!(
@@ -775,7 +775,7 @@ async fn a_member_removed_from_the_group_is_out_of_its_call() {
         }
     })
     .await;
-    pump_all(&mut members, &call_id, Duration::from_millis(500)).await;
+    pump_all(&mut members, &call_id, Duration::from_secs(1)).await;
     let had = (members[0].from(CAROL), members[2].from(ALICE));
     pump_all(&mut members, &call_id, Duration::from_secs(2)).await;
     assert_eq!(
