@@ -246,8 +246,15 @@ function build(id, initialConv, el, offs) {
     }
     firstKey = newFirst;
     markVisible();
-    // A short first page leaves nothing to scroll: fetch more until the screen is full.
+    fillScreen();
+  }
+
+  /** A short first page leaves nothing to scroll: fetch more until the screen is full.
+   * Only once the list is laid out (a list not on screen yet has no height, and would
+   * seem short however long it is); its resize looks again. */
+  function fillScreen() {
     const state = chat.threadState(id);
+    if (!box.isConnected || box.clientHeight === 0) return;
     if (state.loaded && state.hasOlder && box.scrollHeight <= box.clientHeight) loadOlder();
   }
 
@@ -292,7 +299,7 @@ function build(id, initialConv, el, offs) {
   }, { passive: true });
   const onVisible = () => { if (document.visibilityState === 'visible') markVisible(); };
   document.addEventListener('visibilitychange', onVisible);
-  const resize = new ResizeObserver(keepAtBottom);
+  const resize = new ResizeObserver(() => { keepAtBottom(); fillScreen(); });
   resize.observe(box);
 
   offs.push(
