@@ -516,7 +516,7 @@ impl CallService {
                 return;
             }
         };
-        let duration = u64::try_from((now - room.started_at).num_milliseconds()).unwrap_or(0);
+        let duration = super::millis_between(room.started_at, now);
         let to = self.group_targets(&room.conversation_id).await;
         self.send(
             to,
@@ -707,7 +707,7 @@ fn conference_of(record: &CallRecord, caller: &UserRecord) -> dialtone_protocol:
     dialtone_protocol::Call {
         id: record.id.clone(),
         conversation_id: record.conversation_id.clone(),
-        media: CallMedia::parse(&record.media).unwrap_or(CallMedia::Voice),
+        media: super::media_of(record),
         group: true,
         caller: caller.phone.to_string(),
         callee: None,

@@ -29,7 +29,7 @@ use dialtone_core::privacy::Flow;
 use dialtone_core::{Clock, ConversationId, ConversationKind, PhoneNumber, UserId};
 use dialtone_protocol::{
     Call, CallAddFrame, CallEndReason, CallJoinFrame, CallLayerFrame, CallMedia, CallMediaFrame,
-    CallSignalFrame, CallStartFrame, CallSummary, IceServers, ServerFrame,
+    CallOutcome, CallSignalFrame, CallStartFrame, CallSummary, IceServers, ServerFrame,
 };
 use dialtone_store::{CallRecord, CallState, Store, UserRecord};
 use serde::{Deserialize, Serialize};
@@ -233,7 +233,7 @@ impl CallService {
         };
         let busy = reaches && self.in_a_call(&callee.id, now).await?;
         self.deps.store.calls.create_call(&record).await?;
-        let call = Arc::new(call_of(&record, frame.media, user, &callee));
+        let call = Arc::new(call_of(&record, user, &callee));
         if busy {
             // After the caller's `call_started` (the answer this returns), which the
             // caller's device is sent first.
@@ -354,9 +354,8 @@ impl CallService {
             .accept_call(call_id, session, self.now())
             .await?
             .ok_or(ServiceError::CallNotFound)?;
-        let media = CallMedia::parse(&taken.media).unwrap_or(CallMedia::Voice);
         let frame = ServerFrame::CallAccepted {
-            call: Arc::new(call_of(&taken, media, &caller, &callee)),
+            call: Arc::new(call_of(&taken, &caller, &callee)),
         };
         self.send(
             vec![
@@ -523,49 +522,28 @@ impl CallService {
             .await?;
         let conversation_id = group.record.id.clone();
         let roster = self.deps.messaging.roster(user, &conversation_id).await?;
-        let media = CallMedia::parse(&call.media).unwrap_or(CallMedia::Voice);
         let conference = self
             .start_conference(
                 user,
                 session,
                 &conversation_id,
-                media,
+                media_of(&call),
                 &roster.members,
                 std::slice::from_ref(&other.id),
             )
             .await?;
         // The one-to-one call is over: both devices move to the group call.
-        let now = self.now();
-        let Some(before) = self
-            .deps
-            .store
-            .calls
-            .end_call(&call.id, CallEndReason::Moved.as_str(), now)
-            .await?
-        else {
+        if !self
+            .end_into(
+                &call.id,
+                CallEndReason::Moved,
+                Some(session),
+                Some(conference),
+            )
+            .await
+        {
             return Err(ServiceError::CallNotFound);
-        };
-        let duration = before
-            .answered_at
-            .map(|at| u64::try_from((now - at).num_milliseconds()).unwrap_or(0));
-        self.send(
-            vec![
-                CallTarget::device(caller.id.clone(), before.caller_session.clone()),
-                CallTarget::device(
-                    callee.id.clone(),
-                    before.callee_session.clone().unwrap_or_default(),
-                ),
-            ],
-            ServerFrame::CallEnded {
-                call_id: call.id.clone(),
-                reason: CallEndReason::Moved,
-                duration_ms: duration,
-                moved_to: Some(conference),
-            },
-        )
-        .await;
-        self.write_record(&before, CallEndReason::Moved, duration)
-            .await;
+        }
         Ok(())
     }
 
@@ -665,9 +643,8 @@ impl CallService {
                 continue;
             }
             let (caller, callee) = self.parties(&call).await?;
-            let media = CallMedia::parse(&call.media).unwrap_or(CallMedia::Voice);
             frames.push(ServerFrame::Call {
-                call: Arc::new(call_of(&call, media, &caller, &callee)),
+                call: Arc::new(call_of(&call, &caller, &callee)),
             });
         }
         Ok(frames)
@@ -740,6 +717,10 @@ impl CallService {
         let session = session.to_owned();
         let grace = Duration::from_secs(self.deps.config.reconnect_grace_secs.min(3600));
         self.timers.spawn(async move {
+            // Most devices that go are in no call: nothing waits for them.
+            if this.calls_left_by(&user_id, &session).await.is_empty() {
+                return;
+            }
             tokio::select! {
                 () = this.stopping.cancelled() => {}
                 () = tokio::time::sleep(grace) => this.device_gone(&user_id, &session).await,
@@ -756,27 +737,53 @@ impl CallService {
         {
             return;
         }
+        for (call_id, reason) in self.calls_left_by(user_id, session).await {
+            self.end(&call_id, reason, Some(session)).await;
+        }
+    }
+
+    /// The one-to-one calls the device `session` of a user would end by going, and how:
+    /// the caller's ringing call is cancelled, a taken call hung up.
+    async fn calls_left_by(&self, user_id: &UserId, session: &str) -> Vec<(String, CallEndReason)> {
         let calls = match self.deps.store.calls.live_calls(user_id).await {
             Ok(calls) => calls,
             Err(e) => {
                 tracing::warn!(error = %e, "calls of a device gone not read");
-                return;
+                return Vec::new();
             }
         };
-        for call in calls.into_iter().filter(|c| !c.conference) {
-            let reason = match call.state {
-                CallState::Ringing if call.caller_session == session => CallEndReason::Cancelled,
-                CallState::Active if is_device_of(&call, session) => CallEndReason::HungUp,
-                _ => continue,
-            };
-            self.end(&call.id, reason, Some(session)).await;
-        }
+        calls
+            .into_iter()
+            .filter(|c| !c.conference)
+            .filter_map(|call| {
+                let reason = match call.state {
+                    CallState::Ringing if call.caller_session == session => {
+                        CallEndReason::Cancelled
+                    }
+                    CallState::Active if is_device_of(&call, session) => CallEndReason::HungUp,
+                    _ => return None,
+                };
+                Some((call.id, reason))
+            })
+            .collect()
     }
 
     /// Ends a call for `reason` (by the device `by`, when a device did it): tells each
     /// device what it needs to hear and writes the call's record. Whether this ended it
     /// (false: it was over already).
     async fn end(&self, call_id: &str, reason: CallEndReason, by: Option<&str>) -> bool {
+        self.end_into(call_id, reason, by, None).await
+    }
+
+    /// [`Self::end`], telling the devices of a call that goes on as a group call
+    /// (`moved`) which call that is.
+    async fn end_into(
+        &self,
+        call_id: &str,
+        reason: CallEndReason,
+        by: Option<&str>,
+        moved_to: Option<Arc<Call>>,
+    ) -> bool {
         let now = self.now();
         let before = match self
             .deps
@@ -794,13 +801,13 @@ impl CallService {
         };
         let duration_ms = before
             .answered_at
-            .filter(|_| reason == CallEndReason::HungUp)
-            .map(|at| u64::try_from((now - at).num_milliseconds()).unwrap_or(0));
+            .filter(|_| reason.outcome() == CallOutcome::Answered)
+            .map(|at| millis_between(at, now));
         let ended = |reason| ServerFrame::CallEnded {
             call_id: call_id.to_owned(),
             reason,
             duration_ms,
-            moved_to: None,
+            moved_to: moved_to.clone(),
         };
         let caller = UserId::from(before.caller_id.as_str());
         let callee = UserId::from(before.callee_id.as_str());
@@ -856,7 +863,7 @@ impl CallService {
             }
         };
         let summary = CallSummary {
-            media: CallMedia::parse(&call.media).unwrap_or(CallMedia::Voice),
+            media: media_of(call),
             outcome: reason.outcome(),
             duration_ms: duration,
         };
@@ -887,16 +894,11 @@ fn is_device_of(call: &CallRecord, session: &str) -> bool {
 }
 
 /// The call as the contract shows it.
-fn call_of(
-    record: &CallRecord,
-    media: CallMedia,
-    caller: &UserRecord,
-    callee: &UserRecord,
-) -> Call {
+fn call_of(record: &CallRecord, caller: &UserRecord, callee: &UserRecord) -> Call {
     Call {
         id: record.id.clone(),
         conversation_id: record.conversation_id.clone(),
-        media,
+        media: media_of(record),
         group: false,
         caller: caller.phone.to_string(),
         callee: Some(callee.phone.to_string()),
@@ -904,4 +906,14 @@ fn call_of(
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     }
+}
+
+/// A stored call's media (the service wrote it; an unknown word reads as voice).
+pub(super) fn media_of(record: &CallRecord) -> CallMedia {
+    CallMedia::parse(&record.media).unwrap_or(CallMedia::Voice)
+}
+
+/// Milliseconds from `from` to `to` (0 if `to` is earlier).
+pub(super) fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    u64::try_from((to - from).num_milliseconds()).unwrap_or(0)
 }
