@@ -25,7 +25,8 @@ pub struct RetryPolicy {
     /// The wait after the first failure; doubled after each further one, with jitter
     /// (a random half of it) so many servers retrying do not hit the service in step.
     pub base_delay: Duration,
-    /// No wait is longer, whether backoff or a service's `Retry-After`.
+    /// No wait is longer, whether backoff or a service's `Retry-After` (read in
+    /// seconds; the rarer HTTP-date form is ignored and backoff used instead).
     pub max_delay: Duration,
     /// The whole send, retries and waits included, ends by then.
     pub deadline: Duration,
@@ -258,6 +259,20 @@ mod tests {
             retry,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_sender_can_be_shared_and_its_sends_spawned() {
+        fn shared<T: Send + Sync>(_: &T) {}
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        let s = sender(RetryPolicy::default());
+        shared(&s);
+        let sub = Subscription {
+            endpoint: String::new(),
+            p256dh: String::new(),
+            auth: String::new(),
+        };
+        spawnable(s.send(&sub, &Push::new("x")));
     }
 
     #[test]

@@ -110,6 +110,12 @@ pub struct TestPushService {
 impl TestPushService {
     /// Starts the service and waits for its address.
     pub async fn start() -> Result<TestPushService, TestPushError> {
+        let python = std::env::var("DIALTONE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        TestPushService::start_with(&python).await
+    }
+
+    /// [`TestPushService::start`] with the interpreter `python`.
+    async fn start_with(python: &str) -> Result<TestPushService, TestPushError> {
         let failed =
             |what: &str, e: &dyn std::fmt::Display| TestPushError::Failed(format!("{what}: {e}"));
         let mut file = tempfile::Builder::new()
@@ -120,8 +126,7 @@ impl TestPushService {
         file.write_all(SCRIPT.as_bytes())
             .map_err(|e| failed("temp file", &e))?;
         let script = file.into_temp_path();
-        let python = std::env::var("DIALTONE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let mut child = Command::new(&python)
+        let mut child = Command::new(python)
             .arg(&script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -129,7 +134,7 @@ impl TestPushService {
             .kill_on_drop(true)
             .spawn()
             .map_err(|source| TestPushError::NoPython {
-                python: python.clone(),
+                python: python.to_owned(),
                 source,
             })?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
@@ -301,5 +306,39 @@ async fn read_pushes(
         if sender.send(push).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_python_package_is_named_in_the_error() {
+        // `python3 -S` runs without site-packages, where http_ece lives.
+        let dir = tempfile::tempdir().unwrap();
+        let wrapper = dir.path().join("python-without-packages");
+        std::fs::write(&wrapper, "#!/bin/sh\nexec python3 -S \"$@\"\n").unwrap();
+        let mut permissions = std::fs::metadata(&wrapper).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&wrapper, permissions).unwrap();
+        let err = TestPushService::start_with(wrapper.to_str().unwrap())
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, TestPushError::MissingPackage(p) if p == "http_ece"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("pip install"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_interpreter_is_named_in_the_error() {
+        let err = TestPushService::start_with("/nonexistent/python3")
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, TestPushError::NoPython { .. }), "{err}");
     }
 }
