@@ -41,6 +41,8 @@ pub struct AppState {
     pub community: Arc<dialtone_service::community::CommunityService>,
     /// Calls: their state, signalling, records, ICE servers.
     pub calls: Arc<dialtone_service::calls::CallService>,
+    /// Web Push subscriptions, notification settings, mutes.
+    pub notify: Arc<dialtone_service::notify::NotifyService>,
     /// This process's live connections.
     pub hub: Arc<Hub>,
 }
@@ -66,6 +68,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::stickers::routes())
         .merge(routes::attachments::routes())
         .merge(routes::calls::routes())
+        .merge(routes::push::routes())
         .merge(routes::ws::routes())
         .merge(routes::import::routes())
         .merge(routes::phones::routes())

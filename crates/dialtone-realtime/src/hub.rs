@@ -327,7 +327,7 @@ impl Hub {
             .or_default()
             .push(conn.clone());
         self.social
-            .device_connected(&conn.id, &self.node_id, &user.id)
+            .device_connected(&conn.id, &self.node_id, &user.id, &conn.session_id)
             .await?;
         let mut ready = Vec::new();
         for contact in self.social.contacts(&user, false).await? {

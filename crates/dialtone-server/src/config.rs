@@ -64,6 +64,8 @@ pub struct Config {
     pub community: dialtone_service::community::CommunityLimits,
     /// Calls: ring timeout, STUN and TURN servers.
     pub calls: dialtone_service::calls::CallsConfig,
+    /// Notifications when the app is closed (Web Push).
+    pub push: dialtone_service::notify::PushConfig,
     /// Tests only: the local servers link previews may fetch from (previews fetch only
     /// public addresses otherwise). Never read from a file or the environment.
     #[serde(skip)]
@@ -141,6 +143,7 @@ impl Default for Config {
             contacts: ContactLimits::default(),
             community: Default::default(),
             calls: Default::default(),
+            push: Default::default(),
             link_preview_test_addresses: Vec::new(),
             secrets: SecretsConfig::default(),
             bus: BusConfig::default(),

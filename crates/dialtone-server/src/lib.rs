@@ -17,6 +17,7 @@ use dialtone_service::attachments::AttachmentService;
 use dialtone_service::calls::{CallDeps, CallService};
 use dialtone_service::community::{CommunityDeps, CommunityService, PreviewSettings};
 use dialtone_service::messaging::{MessagingService, WritersStopped};
+use dialtone_service::notify::{NotifyDeps, NotifyService};
 use dialtone_service::social::{SocialDeps, SocialService};
 use dialtone_service::{AccountDeps, AccountService};
 use dialtone_sms::{HttpGateway, OutboxGateway, SmsGateway};
@@ -70,6 +71,8 @@ pub struct Running {
     /// The community, whose live fan-out finishes what was published before the stop.
     community: Arc<CommunityService>,
     calls: Arc<CallService>,
+    /// Web Push, whose worker stops with the server.
+    notify: Arc<NotifyService>,
 }
 
 impl Running {
@@ -93,6 +96,7 @@ impl Running {
             ))
         })?;
         let code_key = secrets::load_or_create_key(&config)?;
+        let code_key_for_push = code_key.clone();
         let store = dialtone_store::open(&config.database_url()).await?;
         let sms: Arc<dyn SmsGateway> = match config.sms.gateway {
             GatewayKind::Outbox => Arc::new(OutboxGateway::new(config.outbox_path())),
@@ -207,6 +211,17 @@ impl Running {
         }));
         calls.listen_to_sfu();
         hub.attach_calls(calls.clone());
+        let notify = NotifyService::new(NotifyDeps {
+            store: store.clone(),
+            social: social.clone(),
+            clock: clock_for_messages.clone(),
+            config: config.push.clone(),
+            server_key: [b"web push: ".as_slice(), code_key_for_push.as_slice()].concat(),
+        })
+        .map_err(ServerError::Io)?;
+        notify.start();
+        messaging.attach_notify(notify.clone());
+        calls.attach_notify(notify.clone());
         let pages = dialtone_web::router(dialtone_web::WebSettings {
             region: config.region.clone(),
             domain: config.domain.clone(),
@@ -219,6 +234,7 @@ impl Running {
                 attachments,
                 community: community.clone(),
                 calls: calls.clone(),
+                notify: notify.clone(),
                 hub: hub.clone(),
             },
             pages,
@@ -314,6 +330,7 @@ impl Running {
             writers,
             community,
             calls,
+            notify,
         })
     }
 
@@ -335,6 +352,7 @@ impl Running {
             writers,
             community,
             calls,
+            notify,
             ..
         } = self;
         let _ = shutdown.send(true);
@@ -347,12 +365,14 @@ impl Running {
             tracing::warn!("feed fan-out still busy after {STOP_BOUND:?}; stopping anyway");
         }
         calls.stop().await;
+        notify.stop().await;
         let _ = housekeeping.await;
         let _ = fan_out.await;
         let _ = heartbeat.await;
         // The writers end once no service holds the messaging service.
         drop(hub);
         drop(calls);
+        drop(notify);
         if let Some(writers) = writers
             && !writers.wait(STOP_BOUND).await
         {

@@ -11,6 +11,7 @@ mod error;
 mod fault;
 pub mod limits;
 pub mod messaging;
+pub mod notify;
 pub mod passwords;
 mod session_cache;
 pub mod social;

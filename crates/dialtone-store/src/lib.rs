@@ -13,6 +13,7 @@ mod calls;
 mod community;
 mod messaging;
 mod privacy_cache;
+mod push;
 mod quota;
 mod records;
 mod social;
@@ -31,6 +32,7 @@ pub use attachments::*;
 pub use calls::*;
 pub use community::*;
 pub use messaging::*;
+pub use push::*;
 pub use records::*;
 pub use social::*;
 
@@ -98,6 +100,8 @@ pub struct Store {
     pub community: Arc<dyn CommunityRepo>,
     /// Calls and their states.
     pub calls: Arc<dyn CallRepo>,
+    /// Web Push subscriptions, notification settings, mutes.
+    pub push: Arc<dyn PushRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -124,6 +128,7 @@ trait AllRepos:
     + AttachmentRepo
     + CommunityRepo
     + CallRepo
+    + PushRepo
     + 'static
 {
 }
@@ -140,6 +145,7 @@ impl<T> AllRepos for T where
         + AttachmentRepo
         + CommunityRepo
         + CallRepo
+        + PushRepo
         + 'static
 {
 }
@@ -173,7 +179,8 @@ impl Store {
             messages: db.clone(),
             attachments: db.clone(),
             community: db.clone(),
-            calls: db,
+            calls: db.clone(),
+            push: db,
             engine,
         }
     }

@@ -228,12 +228,14 @@ pub trait PresenceRepo: Send + Sync {
     async fn set_last_seen(&self, user_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Records that a node is alive.
     async fn heartbeat(&self, node_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Records a live connection; the user's connection count after it.
+    /// Records a live connection of a device (`session_id`); the user's connection count
+    /// after it.
     async fn connect(
         &self,
         conn_id: &str,
         node_id: &str,
         user_id: &str,
+        session_id: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<u64>;
     /// Forgets a connection; its user and their remaining connection count.

@@ -485,6 +485,8 @@ macro_rules! contract {
 mod calls;
 #[path = "contract/community.rs"]
 mod community;
+#[path = "contract/push.rs"]
+mod push;
 
 fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
     ContactRecord {
@@ -1072,15 +1074,27 @@ async fn presence(store: Store) {
     store.presence.heartbeat("n1", t0).await.unwrap();
     store.presence.heartbeat("n2", t0).await.unwrap();
     assert_eq!(
-        store.presence.connect("c1", "n1", "t", t0).await.unwrap(),
+        store
+            .presence
+            .connect("c1", "n1", "t", "st", t0)
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        store.presence.connect("c2", "n2", "t", t0).await.unwrap(),
+        store
+            .presence
+            .connect("c2", "n2", "t", "st2", t0)
+            .await
+            .unwrap(),
         2
     );
     assert_eq!(
-        store.presence.connect("c3", "n2", "v", t0).await.unwrap(),
+        store
+            .presence
+            .connect("c3", "n2", "v", "sv", t0)
+            .await
+            .unwrap(),
         1
     );
     let users: Vec<UserId> = vec!["t".into(), "v".into(), "x".into()];
@@ -1100,7 +1114,11 @@ async fn presence(store: Store) {
         .heartbeat("n1", t0 + Duration::seconds(30))
         .await
         .unwrap();
-    store.presence.connect("c4", "n1", "v", t0).await.unwrap();
+    store
+        .presence
+        .connect("c4", "n1", "v", "sv", t0)
+        .await
+        .unwrap();
     let offline = store
         .presence
         .sweep_dead_nodes(t0 + Duration::seconds(10))

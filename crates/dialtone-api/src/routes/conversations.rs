@@ -58,6 +58,10 @@ pub struct ConversationBody {
     pub unread: u64,
     /// The seq of the newest message.
     pub last_seq: u64,
+    /// Muted for the caller until this time (no notifications when the app is closed);
+    /// absent when not muted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<String>,
 }
 
 impl From<ConversationView> for ConversationBody {
@@ -72,6 +76,7 @@ impl From<ConversationView> for ConversationBody {
             last_message: v.last_message.map(message_body),
             unread: v.unread,
             last_seq: v.record.last_seq,
+            muted_until: None,
         }
     }
 }
@@ -246,8 +251,18 @@ async fn list(
     let token = headers.get("x-vault-token").and_then(|v| v.to_str().ok());
     let open = state.social.vault_open(&auth.user, token);
     let views = state.messaging.conversations(&auth.user, open).await?;
+    let mutes = state.notify.mutes(&auth.user).await?;
     Ok(Json(ConversationList {
-        conversations: views.into_iter().map(ConversationBody::from).collect(),
+        conversations: views
+            .into_iter()
+            .map(|v| {
+                let muted = mutes.get(&v.record.id).copied();
+                ConversationBody {
+                    muted_until: muted.map(rfc3339),
+                    ..ConversationBody::from(v)
+                }
+            })
+            .collect(),
     }))
 }
 
@@ -260,9 +275,12 @@ async fn get_one(
     Auth(auth): Auth,
     Path(id): Path<ConversationId>,
 ) -> Result<Json<ConversationBody>, ApiError> {
-    Ok(Json(
-        state.messaging.conversation(&auth.user, &id).await?.into(),
-    ))
+    let view = state.messaging.conversation(&auth.user, &id).await?;
+    let muted = state.notify.mutes(&auth.user).await?.get(&id).copied();
+    Ok(Json(ConversationBody {
+        muted_until: muted.map(rfc3339),
+        ..view.into()
+    }))
 }
 
 /// Adds members to a group (admins only).

@@ -13,6 +13,7 @@ pub mod import;
 pub mod phones;
 pub mod presence;
 pub mod privacy;
+pub mod push;
 pub mod reactions;
 pub mod sessions;
 pub mod stickers;

@@ -21,6 +21,7 @@ mod import;
 mod limits;
 mod messages;
 mod pages;
+mod push;
 mod realtime;
 mod server;
 mod social;

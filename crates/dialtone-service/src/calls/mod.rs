@@ -40,6 +40,7 @@ pub use ice::{ice_servers, turn_password};
 
 use crate::crypto::new_id;
 use crate::messaging::MessagingService;
+use crate::notify::NotifyService;
 use crate::social::SocialService;
 use crate::{ServiceError, ServiceResult};
 
@@ -117,6 +118,8 @@ pub struct CallService {
     devices: Mutex<HashMap<String, usize>>,
     /// The conferences this node runs, by call id.
     rooms: Mutex<HashMap<String, conference::Room>>,
+    /// Wakes the callee's devices that are not connected (Web Push), once attached.
+    notify: std::sync::OnceLock<Arc<NotifyService>>,
 }
 
 impl CallService {
@@ -128,7 +131,13 @@ impl CallService {
             stopping: CancellationToken::new(),
             devices: Mutex::new(HashMap::new()),
             rooms: Mutex::new(HashMap::new()),
+            notify: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Pushes ringing calls to the callee's devices that are not connected.
+    pub fn attach_notify(&self, notify: Arc<NotifyService>) {
+        let _ = self.notify.set(notify);
     }
 
     /// Starts taking this node's SFU events (offers to pass on, who speaks, devices
@@ -250,6 +259,17 @@ impl CallService {
                     ServerFrame::Call { call: call.clone() },
                 )
                 .await;
+                if let Some(notify) = self.notify.get() {
+                    let ring = u32::try_from(self.deps.config.ring_timeout_secs).unwrap_or(60);
+                    notify.call_ringing(
+                        &record.id,
+                        &conversation_id,
+                        user,
+                        &callee.id,
+                        frame.media,
+                        ring,
+                    );
+                }
             }
             self.ring_timer(record.id.clone());
         }
@@ -354,6 +374,9 @@ impl CallService {
             .accept_call(call_id, session, self.now())
             .await?
             .ok_or(ServiceError::CallNotFound)?;
+        if let Some(notify) = self.notify.get() {
+            notify.call_stopped(call_id);
+        }
         let frame = ServerFrame::CallAccepted {
             call: Arc::new(call_of(&taken, &caller, &callee)),
         };
@@ -667,6 +690,9 @@ impl CallService {
                     if !self.reaches(&caller, &callee).await?
                         && self.deps.store.calls.silence_call(&call.id).await?
                     {
+                        if let Some(notify) = self.notify.get() {
+                            notify.call_stopped(&call.id);
+                        }
                         self.send(
                             vec![CallTarget::all(callee.id.clone())],
                             ServerFrame::CallEnded {
@@ -799,6 +825,11 @@ impl CallService {
                 return false;
             }
         };
+        if before.state == CallState::Ringing
+            && let Some(notify) = self.notify.get()
+        {
+            notify.call_stopped(call_id);
+        }
         let duration_ms = before
             .answered_at
             .filter(|_| reason.outcome() == CallOutcome::Answered)

@@ -211,19 +211,23 @@ impl MessagingService {
         let view = message_view(stored, sender);
         // A retry's first copy was announced already.
         if created {
-            let to = roster
+            let to: Vec<UserId> = roster
                 .members
                 .iter()
                 .map(|m| m.id.clone())
                 .filter(|id| !withheld.contains(id))
                 .collect();
             crate::fault::after_commit(&view.record.client_id);
+            let message = std::sync::Arc::new(super::message_of(&view));
+            if let Some(notify) = self.notify.get() {
+                notify.message_created(sender, message.clone(), &to);
+            }
             self.announce(Event::MessageCreated {
                 conversation_id,
                 seq: view.record.seq,
                 to,
                 withheld,
-                message: std::sync::Arc::new(super::message_of(&view)),
+                message,
             })
             .await;
         }
@@ -395,6 +399,9 @@ impl MessagingService {
             .advance_mark(conversation_id, &user.id, true, seq)
             .await?
         {
+            if let Some(notify) = self.notify.get() {
+                notify.read(&user.id, conversation_id, seq);
+            }
             self.receipts
                 .announce(&[Moved {
                     actor: user.clone(),

@@ -77,6 +77,8 @@ pub struct MessagingService {
     sole_writer: bool,
     /// Taken by whoever stops the server (`writers_stopped`).
     writers_stopped: std::sync::Mutex<Option<WritersStopped>>,
+    /// Pushes to devices that are not connected (Web Push), once attached.
+    notify: std::sync::OnceLock<Arc<crate::notify::NotifyService>>,
 }
 
 /// Members of conversations with their accounts, as sending needs them, kept per
@@ -152,7 +154,13 @@ impl MessagingService {
             writers_stopped: std::sync::Mutex::new(Some(commit::WritersStopped::new(
                 writers_stopped,
             ))),
+            notify: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Pushes new messages and reads to devices that are not connected.
+    pub fn attach_notify(&self, notify: Arc<crate::notify::NotifyService>) {
+        let _ = self.notify.set(notify);
     }
 
     /// What resolves once this service's writers have ended (after the service is

@@ -59,19 +59,20 @@ impl SocialService {
 /// Devices coming and going, and server processes beating or found dead: what decides
 /// whether a user has a connected device (online) and when they were last seen.
 impl SocialService {
-    /// A device of `user_id` connected (connection `connection_id` on node `node_id`);
-    /// its first device turns the user online.
+    /// A device (`session_id`) of `user_id` connected (connection `connection_id` on node
+    /// `node_id`); its first device turns the user online.
     pub async fn device_connected(
         &self,
         connection_id: &str,
         node_id: &str,
         user_id: &str,
+        session_id: &str,
     ) -> ServiceResult<()> {
         let count = self
             .deps
             .store
             .presence
-            .connect(connection_id, node_id, user_id, self.now())
+            .connect(connection_id, node_id, user_id, session_id, self.now())
             .await?;
         if count == 1 {
             self.announce(Event::PresenceChanged {

@@ -17,6 +17,7 @@ mod dialect;
 mod messages;
 mod presence;
 mod privacy;
+mod push;
 mod rate_limits;
 mod sessions;
 mod verifications;

@@ -124,16 +124,18 @@ where
         conn_id: &str,
         node_id: &str,
         user_id: &str,
+        session_id: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO live_connections (id, node_id, user_id, connected_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO live_connections (id, node_id, user_id, session_id, connected_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(conn_id)
         .bind(node_id)
         .bind(user_id)
+        .bind(session_id)
         .bind(ms(at))
         .execute(&mut *tx)
         .await?;

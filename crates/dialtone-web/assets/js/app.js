@@ -39,6 +39,7 @@ export async function startSession() {
   // after `ready` must not be missed.
   live.connect();
   store.loadContacts().catch(() => {});
+  import('./push.js').then(({ startPush }) => startPush()).catch((e) => console.error('push did not start', e));
 }
 
 // A 401 without a reload (revoked elsewhere): the next login starts everything again.

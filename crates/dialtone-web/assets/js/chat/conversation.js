@@ -12,6 +12,7 @@ import { showMenu, confirmDialog, chatErrorText } from './ui.js';
 import { errorText } from '../views/auth.js';
 import { calls } from '../calls/call.js';
 import { conferences } from '../calls/conference.js';
+import { api } from '../api.js';
 
 const NEAR_BOTTOM_PX = 120;
 const OLDER_WHEN_PX = 300;
@@ -102,7 +103,39 @@ function build(id, initialConv, el, offs) {
     banner.dataset.count = String(going.members.length);
     bannerText.textContent = going.members.length ? counted('calls.going_on', going.members.length) : t('calls.going_on_starting');
   };
-  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), callButtons);
+  // Mute: no notifications from this chat while the app is closed (8 hours, a week, always).
+  const muteIcon = h('span', { class: 'ci ci-bell', 'aria-hidden': 'true' });
+  const muteButton = h('button', { type: 'button', class: 'button icon chat-mute', 'data-test': 'chat-mute',
+    'aria-label': t('push.mute'), title: t('push.mute'), 'aria-haspopup': 'menu',
+    onclick: () => showMenu(muteButton, [
+      { label: t('push.mute_8h'), test: 'mute-8h', action: () => setMute('8h') },
+      { label: t('push.mute_week'), test: 'mute-1w', action: () => setMute('1w') },
+      { label: t('push.mute_always'), test: 'mute-always', action: () => setMute('always') },
+      ...(conv.muted_until ? [{ label: t('push.unmute'), test: 'mute-off', action: () => setMute('off') }] : []),
+    ], t('push.mute')) }, muteIcon);
+  const drawMute = () => {
+    const muted = Boolean(conv.muted_until);
+    muteIcon.className = `ci ${muted ? 'ci-muted' : 'ci-bell'}`;
+    muteButton.classList.toggle('is-muted', muted);
+    muteButton.dataset.muted = String(muted);
+    const label = muted ? t('push.muted_until', { time: new Date(conv.muted_until).getFullYear() >= 9999 ? t('push.always') : new Date(conv.muted_until).toLocaleString() }) : t('push.mute');
+    muteButton.title = label;
+    muteButton.setAttribute('aria-label', label);
+  };
+  async function setMute(duration) {
+    try {
+      const { muted_until: until } = await api(`/v1/conversations/${encodeURIComponent(id)}/mute`, { method: 'PUT', body: { duration } });
+      conv.muted_until = until ?? undefined;
+      const known = chat.conversations.get(id);
+      if (known) known.muted_until = conv.muted_until;
+      drawMute();
+      store.emit('conversations');
+      toast(until ? t('push.muted_toast') : t('push.unmuted_toast'));
+    } catch (e) {
+      toast(chatErrorText(e));
+    }
+  }
+  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), callButtons, muteButton);
 
   function drawHeader() {
     title.textContent = titleOf(conv);
@@ -313,6 +346,7 @@ function build(id, initialConv, el, offs) {
       if (!now) return;
       const before = headerKey;
       conv = now;
+      drawMute();
       headerKey = `${titleOf(conv)}|${conv.members.length}`;
       if (headerKey !== before) { drawHeader(); drawTicks(); }
       drawComposer();
@@ -329,6 +363,7 @@ function build(id, initialConv, el, offs) {
   );
 
   drawHeader();
+  drawMute();
   drawCallButtons();
   drawComposer();
   drawTyping();

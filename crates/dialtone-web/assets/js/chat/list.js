@@ -6,6 +6,7 @@ import { store } from '../store.js';
 import * as chat from '../chat-state.js';
 import { titleOf, preview, avatar, counted } from './format.js';
 import { errorText } from '../views/auth.js';
+import { pushOffer } from './push-offer.js';
 
 function row(conv, selected) {
   const typers = chat.typingIn(conv.id);
@@ -27,7 +28,8 @@ function row(conv, selected) {
       h('span', { class: `conv-bottom${typingText ? ' is-typing' : ''}` },
         h('span', { class: 'conv-preview', 'data-test': 'last-message', dir: 'auto' }, preview(conv, last)),
         typingText ? h('span', { class: 'conv-typing', 'data-test': 'conversation-typing' }, typingText) : null,
-        unread ? h('span', { class: 'unread-count', 'data-test': 'unread', 'aria-label': counted('chat.unread', unread) },
+        conv.muted_until ? h('span', { class: 'ci ci-muted conv-muted', 'data-test': 'conversation-muted', role: 'img', 'aria-label': t('push.muted') }) : null,
+        unread ? h('span', { class: `unread-count${conv.muted_until ? ' muted-count' : ''}`, 'data-test': 'unread', 'aria-label': counted('chat.unread', unread) },
           unread > 999 ? '999+' : String(unread)) : null))));
 }
 
@@ -49,6 +51,8 @@ export function conversationList(selectedId) {
       h('a', { class: 'button', href: '#/new-group', 'data-test': 'new-group' },
         h('span', { class: 'ci ci-group', 'aria-hidden': 'true' }), t('chat.new_group'))),
     loading, retry, empty, list);
+  const offer = pushOffer();
+  if (offer) el.querySelector('.list-header').after(offer);
 
   let loaded = false;
   function draw() {
@@ -63,6 +67,7 @@ export function conversationList(selectedId) {
     loading.textContent = failure ? errorText(failure) : t('app.loading');
     retry.hidden = !failure || convs.length > 0;
     empty.hidden = !loaded || convs.length > 0 || Boolean(failure);
+    if (offer) offer.hidden = !loaded || convs.length === 0;
     if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"] a`)?.focus();
   }
 

@@ -10,6 +10,7 @@ import { settingsPage, section, switchInput, fill } from './ui.js';
 import { avatar } from '../avatar.js';
 import { phoneText } from '../phones.js';
 import { STATES, savedPresence, setMyPresence, restorePresence } from './presence.js';
+import { notificationsSection } from './notifications.js';
 
 export async function me(main) {
   restorePresence();
@@ -20,7 +21,7 @@ export async function me(main) {
   const passwordLink = h('span');
   const profile = profileSection();
   let shownName = profile.input.value;
-  body.append(card, profile.el, presenceSection(),
+  body.append(card, profile.el, presenceSection(), notificationsSection(),
     section(t('settings.section_account'), {},
       h('ul', { class: 'list settings-links' },
         link('#/profile-edit', 'go-profile-edit', t('settings.moments_profile_link'), t('settings.moments_profile_link_hint')),
