@@ -28,7 +28,7 @@ async function registration() {
 
 /** The user's offset from UTC in minutes (east positive), for quiet hours. */
 export function utcOffsetMinutes() {
-  return -new Date().getTimezoneOffset();
+  return 0 - new Date().getTimezoneOffset();
 }
 
 async function send(subscription) {

@@ -79,7 +79,7 @@ function shown(worker) {
 
 test('the offer over the chat list subscribes this device with the server key', async () => {
   const { b } = await pair();
-  const { page, context } = await openApp(browser, server, { session: b, hash: '#/chats', init: [fakePush, [PUSH_ORIGIN, P256DH, AUTH]] });
+  const { page, context } = await openApp(browser, server, { session: b, hash: '#/chats', timezoneId: 'Asia/Shanghai', init: [fakePush, [PUSH_ORIGIN, P256DH, AUTH]] });
   // Not on first load without conversations: here Bob has one, so it is offered.
   await page.waitForSelector(`${$('push-offer')}:not([hidden])`);
   await screenshot(page, 'push-offer');
@@ -92,7 +92,7 @@ test('the offer over the chat list subscribes this device with the server key', 
   assert.equal(await page.locator($('push-offer')).count(), 0);
   // The user's offset from UTC went with it, for quiet hours.
   const settings = await server.api('/v1/push/settings', { token: b.token });
-  assert.equal(settings.utc_offset_minutes, await page.evaluate(() => -new Date().getTimezoneOffset()));
+  assert.equal(settings.utc_offset_minutes, 480);
   // Turned off in the settings: the server forgets the device.
   await page.goto(`${server.url}/#/me`);
   await page.waitForSelector(`${$('push-device')}:checked`);
@@ -117,6 +117,8 @@ test('"not now" puts the offer off', async () => {
 test('pushes become one notification per conversation, a read elsewhere closes it, a click opens the chat', async () => {
   const { a, b, conv } = await pair();
   const { page, context } = await openApp(browser, server, { session: b, hash: '#/chats' });
+  // The user allowed notifications (the offer's test asks; here the browser remembers).
+  await context.grantPermissions(['notifications'], { origin: server.url });
   await page.waitForSelector($('conversation'));
   const cdp = await context.newCDPSession(page);
   const id = await registrationId(page, cdp);
