@@ -61,6 +61,9 @@ pub trait PushRepo: Send + Sync {
     async fn unsubscribe(&self, session_id: &str) -> StoreResult<bool>;
     /// Forgets a subscription by endpoint (its push service said it is gone).
     async fn drop_endpoint(&self, endpoint: &str) -> StoreResult<()>;
+    /// Every user with at least one subscription (what a process that is the database's
+    /// only writer keeps in memory, to skip the question for everyone else).
+    async fn subscribed_users(&self) -> StoreResult<Vec<UserId>>;
     /// A device's subscription.
     async fn subscription(&self, session_id: &str) -> StoreResult<Option<PushSubscriptionRecord>>;
     /// The subscriptions of these users' devices that have no live connection on any node.

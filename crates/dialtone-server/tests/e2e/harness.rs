@@ -134,6 +134,16 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and starts it again on the same data (a new port).
+    pub async fn restart(&mut self) {
+        self.stop_keeping_data().await;
+        let running = Running::start_with_clock(self.config.clone(), self.clock.clone())
+            .await
+            .unwrap();
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }

@@ -639,3 +639,70 @@ async fn bad_subscriptions_settings_and_mutes_are_refused_with_codes() {
     assert!(service.pushes_of("bob").is_empty());
     p.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscription_outlives_a_restart_and_the_key_stays_the_same() {
+    let service = TestPushService::start().await.unwrap();
+    let mut p = people(app_for(&service, 0).await).await;
+    let key = p.app.get_auth("/v1/push/key", &p.a).await.body["public_key"].clone();
+    p.subscribe(&p.b, &service, "bob").await;
+    p.app.restart().await;
+    assert_eq!(
+        p.app.get_auth("/v1/push/key", &p.a).await.body["public_key"],
+        key
+    );
+    p.say(&p.a, &p.ab, "after the restart").await;
+    let (_, body) = next_payload(&service, "bob").await;
+    assert_eq!(body["text"], "after the restart");
+    p.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_device_connected_to_another_node_is_not_pushed_and_one_gone_is() {
+    let Some(mut nodes) = TestApp::spawn_deployment("push_across_nodes", 2).await else {
+        return;
+    };
+    let service = TestPushService::start().await.unwrap();
+    let EndpointPolicy::AllowList(addresses) = service.policy() else {
+        panic!("an allow-list");
+    };
+    // The deployment's nodes, allowed to reach the test push service.
+    for app in &mut nodes {
+        app.config.push.test_endpoint_addresses = addresses.clone();
+        app.config.push.coalesce_ms = 0;
+        app.restart().await;
+    }
+    let second = nodes.pop().unwrap();
+    let p = people(nodes.pop().unwrap()).await;
+    p.subscribe(&p.b, &service, "bob").await;
+    p.subscribe(&p.c, &service, "carol").await;
+    // Bob's device is connected to the second node; Alice writes through the first.
+    let mut bob = second.ws(&p.b).await;
+    assert_eq!(bob.frame().await["type"], "ready");
+    p.say(&p.a, &p.ab, "you are online elsewhere").await;
+    p.say(&p.a, &p.app.direct_id(&p.a, CAROL).await, "barrier")
+        .await;
+    let (_, body) = next_payload(&service, "carol").await;
+    assert_eq!(body["text"], "barrier");
+    assert!(
+        service.pushes_of("bob").is_empty(),
+        "{:?}",
+        service.pushes_of("bob")
+    );
+    bob.close().await;
+    // Gone from every node (its end recorded): pushed.
+    let gone = async {
+        loop {
+            p.say(&p.a, &p.ab, "are you there").await;
+            let (_, body) = next_payload(&service, "bob").await;
+            if body["text"] == "are you there" {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, gone)
+        .await
+        .expect("pushed once offline");
+    second.stop().await;
+    p.app.stop().await;
+}

@@ -200,6 +200,9 @@ pub struct NotifyService {
     queue: Mutex<Option<(mpsc::UnboundedReceiver<worker::Job>, worker::Worker)>>,
     tasks: TaskTracker,
     cancel: CancellationToken,
+    /// Users known to have a subscription, when this process is the database's only
+    /// writer (SQLite): see [`worker::Subscribed`].
+    subscribed: Option<worker::Subscribed>,
 }
 
 impl NotifyService {
@@ -226,12 +229,15 @@ impl NotifyService {
         let sender = PushSender::new(key, deps.config.subject.clone(), policy.clone(), retry)
             .map_err(|e| format!("push: {e}"))?;
         let (jobs, rx) = mpsc::unbounded_channel();
+        let subscribed =
+            (deps.store.engine == dialtone_store::Engine::Sqlite).then(worker::Subscribed::default);
         let worker = worker::Worker::new(
             deps.store.clone(),
             deps.social,
             deps.clock.clone(),
             deps.config.clone(),
             Arc::new(sender),
+            subscribed.clone(),
         );
         Ok(Arc::new(Self {
             store: deps.store,
@@ -243,6 +249,7 @@ impl NotifyService {
             queue: Mutex::new(Some((rx, worker))),
             tasks: TaskTracker::new(),
             cancel: CancellationToken::new(),
+            subscribed,
         }))
     }
 
@@ -300,6 +307,9 @@ impl NotifyService {
                 created_at: self.now(),
             })
             .await?;
+        if let Some(known) = &self.subscribed {
+            known.add(user.id.clone());
+        }
         Ok(())
     }
 

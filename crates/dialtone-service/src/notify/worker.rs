@@ -61,6 +61,43 @@ pub(super) enum Job {
     CallStopped { call_id: String },
 }
 
+/// The users with a push subscription, kept in memory when this process is the
+/// database's only writer (SQLite), so a message to people who have none (most, on a busy
+/// server) costs no query. Every subscription is made through this process and added
+/// here; one that goes (unsubscribed, gone, logged out) stays until restart, which only
+/// costs the query that then finds nothing.
+#[derive(Clone, Default)]
+pub(super) struct Subscribed(Arc<std::sync::RwLock<HashSet<UserId>>>);
+
+impl Subscribed {
+    pub(super) fn add(&self, user: UserId) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(user);
+    }
+
+    fn extend(&self, users: Vec<UserId>) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(users);
+    }
+
+    /// Those of `users` who may have a subscription.
+    fn keep(&self, users: &[UserId]) -> Vec<UserId> {
+        let known = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        users
+            .iter()
+            .filter(|u| known.contains(*u))
+            .cloned()
+            .collect()
+    }
+}
+
 /// A device's gathering window for one conversation.
 struct Window {
     last_sent: Instant,
@@ -84,6 +121,8 @@ pub(super) struct Worker {
     shown: HashMap<String, HashSet<ConversationId>>,
     /// Ringing calls and the devices their push woke.
     ringing: HashMap<String, (ConversationId, Vec<PushSubscriptionRecord>)>,
+    /// Users with a subscription, on SQLite.
+    subscribed: Option<Subscribed>,
 }
 
 /// The RFC 8030 topic of a conversation's (or a call's) pushes: the same for every push
@@ -99,6 +138,7 @@ impl Worker {
         clock: Arc<dyn Clock>,
         config: PushConfig,
         sender: Arc<PushSender>,
+        subscribed: Option<Subscribed>,
     ) -> Self {
         Self {
             store,
@@ -112,7 +152,20 @@ impl Worker {
             ticket: 0,
             shown: HashMap::new(),
             ringing: HashMap::new(),
+            subscribed,
         }
+    }
+
+    /// The subscriptions of these users' devices that have no live connection.
+    async fn offline(&self, users: &[UserId]) -> ServiceResult<Vec<PushSubscriptionRecord>> {
+        let users = match &self.subscribed {
+            Some(known) => known.keep(users),
+            None => users.to_vec(),
+        };
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.push.offline_subscriptions(&users).await?)
     }
 
     /// Takes jobs until the queue closes or `cancel` fires.
@@ -122,6 +175,16 @@ impl Worker {
         cancel: CancellationToken,
         tasks: TaskTracker,
     ) {
+        if let Some(known) = &self.subscribed {
+            match self.store.push.subscribed_users().await {
+                Ok(users) => known.extend(users),
+                Err(e) => {
+                    // Without the list every user must be asked about.
+                    tracing::warn!(error = %e, "subscribed users not read");
+                    self.subscribed = None;
+                }
+            }
+        }
         loop {
             let next = self.due.keys().next().map(|(at, _)| *at);
             tokio::select! {
@@ -225,7 +288,7 @@ impl Worker {
         tasks: &TaskTracker,
         cancel: &CancellationToken,
     ) -> ServiceResult<()> {
-        let subs = self.store.push.offline_subscriptions(to).await?;
+        let subs = self.offline(to).await?;
         if subs.is_empty() {
             return Ok(());
         }
@@ -384,11 +447,7 @@ impl Worker {
         if !any {
             return Ok(());
         }
-        let subs = self
-            .store
-            .push
-            .offline_subscriptions(std::slice::from_ref(user))
-            .await?;
+        let subs = self.offline(std::slice::from_ref(user)).await?;
         let unread = self.store.push.unread_total(user, self.clock.now()).await?;
         for sub in subs {
             let showing = self
@@ -435,11 +494,7 @@ impl Worker {
         tasks: &TaskTracker,
         cancel: &CancellationToken,
     ) -> ServiceResult<()> {
-        let subs = self
-            .store
-            .push
-            .offline_subscriptions(std::slice::from_ref(callee))
-            .await?;
+        let subs = self.offline(std::slice::from_ref(callee)).await?;
         if subs.is_empty() {
             return Ok(());
         }

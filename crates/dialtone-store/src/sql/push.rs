@@ -126,6 +126,14 @@ where
         Ok(())
     }
 
+    async fn subscribed_users(&self) -> StoreResult<Vec<UserId>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT user_id FROM push_subscriptions")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(u,)| u.into()).collect())
+    }
+
     async fn subscription(&self, session_id: &str) -> StoreResult<Option<PushSubscriptionRecord>> {
         sqlx::query_as::<_, SubscriptionRow>(&format!(
             "SELECT {COLUMNS} FROM push_subscriptions WHERE session_id = $1"

@@ -54,6 +54,10 @@ async fn push_subscriptions(store: Store) {
         .await
         .unwrap();
 
+    let mut users = repo.subscribed_users().await.unwrap();
+    users.sort();
+    assert_eq!(users, [u("t"), u("v")]);
+
     // Only devices without a live connection.
     let both = [u("t"), u("v")];
     assert_eq!(
@@ -87,6 +91,7 @@ async fn push_subscriptions(store: Store) {
     assert!(!repo.unsubscribe("st2").await.unwrap());
     assert!(store.sessions.delete("t", "st").await.unwrap());
     assert!(repo.offline_subscriptions(&both).await.unwrap().is_empty());
+    assert!(repo.subscribed_users().await.unwrap().is_empty());
 }
 
 async fn notify_settings_and_mutes(store: Store) {
