@@ -4,6 +4,8 @@
 // start, the app icon's badge, and the way a notification's click opens a chat.
 import { api } from './api.js';
 import { store } from './store.js';
+import { live } from './live.js';
+import { t } from './i18n.js';
 
 const DISMISSED_KEY = 'dialtone.push-asked';
 
@@ -120,13 +122,68 @@ function showBadge(count) {
   } catch { /* not supported */ }
 }
 
+/** What the user chose of previews (read at start, refreshed when the page comes back). */
+let settings = { previews: true, hidden_previews: false };
+async function loadSettings() {
+  try { settings = await api('/v1/push/settings'); } catch { /* keep the last known */ }
+}
+
+/** The chat the page shows, from its address. */
+function openChat() {
+  const m = location.hash.match(/^#\/chat\/([^/?]+)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** Closes what the notifications say of a conversation once the user sees it. */
+async function closeNotificationsOf(conversationId) {
+  if (!conversationId || permission() !== 'granted') return;
+  const reg = await navigator.serviceWorker?.getRegistration();
+  for (const n of await reg?.getNotifications({ tag: `conversation:${conversationId}` }) ?? []) n.close();
+}
+
+/**
+ * The app is open but not in view (another tab, a phone's app in the background) and its
+ * socket still live: the server pushes nothing (the device is connected), so the page
+ * shows the notification itself, as the worker would, through the same registration and
+ * tag (one per conversation, the count added up).
+ */
+async function notifyFromPage(msg) {
+  if (permission() !== 'granted' || document.visibilityState === 'visible' || live.syncing) return;
+  const chat = await import('./chat-state.js');
+  if (!msg?.conversation_id || msg.sender === chat.me() || msg.kind === 'system' || msg.deleted) return;
+  if (msg.kind === 'call' && msg.call?.outcome !== 'missed') return;
+  const conv = chat.conversations.get(msg.conversation_id);
+  if (conv?.muted_until && new Date(conv.muted_until).getTime() > Date.now() && !(msg.text ?? '').includes(`@${chat.me()}`)) return;
+  const { titleOf, preview } = await import('./chat/format.js');
+  // A chat this page does not list is a hidden contact's (vault closed): nothing of them.
+  const open = Boolean(conv) || settings.hidden_previews;
+  const reg = await navigator.serviceWorker.ready;
+  const tag = `conversation:${msg.conversation_id}`;
+  const [shown] = await reg.getNotifications({ tag });
+  const count = (shown?.data?.count ?? 0) + 1;
+  let body = open && settings.previews && conv ? preview(conv, msg) : t('push.new_message');
+  if (count > 1) body = `${t('push.count', { count })}\n${body}`;
+  await reg.showNotification(open && conv ? titleOf(conv) : 'dialtone', {
+    tag, body, renotify: true, icon: '/assets/icons/icon.svg', badge: '/assets/icons/maskable.svg',
+    data: { type: 'message', conversation_id: msg.conversation_id, seq: msg.seq, count },
+  });
+}
+
 let started = false;
-/** Starts what the page does for notifications: badge, renewal, clicks. */
+/** Starts what the page does for notifications: badge, renewal, clicks, its own notifications. */
 export function startPush() {
   if (started) return;
   started = true;
   expireDismissal();
+  loadSettings();
   store.on('unread-total', showBadge);
+  live.on('message', (f) => { notifyFromPage(f.message).catch((e) => console.warn('notification not shown', e)); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    loadSettings();
+    closeNotificationsOf(openChat());
+  });
+  window.addEventListener('hashchange', () => { if (document.visibilityState === 'visible') closeNotificationsOf(openChat()); });
   // A notification clicked while the app is open: the worker says which chat to open.
   navigator.serviceWorker?.addEventListener('message', (event) => {
     const d = event.data;

@@ -213,3 +213,32 @@ test('previews and quiet hours set on Me reach the server', async () => {
   assert.deepEqual(page.problems, []);
   await context.close();
 });
+
+/** In every page: `window.__hidden = true` makes the page out of view (another tab, a phone's app in the background). */
+function controllableVisibility() {
+  Object.defineProperty(document, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible'), configurable: true });
+  Object.defineProperty(document, 'hidden', { get: () => Boolean(window.__hidden), configurable: true });
+}
+
+test('open but out of view, the page shows the notification itself; back in view on the chat, it goes', async () => {
+  const { a, b, conv } = await pair();
+  const { page, context } = await openApp(browser, server, { session: b, hash: '#/chats', init: [controllableVisibility] });
+  await context.grantPermissions(['notifications'], { origin: server.url });
+  await page.waitForSelector($('conversation'));
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.evaluate(() => { window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); });
+  await server.api(`/v1/conversations/${conv.id}/messages`, { method: 'POST', token: a.token, body: { client_id: 'n1', kind: 'text', text: 'are you there?' } });
+  const notes = () => page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
+    .map((n) => ({ title: n.title, body: n.body, tag: n.tag })));
+  await waitFor(async () => (await notes()).length === 1, 10000, 'the page to show a notification');
+  assert.deepEqual(await notes(), [{ title: 'Alice Li', body: 'are you there?', tag: `conversation:${conv.id}` }]);
+  // In view: no notification for what the user sees arrive.
+  await page.evaluate(() => { window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); });
+  await page.click(`${$('conversation')}[data-id="${conv.id}"] a`);
+  await waitFor(async () => (await notes()).length === 0, 10000, 'the notification to close in the chat');
+  await server.api(`/v1/conversations/${conv.id}/messages`, { method: 'POST', token: a.token, body: { client_id: 'n2', kind: 'text', text: 'seen live' } });
+  await page.waitForSelector('text=seen live');
+  assert.deepEqual(await notes(), []);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
