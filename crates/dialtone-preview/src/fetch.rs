@@ -97,8 +97,9 @@ fn pinned_client(target: &Target, config: &PreviewConfig) -> Result<Client, Prev
 }
 
 /// The pinned client's resolver: reqwest consults `resolve_to_addrs` overrides before it,
-/// so it is asked only for names that were not checked, and refuses them all.
-struct NoLookups;
+/// so it is asked only for names that were not checked, and refuses them all. Public for
+/// the other clients that pin a URL a user chose (Web Push endpoints).
+pub struct NoLookups;
 
 /// Why [`NoLookups`] refused: a name reached the client without being checked.
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,7 @@ use tokio::time::{Instant, timeout_at};
 pub use address::AddressPolicy;
 pub use config::PreviewConfig;
 pub use error::{FetchFailure, InvalidUrl, PreviewError};
+pub use fetch::NoLookups;
 pub use image::FetchedImage;
 pub use link::MAX_URL_LEN;
 pub use text::{MAX_DESCRIPTION_CHARS, MAX_SITE_NAME_CHARS, MAX_TITLE_CHARS};

@@ -174,29 +174,10 @@ impl PinnedClients {
             .timeout(self.request_timeout)
             .connect_timeout(self.request_timeout)
             .user_agent("dialtone-push")
-            .dns_resolver(Arc::new(NoLookups));
+            .dns_resolver(Arc::new(dialtone_preview::NoLookups));
         if let Some(domain) = domain {
             builder = builder.resolve_to_addrs(domain, addrs);
         }
         builder.build().map_err(PinError::Client)
-    }
-}
-
-/// The pinned client's resolver: reqwest consults `resolve_to_addrs` first, so this is
-/// asked only for names that were never checked, and refuses them all.
-struct NoLookups;
-
-/// Why [`NoLookups`] refused: a name reached the client without being checked.
-#[derive(Debug, thiserror::Error)]
-#[error("host name {0} was not checked before the connection")]
-struct UncheckedName(String);
-
-impl reqwest::dns::Resolve for NoLookups {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let name = name.as_str().to_owned();
-        Box::pin(async move {
-            let refused: Box<dyn std::error::Error + Send + Sync> = Box::new(UncheckedName(name));
-            Err::<Box<dyn Iterator<Item = SocketAddr> + Send>, _>(refused)
-        })
     }
 }

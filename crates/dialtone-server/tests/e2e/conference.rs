@@ -86,6 +86,8 @@ impl Member {
                 Some("message") if f["message"]["kind"] == "call" => {
                     self.records.push(f["message"]["call"].clone());
                 }
+                // Hanging up a call the other members' leaving has just ended.
+                Some("error") if self.left && f["code"] == "call_not_found" => {}
                 Some("error") => panic!("{}: {f}", self.phone),
                 _ => {}
             }

@@ -75,6 +75,15 @@ async fn people(app: TestApp) -> People {
     }
 }
 
+/// A push service, and the three of them on a server that may push to it, Bob's device
+/// subscribed.
+async fn bob_subscribed(coalesce_ms: u64) -> (TestPushService, People) {
+    let service = TestPushService::start().await.unwrap();
+    let p = people(app_for(&service, coalesce_ms).await).await;
+    p.subscribe(&p.b, &service, "bob").await;
+    (service, p)
+}
+
 impl People {
     async fn subscribe(&self, token: &str, service: &TestPushService, name: &str) {
         let sub = service.subscribe(name).await.unwrap();
@@ -139,9 +148,7 @@ async fn next_payload(service: &TestPushService, name: &str) -> (ReceivedPush, V
 
 #[tokio::test]
 async fn a_message_to_a_closed_app_is_pushed_signed_and_encrypted() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     let seq = p.say(&p.a, &p.ab, "晚上一起吃饭？").await;
     let (push, body) = next_payload(&service, "bob").await;
     assert_eq!(body["type"], "message");
@@ -182,9 +189,7 @@ async fn a_message_to_a_closed_app_is_pushed_signed_and_encrypted() {
 
 #[tokio::test]
 async fn nothing_is_pushed_from_someone_the_recipient_blocks_or_does_not_allow() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     let r = p
         .app
         .send(
@@ -242,9 +247,7 @@ async fn nothing_is_pushed_from_someone_the_recipient_blocks_or_does_not_allow()
 
 #[tokio::test]
 async fn a_hidden_contact_is_pushed_without_name_or_text_unless_allowed_and_previews_can_be_off() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     let r = p
         .app
         .send(
@@ -303,9 +306,7 @@ async fn a_hidden_contact_is_pushed_without_name_or_text_unless_allowed_and_prev
 
 #[tokio::test]
 async fn a_muted_chat_is_not_pushed_but_a_mention_is_and_quiet_hours_are_silent() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     let r = p
         .patch(
             &p.b,
@@ -399,9 +400,7 @@ async fn a_muted_chat_is_not_pushed_but_a_mention_is_and_quiet_hours_are_silent(
 
 #[tokio::test]
 async fn a_burst_of_fifty_is_a_few_pushes_and_a_read_elsewhere_closes_them() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 1_500).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(1_500).await;
     let mut last = 0;
     for i in 0..50 {
         last = p.say(&p.a, &p.ab, &format!("burst {i}")).await;
@@ -443,9 +442,7 @@ async fn a_burst_of_fifty_is_a_few_pushes_and_a_read_elsewhere_closes_them() {
 
 #[tokio::test]
 async fn a_ringing_call_wakes_the_callee_and_stops_when_cancelled_leaving_a_missed_call() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     let mut a = p.app.ws(&p.a).await;
     assert_eq!(a.frame().await["type"], "ready");
     send(&mut a, json!({ "type": "call_start", "client_id": "k1", "conversation_id": p.ab, "media": "video" })).await;
@@ -481,9 +478,7 @@ async fn send(ws: &mut Ws, v: Value) {
 
 #[tokio::test]
 async fn retries_on_429_and_5xx_and_a_gone_subscription_is_dropped() {
-    let service = TestPushService::start().await.unwrap();
-    let p = people(app_for(&service, 0).await).await;
-    p.subscribe(&p.b, &service, "bob").await;
+    let (service, p) = bob_subscribed(0).await;
     service.respond("bob", &[500, 429], Some(0)).await.unwrap();
     p.say(&p.a, &p.ab, "third time lucky").await;
     let (_, body) = next_payload(&service, "bob").await;
