@@ -15,6 +15,7 @@ mod messaging;
 mod privacy_cache;
 mod quota;
 mod records;
+mod search;
 mod social;
 mod sql;
 #[cfg(feature = "testing")]
@@ -32,6 +33,7 @@ pub use calls::*;
 pub use community::*;
 pub use messaging::*;
 pub use records::*;
+pub use search::*;
 pub use social::*;
 
 /// How much of an SQLite database file is read through memory mapping (address space,
@@ -98,6 +100,8 @@ pub struct Store {
     pub community: Arc<dyn CommunityRepo>,
     /// Calls and their states.
     pub calls: Arc<dyn CallRepo>,
+    /// The search index of conversations.
+    pub search: Arc<dyn SearchRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -124,6 +128,7 @@ trait AllRepos:
     + AttachmentRepo
     + CommunityRepo
     + CallRepo
+    + SearchRepo
     + 'static
 {
 }
@@ -140,6 +145,7 @@ impl<T> AllRepos for T where
         + AttachmentRepo
         + CommunityRepo
         + CallRepo
+        + SearchRepo
         + 'static
 {
 }
@@ -173,7 +179,8 @@ impl Store {
             messages: db.clone(),
             attachments: db.clone(),
             community: db.clone(),
-            calls: db,
+            calls: db.clone(),
+            search: db,
             engine,
         }
     }

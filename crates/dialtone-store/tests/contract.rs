@@ -485,6 +485,8 @@ macro_rules! contract {
 mod calls;
 #[path = "contract/community.rs"]
 mod community;
+#[path = "contract/search.rs"]
+mod search;
 
 fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
     ContactRecord {
