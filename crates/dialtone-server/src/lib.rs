@@ -65,6 +65,8 @@ pub struct Running {
     housekeeping: JoinHandle<()>,
     fan_out: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
+    /// The search indexer (queued messages to the index, off the send path).
+    search_indexer: JoinHandle<()>,
     hub: Arc<Hub>,
     writers: Option<WritersStopped>,
     /// The community, whose live fan-out finishes what was published before the stop.
@@ -93,6 +95,7 @@ impl Running {
             ))
         })?;
         let code_key = secrets::load_or_create_key(&config)?;
+        let (shutdown, mut on_shutdown) = watch::channel(false);
         let store = dialtone_store::open(&config.database_url()).await?;
         let sms: Arc<dyn SmsGateway> = match config.sms.gateway {
             GatewayKind::Outbox => Arc::new(OutboxGateway::new(config.outbox_path())),
@@ -172,6 +175,11 @@ impl Running {
             },
         }));
         let writers = messaging.writers_stopped();
+        let search_indexer = {
+            let indexer = messaging.search_indexer();
+            let mut stop = shutdown.subscribe();
+            tokio::spawn(indexer.run(async move { stopped(&mut stop).await }))
+        };
         let hub = Arc::new(Hub::new(
             accounts.clone(),
             social.clone(),
@@ -230,7 +238,6 @@ impl Running {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::Io(e.to_string()))?;
-        let (shutdown, mut on_shutdown) = watch::channel(false);
         let mut serve_shutdown = shutdown.subscribe();
         let serve = tokio::spawn(async move {
             // No Nagle delay: small frames (messages, receipts) go out at once.
@@ -310,6 +317,7 @@ impl Running {
             housekeeping,
             fan_out,
             heartbeat,
+            search_indexer,
             hub,
             writers,
             community,
@@ -321,7 +329,7 @@ impl Running {
     /// flight finish; live connections are told to go (1001) and their tasks end (closing
     /// handshakes, last acks, disconnects recorded), for at most `STOP_BOUND`; the
     /// community's feed fan-out announces what was published (at most `STOP_BOUND`); the
-    /// calls' timers are cancelled; the background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
+    /// calls' timers are cancelled; the background tasks (housekeeping, fan-out, heartbeat, search indexer) stop; then, the services
     /// dropped, the group-commit writers write what was queued and end (at most
     /// `STOP_BOUND` again). What no one waited for is logged.
     pub async fn stop(self) -> Result<(), ServerError> {
@@ -331,6 +339,7 @@ impl Running {
             housekeeping,
             fan_out,
             heartbeat,
+            search_indexer,
             hub,
             writers,
             community,
@@ -350,6 +359,7 @@ impl Running {
         let _ = housekeeping.await;
         let _ = fan_out.await;
         let _ = heartbeat.await;
+        let _ = search_indexer.await;
         // The writers end once no service holds the messaging service.
         drop(hub);
         drop(calls);

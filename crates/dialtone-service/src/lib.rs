@@ -12,6 +12,7 @@ mod fault;
 pub mod limits;
 pub mod messaging;
 pub mod passwords;
+pub mod search;
 mod session_cache;
 pub mod social;
 pub mod stickers;

@@ -14,6 +14,7 @@ pub mod phones;
 pub mod presence;
 pub mod privacy;
 pub mod reactions;
+pub mod search;
 pub mod sessions;
 pub mod stickers;
 pub mod verifications;
