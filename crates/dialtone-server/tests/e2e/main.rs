@@ -22,6 +22,7 @@ mod limits;
 mod messages;
 mod pages;
 mod realtime;
+mod search;
 mod server;
 mod social;
 mod ws_send;
