@@ -19,6 +19,7 @@ mod import;
 mod machine;
 mod messages;
 mod results;
+mod search;
 mod serverproc;
 mod setup;
 mod sfu;
@@ -68,6 +69,9 @@ enum Command {
     /// as a child process: idle-connection memory, throughput, latency at a fixed rate,
     /// group fan-out.
     Messages(messages::Args),
+    /// Search in conversations (issue 20): indexing rate, search latency over a large
+    /// history of one user, and sends while the indexer works.
+    Search(search::Args),
     /// The SFU (group calls): rooms of str0m participants sending video at a set bit rate;
     /// packets forwarded per second, SFU CPU per packet, added latency, loss.
     Sfu(sfu::Args),
@@ -98,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::ImportChild(args) => import::child_main(args),
         Command::Messages(args) => messages::run(args).await,
+        Command::Search(args) => search::run(args).await,
         Command::Sfu(args) => sfu::run(args).await,
     }
 }

@@ -75,6 +75,7 @@ pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
         .merge(routes::community::routes())
         .merge(routes::reactions::routes())
         .merge(routes::blog::routes())
+        .merge(routes::search::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

@@ -66,6 +66,8 @@ pub struct Running {
     housekeeping: JoinHandle<()>,
     fan_out: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
+    /// The search indexer (queued messages to the index, off the send path).
+    search_indexer: JoinHandle<()>,
     hub: Arc<Hub>,
     writers: Option<WritersStopped>,
     /// The community, whose live fan-out finishes what was published before the stop.
@@ -97,6 +99,7 @@ impl Running {
         })?;
         let code_key = secrets::load_or_create_key(&config)?;
         let code_key_for_push = code_key.clone();
+        let (shutdown, mut on_shutdown) = watch::channel(false);
         let store = dialtone_store::open(&config.database_url()).await?;
         let sms: Arc<dyn SmsGateway> = match config.sms.gateway {
             GatewayKind::Outbox => Arc::new(OutboxGateway::new(config.outbox_path())),
@@ -176,6 +179,11 @@ impl Running {
             },
         }));
         let writers = messaging.writers_stopped();
+        let search_indexer = {
+            let indexer = messaging.search_indexer();
+            let mut stop = shutdown.subscribe();
+            tokio::spawn(indexer.run(async move { stopped(&mut stop).await }))
+        };
         let hub = Arc::new(Hub::new(
             accounts.clone(),
             social.clone(),
@@ -246,7 +254,6 @@ impl Running {
         let addr = listener
             .local_addr()
             .map_err(|e| ServerError::Io(e.to_string()))?;
-        let (shutdown, mut on_shutdown) = watch::channel(false);
         let mut serve_shutdown = shutdown.subscribe();
         let serve = tokio::spawn(async move {
             // No Nagle delay: small frames (messages, receipts) go out at once.
@@ -326,6 +333,7 @@ impl Running {
             housekeeping,
             fan_out,
             heartbeat,
+            search_indexer,
             hub,
             writers,
             community,
@@ -338,7 +346,7 @@ impl Running {
     /// flight finish; live connections are told to go (1001) and their tasks end (closing
     /// handshakes, last acks, disconnects recorded), for at most `STOP_BOUND`; the
     /// community's feed fan-out announces what was published (at most `STOP_BOUND`); the
-    /// calls' timers are cancelled; the background tasks (housekeeping, fan-out, heartbeat) stop; then, the services
+    /// calls' timers are cancelled; the background tasks (housekeeping, fan-out, heartbeat, search indexer) stop; then, the services
     /// dropped, the group-commit writers write what was queued and end (at most
     /// `STOP_BOUND` again). What no one waited for is logged.
     pub async fn stop(self) -> Result<(), ServerError> {
@@ -348,6 +356,7 @@ impl Running {
             housekeeping,
             fan_out,
             heartbeat,
+            search_indexer,
             hub,
             writers,
             community,
@@ -369,6 +378,7 @@ impl Running {
         let _ = housekeeping.await;
         let _ = fan_out.await;
         let _ = heartbeat.await;
+        let _ = search_indexer.await;
         // The writers end once no service holds the messaging service.
         drop(hub);
         drop(calls);

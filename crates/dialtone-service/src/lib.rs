@@ -13,6 +13,7 @@ pub mod limits;
 pub mod messaging;
 pub mod notify;
 pub mod passwords;
+pub mod search;
 mod session_cache;
 pub mod social;
 pub mod stickers;

@@ -16,6 +16,7 @@ mod privacy_cache;
 mod push;
 mod quota;
 mod records;
+mod search;
 mod social;
 mod sql;
 #[cfg(feature = "testing")]
@@ -34,6 +35,7 @@ pub use community::*;
 pub use messaging::*;
 pub use push::*;
 pub use records::*;
+pub use search::*;
 pub use social::*;
 
 /// How much of an SQLite database file is read through memory mapping (address space,
@@ -102,6 +104,8 @@ pub struct Store {
     pub calls: Arc<dyn CallRepo>,
     /// Web Push subscriptions, notification settings, mutes.
     pub push: Arc<dyn PushRepo>,
+    /// The search index of conversations.
+    pub search: Arc<dyn SearchRepo>,
     /// Which engine this is, for logs and health.
     pub engine: Engine,
 }
@@ -129,6 +133,7 @@ trait AllRepos:
     + CommunityRepo
     + CallRepo
     + PushRepo
+    + SearchRepo
     + 'static
 {
 }
@@ -146,6 +151,7 @@ impl<T> AllRepos for T where
         + CommunityRepo
         + CallRepo
         + PushRepo
+        + SearchRepo
         + 'static
 {
 }
@@ -180,7 +186,8 @@ impl Store {
             attachments: db.clone(),
             community: db.clone(),
             calls: db.clone(),
-            push: db,
+            push: db.clone(),
+            search: db,
             engine,
         }
     }

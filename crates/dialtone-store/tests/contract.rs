@@ -487,6 +487,8 @@ mod calls;
 mod community;
 #[path = "contract/push.rs"]
 mod push;
+#[path = "contract/search.rs"]
+mod search;
 
 fn contact(owner: &str, mac: &str, sealed: &str) -> ContactRecord {
     ContactRecord {

@@ -119,6 +119,10 @@ pub struct Page {
     pub after_seq: Option<u64>,
     /// Messages before this seq (the newest of them).
     pub before_seq: Option<u64>,
+    /// Messages around this seq: about half the page before it and half after, it
+    /// included if visible (where a search result opens); `after_seq` and `before_seq`
+    /// are then ignored.
+    pub around_seq: Option<u64>,
     /// At most this many: 1 to 200 (default 50; more is cut to 200; 0 is a 400
     /// `invalid_input`, not an empty page).
     pub limit: Option<u32>,
@@ -367,10 +371,20 @@ async fn history(
     Path(id): Path<ConversationId>,
     Query(page): Query<Page>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let messages = state
-        .messaging
-        .history(&auth.user, &id, page.after_seq, page.before_seq, page.limit)
-        .await?;
+    let messages = match page.around_seq {
+        Some(seq) => {
+            state
+                .messaging
+                .around(&auth.user, &id, seq, page.limit)
+                .await?
+        }
+        None => {
+            state
+                .messaging
+                .history(&auth.user, &id, page.after_seq, page.before_seq, page.limit)
+                .await?
+        }
+    };
     Ok(Json(MessageList {
         messages: messages.into_iter().map(message_body).collect(),
     }))
@@ -447,6 +461,6 @@ async fn delete_message(
 }
 
 /// A message as the contract shows it.
-fn message_body(view: dialtone_service::messaging::MessageView) -> Message {
+pub(crate) fn message_body(view: dialtone_service::messaging::MessageView) -> Message {
     message_of(&view)
 }

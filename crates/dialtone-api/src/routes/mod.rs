@@ -15,6 +15,7 @@ pub mod presence;
 pub mod privacy;
 pub mod push;
 pub mod reactions;
+pub mod search;
 pub mod sessions;
 pub mod stickers;
 pub mod verifications;

@@ -23,6 +23,7 @@ mod messages;
 mod pages;
 mod push;
 mod realtime;
+mod search;
 mod server;
 mod social;
 mod ws_send;

@@ -211,6 +211,7 @@ impl MessagingService {
         let view = message_view(stored, sender);
         // A retry's first copy was announced already.
         if created {
+            self.queued_for_search();
             let to: Vec<UserId> = roster
                 .members
                 .iter()
@@ -265,6 +266,7 @@ impl MessagingService {
         {
             return Err(ServiceError::MessageNotFound);
         }
+        self.queued_for_search();
         self.changed(user, conversation_id, message_id).await
     }
 
@@ -280,6 +282,7 @@ impl MessagingService {
         if !self.store.messages.delete_for_everyone(message_id).await? {
             return Err(ServiceError::MessageNotFound);
         }
+        self.queued_for_search();
         self.changed(user, conversation_id, message_id).await
     }
 
@@ -365,7 +368,10 @@ impl MessagingService {
     }
 
     /// Messages with their senders' numbers (former members too), looked up once each.
-    async fn with_senders(&self, records: Vec<MessageRecord>) -> ServiceResult<Vec<MessageView>> {
+    pub(super) async fn with_senders(
+        &self,
+        records: Vec<MessageRecord>,
+    ) -> ServiceResult<Vec<MessageView>> {
         let mut ids: Vec<UserId> = records.iter().map(|r| r.sender_id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -11,6 +11,9 @@ pub use commit::WritersStopped;
 mod conversations;
 mod messages;
 mod receipts;
+mod search;
+
+pub use search::{SearchCursor, SearchPage, SearchRequest, SearchResult};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,6 +78,8 @@ pub struct MessagingService {
     /// stays true until this service changes the conversation's members, which forgets it:
     /// sends use it without reading the conversation again.
     sole_writer: bool,
+    /// Wakes the search indexer after a send or a change (it also looks by itself).
+    search_wake: Arc<tokio::sync::Notify>,
     /// Taken by whoever stops the server (`writers_stopped`).
     writers_stopped: std::sync::Mutex<Option<WritersStopped>>,
     /// Pushes to devices that are not connected (Web Push), once attached.
@@ -151,6 +156,7 @@ impl MessagingService {
             acks,
             receipts,
             rosters: std::sync::Mutex::new(Rosters::default()),
+            search_wake: Arc::new(tokio::sync::Notify::new()),
             writers_stopped: std::sync::Mutex::new(Some(commit::WritersStopped::new(
                 writers_stopped,
             ))),
@@ -170,6 +176,17 @@ impl MessagingService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
+    }
+
+    /// The search indexer of this process, woken by this service's sends and changes
+    /// (the server runs it until it stops).
+    pub fn search_indexer(&self) -> crate::search::SearchIndexer {
+        crate::search::SearchIndexer::new(self.store.search.clone(), self.search_wake.clone())
+    }
+
+    /// Tells the indexer that something was queued.
+    fn queued_for_search(&self) {
+        self.search_wake.notify_one();
     }
 
     fn now(&self) -> DateTime<Utc> {

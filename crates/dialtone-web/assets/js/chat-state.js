@@ -20,7 +20,7 @@ import { loadReceipts, onReceipt, onTyping, stopTyping, clearTyping, resetMarks 
 export {
   conversations, localMedia, me, conversationList, refreshConversations, listFailure, whenLoaded, conversation,
   peerOf, isAdmin, openDirect, createGroup, rename, addMembers, removeMember, setOpen, markRead, threadState,
-  messagesOf, pendingOf, findMessage, loadLatest, loadOlder,
+  messagesOf, pendingOf, findMessage, loadLatest, loadOlder, loadAround, loadNewer,
 } from './chat/model.js';
 export { send, retry, discard, editText, deleteForEveryone, draft } from './chat/outbox.js';
 export { statusOf, typingIn, sendTyping } from './chat/marks.js';

@@ -7,7 +7,9 @@ mod acks;
 mod append;
 mod conversations;
 mod edit;
+mod index;
 mod read;
+mod search;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

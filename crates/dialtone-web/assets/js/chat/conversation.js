@@ -13,6 +13,7 @@ import { errorText } from '../views/auth.js';
 import { calls } from '../calls/call.js';
 import { conferences } from '../calls/conference.js';
 import { api } from '../api.js';
+import { searchBox } from './search.js';
 
 const NEAR_BOTTOM_PX = 120;
 const OLDER_WHEN_PX = 300;
@@ -24,8 +25,8 @@ function typingText(conv, phones) {
   return t('chat.typing_many', { count: phones.length });
 }
 
-/** The conversation pane for `id`: {el, destroy}. */
-export function conversationPane(id) {
+/** The conversation pane for `id`: {el, destroy}; `focusSeq` opens it at that message. */
+export function conversationPane(id, { focusSeq = null } = {}) {
   const el = h('section', { class: 'chat-pane', 'aria-label': t('chat.conversation') });
   const status = h('p', { class: 'muted pane-status', role: 'status' }, t('app.loading'));
   el.append(status);
@@ -48,7 +49,7 @@ export function conversationPane(id) {
     }
     if (destroyed) return;
     status.remove();
-    parts = build(id, conv, el, offs);
+    parts = build(id, conv, el, offs, focusSeq);
     // Names and members may have changed while this tab was away.
     chat.conversation(id, { fresh: true }).catch(() => {});
   })();
@@ -64,7 +65,7 @@ export function conversationPane(id) {
   };
 }
 
-function build(id, initialConv, el, offs) {
+function build(id, initialConv, el, offs, focusSeq) {
   let conv = initialConv;
   const group = conv.kind === 'group';
   const nodes = new Map(); // key → element
@@ -135,7 +136,19 @@ function build(id, initialConv, el, offs) {
       toast(chatErrorText(e));
     }
   }
-  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), callButtons, muteButton);
+  // Search within this chat: a box under the header, its results over the messages.
+  const inChat = searchBox({ conversationId: id, label: t('chat.search_in_chat'),
+    onActive: (on) => { box.hidden = on; } });
+  const searchRow = h('div', { class: 'chat-search', 'data-test': 'chat-search', hidden: true }, inChat.el);
+  const searchButton = h('button', { type: 'button', class: 'button icon', 'data-test': 'chat-search-toggle',
+    'aria-label': t('chat.search_in_chat'), title: t('chat.search_in_chat'), 'aria-expanded': 'false',
+    onclick: () => {
+      searchRow.hidden = !searchRow.hidden;
+      searchButton.setAttribute('aria-expanded', String(!searchRow.hidden));
+      if (searchRow.hidden) { inChat.input.value = ''; inChat.input.dispatchEvent(new Event('input')); box.hidden = false; }
+      else inChat.input.focus();
+    } }, h('span', { class: 'ci ci-search', 'aria-hidden': 'true' }));
+  const header = h('header', { class: 'chat-header' }, back, avatarBox, h('div', { class: 'chat-heading' }, title, sub), searchButton, callButtons, muteButton);
 
   function drawHeader() {
     title.textContent = titleOf(conv);
@@ -170,7 +183,7 @@ function build(id, initialConv, el, offs) {
     input.el.hidden = Boolean(conv.removed);
     removedNotice.hidden = !conv.removed;
   }
-  el.append(header, banner, box, jump, typingLine, input.el, removedNotice);
+  el.append(header, searchRow, banner, box, jump, typingLine, input.el, removedNotice);
 
   const nearBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
   function toBottom() { box.scrollTop = box.scrollHeight; }
@@ -225,6 +238,16 @@ function build(id, initialConv, el, offs) {
     return h('div', { class: 'day', 'data-test': 'day', role: 'separator' }, h('span', {}, dayLabel(date)));
   }
 
+  // Opened further back than the newest page: the newer messages come a page at a time.
+  const newer = h('div', { class: 'newer' });
+  function drawNewer() {
+    clear(newer);
+    if (!chat.threadState(id).hasNewer) return;
+    newer.append(h('button', { type: 'button', class: 'link', 'data-test': 'load-newer', onclick: async () => {
+      try { await chat.loadNewer(id); } catch (e) { toast(errorText(e), 'error'); }
+    } }, t('chat.load_newer')));
+  }
+
   function drawOlder() {
     const state = chat.threadState(id);
     clear(older);
@@ -259,7 +282,7 @@ function build(id, initialConv, el, offs) {
     }
     // Put the wanted nodes in order after the "older" strip; drop the rest.
     const keep = new Set(wanted);
-    for (const node of [...box.children]) if (node !== older && !keep.has(node)) node.remove();
+    for (const node of [...box.children]) if (node !== older && node !== newer && !keep.has(node)) node.remove();
     let cursor = older.nextSibling;
     for (const node of wanted) {
       if (node !== cursor) box.insertBefore(node, cursor);
@@ -267,6 +290,8 @@ function build(id, initialConv, el, offs) {
     }
     nodes.clear();
     for (const node of wanted) nodes.set(node.key, node);
+    box.append(newer);
+    drawNewer();
     drawOlder();
     drawTicks();
 
@@ -368,11 +393,25 @@ function build(id, initialConv, el, offs) {
   drawComposer();
   drawTyping();
   draw();
-  chat.loadLatest(id).catch((e) => {
+  const opened = focusSeq ? openAt(focusSeq) : chat.loadLatest(id);
+  opened.catch((e) => {
     clear(older);
     older.append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
   });
   if (window.matchMedia('(pointer: fine)').matches) input.focus();
 
-  return { destroy: () => input.destroy() };
+  /** Loads the history around `seq`, scrolls to that message and flashes it. */
+  async function openAt(seq) {
+    stick = false;
+    await chat.loadAround(id, seq);
+    draw();
+    const target = box.querySelector(`.msg[data-seq="${seq}"]`);
+    if (!target) { stick = true; toBottom(); return; }
+    target.scrollIntoView({ block: 'center' });
+    stick = nearBottom();
+    target.classList.add('flash');
+    setTimeout(() => target.classList.remove('flash'), 1600);
+  }
+
+  return { destroy: () => { input.destroy(); inChat.destroy(); } };
 }

@@ -7,6 +7,7 @@ import * as chat from '../chat-state.js';
 import { titleOf, preview, avatar, counted } from './format.js';
 import { errorText } from '../views/auth.js';
 import { pushOffer } from './push-offer.js';
+import { searchBox } from './search.js';
 
 function row(conv, selected) {
   const typers = chat.typingIn(conv.id);
@@ -34,6 +35,9 @@ function row(conv, selected) {
 }
 
 let savedScroll = 0;
+/** The search typed above the list: still there when a result has opened its chat. */
+let savedQuery = '';
+window.addEventListener('dialtone:logged-out', () => { savedQuery = ''; });
 
 /** The list panel; `selectedId` is the conversation open beside it. */
 export function conversationList(selectedId) {
@@ -45,14 +49,18 @@ export function conversationList(selectedId) {
   const loading = h('p', { class: 'muted list-status', role: 'status' }, t('app.loading'));
   const retry = h('button', { type: 'button', 'data-test': 'chats-retry', hidden: true,
     onclick: () => chat.refreshConversations().catch(() => {}) }, t('chat.retry'));
+  // While a search shows its results, they take the list's place.
+  const listParts = h('div', { class: 'conv-list-parts' }, loading, retry, empty, list);
+  const search = searchBox({ onActive: (on) => { listParts.hidden = on; },
+    query: savedQuery, onQuery: (q) => { savedQuery = q; } });
   const el = h('section', { class: 'chat-list-pane', 'aria-label': t('chat.title') },
     h('header', { class: 'page-header list-header' },
       h('h1', {}, t('chat.title')),
       h('a', { class: 'button', href: '#/new-group', 'data-test': 'new-group' },
         h('span', { class: 'ci ci-group', 'aria-hidden': 'true' }), t('chat.new_group'))),
-    loading, retry, empty, list);
+    search.el, listParts);
   const offer = pushOffer();
-  if (offer) el.querySelector('.list-header').after(offer);
+  if (offer) listParts.prepend(offer);
 
   let loaded = false;
   function draw() {
@@ -84,6 +92,7 @@ export function conversationList(selectedId) {
     el,
     destroy() {
       savedScroll = el.scrollTop;
+      search.destroy();
       offs.forEach((off) => off());
     },
   };

@@ -238,7 +238,7 @@ function threadOf(id) {
 
 export function threadState(id) {
   const thread = threads.get(id);
-  return { loaded: Boolean(thread?.loaded), hasOlder: Boolean(thread?.hasOlder) };
+  return { loaded: Boolean(thread?.loaded), hasOlder: Boolean(thread?.hasOlder), hasNewer: Boolean(thread?.hasNewer) };
 }
 
 /** The loaded messages of a conversation in seq order. */
@@ -301,6 +301,62 @@ export async function loadOlder(id) {
   }
 }
 
+/** Pages of history filled in between a message jumped to and the newest page before the
+ * newer messages are dropped instead (and fetched again with loadNewer). */
+const MAX_GAP_PAGES = 4;
+
+/**
+ * Makes sure the message at `seq` is loaded, with messages around it (a search result
+ * opens there): the page around it (`around_seq`), joined to what was loaded by up to
+ * MAX_GAP_PAGES pages; further back, the thread holds that page and what follows it only,
+ * and says it has newer messages (loadNewer).
+ */
+export async function loadAround(id, seq) {
+  await loadLatest(id);
+  const thread = threadOf(id);
+  if (thread.bySeq.has(seq)) return;
+  const { messages } = await api(`${path(id)}/messages?around_seq=${seq}&limit=${PAGE}`);
+  if (!messages.length) return;
+  const loaded = messagesOf(id);
+  const oldest = loaded[0]?.seq ?? Infinity;
+  let after = messages.at(-1).seq;
+  let pages = 0;
+  const between = [];
+  while (after < oldest - 1 && pages < MAX_GAP_PAGES) {
+    const page = await api(`${path(id)}/messages?after_seq=${after}&before_seq=${oldest}&limit=${PAGE}`);
+    between.push(...page.messages);
+    pages += 1;
+    if (page.messages.length < PAGE) { after = oldest; break; }
+    after = page.messages.at(-1).seq;
+  }
+  if (after < oldest - 1) {
+    // Too far back to join: keep the page and what follows it, newer ones later.
+    thread.bySeq.clear();
+    thread.hasNewer = true;
+  }
+  put(thread, messages);
+  put(thread, between);
+  thread.hasOlder = messages[0].seq > 1;
+  thread.sorted = null;
+  changedThread(id);
+}
+
+/** The page after the newest loaded message, while the thread has newer ones. */
+export async function loadNewer(id) {
+  const thread = threads.get(id);
+  if (!thread?.hasNewer || thread.loading) return false;
+  thread.loading = api(`${path(id)}/messages?after_seq=${newestSeq(id)}&limit=${PAGE}`);
+  try {
+    const { messages } = await thread.loading;
+    put(thread, messages);
+    if (messages.length < PAGE) thread.hasNewer = false;
+    changedThread(id);
+    return messages.length > 0;
+  } finally {
+    thread.loading = null;
+  }
+}
+
 /** The newest loaded seq of a conversation (0: none). */
 export function newestSeq(id) {
   return messagesOf(id).at(-1)?.seq ?? 0;
@@ -318,6 +374,7 @@ export async function catchUp(id, from = newestSeq(id)) {
     if (messages.length < PAGE) break;
     after = messages.at(-1).seq;
   }
+  thread.hasNewer = false;
 }
 
 export function dropPending(id, clientId) {
@@ -334,7 +391,8 @@ export function dropPending(id, clientId) {
 export function receive(msg, { live: fromSocket = false } = {}) {
   const id = msg.conversation_id;
   const thread = threads.get(id);
-  if (thread?.loaded) thread.bySeq.set(msg.seq, msg);
+  // Newer messages than a jumped-to page are fetched in order by loadNewer.
+  if (thread?.loaded && !thread.hasNewer) thread.bySeq.set(msg.seq, msg);
   const mine = msg.sender === me();
   if (mine) dropPending(id, msg.client_id);
   const conv = conversations.get(id);

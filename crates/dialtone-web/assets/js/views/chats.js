@@ -8,10 +8,10 @@ import { conversationPane } from '../chat/conversation.js';
 
 export { newGroup, groupInfo } from '../chat/groups.js';
 
-function layout(main, id) {
+function layout(main, id, focusSeq = null) {
   start(); // already running after login; harmless otherwise
   const list = conversationList(id);
-  const pane = id ? conversationPane(id) : {
+  const pane = id ? conversationPane(id, { focusSeq }) : {
     el: h('section', { class: 'chat-pane chat-placeholder', 'aria-hidden': 'true' },
       h('span', { class: 'placeholder-icon' }), h('p', { class: 'muted' }, t('chat.pick_one'))),
     destroy() {},
@@ -25,7 +25,8 @@ export function chats(main) {
   return layout(main, null);
 }
 
-/** #/chat/<id> */
+/** #/chat/<id>, and #/chat/<id>?seq=<n> opened at message n (a search result). */
 export function chat(main, ctx) {
-  return layout(main, ctx.params[0] || null);
+  const seq = Number(ctx.query?.get('seq'));
+  return layout(main, ctx.params[0] || null, Number.isInteger(seq) && seq > 0 ? seq : null);
 }
