@@ -163,7 +163,7 @@ async function notifyFromPage(msg) {
   const count = (shown?.data?.count ?? 0) + 1;
   let body = open && settings.previews && conv ? preview(conv, msg) : t('push.new_message');
   if (count > 1) body = `${t('push.count', { count })}\n${body}`;
-  await reg.showNotification(open && conv ? titleOf(conv) : 'dialtone', {
+  await reg.showNotification(open && conv ? titleOf(conv) : t('app.name'), {
     tag, body, renotify: true, icon: '/assets/icons/icon.svg', badge: '/assets/icons/maskable.svg',
     data: { type: 'message', conversation_id: msg.conversation_id, seq: msg.seq, count },
   });

@@ -91,7 +91,7 @@ const WORDS = {
     incoming_video: 'Incoming video call', count: (n) => `${n} new messages`,
   },
   'zh-CN': {
-    app: 'dialtone', new_message: '新消息', photo: '[图片]', voice: '[语音]', video: '[视频]',
+    app: '拨号音', new_message: '新消息', photo: '[图片]', voice: '[语音]', video: '[视频]',
     file: '[文件]', sticker: '[表情]', missed_voice: '未接语音通话', missed_video: '未接视频通话',
     incoming_voice: '语音通话邀请', incoming_video: '视频通话邀请', count: (n) => `${n} 条新消息`,
   },
