@@ -54,7 +54,7 @@ pub enum SearchOrder {
 
 /// Matches a relevance search ranks: the newest this many. Ranking every match of a common
 /// word would read them all; this bounds a query's work whatever the index's size.
-pub const RELEVANCE_CANDIDATES: u32 = 2_000;
+pub const RELEVANCE_CANDIDATES: u32 = 1_000;
 
 /// A search, as the store runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,9 @@ pub struct SearchQuery {
     pub viewer_id: UserId,
     /// Every one of these must match (non-empty, each without spaces).
     pub terms: Vec<String>,
-    /// The last term also matches as a prefix ("hel" finds "hello").
+    /// The last term also matches as a prefix ("hel" finds "hello"), unless it is itself a
+    /// word of the index: a word typed whole is searched as it is (a prefix query merges
+    /// the lists of every word it starts, which for a common word is most of the index).
     pub prefix_last: bool,
     /// Only this conversation.
     pub conversation_id: Option<ConversationId>,
@@ -99,6 +101,8 @@ pub struct SearchHits {
     pub hits: Vec<SearchHit>,
     /// Relevance: the newest doc among the ranked candidates (the next pages' bound).
     pub top: Option<i64>,
+    /// Whether the last term was matched as a prefix.
+    pub prefixed: bool,
 }
 
 /// The search index.

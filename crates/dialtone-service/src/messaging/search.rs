@@ -180,8 +180,8 @@ impl MessagingService {
         for hit in hits_read {
             let text = hit.message.text.as_deref().unwrap_or("");
             let filename = hit.filename.as_deref().unwrap_or("");
-            let (in_text, found_text) = hits(text, &query, prefix_last);
-            let (in_name, found_name) = hits(filename, &query, prefix_last);
+            let (in_text, found_text) = hits(text, &query, found.prefixed);
+            let (in_name, found_name) = hits(filename, &query, found.prefixed);
             // The index may lag an edit by a moment: what the message says now decides.
             let all = found_text.iter().zip(&found_name).all(|(a, b)| *a || *b);
             if !all {

@@ -186,10 +186,21 @@ where
         if q.terms.is_empty() || q.limit == 0 {
             return Ok(SearchHits::default());
         }
+        let prefixed = match (q.prefix_last, q.terms.last()) {
+            (true, Some(last)) => {
+                let whole = D::match_expr(std::slice::from_ref(last), false, None);
+                sqlx::query_as::<_, (i64,)>(D::HAS_TERM)
+                    .bind(whole)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .is_none()
+            }
+            _ => false,
+        };
         let sql = statement::<D>(q);
         let expr = D::match_expr(
             &q.terms,
-            q.prefix_last,
+            prefixed,
             q.conversation_id.as_ref().map(|c| c.as_str()),
         );
         let bound = match (q.order, q.before_doc) {
@@ -220,6 +231,7 @@ where
                 .map(HitRow::into_hit)
                 .collect::<StoreResult<_>>()?,
             top,
+            prefixed,
         })
     }
 }

@@ -19,6 +19,8 @@ pub(crate) trait SearchSql: Dialect {
     const FROM: &'static str;
     /// The predicate that the terms match, `$1` being [`Self::match_expr`].
     const MATCHES: &'static str;
+    /// Whether `$1` (a [`Self::match_expr`] of one term) is a word of the index.
+    const HAS_TERM: &'static str;
     /// A match's place in the index (its `doc`).
     const DOC: &'static str;
     /// A match's rank, lower first.
@@ -59,6 +61,7 @@ fn ts_lexeme(term: &str) -> String {
 impl SearchSql for Sqlite {
     const FROM: &'static str = "search_fts f CROSS JOIN search_docs d ON d.doc = f.rowid";
     const MATCHES: &'static str = "search_fts MATCH $1";
+    const HAS_TERM: &'static str = "SELECT rowid FROM search_fts WHERE search_fts MATCH $1 LIMIT 1";
     const DOC: &'static str = "f.rowid";
     const RANK: &'static str = "bm25(search_fts, 1.0, 0.0)";
     const LOCK_READ: &'static str = "";
@@ -161,6 +164,8 @@ impl SearchSql for Sqlite {
 impl SearchSql for Postgres {
     const FROM: &'static str = "search_docs d";
     const MATCHES: &'static str = "d.terms @@ $1::tsquery";
+    const HAS_TERM: &'static str =
+        "SELECT d.doc FROM search_docs d WHERE d.terms @@ $1::tsquery LIMIT 1";
     const DOC: &'static str = "d.doc";
     const RANK: &'static str = "-ts_rank(d.terms, $1::tsquery)";
     const LOCK_READ: &'static str = " FOR SHARE OF m";
