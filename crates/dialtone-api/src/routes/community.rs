@@ -146,7 +146,7 @@ pub struct ProfilePatch {
 }
 
 /// A field that is present (`Some`), with `null` as `Some(None)`.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

@@ -109,18 +109,10 @@ struct SettingsPatch {
     previews: Option<bool>,
     hidden_previews: Option<bool>,
     /// `null` turns quiet hours off.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::community::present")]
     #[schema(value_type = Option<QuietBody>)]
     quiet_hours: Option<Option<QuietBody>>,
     utc_offset_minutes: Option<i32>,
-}
-
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// How long to mute.

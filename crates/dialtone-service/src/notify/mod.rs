@@ -120,26 +120,16 @@ pub struct QuietHours {
 }
 
 /// A change of settings: what is given changes, the rest stays.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotifySettingsPatch {
     /// Show the sender and a preview of the text.
     pub previews: Option<bool>,
     /// Show name and text for hidden contacts too.
     pub hidden_previews: Option<bool>,
-    /// Quiet hours; `null` turns them off.
-    #[serde(default, deserialize_with = "present")]
+    /// Quiet hours; `Some(None)` turns them off.
     pub quiet_hours: Option<Option<QuietHours>>,
     /// The user's offset from UTC in minutes.
     pub utc_offset_minutes: Option<i32>,
-}
-
-/// A field that may be given as `null` (`Some(None)`) or left out (`None`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl From<NotifySettings> for NotifySettingsView {
